@@ -1,0 +1,155 @@
+# ptswitch: the one build system.
+#
+#   make               build ptswitchd and ptswitch-agent into build/
+#   make check         install test dependencies, build with ASan+UBSan into
+#                      build/san/, run unit and integration tests
+#   make demo          install dependencies, run the demo (real xenstored,
+#                      sim backend, simulated guests)
+#   make bench         benchmarks that print figures (not pass/fail)
+#   make install       DESTDIR=, PREFIX= (default /usr/local)
+#   make format        clang-format every source file in place
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+DESTDIR   ?=
+
+BUILD     ?= build
+SAN       ?= 0
+B         := $(BUILD)
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := xenstore xencontrol yaml-0.1 libsystemd
+
+OPTFLAGS  ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
+             -Wmissing-prototypes -Wstrict-prototypes -Wvla
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+ifeq ($(SAN),1)
+OPTFLAGS  := -O1 -g
+EXTRA     := $(SANFLAGS)
+endif
+
+# Recursively expanded on purpose: the packages may be installed by a
+# 'deps' step that runs before the first compile.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS  += -D_GNU_SOURCE -Icommon -Idaemon -Iguestagent
+ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
+             $(CPPFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(EXTRA) $(LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+AGENT_SRC  := $(filter-out guestagent/main.c,$(wildcard guestagent/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBCOMMON := $(B)/libptcommon.a
+LIBDAEMON := $(B)/libptswitchd.a
+LIBAGENT  := $(B)/libptagent.a
+
+PTSWITCHD := $(B)/ptswitchd
+AGENT     := $(B)/ptswitch-agent
+UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+# Test and demo tools (tests/xslab: real xenstored without a hypervisor;
+# demo/: the simulated guest fleet).
+XSSHIM    := $(B)/xslab/libxsshim.so
+XSBRIDGE  := $(B)/xslab/xs-guestbridge
+SIMGUESTS := $(B)/simguests
+TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
+             $(if $(wildcard tests/xslab/guestbridge.c),$(XSBRIDGE)) \
+             $(if $(wildcard demo/simguests.c),$(SIMGUESTS))
+
+.PHONY: all tools tests check demo bench install uninstall clean format deps \
+        check-run e2e
+
+all: $(PTSWITCHD) $(AGENT)
+
+tools: $(TOOLS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+$(LIBDAEMON): $(call obj,$(DAEMON_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+$(LIBAGENT): $(call obj,$(AGENT_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(PTSWITCHD): $(call obj,daemon/main.c) $(LIBDAEMON) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(AGENT): $(call obj,guestagent/main.c) $(LIBAGENT) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBDAEMON) $(LIBAGENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+
+# The shim is preloaded into Debian's xenstored, so it is built without
+# sanitizers whatever the variant.
+$(XSSHIM): tests/xslab/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARNFLAGS) -D_GNU_SOURCE -fPIC -shared \
+		-Wl,--version-script=tests/xslab/shim.map -o $@ $< -ldl
+$(XSBRIDGE): $(call obj,tests/xslab/guestbridge.c) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(SIMGUESTS): $(call obj,demo/simguests.c) $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+tests: all tools $(UNITS)
+
+deps:
+	scripts/install-deps.sh
+
+# The README's test command.
+check: deps
+	$(MAKE) BUILD=build/san SAN=1 tests
+	tests/run-tests.sh build/san
+
+demo: deps
+	$(MAKE) all tools
+	demo/run-demo.sh $(B)
+
+bench: deps
+	$(MAKE) all tools
+	tests/bench/run-bench.sh $(B)
+
+install: all
+	install -D -m 0755 $(PTSWITCHD) $(DESTDIR)$(SBINDIR)/ptswitchd
+	install -D -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/ptswitch-agent
+	install -D -m 0644 config/ptswitch.yaml \
+		$(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml
+	install -D -m 0644 config/ptswitchd.service \
+		$(DESTDIR)$(UNITDIR)/ptswitchd.service
+	install -D -m 0644 config/ptswitch-agent.service \
+		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ptswitchd $(DESTDIR)$(SBINDIR)/ptswitch-agent \
+		$(DESTDIR)$(UNITDIR)/ptswitchd.service \
+		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^hv-patches/')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

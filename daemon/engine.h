@@ -1,0 +1,69 @@
+/*
+ * The decision engine: pure functions of the policy, a guest's recent
+ * counters and its history.  No I/O, no clock: the caller passes "now",
+ * so the same code runs in the daemon, the tests and the offline
+ * evaluation.
+ */
+#ifndef PTSWITCHD_ENGINE_H
+#define PTSWITCHD_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+#include "ptswitch.h"
+
+#define ENGINE_MAX_WINDOW 64
+#define ENGINE_MAX_SWITCH_HISTORY 32
+
+/* Counter deltas over one sampling interval. */
+struct engine_sample {
+	uint64_t t_ms;      /* end of the interval */
+	uint64_t dt_ms;
+	struct pt_stats d;  /* deltas */
+};
+
+/* What the engine remembers about one guest. */
+struct engine_guest {
+	bool have_last;
+	struct pt_stats last;     /* last absolute counters */
+	uint64_t last_ms;
+	unsigned int n, head;     /* ring of samples */
+	struct engine_sample ring[ENGINE_MAX_WINDOW];
+	enum pt_mode mode;        /* current (hypervisor-reported) mode */
+	uint64_t mode_since_ms;
+	unsigned int n_switches;  /* ring of recent switch times */
+	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
+};
+
+/* Facts about a guest that do not come from the counters. */
+struct engine_facts {
+	const char *name;
+	unsigned int domid;
+	const char *uuid;   /* may be NULL */
+	unsigned int vcpus;
+	bool capable;       /* agent advertised every BATCH capability */
+};
+
+struct engine_decision {
+	enum pt_mode want;
+	bool switch_now;          /* want != mode and every guard allows it */
+	char reason[64];          /* short token, e.g. "saving-0.42" */
+	double cost_emulate;      /* modeled cycles/s over the window */
+	double cost_batch;
+	double saving;            /* predicted fraction saved by BATCH */
+};
+
+void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
+		       uint64_t now_ms);
+/* Feed absolute counters read at now_ms; computes deltas. */
+void engine_observe(struct engine_guest *g, const struct pt_stats *now,
+		    uint64_t now_ms);
+/* Record that the guest's mode changed (a switch happened). */
+void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
+			uint64_t now_ms);
+void engine_decide(const struct policy *p, const struct engine_guest *g,
+		   const struct engine_facts *f, uint64_t now_ms,
+		   struct engine_decision *out);
+
+#endif /* PTSWITCHD_ENGINE_H */
