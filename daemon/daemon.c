@@ -1,0 +1,439 @@
+/*
+ * The daemon's engine room: which guests exist, what the policy wants for
+ * each, and carrying that out through the handshake and the backend.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+uint64_t ptd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t ptd_realtime_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+bool ptd_advise(const struct ptswitchd *d)
+{
+	return d->force_advise || d->policy.action == POLICY_ADVISE ||
+	       !d->be.can_switch;
+}
+
+int ptd_init(struct ptswitchd *d)
+{
+	d->guests = calloc(PTD_MAX_DOMID, sizeof(*d->guests));
+	if (!d->guests)
+		return -ENOMEM;
+	return 0;
+}
+
+static void guest_forget(struct ptswitchd *d, struct guest *g)
+{
+	char path[96], token[16];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/%s", g->domid,
+		 PROTO_GUEST_DIR);
+	snprintf(token, sizeof(token), "d%u", g->domid);
+	xsio_unwatch(d->xs, path, token);
+	publish_forget(d, g);
+	d->guests[g->domid] = NULL;
+	d->n_guests--;
+	log_dom(LOG_INFO, g->domid, NULL, "released", "domain gone, forgotten");
+	free(g);
+}
+
+void ptd_fini(struct ptswitchd *d)
+{
+	unsigned int i;
+
+	if (!d->guests)
+		return;
+	/*
+	 * Memory only: the published state stays in xenstore so that the
+	 * next run recovers every guest without flipping it.
+	 */
+	for (i = 0; i < PTD_MAX_DOMID; i++)
+		free(d->guests[i]);
+	free(d->guests);
+	d->guests = NULL;
+}
+
+/* Read a decimal value we wrote ourselves earlier (restart recovery). */
+static uint64_t read_own_u64(struct ptswitchd *d, const char *path)
+{
+	char buf[32];
+	uint64_t v = 0;
+	int n = xsio_read(d->xs, path, buf, sizeof(buf) - 1);
+
+	if (n > 0 && proto_parse_u64(buf, (size_t)n, &v))
+		v = 0;
+	return v;
+}
+
+/*
+ * A daemon restart must not flip any guest: the hypervisor's mode is the
+ * truth, and our published state tells how long it has been so.
+ */
+static void guest_recover(struct ptswitchd *d, struct guest *g,
+			  enum pt_mode mode, uint64_t now_ms)
+{
+	char path[128], buf[PROTO_MAX_VALUE + 1];
+	struct proto_request req;
+	uint64_t seq, since, now_s = ptd_realtime_s(), age_ms = 0;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/domain/%u/seq", PROTO_TOOL_DIR,
+		 g->domid);
+	seq = read_own_u64(d, path);
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/request", g->domid,
+		 PROTO_DAEMON_DIR);
+	n = xsio_read(d->xs, path, buf, PROTO_MAX_VALUE);
+	if (n > 0 && !proto_parse_request(buf, (size_t)n, &req) &&
+	    req.seq > seq)
+		seq = req.seq;
+	snprintf(path, sizeof(path), "%s/domain/%u/switches", PROTO_TOOL_DIR,
+		 g->domid);
+	g->switches = read_own_u64(d, path);
+	snprintf(path, sizeof(path), "%s/domain/%u/since", PROTO_TOOL_DIR,
+		 g->domid);
+	since = read_own_u64(d, path);
+	if (since && since <= now_s)
+		age_ms = (now_s - since) * 1000;
+	else
+		since = now_s;
+	g->since_s = since;
+
+	fsm_init(&g->fsm, mode, seq);
+	/* Answers to requests of a previous run are stale. */
+	g->last_ack_seq = seq;
+	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0);
+	if (seq)
+		snprintf(g->fsm.reason, sizeof(g->fsm.reason), "recovered");
+}
+
+static void guest_add(struct ptswitchd *d, unsigned int domid,
+		      uint64_t now_ms)
+{
+	struct backend_dominfo info = { 0 };
+	enum pt_mode mode = PT_MODE_EMULATE;
+	struct guest *g;
+	char path[96], token[16];
+	int err;
+
+	err = d->be.ops->get_info(&d->be, domid, &info);
+	if (err) {
+		log_debug("dom%u: not managed: backend: %s", domid,
+			  strerror(-err));
+		return;
+	}
+	err = d->be.ops->get_mode(&d->be, domid, &mode);
+	if (err) {
+		log_dom(LOG_WARNING, domid, NULL, "get-mode-failed",
+			"cannot read the mode (%s); assuming emulate",
+			strerror(-err));
+		mode = PT_MODE_EMULATE;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		log_err("dom%u: out of memory", domid);
+		return;
+	}
+	g->domid = domid;
+	g->vcpus = info.vcpus;
+	guest_read_identity(g, d->xs);
+	guest_recover(d, g, mode, now_ms);
+	d->guests[domid] = g;
+	d->n_guests++;
+
+	/* Our guest-visible subtree: dom0 owns it, the guest may read it. */
+	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
+		 PROTO_DAEMON_DIR);
+	err = xsio_mkdir(d->xs, path, (int)domid);
+	if (err)
+		log_dom(LOG_WARNING, domid, NULL, "xenstore",
+			"cannot create %s: %s", path, strerror(-err));
+
+	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
+		 PROTO_GUEST_DIR);
+	snprintf(token, sizeof(token), "d%u", domid);
+	err = xsio_watch(d->xs, path, token);
+	if (err)
+		log_dom(LOG_WARNING, domid, NULL, "xenstore",
+			"cannot watch %s: %s", path, strerror(-err));
+	guest_read_all(g, d->xs);
+	publish_guest(d, g, now_ms);
+	log_dom(LOG_INFO, domid, pt_mode_name(mode), g->fsm.reason,
+		"managing %s (%u vCPUs, mode %s)", g->name, g->vcpus,
+		pt_mode_name(mode));
+}
+
+static bool parse_domid(const char *s, unsigned int *out)
+{
+	uint64_t v;
+
+	if (proto_parse_u64(s, strlen(s), &v) || v >= PTD_MAX_DOMID)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+void ptd_scan(struct ptswitchd *d, uint64_t now_ms)
+{
+	unsigned char *seen = calloc(PTD_MAX_DOMID, 1);
+	struct backend_dominfo info;
+	char **names;
+	unsigned int i, n = 0, domid;
+
+	if (!seen)
+		return;
+	names = xsio_ls(d->xs, "/local/domain", &n);
+	for (i = 0; names && i < n; i++) {
+		if (!parse_domid(names[i], &domid) || domid == 0)
+			continue;
+		seen[domid] = 1;
+		if (!d->guests[domid])
+			guest_add(d, domid, now_ms);
+	}
+	free(names);
+	for (i = 1; i < PTD_MAX_DOMID; i++) {
+		if (!d->guests[i])
+			continue;
+		if (!seen[i] || d->be.ops->get_info(&d->be, i, &info) == -ESRCH)
+			guest_forget(d, d->guests[i]);
+	}
+	free(seen);
+}
+
+static void write_request(struct ptswitchd *d, struct guest *g,
+			  enum proto_verb verb)
+{
+	struct proto_request r = { .seq = g->fsm.seq, .verb = verb };
+	char path[96], buf[64];
+	int err;
+
+	proto_format_request(&r, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/request", g->domid,
+		 PROTO_DAEMON_DIR);
+	err = xsio_write(d->xs, path, buf);
+	if (err)
+		log_dom(LOG_WARNING, g->domid, NULL, "xenstore",
+			"cannot write request: %s", strerror(-err));
+}
+
+/* Ask the hypervisor, then believe only what it reports back. */
+static void set_mode(struct ptswitchd *d, struct guest *g, enum pt_mode want,
+		     const struct fsm_input *in)
+{
+	enum pt_mode hv = fsm_mode(&g->fsm);
+	int err = d->be.ops->set_mode(&d->be, g->domid, want);
+	int gerr = d->be.ops->get_mode(&d->be, g->domid, &hv);
+
+	if (gerr)
+		hv = err ? fsm_mode(&g->fsm) : want;
+	fsm_set_mode_result(&g->fsm, want, err, hv, in);
+	if (err) {
+		log_dom(LOG_WARNING, g->domid, pt_mode_name(hv), g->fsm.reason,
+			"set-mode %s failed: %s; guest is in %s",
+			pt_mode_name(want), strerror(-err), pt_mode_name(hv));
+		return;
+	}
+	g->switches++;
+	g->since_s = ptd_realtime_s();
+	engine_note_switch(&g->eng, want, in->now_ms);
+	snprintf(g->fsm.reason, sizeof(g->fsm.reason), "%s",
+		 g->have_decision ? g->decision.reason : "switched");
+	if (want == PT_MODE_EMULATE)
+		write_request(d, g, PROTO_REQ_EMULATE);
+	log_dom(LOG_NOTICE, g->domid, pt_mode_name(want), g->fsm.reason,
+		"switched %s to %s (%s)", g->name, pt_mode_name(want),
+		g->fsm.reason);
+}
+
+static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
+{
+	const struct engine_decision *dec = &g->decision;
+	struct fsm_input in = {
+		.now_ms = now_ms,
+		.want_batch = g->have_decision && dec->switch_now &&
+			      dec->want == PT_MODE_BATCH,
+		.want_emulate = g->have_decision && dec->switch_now &&
+				dec->want == PT_MODE_EMULATE,
+		.may_switch = !ptd_advise(d),
+		.capable = guest_capable(g),
+		.have_ack = g->have_ack,
+		.ack = g->ack,
+		.timeout_ms = d->policy.handshake_timeout_ms,
+		.backoff_ms = d->policy.backoff_ms,
+		.backoff_max_ms = d->policy.backoff_max_ms,
+	};
+	enum fsm_state before = g->fsm.state;
+
+	g->have_ack = false;
+	switch (fsm_step(&g->fsm, &in)) {
+	case FSM_ACT_NONE:
+		break;
+	case FSM_ACT_REQUEST_BATCH:
+		write_request(d, g, PROTO_REQ_BATCH);
+		log_dom(LOG_INFO, g->domid, "emulate", dec->reason,
+			"requested batch (seq %llu)",
+			(unsigned long long)g->fsm.seq);
+		break;
+	case FSM_ACT_SET_BATCH:
+		set_mode(d, g, PT_MODE_BATCH, &in);
+		break;
+	case FSM_ACT_SET_EMULATE:
+		/* Leaving BATCH needs no consent, but does need a hypervisor. */
+		if (d->be.can_switch)
+			set_mode(d, g, PT_MODE_EMULATE, &in);
+		break;
+	}
+	if (before == FSM_REQUESTED && g->fsm.state == FSM_EMULATE)
+		log_dom(LOG_NOTICE, g->domid, "emulate", g->fsm.reason,
+			"%s stays in emulate: %s", g->name, g->fsm.reason);
+	publish_guest(d, g, now_ms);
+}
+
+void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
+{
+	uint64_t t0 = now_us();
+	unsigned int i;
+
+	d->ticks++;
+	if (d->be.ops->tick)
+		d->be.ops->tick(&d->be);
+	for (i = 1; i < PTD_MAX_DOMID; i++) {
+		struct guest *g = d->guests[i];
+		struct engine_facts facts;
+		struct pt_stats st;
+		enum pt_mode hv;
+		int err;
+
+		if (!g)
+			continue;
+		err = d->be.ops->get_stats(&d->be, g->domid, &st);
+		if (err == -ESRCH) {
+			guest_forget(d, g);
+			continue;
+		}
+		if (!err)
+			engine_observe(&g->eng, &st, now_ms);
+		if (!d->be.ops->get_mode(&d->be, g->domid, &hv) &&
+		    hv != fsm_mode(&g->fsm) && g->fsm.state != FSM_REQUESTED) {
+			log_dom(LOG_WARNING, g->domid, pt_mode_name(hv),
+				"external-change",
+				"hypervisor reports %s, expected %s; adopting it",
+				pt_mode_name(hv),
+				pt_mode_name(fsm_mode(&g->fsm)));
+			fsm_adopt(&g->fsm, hv, "external-change");
+			engine_note_switch(&g->eng, hv, now_ms);
+			g->since_s = ptd_realtime_s();
+		}
+		g->eng.mode = fsm_mode(&g->fsm);
+		facts = (struct engine_facts){
+			.name = g->name,
+			.domid = g->domid,
+			.uuid = g->uuid[0] ? g->uuid : NULL,
+			.vcpus = g->vcpus,
+			.capable = guest_capable(g),
+		};
+		engine_decide(&d->policy, &g->eng, &facts, now_ms,
+			      &g->decision);
+		g->have_decision = true;
+		guest_step(d, g, now_ms);
+		if (now_ms - g->stats_published_ms >=
+		    d->policy.interval_ms * d->policy.window) {
+			publish_guest_stats(d, g);
+			g->stats_published_ms = now_ms;
+		}
+	}
+	d->tick_us_last = now_us() - t0;
+	if (d->tick_us_last > d->tick_us_max)
+		d->tick_us_max = d->tick_us_last;
+}
+
+void ptd_event(struct ptswitchd *d, const char *path, const char *token,
+	       uint64_t now_ms)
+{
+	unsigned int domid;
+	struct guest *g;
+
+	if (token[0] == '@') {
+		ptd_scan(d, now_ms);
+		return;
+	}
+	if (token[0] != 'd' || !parse_domid(token + 1, &domid))
+		return;
+	g = d->guests[domid];
+	if (!g)
+		return;
+	guest_read_node(g, d->xs, path);
+	/* An answer or a capability change is acted on at once. */
+	if (g->have_ack || (g->fsm.state != FSM_EMULATE && !guest_capable(g)))
+		guest_step(d, g, now_ms);
+	else
+		publish_guest(d, g, now_ms);
+}
+
+int ptd_reload(struct ptswitchd *d)
+{
+	struct policy_error err;
+	struct policy p;
+
+	if (!d->config_path[0]) {
+		log_info("no policy file: keeping the built-in policy");
+		return 0;
+	}
+	if (policy_load_file(d->config_path, &p, &err)) {
+		policy_error_format(&err, d->policy_error,
+				    sizeof(d->policy_error));
+		log_err("policy not reloaded: %s; keeping the previous policy",
+			d->policy_error);
+		publish_daemon(d);
+		return -1;
+	}
+	d->policy = p;
+	d->policy_error[0] = '\0';
+	log_msg(LOG_NOTICE, "policy loaded from %s (%s)", d->config_path,
+		d->policy.action == POLICY_ENFORCE ? "enforce" : "advise");
+	publish_daemon(d);
+	return 0;
+}
+
+void ptd_status(const struct ptswitchd *d, char *buf, size_t size)
+{
+	unsigned int i, batch = 0, req = 0;
+
+	for (i = 1; i < PTD_MAX_DOMID; i++) {
+		const struct guest *g = d->guests[i];
+
+		if (!g)
+			continue;
+		if (g->fsm.state == FSM_BATCH)
+			batch++;
+		else if (g->fsm.state == FSM_REQUESTED)
+			req++;
+	}
+	snprintf(buf, size, "%u guests: %u batch, %u requested; %s%s",
+		 d->n_guests, batch, req, ptd_advise(d) ? "advise" : "enforce",
+		 d->policy_error[0] ? "; policy error, see log" : "");
+}

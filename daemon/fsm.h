@@ -1,0 +1,74 @@
+/*
+ * The per-guest switch state machine:
+ *
+ *   EMULATE --(policy wants BATCH, guest capable)--> REQUESTED
+ *   REQUESTED --(ack ok, set-mode ok)--> BATCH
+ *   REQUESTED --(refuse | timeout | set-mode failed)--> EMULATE + back-off
+ *   BATCH --(policy wants EMULATE, or safety)--> EMULATE   (no consent)
+ *
+ * Pure: no I/O and no clock.  fsm_step() returns what the caller must do;
+ * the caller reports the outcome back with fsm_set_mode_result().
+ */
+#ifndef PTSWITCHD_FSM_H
+#define PTSWITCHD_FSM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "ptswitch.h"
+
+enum fsm_state {
+	FSM_EMULATE,
+	FSM_REQUESTED,
+	FSM_BATCH,
+};
+
+enum fsm_action {
+	FSM_ACT_NONE,
+	FSM_ACT_REQUEST_BATCH,  /* write request "<seq> batch" */
+	FSM_ACT_SET_BATCH,      /* call set-mode BATCH */
+	FSM_ACT_SET_EMULATE,    /* call set-mode EMULATE, then announce */
+};
+
+struct fsm {
+	enum fsm_state state;
+	uint64_t seq;             /* last request sequence number written */
+	uint64_t deadline_ms;     /* handshake deadline in REQUESTED */
+	uint64_t backoff_until_ms;
+	uint64_t backoff_ms;      /* current back-off, doubles on failure */
+	unsigned int failures;    /* consecutive failed tries */
+	char reason[80];          /* why the guest is where it is */
+};
+
+/* What the caller knows this tick. */
+struct fsm_input {
+	uint64_t now_ms;
+	bool want_batch;          /* engine says switch to BATCH now */
+	bool want_emulate;        /* engine says leave BATCH now */
+	bool may_switch;          /* enforce mode and backend can switch */
+	bool capable;             /* caps include every BATCH capability */
+	bool have_ack;            /* a fresh, well-formed ack was read */
+	struct proto_ack ack;
+	uint64_t timeout_ms;      /* handshake timeout */
+	uint64_t backoff_ms;      /* policy: first back-off */
+	uint64_t backoff_max_ms;
+};
+
+void fsm_init(struct fsm *f, enum pt_mode mode, uint64_t seq);
+enum pt_mode fsm_mode(const struct fsm *f);
+const char *fsm_state_name(enum fsm_state s);
+
+enum fsm_action fsm_step(struct fsm *f, const struct fsm_input *in);
+
+/*
+ * Outcome of a set-mode call the FSM asked for.  err is 0 or a negative
+ * errno; hv_mode is what the hypervisor reports afterwards (the truth).
+ */
+void fsm_set_mode_result(struct fsm *f, enum pt_mode asked, int err,
+			 enum pt_mode hv_mode, const struct fsm_input *in);
+
+/* The hypervisor reports a mode the FSM did not expect: adopt it. */
+void fsm_adopt(struct fsm *f, enum pt_mode hv_mode, const char *why);
+
+#endif /* PTSWITCHD_FSM_H */

@@ -1,0 +1,229 @@
+/*
+ * Reading what a guest writes.  Everything under data/ptswitch is written
+ * by the guest and may be hostile: bounded reads, strict parsers, and a
+ * bad value never replaces a good one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+#include "log.h"
+
+bool guest_capable(const struct guest *g)
+{
+	return (g->caps & PROTO_CAPS_BATCH) == PROTO_CAPS_BATCH;
+}
+
+static void reject(struct guest *g, enum guest_key key, const char *what,
+		   int err)
+{
+	g->rejected++;
+	if (g->bad_logged & key)
+		return;
+	g->bad_logged |= key;
+	log_dom(LOG_WARNING, g->domid, NULL, "bad-guest-value",
+		"rejected %s written by the guest (%s); keeping the last good "
+		"value, further bad values for it are not logged",
+		what, strerror(-err));
+}
+
+static void accept_key(struct guest *g, enum guest_key key)
+{
+	g->bad_logged &= ~key;
+}
+
+static void read_agent(struct guest *g, struct xsio *xs, const char *path)
+{
+	char buf[PROTO_MAX_VALUE + 1];
+	int n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	int i;
+
+	if (n == -ENOENT) {
+		g->agent[0] = '\0';
+		return;
+	}
+	if (n < 0) {
+		reject(g, GKEY_AGENT, "agent", n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] < 0x20 || buf[i] > 0x7e) {
+			reject(g, GKEY_AGENT, "agent", -EINVAL);
+			return;
+		}
+	}
+	memcpy(g->agent, buf, (size_t)n + 1);
+	accept_key(g, GKEY_AGENT);
+}
+
+static void read_caps(struct guest *g, struct xsio *xs, const char *path)
+{
+	char buf[PROTO_MAX_VALUE + 1];
+	unsigned int caps;
+	int n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+
+	if (n == -ENOENT) {
+		/* No caps at all is a clear statement: not capable. */
+		g->caps = 0;
+		return;
+	}
+	if (n >= 0)
+		n = proto_parse_caps(buf, (size_t)n, &caps);
+	if (n < 0) {
+		/* Garbage must not keep a guest in BATCH. */
+		g->caps = 0;
+		reject(g, GKEY_CAPS, "caps", n);
+		return;
+	}
+	if (caps != g->caps)
+		log_dom(LOG_INFO, g->domid, NULL, NULL, "caps now 0x%x", caps);
+	g->caps = caps;
+	accept_key(g, GKEY_CAPS);
+}
+
+static void read_ack(struct guest *g, struct xsio *xs, const char *path)
+{
+	char buf[PROTO_MAX_VALUE + 1];
+	struct proto_ack a;
+	int n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+
+	if (n == -ENOENT)
+		return;
+	if (n >= 0)
+		n = proto_parse_ack(buf, (size_t)n, &a);
+	if (n < 0) {
+		reject(g, GKEY_ACK, "ack", n);
+		return;
+	}
+	accept_key(g, GKEY_ACK);
+	/* Answers to requests we did not make, or replays, are ignored. */
+	if (a.seq <= g->last_ack_seq || a.seq > g->fsm.seq) {
+		log_dom(LOG_DEBUG, g->domid, NULL, "stale-ack",
+			"ignoring ack for seq %llu (current %llu)",
+			(unsigned long long)a.seq,
+			(unsigned long long)g->fsm.seq);
+		return;
+	}
+	g->last_ack_seq = a.seq;
+	g->ack = a;
+	g->have_ack = true;
+}
+
+static struct guest_metric *metric_slot(struct guest *g, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->n_metrics; i++)
+		if (!strcmp(g->metrics[i].name, name))
+			return &g->metrics[i];
+	if (g->n_metrics == PROTO_MAX_METRICS)
+		return NULL;
+	snprintf(g->metrics[g->n_metrics].name,
+		 sizeof(g->metrics[0].name), "%s", name);
+	g->metrics[g->n_metrics].value = 0;
+	return &g->metrics[g->n_metrics++];
+}
+
+static void read_metric(struct guest *g, struct xsio *xs, const char *path,
+			const char *name)
+{
+	char buf[PROTO_MAX_VALUE + 1];
+	struct guest_metric *m;
+	uint64_t v;
+	int n;
+
+	if (!proto_metric_name_ok(name)) {
+		reject(g, GKEY_METRICS, "a metric name", -EINVAL);
+		return;
+	}
+	n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	if (n == -ENOENT)
+		return;
+	if (n >= 0)
+		n = proto_parse_u64(buf, (size_t)n, &v);
+	if (n < 0) {
+		reject(g, GKEY_METRICS, "a metric value", n);
+		return;
+	}
+	m = metric_slot(g, name);
+	if (!m) {
+		reject(g, GKEY_METRICS, "a metric beyond the limit", -ENOSPC);
+		return;
+	}
+	m->value = v;
+	accept_key(g, GKEY_METRICS);
+}
+
+void guest_read_node(struct guest *g, struct xsio *xs, const char *path)
+{
+	char base[96];
+	const char *rel;
+	size_t n;
+
+	n = (size_t)snprintf(base, sizeof(base), "/local/domain/%u/%s",
+			     g->domid, PROTO_GUEST_DIR);
+	if (strncmp(path, base, n) || (path[n] != '\0' && path[n] != '/'))
+		return;
+	rel = path[n] ? path + n + 1 : "";
+	if (!strcmp(rel, "agent"))
+		read_agent(g, xs, path);
+	else if (!strcmp(rel, "caps"))
+		read_caps(g, xs, path);
+	else if (!strcmp(rel, "ack"))
+		read_ack(g, xs, path);
+	else if (!strncmp(rel, "metrics/", 8))
+		read_metric(g, xs, path, rel + 8);
+	else if (!strcmp(rel, "") || !strcmp(rel, "metrics"))
+		return; /* directory events: the watch fired on the subtree */
+	else
+		reject(g, GKEY_OTHER, "an unknown node", -EINVAL);
+}
+
+void guest_read_all(struct guest *g, struct xsio *xs)
+{
+	char path[160];
+	char **names;
+	unsigned int i, n = 0;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/agent", g->domid,
+		 PROTO_GUEST_DIR);
+	read_agent(g, xs, path);
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/caps", g->domid,
+		 PROTO_GUEST_DIR);
+	read_caps(g, xs, path);
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/ack", g->domid,
+		 PROTO_GUEST_DIR);
+	read_ack(g, xs, path);
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/metrics", g->domid,
+		 PROTO_GUEST_DIR);
+	names = xsio_ls(xs, path, &n);
+	for (i = 0; names && i < n && i < 4 * PROTO_MAX_METRICS; i++) {
+		char mpath[256];
+
+		snprintf(mpath, sizeof(mpath), "%s/%.64s", path, names[i]);
+		read_metric(g, xs, mpath, names[i]);
+	}
+	free(names);
+}
+
+void guest_read_identity(struct guest *g, struct xsio *xs)
+{
+	char path[64], buf[PROTO_MAX_VALUE + 1];
+	int n;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/name", g->domid);
+	n = xsio_read(xs, path, buf, GUEST_NAME_MAX);
+	if (n > 0)
+		memcpy(g->name, buf, (size_t)n + 1);
+	else
+		snprintf(g->name, sizeof(g->name), "domain-%u", g->domid);
+
+	/* The toolstack links the domain to /vm/<uuid>. */
+	g->uuid[0] = '\0';
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", g->domid);
+	n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	if (n == 4 + GUEST_UUID_LEN && !strncmp(buf, "/vm/", 4))
+		memcpy(g->uuid, buf + 4, GUEST_UUID_LEN + 1);
+}

@@ -1,0 +1,72 @@
+/*
+ * What the daemon knows about one guest, and the reading of the values the
+ * guest writes under /local/domain/<id>/data/ptswitch (untrusted input).
+ */
+#ifndef PTSWITCHD_GUEST_H
+#define PTSWITCHD_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "fsm.h"
+#include "proto.h"
+#include "xsio.h"
+
+#define GUEST_NAME_MAX 64
+#define GUEST_UUID_LEN 36
+
+/* Guest-written keys, as bits for "already logged as bad". */
+enum guest_key {
+	GKEY_AGENT = 1u << 0,
+	GKEY_CAPS = 1u << 1,
+	GKEY_ACK = 1u << 2,
+	GKEY_METRICS = 1u << 3,
+	GKEY_OTHER = 1u << 4,
+};
+
+struct guest_metric {
+	char name[PROTO_MAX_METRIC_NAME + 1];
+	uint64_t value;
+};
+
+struct guest {
+	unsigned int domid;
+	char name[GUEST_NAME_MAX + 1];
+	char uuid[GUEST_UUID_LEN + 1];
+	unsigned int vcpus;
+
+	/* From the agent; caps are 0 until a valid value arrives. */
+	char agent[PROTO_MAX_VALUE + 1];
+	unsigned int caps;
+	bool have_ack;           /* ack holds a fresh, unconsumed answer */
+	struct proto_ack ack;
+	uint64_t last_ack_seq;   /* replays at or below this are ignored */
+	unsigned int n_metrics;
+	struct guest_metric metrics[PROTO_MAX_METRICS];
+	unsigned int bad_logged; /* enum guest_key bits */
+	uint64_t rejected;       /* malformed values seen */
+
+	struct fsm fsm;
+	struct engine_guest eng;
+	struct engine_decision decision;
+	bool have_decision;
+	uint64_t switches;
+	uint64_t since_s;        /* realtime of the last mode change */
+	uint64_t stats_published_ms;
+};
+
+bool guest_capable(const struct guest *g);
+
+/*
+ * Re-read one guest-written node after a watch event on path (absolute).
+ * Bad values are logged once per key, counted, and leave the previous
+ * good value in place.
+ */
+void guest_read_node(struct guest *g, struct xsio *xs, const char *path);
+/* Read every guest-written node (new guest, or resync). */
+void guest_read_all(struct guest *g, struct xsio *xs);
+/* Toolstack-written facts: name and UUID. */
+void guest_read_identity(struct guest *g, struct xsio *xs);
+
+#endif /* PTSWITCHD_GUEST_H */

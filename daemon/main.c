@@ -1,0 +1,434 @@
+/*
+ * ptswitchd: chooses, per Xen PV guest, between emulated and batched
+ * page-table updates.  This file owns the process: options, signals, the
+ * poll loop and systemd notification.  The work is done in daemon.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/ptswitch/ptswitch.yaml"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: ptswitchd [OPTION]...\n"
+"       ptswitchd --check-config FILE\n"
+"\n"
+"Choose, per Xen PV guest and at run time, how the hypervisor handles the\n"
+"guest's page-table writes: EMULATE (trap and emulate each write; always\n"
+"safe) or BATCH (unhook the page table, let the guest write natively,\n"
+"re-validate at a flush point; cheaper for fork-heavy work, and only for\n"
+"guests whose agent confirms that their kernel copes with it).\n"
+"\n"
+"ptswitchd reads each guest's page-table counters from the hypervisor and\n"
+"the guest agent's capabilities and metrics from xenstore, applies the\n"
+"policy, performs a seq/ack handshake with the agent before BATCH, and\n"
+"publishes its state under %s (dom0 only) and\n"
+"/local/domain/<id>/%s (guest read-only).\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE      policy file (default %s; the built-in\n"
+"                         policy is used when the default file is absent)\n"
+"      --check-config FILE\n"
+"                         validate FILE, print errors as file:line:column,\n"
+"                         exit 0 if valid, 1 if not\n"
+"  -b, --backend NAME[:ARG]\n"
+"                         hypervisor backend: 'xenctrl' (the ptswitch\n"
+"                         domctl; the default on a Xen host) or\n"
+"                         'sim:MAPFILE' (simulated counters from workload\n"
+"                         traces, for demos and tests)\n"
+"  -a, --advise           decide and publish, never switch a guest\n"
+"  -f, --foreground       do not detach (always the case under systemd)\n"
+"  -1, --once             scan the guests, run one decision round, print a\n"
+"                         table and exit\n"
+"  -v, --verbose          log decisions and debug messages\n"
+"  -h, --help             show this help and exit\n"
+"  -V, --version          show the version and exit\n"
+"\n"
+"Signals: SIGHUP reloads the policy (an invalid file is reported and the\n"
+"previous policy stays in force); SIGTERM and SIGINT stop the daemon and\n"
+"leave every guest in the mode it is in; SIGUSR1 logs internal figures.\n"
+"\n"
+"Admin view (xenstore-ls %s):\n"
+"  daemon/{version,pid,backend,policy,policy-error,mode,mode-reason}\n"
+"  domain/<id>/{name,mode,state,desired,reason,caps,agent,switches,since,\n"
+"               seq,rejected,stats/...}\n"
+"\n"
+"Exit status: 0 on a clean stop, 1 on a configuration or start-up error,\n"
+"2 on a usage error.\n",
+		PROTO_TOOL_DIR, PROTO_DAEMON_DIR, DEFAULT_CONFIG,
+		PROTO_TOOL_DIR);
+}
+
+struct options {
+	const char *config;
+	bool config_explicit;
+	const char *check_config;
+	const char *backend;
+	bool advise, foreground, once, verbose;
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "advise", no_argument, NULL, 'a' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "once", no_argument, NULL, '1' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->config = DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "c:b:af1vhV", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			o->config_explicit = true;
+			break;
+		case 'C':
+			o->check_config = optarg;
+			break;
+		case 'b':
+			o->backend = optarg;
+			break;
+		case 'a':
+			o->advise = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case '1':
+			o->once = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ptswitchd %s\n", PTSWITCH_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'ptswitchd --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ptswitchd: unexpected argument '%s'\n"
+				"Try 'ptswitchd --help'.\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_config(const char *path)
+{
+	struct policy p;
+	struct policy_error err;
+	char msg[512];
+
+	if (policy_load_file(path, &p, &err)) {
+		policy_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return 1;
+	}
+	printf("%s: OK (%s, interval %llu ms, %zu guest override%s)\n", path,
+	       p.action == POLICY_ENFORCE ? "enforce" : "advise",
+	       (unsigned long long)p.interval_ms, p.n_overrides,
+	       p.n_overrides == 1 ? "" : "s");
+	return 0;
+}
+
+static int load_policy(struct ptswitchd *d, const struct options *o)
+{
+	struct policy_error err;
+	char msg[512];
+
+	if (!o->config_explicit && access(o->config, F_OK)) {
+		policy_defaults(&d->policy);
+		log_info("%s not found: using the built-in policy", o->config);
+		return 0;
+	}
+	if (policy_load_file(o->config, &d->policy, &err)) {
+		policy_error_format(&err, msg, sizeof(msg));
+		log_err("%s", msg);
+		return -1;
+	}
+	snprintf(d->config_path, sizeof(d->config_path), "%s", o->config);
+	return 0;
+}
+
+static bool xen_present(void)
+{
+	return !access("/dev/xen/privcmd", F_OK) ||
+	       !access("/proc/xen/privcmd", F_OK);
+}
+
+static int open_backend(struct ptswitchd *d, const char *spec)
+{
+	char name[32];
+	const char *arg = NULL, *colon;
+	int err;
+
+	if (!spec) {
+		if (!xen_present()) {
+			log_err("no Xen hypervisor found (no privcmd device); "
+				"on a machine without Xen use "
+				"--backend sim:MAPFILE");
+			return -1;
+		}
+		spec = "xenctrl";
+	}
+	colon = strchr(spec, ':');
+	snprintf(name, sizeof(name), "%.*s",
+		 colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+	if (colon)
+		arg = colon + 1;
+	d->be.ops = backend_lookup(name);
+	if (!d->be.ops) {
+		log_err("unknown backend '%s' (known: xenctrl, sim:MAPFILE)",
+			name);
+		return -1;
+	}
+	err = d->be.ops->open(&d->be, arg);
+	if (err) {
+		log_err("backend %s: %s", name, strerror(-err));
+		return -1;
+	}
+	if (!d->be.can_switch)
+		log_warn("advise mode: %s", d->be.why_not[0] ? d->be.why_not :
+			 "the backend cannot switch modes");
+	return 0;
+}
+
+static int make_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int arm_timer(int fd, uint64_t ms)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = (time_t)(ms / 1000),
+				 .tv_nsec = (long)(ms % 1000) * 1000000 },
+	};
+
+	its.it_value = its.it_interval;
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void log_figures(struct ptswitchd *d)
+{
+	const struct xsio_counters *c = xsio_counters(d->xs);
+
+	log_info("figures: ticks=%llu guests=%u tick-us-last=%llu "
+		 "tick-us-max=%llu xs-reads=%llu xs-writes=%llu "
+		 "xs-removes=%llu",
+		 (unsigned long long)d->ticks, d->n_guests,
+		 (unsigned long long)d->tick_us_last,
+		 (unsigned long long)d->tick_us_max,
+		 (unsigned long long)c->reads, (unsigned long long)c->writes,
+		 (unsigned long long)c->removes);
+}
+
+static void notify_status(struct ptswitchd *d)
+{
+	char status[sizeof(d->status)];
+
+	ptd_status(d, status, sizeof(status));
+	if (strcmp(status, d->status)) {
+		memcpy(d->status, status, sizeof(status));
+		sd_notifyf(0, "STATUS=%s", status);
+	}
+}
+
+static void print_table(struct ptswitchd *d)
+{
+	unsigned int i;
+
+	printf("%-6s %-20s %-8s %-10s %-8s %s\n", "DOMID", "NAME", "MODE",
+	       "STATE", "DESIRED", "REASON");
+	for (i = 1; i < PTD_MAX_DOMID; i++) {
+		struct guest *g = d->guests[i];
+
+		if (!g)
+			continue;
+		printf("%-6u %-20.20s %-8s %-10s %-8s %s\n", g->domid, g->name,
+		       pt_mode_name(fsm_mode(&g->fsm)),
+		       fsm_state_name(g->fsm.state),
+		       g->have_decision ? pt_mode_name(g->decision.want) : "-",
+		       g->have_decision ? g->decision.reason : g->fsm.reason);
+	}
+}
+
+/* Drain pending watch events; false if the connection is gone. */
+static bool handle_events(struct ptswitchd *d)
+{
+	char **ev;
+
+	while ((ev = xsio_next_event(d->xs))) {
+		ptd_event(d, ev[0], ev[1], ptd_now_ms());
+		free(ev);
+	}
+	return errno == EAGAIN || errno == 0;
+}
+
+static int run(struct ptswitchd *d, const struct options *o)
+{
+	uint64_t wd_usec = 0;
+	int sfd, tfd, rc = 0;
+	bool stop = false;
+
+	sfd = make_signalfd();
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || tfd < 0 || arm_timer(tfd, d->policy.interval_ms)) {
+		log_err("cannot set up signals or timer: %s", strerror(errno));
+		return 1;
+	}
+	if (xsio_watch(d->xs, "@introduceDomain", "@intro") ||
+	    xsio_watch(d->xs, "@releaseDomain", "@release")) {
+		log_err("cannot watch for domains: %s", strerror(errno));
+		return 1;
+	}
+	publish_daemon(d);
+	ptd_scan(d, ptd_now_ms());
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	sd_notify(0, "READY=1");
+	notify_status(d);
+	log_info("running: backend %s, %s, interval %llu ms",
+		 d->be.ops->name, ptd_advise(d) ? "advise" : "enforce",
+		 (unsigned long long)d->policy.interval_ms);
+
+	while (!stop) {
+		struct pollfd pfd[3] = {
+			{ .fd = xsio_fd(d->xs), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = tfd, .events = POLLIN },
+		};
+		int timeout = wd_usec ? (int)(wd_usec / 2000) : -1;
+		int n = poll(pfd, 3, timeout);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (wd_usec)
+			sd_notify(0, "WATCHDOG=1");
+		if (n <= 0)
+			continue;
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!handle_events(d)) {
+				log_err("lost the xenstore connection: %s",
+					strerror(errno));
+				rc = 1;
+				break;
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					sd_notify(0, "RELOADING=1");
+					ptd_reload(d);
+					arm_timer(tfd, d->policy.interval_ms);
+					sd_notify(0, "READY=1");
+				} else if (si.ssi_signo == SIGUSR1) {
+					log_figures(d);
+				} else {
+					stop = true;
+				}
+			}
+		}
+		if (pfd[2].revents & POLLIN) {
+			uint64_t expirations;
+
+			if (read(tfd, &expirations, sizeof(expirations)) > 0)
+				ptd_tick(d, ptd_now_ms());
+		}
+		notify_status(d);
+	}
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping; guests stay in their current modes");
+	(void)o;
+	close(sfd);
+	close(tfd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ptswitchd d;
+	struct options o = { 0 };
+	int rc;
+
+	if (parse_options(argc, argv, &o))
+		return 2;
+	if (o.check_config)
+		return check_config(o.check_config);
+
+	log_init("ptswitchd", o.verbose);
+	if (load_policy(&d, &o) || ptd_init(&d) || open_backend(&d, o.backend))
+		return 1;
+	d.force_advise = o.advise;
+	d.xs = xsio_open();
+	if (!d.xs) {
+		log_err("cannot connect to xenstore: %s (is xenstored "
+			"running? XENSTORED_PATH overrides the socket)",
+			strerror(errno));
+		return 1;
+	}
+	if (o.once) {
+		uint64_t now = ptd_now_ms();
+
+		publish_daemon(&d);
+		ptd_scan(&d, now);
+		ptd_tick(&d, now);
+		print_table(&d);
+		rc = 0;
+	} else {
+		if (!o.foreground && !getenv("NOTIFY_SOCKET") &&
+		    daemon(0, 0)) {
+			log_err("cannot detach: %s", strerror(errno));
+			return 1;
+		}
+		rc = run(&d, &o);
+	}
+	ptd_fini(&d);
+	xsio_close(d.xs);
+	if (d.be.ops->close)
+		d.be.ops->close(&d.be);
+	return rc;
+}

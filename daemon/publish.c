@@ -1,0 +1,153 @@
+/*
+ * What the daemon publishes.  Admins read /tool/ptswitch (dom0 only);
+ * each guest may read its /local/domain/<id>/ptswitch.  Every write goes
+ * through xsio_write(), which skips values that did not change.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static void put(struct ptswitchd *d, const char *path, const char *value)
+{
+	int err = xsio_write(d->xs, path, value);
+
+	if (err)
+		log_warn("cannot write %s: %s", path, strerror(-err));
+}
+
+static void putf(struct ptswitchd *d, const char *dir, const char *key,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void putf(struct ptswitchd *d, const char *dir, const char *key,
+		 const char *fmt, ...)
+{
+	char path[160], value[PROTO_MAX_VALUE + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	put(d, path, value);
+}
+
+static const char *advise_reason(const struct ptswitchd *d)
+{
+	if (!d->be.can_switch)
+		return d->be.why_not[0] ? d->be.why_not
+					: "the hypervisor cannot switch modes";
+	if (d->force_advise)
+		return "--advise given";
+	if (d->policy.action == POLICY_ADVISE)
+		return "policy action is advise";
+	return "";
+}
+
+void publish_daemon(struct ptswitchd *d)
+{
+	const char *dir = PROTO_TOOL_DIR "/daemon";
+	int err;
+
+	err = xsio_mkdir(d->xs, PROTO_TOOL_DIR, -1);
+	if (err)
+		log_warn("cannot create %s: %s", PROTO_TOOL_DIR,
+			 strerror(-err));
+	putf(d, dir, "version", "%s", PTSWITCH_VERSION);
+	putf(d, dir, "pid", "%ld", (long)getpid());
+	putf(d, dir, "backend", "%s", d->be.ops->name);
+	putf(d, dir, "policy", "%s", d->policy.source);
+	putf(d, dir, "policy-error", "%s", d->policy_error);
+	putf(d, dir, "mode", "%s", ptd_advise(d) ? "advise" : "enforce");
+	putf(d, dir, "mode-reason", "%s", advise_reason(d));
+}
+
+static const char *guest_reason(const struct ptswitchd *d,
+				const struct guest *g, uint64_t now_ms)
+{
+	if (g->fsm.state == FSM_REQUESTED)
+		return "awaiting-ack";
+	if (now_ms < g->fsm.backoff_until_ms || !g->have_decision)
+		return g->fsm.reason;
+	if (g->fsm.state == FSM_EMULATE && g->decision.want == PT_MODE_BATCH &&
+	    !guest_capable(g))
+		return "incapable";
+	if (ptd_advise(d) && g->decision.want != fsm_mode(&g->fsm))
+		return "advise";
+	return g->decision.reason;
+}
+
+void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
+{
+	char dir[96], caps[64];
+	enum pt_mode mode = fsm_mode(&g->fsm);
+
+	snprintf(dir, sizeof(dir), "%s/domain/%u", PROTO_TOOL_DIR, g->domid);
+	putf(d, dir, "name", "%s", g->name);
+	putf(d, dir, "mode", "%s", pt_mode_name(mode));
+	putf(d, dir, "state", "%s", fsm_state_name(g->fsm.state));
+	putf(d, dir, "desired", "%s",
+	     g->have_decision ? pt_mode_name(g->decision.want)
+			      : pt_mode_name(mode));
+	putf(d, dir, "reason", "%s", guest_reason(d, g, now_ms));
+	proto_format_caps(g->caps, caps, sizeof(caps));
+	putf(d, dir, "caps", "%s", caps);
+	putf(d, dir, "agent", "%s", g->agent);
+	putf(d, dir, "switches", "%llu", (unsigned long long)g->switches);
+	putf(d, dir, "since", "%llu", (unsigned long long)g->since_s);
+	putf(d, dir, "seq", "%llu", (unsigned long long)g->fsm.seq);
+	putf(d, dir, "rejected", "%llu", (unsigned long long)g->rejected);
+
+	/* The guest may read the mode the hypervisor has it in. */
+	snprintf(dir, sizeof(dir), "/local/domain/%u/%s", g->domid,
+		 PROTO_DAEMON_DIR);
+	putf(d, dir, "mode", "%s", pt_mode_name(mode));
+}
+
+void publish_guest_stats(struct ptswitchd *d, struct guest *g)
+{
+	const struct pt_stats *s = &g->eng.last;
+	const struct engine_decision *dec = &g->decision;
+	char dir[96];
+
+	if (!g->eng.have_last)
+		return;
+	snprintf(dir, sizeof(dir), "%s/domain/%u/stats", PROTO_TOOL_DIR,
+		 g->domid);
+	putf(d, dir, "counters",
+	     "emulated=%llu batches=%llu batch-ptes=%llu spurious=%llu "
+	     "unhook-refused=%llu revalidation-failures=%llu",
+	     (unsigned long long)s->emulated_writes,
+	     (unsigned long long)s->batches,
+	     (unsigned long long)s->batch_ptes,
+	     (unsigned long long)s->spurious_faults,
+	     (unsigned long long)s->unhook_refused,
+	     (unsigned long long)s->revalidation_failures);
+	putf(d, dir, "runs", "%llu %llu %llu %llu %llu %llu",
+	     (unsigned long long)s->emul_runs[0],
+	     (unsigned long long)s->emul_runs[1],
+	     (unsigned long long)s->emul_runs[2],
+	     (unsigned long long)s->emul_runs[3],
+	     (unsigned long long)s->emul_runs[4],
+	     (unsigned long long)s->emul_runs[5]);
+	if (g->have_decision) {
+		putf(d, dir, "saving", "%.2f", dec->saving);
+		putf(d, dir, "cost", "emulate=%.0f batch=%.0f",
+		     dec->cost_emulate, dec->cost_batch);
+	}
+}
+
+void publish_forget(struct ptswitchd *d, struct guest *g)
+{
+	char dir[96];
+
+	snprintf(dir, sizeof(dir), "%s/domain/%u", PROTO_TOOL_DIR, g->domid);
+	xsio_rm(d->xs, dir);
+	/* The toolstack removes /local/domain/<id>; just drop our cache. */
+	snprintf(dir, sizeof(dir), "/local/domain/%u", g->domid);
+	xsio_forget(d->xs, dir);
+}

@@ -1,0 +1,220 @@
+/* libxenstore wrapper with a write-on-change cache (see xsio.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "xsio.h"
+
+/*
+ * What we last wrote, by path.  Open hashing; sized for thousands of
+ * guests with a dozen published nodes each.
+ */
+#define CACHE_BUCKETS 16384
+
+struct cache_entry {
+	struct cache_entry *next;
+	char *path;
+	char *value;
+};
+
+struct xsio {
+	struct xs_handle *xsh;
+	struct xsio_counters ctr;
+	struct cache_entry *cache[CACHE_BUCKETS];
+};
+
+static unsigned int hash_path(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+static struct cache_entry *cache_find(struct xsio *x, const char *path)
+{
+	struct cache_entry *e;
+
+	for (e = x->cache[hash_path(path)]; e; e = e->next)
+		if (!strcmp(e->path, path))
+			return e;
+	return NULL;
+}
+
+static void cache_store(struct xsio *x, const char *path, const char *value)
+{
+	struct cache_entry *e = cache_find(x, path);
+	unsigned int h;
+
+	if (e) {
+		char *v = strdup(value);
+
+		if (!v)
+			return; /* only costs a redundant write later */
+		free(e->value);
+		e->value = v;
+		return;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->path = strdup(path);
+	e->value = strdup(value);
+	if (!e->path || !e->value) {
+		free(e->path);
+		free(e->value);
+		free(e);
+		return;
+	}
+	h = hash_path(path);
+	e->next = x->cache[h];
+	x->cache[h] = e;
+}
+
+void xsio_forget(struct xsio *x, const char *path)
+{
+	size_t n = strlen(path);
+	unsigned int i;
+
+	for (i = 0; i < CACHE_BUCKETS; i++) {
+		struct cache_entry **pp = &x->cache[i];
+
+		while (*pp) {
+			struct cache_entry *e = *pp;
+
+			if (!strncmp(e->path, path, n) &&
+			    (e->path[n] == '\0' || e->path[n] == '/')) {
+				*pp = e->next;
+				free(e->path);
+				free(e->value);
+				free(e);
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
+struct xsio *xsio_open(void)
+{
+	struct xsio *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->xsh = xs_open(0);
+	if (!x->xsh) {
+		int err = errno;
+
+		free(x);
+		errno = err;
+		return NULL;
+	}
+	return x;
+}
+
+void xsio_close(struct xsio *x)
+{
+	if (!x)
+		return;
+	xsio_forget(x, "");
+	xs_close(x->xsh);
+	free(x);
+}
+
+int xsio_fd(struct xsio *x)
+{
+	return xs_fileno(x->xsh);
+}
+
+const struct xsio_counters *xsio_counters(const struct xsio *x)
+{
+	return &x->ctr;
+}
+
+int xsio_read(struct xsio *x, const char *path, char *buf, size_t max)
+{
+	unsigned int len;
+	char *v;
+
+	x->ctr.reads++;
+	v = xs_read(x->xsh, XBT_NULL, path, &len);
+	if (!v)
+		return errno ? -errno : -EIO;
+	if (len > max) {
+		free(v);
+		return -E2BIG;
+	}
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	free(v);
+	/* Embedded NULs would make the value differ from what we parse. */
+	if (strlen(buf) != len)
+		return -EINVAL;
+	return (int)len;
+}
+
+int xsio_write(struct xsio *x, const char *path, const char *value)
+{
+	struct cache_entry *e = cache_find(x, path);
+
+	if (e && !strcmp(e->value, value))
+		return 0;
+	x->ctr.writes++;
+	if (!xs_write(x->xsh, XBT_NULL, path, value, strlen(value)))
+		return errno ? -errno : -EIO;
+	cache_store(x, path, value);
+	return 0;
+}
+
+int xsio_rm(struct xsio *x, const char *path)
+{
+	xsio_forget(x, path);
+	x->ctr.removes++;
+	if (!xs_rm(x->xsh, XBT_NULL, path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int xsio_mkdir(struct xsio *x, const char *path, int reader)
+{
+	struct xs_permissions perms[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = reader >= 0 ? (unsigned int)reader : 0,
+		  .perms = XS_PERM_READ },
+	};
+
+	x->ctr.dirs++;
+	if (!xs_mkdir(x->xsh, XBT_NULL, path))
+		return errno ? -errno : -EIO;
+	x->ctr.perms++;
+	if (!xs_set_permissions(x->xsh, XBT_NULL, path, perms,
+				reader >= 0 ? 2 : 1))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+char **xsio_ls(struct xsio *x, const char *path, unsigned int *n)
+{
+	x->ctr.reads++;
+	return xs_directory(x->xsh, XBT_NULL, path, n);
+}
+
+int xsio_watch(struct xsio *x, const char *path, const char *token)
+{
+	x->ctr.watches++;
+	return xs_watch(x->xsh, path, token) ? 0 : -(errno ? errno : EIO);
+}
+
+int xsio_unwatch(struct xsio *x, const char *path, const char *token)
+{
+	x->ctr.watches++;
+	return xs_unwatch(x->xsh, path, token) ? 0 : -(errno ? errno : EIO);
+}
+
+char **xsio_next_event(struct xsio *x)
+{
+	return xs_check_watch(x->xsh);
+}
