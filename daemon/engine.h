@@ -32,7 +32,7 @@ struct engine_guest {
 	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	enum pt_mode mode;        /* current (hypervisor-reported) mode */
 	uint64_t mode_since_ms;
-	unsigned int n_switches;  /* ring of recent switch times */
+	unsigned int n_switches;  /* switches ever; switch_ms is a ring */
 	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
 };
 
@@ -48,7 +48,7 @@ struct engine_facts {
 struct engine_decision {
 	enum pt_mode want;
 	bool switch_now;          /* want != mode and every guard allows it */
-	char reason[64];          /* short token, e.g. "saving-0.42" */
+	char reason[64];          /* stable token (docs/policy.md) */
 	double cost_emulate;      /* modeled cycles/s over the window */
 	double cost_batch;
 	double saving;            /* predicted fraction saved by BATCH */

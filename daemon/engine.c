@@ -1,0 +1,322 @@
+/*
+ * The decision engine: a cost model over a window of counter deltas, then
+ * guards (safety, pins, dwell, rate limit, switch cost).  docs/policy.md
+ * lists the reason tokens; docs/cost-model.md explains the model.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define FIELDS (sizeof(struct pt_stats) / sizeof(uint64_t))
+
+/* An L1 page has 512 entries: no batch re-validates more. */
+#define L1_ENTRIES 512.0
+
+/* struct pt_stats is all uint64_t; treat it as an array for arithmetic. */
+static const uint64_t *stats_u64(const struct pt_stats *s)
+{
+	return (const uint64_t *)s;
+}
+
+static uint64_t *stats_u64_mut(struct pt_stats *s)
+{
+	return (uint64_t *)s;
+}
+
+_Static_assert(sizeof(struct pt_stats) % sizeof(uint64_t) == 0,
+	       "struct pt_stats must hold only uint64_t counters");
+
+static void ring_clear(struct engine_guest *g)
+{
+	g->n = 0;
+	g->head = 0;
+}
+
+void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
+		       uint64_t now_ms)
+{
+	memset(g, 0, sizeof(*g));
+	g->mode = mode;
+	g->mode_since_ms = now_ms;
+}
+
+void engine_observe(struct engine_guest *g, const struct pt_stats *now,
+		    uint64_t now_ms)
+{
+	const uint64_t *cur = stats_u64(now), *old = stats_u64(&g->last);
+	struct engine_sample *s;
+	uint64_t *d;
+	size_t i;
+
+	if (!g->have_last || now_ms < g->last_ms)
+		goto baseline;
+	/* Same instant: keep the old baseline so nothing is lost. */
+	if (now_ms == g->last_ms)
+		return;
+	/*
+	 * A counter going backwards means the hypervisor or the domain was
+	 * restarted: forget the window rather than underflow.
+	 */
+	for (i = 0; i < FIELDS; i++)
+		if (cur[i] < old[i]) {
+			ring_clear(g);
+			goto baseline;
+		}
+
+	s = &g->ring[g->head];
+	memset(s, 0, sizeof(*s));
+	s->t_ms = now_ms;
+	s->dt_ms = now_ms - g->last_ms;
+	d = stats_u64_mut(&s->d);
+	for (i = 0; i < FIELDS; i++)
+		d[i] = cur[i] - old[i];
+	g->head = (g->head + 1) % ENGINE_MAX_WINDOW;
+	if (g->n < ENGINE_MAX_WINDOW)
+		g->n++;
+baseline:
+	g->last = *now;
+	g->last_ms = now_ms;
+	g->have_last = true;
+}
+
+void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
+			uint64_t now_ms)
+{
+	if (mode == g->mode)
+		return;
+	g->mode = mode;
+	g->mode_since_ms = now_ms;
+	g->switch_ms[g->n_switches % ENGINE_MAX_SWITCH_HISTORY] = now_ms;
+	g->n_switches++;
+	/*
+	 * Samples of the other mode say nothing about this one, and the
+	 * interval that straddles the switch mixes both: start afresh.
+	 */
+	ring_clear(g);
+	g->have_last = false;
+}
+
+/* Sum of the last k samples. */
+static void window_sum(const struct engine_guest *g, unsigned int k,
+		       struct pt_stats *sum, uint64_t *dt_ms)
+{
+	uint64_t *acc = stats_u64_mut(sum);
+	unsigned int j;
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	*dt_ms = 0;
+	for (j = 0; j < k; j++) {
+		unsigned int idx = (g->head + ENGINE_MAX_WINDOW - 1 - j) %
+				   ENGINE_MAX_WINDOW;
+		const uint64_t *d = stats_u64(&g->ring[idx].d);
+
+		for (i = 0; i < FIELDS; i++)
+			acc[i] += d[i];
+		*dt_ms += g->ring[idx].dt_ms;
+	}
+}
+
+/* What the window says, in cycles per second. */
+struct model {
+	double cost_emulate, cost_batch, saving;
+	double write_rate;    /* PTE writes per second */
+	double spurious_rate; /* spurious faults per batched PTE */
+	double secs;
+};
+
+/*
+ * In EMULATE, each run of consecutive writes to one L1 page would have
+ * been one batch.  The histogram gives run counts per bucket; the bucket
+ * midpoints are scaled so that the runs add up to the exact number of
+ * emulated writes, and capped at a full page.
+ */
+static double counterfactual_batch(const struct policy_costs *c,
+				   const struct pt_stats *s)
+{
+	double runs = 0, est = 0, scale, cost = 0;
+	unsigned int b;
+
+	for (b = 0; b < PT_HIST_BUCKETS; b++) {
+		runs += (double)s->emul_runs[b];
+		est += (double)s->emul_runs[b] * pt_hist_mean(b);
+	}
+	if (runs == 0 || est == 0)
+		/* No histogram: assume the worst, one batch per write. */
+		return (double)s->emulated_writes * (c->batch + c->batch_entry);
+	scale = (double)s->emulated_writes / est;
+	for (b = 0; b < PT_HIST_BUCKETS; b++) {
+		double len = fmin(pt_hist_mean(b) * scale, L1_ENTRIES);
+
+		cost += (double)s->emul_runs[b] *
+			(c->batch + fmax(len, 1.0) * c->batch_entry);
+	}
+	return cost;
+}
+
+static void model_window(const struct policy *p, const struct engine_guest *g,
+			 unsigned int k, struct model *m)
+{
+	const struct policy_costs *c = &p->cost;
+	struct pt_stats s;
+	uint64_t dt_ms;
+	double ce, cb, writes;
+
+	memset(m, 0, sizeof(*m));
+	window_sum(g, k, &s, &dt_ms);
+	if (!dt_ms)
+		return;
+	m->secs = (double)dt_ms / 1000.0;
+
+	if (g->mode == PT_MODE_EMULATE) {
+		writes = (double)s.emulated_writes;
+		ce = writes * c->emulated_write;
+		cb = counterfactual_batch(c, &s);
+	} else {
+		/*
+		 * Writes that could not be batched were emulated; count
+		 * them once whichever counter the hypervisor put them in.
+		 */
+		double fallback = (double)(s.emulated_writes > s.unhook_refused
+						   ? s.emulated_writes
+						   : s.unhook_refused);
+
+		writes = (double)s.batch_ptes + fallback;
+		cb = (double)s.batches * c->batch +
+		     (double)s.batch_ptes * c->batch_entry +
+		     (double)s.spurious_faults * c->spurious_fault +
+		     fallback * c->emulated_write;
+		ce = writes * c->emulated_write;
+		if (s.batch_ptes)
+			m->spurious_rate = (double)s.spurious_faults /
+					   (double)s.batch_ptes;
+		else if (s.spurious_faults)
+			m->spurious_rate = INFINITY;
+	}
+	m->cost_emulate = ce / m->secs;
+	m->cost_batch = cb / m->secs;
+	m->saving = ce > 0 ? (ce - cb) / ce : 0.0;
+	m->write_rate = writes / m->secs;
+}
+
+static void set_reason(struct engine_decision *out, const char *reason)
+{
+	snprintf(out->reason, sizeof(out->reason), "%s", reason);
+}
+
+/* A move to EMULATE for safety: never held back by dwell or rate limit. */
+static void force_emulate(const struct engine_guest *g,
+			  struct engine_decision *out, const char *reason)
+{
+	out->want = PT_MODE_EMULATE;
+	out->switch_now = g->mode != PT_MODE_EMULATE;
+	set_reason(out, reason);
+}
+
+static unsigned int recent_switches(const struct engine_guest *g,
+				    uint64_t period_ms, uint64_t now_ms)
+{
+	unsigned int kept = g->n_switches < ENGINE_MAX_SWITCH_HISTORY
+				    ? g->n_switches
+				    : ENGINE_MAX_SWITCH_HISTORY;
+	unsigned int i, count = 0;
+
+	for (i = 0; i < kept; i++) {
+		uint64_t t = g->switch_ms[i];
+
+		if (t <= now_ms && now_ms - t < period_ms)
+			count++;
+	}
+	return count;
+}
+
+/*
+ * The policy wants a switch for a non-safety reason: dwell, rate limit
+ * and (entering BATCH on measurements only) the switch cost may hold it.
+ */
+static void gate_switch(const struct policy *p, const struct engine_guest *g,
+			const struct model *m, bool pinned, uint64_t now_ms,
+			struct engine_decision *out)
+{
+	if (now_ms < g->mode_since_ms ||
+	    now_ms - g->mode_since_ms < p->min_dwell_ms) {
+		set_reason(out, "dwell");
+		return;
+	}
+	if (recent_switches(g, p->rate_period_ms, now_ms) >= p->max_switches) {
+		set_reason(out, "rate-limit");
+		return;
+	}
+	if (!pinned && out->want == PT_MODE_BATCH) {
+		/* Expected stay: at least the dwell, at least one window. */
+		double horizon = fmax((double)p->min_dwell_ms / 1000.0,
+				      m->secs);
+
+		if ((m->cost_emulate - m->cost_batch) * horizon <=
+		    p->cost.mode_switch) {
+			set_reason(out, "switch-cost");
+			return;
+		}
+	}
+	out->switch_now = true;
+}
+
+void engine_decide(const struct policy *p, const struct engine_guest *g,
+		   const struct engine_facts *f, uint64_t now_ms,
+		   struct engine_decision *out)
+{
+	const struct policy_override *o =
+		policy_match(p, f->name, f->domid, f->uuid);
+	unsigned int k = g->n < p->window ? g->n : p->window;
+	bool warm = p->window > 0 && g->n >= p->window;
+	bool pinned = false;
+	struct model m;
+
+	memset(out, 0, sizeof(*out));
+	model_window(p, g, k, &m);
+	out->cost_emulate = m.cost_emulate;
+	out->cost_batch = m.cost_batch;
+	out->saving = m.saving;
+	out->want = g->mode;
+
+	/* Guards that keep or force EMULATE, most fundamental first. */
+	if (o && o->kind == OVERRIDE_EXCLUDE) {
+		force_emulate(g, out, "excluded");
+	} else if (!f->capable) {
+		force_emulate(g, out, "incapable");
+	} else if (o && o->pin == PT_MODE_EMULATE) {
+		force_emulate(g, out, "pinned");
+	} else if (o) {
+		/* An explicit pin to BATCH overrides the SMP heuristics. */
+		pinned = true;
+		out->want = PT_MODE_BATCH;
+		set_reason(out, "pinned");
+	} else if (f->vcpus > p->smp_max_vcpus) {
+		force_emulate(g, out, "smp-vcpus");
+	} else if (!warm) {
+		set_reason(out, "warming-up");
+	} else if (g->mode == PT_MODE_BATCH &&
+		   m.spurious_rate > p->smp_max_spurious) {
+		force_emulate(g, out, "spurious");
+	} else if (m.write_rate < p->min_write_rate) {
+		out->want = PT_MODE_EMULATE;
+		set_reason(out, "idle");
+	} else if (g->mode == PT_MODE_EMULATE) {
+		/* Hysteresis: enter at enter_saving or above ... */
+		bool enter = m.saving >= p->enter_saving;
+
+		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
+		set_reason(out, enter ? "saving" : "low-saving");
+	} else {
+		/* ... leave only below leave_saving. */
+		bool leave = m.saving < p->leave_saving;
+
+		out->want = leave ? PT_MODE_EMULATE : PT_MODE_BATCH;
+		set_reason(out, leave ? "low-saving" : "saving");
+	}
+	/* force_emulate already decided; everything else passes the gates. */
+	if (out->want != g->mode && !out->switch_now)
+		gate_switch(p, g, &m, pinned, now_ms, out);
+}
