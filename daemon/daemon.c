@@ -54,7 +54,7 @@ static void guest_forget(struct ptswitchd *d, struct guest *g)
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", g->domid,
 		 PROTO_GUEST_DIR);
 	snprintf(token, sizeof(token), "d%u", g->domid);
-	xsio_unwatch(d->xs, path, token);
+	store_unwatch(d->xs, path, token);
 	publish_forget(d, g);
 	d->guests[g->domid] = NULL;
 	d->n_guests--;
@@ -83,7 +83,7 @@ static uint64_t read_own_u64(struct ptswitchd *d, const char *path)
 {
 	char buf[32];
 	uint64_t v = 0;
-	int n = xsio_read(d->xs, path, buf, sizeof(buf) - 1);
+	int n = store_read(d->xs, path, buf, sizeof(buf) - 1);
 
 	if (n > 0 && proto_parse_u64(buf, (size_t)n, &v))
 		v = 0;
@@ -107,7 +107,7 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 	seq = read_own_u64(d, path);
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/request", g->domid,
 		 PROTO_DAEMON_DIR);
-	n = xsio_read(d->xs, path, buf, PROTO_MAX_VALUE);
+	n = store_read(d->xs, path, buf, PROTO_MAX_VALUE);
 	if (n > 0 && !proto_parse_request(buf, (size_t)n, &req) &&
 	    req.seq > seq)
 		seq = req.seq;
@@ -168,7 +168,7 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 	/* Our guest-visible subtree: dom0 owns it, the guest may read it. */
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
 		 PROTO_DAEMON_DIR);
-	err = xsio_mkdir(d->xs, path, (int)domid);
+	err = store_mkdir(d->xs, path, (int)domid);
 	if (err)
 		log_dom(LOG_WARNING, domid, NULL, "xenstore",
 			"cannot create %s: %s", path, strerror(-err));
@@ -176,7 +176,7 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
 		 PROTO_GUEST_DIR);
 	snprintf(token, sizeof(token), "d%u", domid);
-	err = xsio_watch(d->xs, path, token);
+	err = store_watch(d->xs, path, token);
 	if (err)
 		log_dom(LOG_WARNING, domid, NULL, "xenstore",
 			"cannot watch %s: %s", path, strerror(-err));
@@ -206,7 +206,7 @@ void ptd_scan(struct ptswitchd *d, uint64_t now_ms)
 
 	if (!seen)
 		return;
-	names = xsio_ls(d->xs, "/local/domain", &n);
+	names = store_ls(d->xs, "/local/domain", &n);
 	for (i = 0; names && i < n; i++) {
 		if (!parse_domid(names[i], &domid) || domid == 0)
 			continue;
@@ -234,7 +234,7 @@ static void write_request(struct ptswitchd *d, struct guest *g,
 	proto_format_request(&r, buf, sizeof(buf));
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/request", g->domid,
 		 PROTO_DAEMON_DIR);
-	err = xsio_write(d->xs, path, buf);
+	err = store_write(d->xs, path, buf);
 	if (err)
 		log_dom(LOG_WARNING, g->domid, NULL, "xenstore",
 			"cannot write request: %s", strerror(-err));

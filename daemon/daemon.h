@@ -12,7 +12,7 @@
 #include "backend.h"
 #include "guest.h"
 #include "policy.h"
-#include "xsio.h"
+#include "store.h"
 
 /* Domain IDs at or above DOMID_FIRST_RESERVED (0x7ff0) are not guests. */
 #define PTD_MAX_DOMID 0x7ff0
@@ -23,7 +23,7 @@ struct ptswitchd {
 	char policy_error[320];  /* last reload error, or empty */
 	bool force_advise;       /* --advise */
 	struct backend be;
-	struct xsio *xs;
+	struct store *xs;
 	struct guest **guests;   /* indexed by domid */
 	unsigned int n_guests;
 	uint64_t ticks;

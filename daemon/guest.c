@@ -34,10 +34,10 @@ static void accept_key(struct guest *g, enum guest_key key)
 	g->bad_logged &= ~key;
 }
 
-static void read_agent(struct guest *g, struct xsio *xs, const char *path)
+static void read_agent(struct guest *g, struct store *xs, const char *path)
 {
 	char buf[PROTO_MAX_VALUE + 1];
-	int n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	int n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 	int i;
 
 	if (n == -ENOENT) {
@@ -58,11 +58,11 @@ static void read_agent(struct guest *g, struct xsio *xs, const char *path)
 	accept_key(g, GKEY_AGENT);
 }
 
-static void read_caps(struct guest *g, struct xsio *xs, const char *path)
+static void read_caps(struct guest *g, struct store *xs, const char *path)
 {
 	char buf[PROTO_MAX_VALUE + 1];
 	unsigned int caps;
-	int n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	int n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 
 	if (n == -ENOENT) {
 		/* No caps at all is a clear statement: not capable. */
@@ -83,11 +83,11 @@ static void read_caps(struct guest *g, struct xsio *xs, const char *path)
 	accept_key(g, GKEY_CAPS);
 }
 
-static void read_ack(struct guest *g, struct xsio *xs, const char *path)
+static void read_ack(struct guest *g, struct store *xs, const char *path)
 {
 	char buf[PROTO_MAX_VALUE + 1];
 	struct proto_ack a;
-	int n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	int n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 
 	if (n == -ENOENT)
 		return;
@@ -126,7 +126,7 @@ static struct guest_metric *metric_slot(struct guest *g, const char *name)
 	return &g->metrics[g->n_metrics++];
 }
 
-static void read_metric(struct guest *g, struct xsio *xs, const char *path,
+static void read_metric(struct guest *g, struct store *xs, const char *path,
 			const char *name)
 {
 	char buf[PROTO_MAX_VALUE + 1];
@@ -138,7 +138,7 @@ static void read_metric(struct guest *g, struct xsio *xs, const char *path,
 		reject(g, GKEY_METRICS, "a metric name", -EINVAL);
 		return;
 	}
-	n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 	if (n == -ENOENT)
 		return;
 	if (n >= 0)
@@ -156,7 +156,7 @@ static void read_metric(struct guest *g, struct xsio *xs, const char *path,
 	accept_key(g, GKEY_METRICS);
 }
 
-void guest_read_node(struct guest *g, struct xsio *xs, const char *path)
+void guest_read_node(struct guest *g, struct store *xs, const char *path)
 {
 	char base[96];
 	const char *rel;
@@ -181,7 +181,7 @@ void guest_read_node(struct guest *g, struct xsio *xs, const char *path)
 		reject(g, GKEY_OTHER, "an unknown node", -EINVAL);
 }
 
-void guest_read_all(struct guest *g, struct xsio *xs)
+void guest_read_all(struct guest *g, struct store *xs)
 {
 	char path[160];
 	char **names;
@@ -198,7 +198,7 @@ void guest_read_all(struct guest *g, struct xsio *xs)
 	read_ack(g, xs, path);
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/metrics", g->domid,
 		 PROTO_GUEST_DIR);
-	names = xsio_ls(xs, path, &n);
+	names = store_ls(xs, path, &n);
 	for (i = 0; names && i < n && i < 4 * PROTO_MAX_METRICS; i++) {
 		char mpath[256];
 
@@ -208,13 +208,13 @@ void guest_read_all(struct guest *g, struct xsio *xs)
 	free(names);
 }
 
-void guest_read_identity(struct guest *g, struct xsio *xs)
+void guest_read_identity(struct guest *g, struct store *xs)
 {
 	char path[64], buf[PROTO_MAX_VALUE + 1];
 	int n;
 
 	snprintf(path, sizeof(path), "/local/domain/%u/name", g->domid);
-	n = xsio_read(xs, path, buf, GUEST_NAME_MAX);
+	n = store_read(xs, path, buf, GUEST_NAME_MAX);
 	if (n > 0)
 		memcpy(g->name, buf, (size_t)n + 1);
 	else
@@ -223,7 +223,7 @@ void guest_read_identity(struct guest *g, struct xsio *xs)
 	/* The toolstack links the domain to /vm/<uuid>. */
 	g->uuid[0] = '\0';
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", g->domid);
-	n = xsio_read(xs, path, buf, PROTO_MAX_VALUE);
+	n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 	if (n == 4 + GUEST_UUID_LEN && !strncmp(buf, "/vm/", 4))
 		memcpy(g->uuid, buf + 4, GUEST_UUID_LEN + 1);
 }

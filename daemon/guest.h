@@ -11,7 +11,7 @@
 #include "engine.h"
 #include "fsm.h"
 #include "proto.h"
-#include "xsio.h"
+#include "store.h"
 
 #define GUEST_NAME_MAX 64
 #define GUEST_UUID_LEN 36
@@ -63,10 +63,10 @@ bool guest_capable(const struct guest *g);
  * Bad values are logged once per key, counted, and leave the previous
  * good value in place.
  */
-void guest_read_node(struct guest *g, struct xsio *xs, const char *path);
+void guest_read_node(struct guest *g, struct store *xs, const char *path);
 /* Read every guest-written node (new guest, or resync). */
-void guest_read_all(struct guest *g, struct xsio *xs);
+void guest_read_all(struct guest *g, struct store *xs);
 /* Toolstack-written facts: name and UUID. */
-void guest_read_identity(struct guest *g, struct xsio *xs);
+void guest_read_identity(struct guest *g, struct store *xs);
 
 #endif /* PTSWITCHD_GUEST_H */

@@ -249,7 +249,7 @@ static int arm_timer(int fd, uint64_t ms)
 
 static void log_figures(struct ptswitchd *d)
 {
-	const struct xsio_counters *c = xsio_counters(d->xs);
+	const struct store_counters *c = store_counters(d->xs);
 
 	log_info("figures: ticks=%llu guests=%u tick-us-last=%llu "
 		 "tick-us-max=%llu xs-reads=%llu xs-writes=%llu "
@@ -296,7 +296,7 @@ static bool handle_events(struct ptswitchd *d)
 {
 	char **ev;
 
-	while ((ev = xsio_next_event(d->xs))) {
+	while ((ev = store_next_event(d->xs))) {
 		ptd_event(d, ev[0], ev[1], ptd_now_ms());
 		free(ev);
 	}
@@ -315,8 +315,8 @@ static int run(struct ptswitchd *d, const struct options *o)
 		log_err("cannot set up signals or timer: %s", strerror(errno));
 		return 1;
 	}
-	if (xsio_watch(d->xs, "@introduceDomain", "@intro") ||
-	    xsio_watch(d->xs, "@releaseDomain", "@release")) {
+	if (store_watch(d->xs, "@introduceDomain", "@intro") ||
+	    store_watch(d->xs, "@releaseDomain", "@release")) {
 		log_err("cannot watch for domains: %s", strerror(errno));
 		return 1;
 	}
@@ -332,7 +332,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 
 	while (!stop) {
 		struct pollfd pfd[3] = {
-			{ .fd = xsio_fd(d->xs), .events = POLLIN },
+			{ .fd = store_fd(d->xs), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = tfd, .events = POLLIN },
 		};
@@ -403,7 +403,7 @@ int main(int argc, char **argv)
 	if (load_policy(&d, &o) || ptd_init(&d) || open_backend(&d, o.backend))
 		return 1;
 	d.force_advise = o.advise;
-	d.xs = xsio_open();
+	d.xs = store_open();
 	if (!d.xs) {
 		log_err("cannot connect to xenstore: %s (is xenstored "
 			"running? XENSTORED_PATH overrides the socket)",
@@ -427,7 +427,7 @@ int main(int argc, char **argv)
 		rc = run(&d, &o);
 	}
 	ptd_fini(&d);
-	xsio_close(d.xs);
+	store_close(d.xs);
 	if (d.be.ops->close)
 		d.be.ops->close(&d.be);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * What the daemon publishes.  Admins read /tool/ptswitch (dom0 only);
  * each guest may read its /local/domain/<id>/ptswitch.  Every write goes
- * through xsio_write(), which skips values that did not change.
+ * through store_write(), which skips values that did not change.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 static void put(struct ptswitchd *d, const char *path, const char *value)
 {
-	int err = xsio_write(d->xs, path, value);
+	int err = store_write(d->xs, path, value);
 
 	if (err)
 		log_warn("cannot write %s: %s", path, strerror(-err));
@@ -53,7 +53,7 @@ void publish_daemon(struct ptswitchd *d)
 	const char *dir = PROTO_TOOL_DIR "/daemon";
 	int err;
 
-	err = xsio_mkdir(d->xs, PROTO_TOOL_DIR, -1);
+	err = store_mkdir(d->xs, PROTO_TOOL_DIR, -1);
 	if (err)
 		log_warn("cannot create %s: %s", PROTO_TOOL_DIR,
 			 strerror(-err));
@@ -146,8 +146,8 @@ void publish_forget(struct ptswitchd *d, struct guest *g)
 	char dir[96];
 
 	snprintf(dir, sizeof(dir), "%s/domain/%u", PROTO_TOOL_DIR, g->domid);
-	xsio_rm(d->xs, dir);
+	store_rm(d->xs, dir);
 	/* The toolstack removes /local/domain/<id>; just drop our cache. */
 	snprintf(dir, sizeof(dir), "/local/domain/%u", g->domid);
-	xsio_forget(d->xs, dir);
+	store_forget(d->xs, dir);
 }

@@ -1,11 +1,11 @@
-/* libxenstore wrapper with a write-on-change cache (see xsio.h). */
+/* libxenstore wrapper with a write-on-change cache (see store.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xenstore.h>
 
-#include "xsio.h"
+#include "store.h"
 
 /*
  * What we last wrote, by path.  Open hashing; sized for thousands of
@@ -19,9 +19,9 @@ struct cache_entry {
 	char *value;
 };
 
-struct xsio {
+struct store {
 	struct xs_handle *xsh;
-	struct xsio_counters ctr;
+	struct store_counters ctr;
 	struct cache_entry *cache[CACHE_BUCKETS];
 };
 
@@ -34,7 +34,7 @@ static unsigned int hash_path(const char *s)
 	return h % CACHE_BUCKETS;
 }
 
-static struct cache_entry *cache_find(struct xsio *x, const char *path)
+static struct cache_entry *cache_find(struct store *x, const char *path)
 {
 	struct cache_entry *e;
 
@@ -44,7 +44,7 @@ static struct cache_entry *cache_find(struct xsio *x, const char *path)
 	return NULL;
 }
 
-static void cache_store(struct xsio *x, const char *path, const char *value)
+static void cache_store(struct store *x, const char *path, const char *value)
 {
 	struct cache_entry *e = cache_find(x, path);
 	unsigned int h;
@@ -74,7 +74,7 @@ static void cache_store(struct xsio *x, const char *path, const char *value)
 	x->cache[h] = e;
 }
 
-void xsio_forget(struct xsio *x, const char *path)
+void store_forget(struct store *x, const char *path)
 {
 	size_t n = strlen(path);
 	unsigned int i;
@@ -98,9 +98,9 @@ void xsio_forget(struct xsio *x, const char *path)
 	}
 }
 
-struct xsio *xsio_open(void)
+struct store *store_open(void)
 {
-	struct xsio *x = calloc(1, sizeof(*x));
+	struct store *x = calloc(1, sizeof(*x));
 
 	if (!x)
 		return NULL;
@@ -115,26 +115,26 @@ struct xsio *xsio_open(void)
 	return x;
 }
 
-void xsio_close(struct xsio *x)
+void store_close(struct store *x)
 {
 	if (!x)
 		return;
-	xsio_forget(x, "");
+	store_forget(x, "");
 	xs_close(x->xsh);
 	free(x);
 }
 
-int xsio_fd(struct xsio *x)
+int store_fd(struct store *x)
 {
 	return xs_fileno(x->xsh);
 }
 
-const struct xsio_counters *xsio_counters(const struct xsio *x)
+const struct store_counters *store_counters(const struct store *x)
 {
 	return &x->ctr;
 }
 
-int xsio_read(struct xsio *x, const char *path, char *buf, size_t max)
+int store_read(struct store *x, const char *path, char *buf, size_t max)
 {
 	unsigned int len;
 	char *v;
@@ -156,7 +156,7 @@ int xsio_read(struct xsio *x, const char *path, char *buf, size_t max)
 	return (int)len;
 }
 
-int xsio_write(struct xsio *x, const char *path, const char *value)
+int store_write(struct store *x, const char *path, const char *value)
 {
 	struct cache_entry *e = cache_find(x, path);
 
@@ -169,16 +169,16 @@ int xsio_write(struct xsio *x, const char *path, const char *value)
 	return 0;
 }
 
-int xsio_rm(struct xsio *x, const char *path)
+int store_rm(struct store *x, const char *path)
 {
-	xsio_forget(x, path);
+	store_forget(x, path);
 	x->ctr.removes++;
 	if (!xs_rm(x->xsh, XBT_NULL, path) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
 
-int xsio_mkdir(struct xsio *x, const char *path, int reader)
+int store_mkdir(struct store *x, const char *path, int reader)
 {
 	struct xs_permissions perms[2] = {
 		{ .id = 0, .perms = XS_PERM_NONE },
@@ -196,25 +196,25 @@ int xsio_mkdir(struct xsio *x, const char *path, int reader)
 	return 0;
 }
 
-char **xsio_ls(struct xsio *x, const char *path, unsigned int *n)
+char **store_ls(struct store *x, const char *path, unsigned int *n)
 {
 	x->ctr.reads++;
 	return xs_directory(x->xsh, XBT_NULL, path, n);
 }
 
-int xsio_watch(struct xsio *x, const char *path, const char *token)
+int store_watch(struct store *x, const char *path, const char *token)
 {
 	x->ctr.watches++;
 	return xs_watch(x->xsh, path, token) ? 0 : -(errno ? errno : EIO);
 }
 
-int xsio_unwatch(struct xsio *x, const char *path, const char *token)
+int store_unwatch(struct store *x, const char *path, const char *token)
 {
 	x->ctr.watches++;
 	return xs_unwatch(x->xsh, path, token) ? 0 : -(errno ? errno : EIO);
 }
 
-char **xsio_next_event(struct xsio *x)
+char **store_next_event(struct store *x)
 {
 	return xs_check_watch(x->xsh);
 }
