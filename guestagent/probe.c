@@ -1,0 +1,65 @@
+/* The capability probe: facts from /sys, then one verdict with a reason. */
+#include <string.h>
+
+#include "probe.h"
+#include "proto.h"
+#include "sysfile.h"
+
+static void read_facts(const char *root, struct probe_result *r)
+{
+	unsigned char notes[PROBE_NOTES_MAX];
+	char assist[8];
+	size_t len;
+
+	if (sysfile_read_line(root, PROBE_HV_TYPE, r->hv_type,
+			      sizeof(r->hv_type)))
+		r->hv_type[0] = '\0';
+	if (sysfile_read_line(root, PROBE_GUEST_TYPE, r->guest_type,
+			      sizeof(r->guest_type)))
+		r->guest_type[0] = '\0';
+
+	if (!sysfile_read(root, PROBE_NOTES, notes, sizeof(notes), &len)) {
+		r->notes_read = true;
+		r->notes_ok = !kernel_notes_parse(notes, len, &r->notes);
+	}
+
+	r->vm_assist = -1;
+	if (!sysfile_read_line(root, PROBE_VM_ASSIST, assist, sizeof(assist)))
+		r->vm_assist = !strcmp(assist, "1");
+}
+
+static const char *verdict(const struct probe_result *r)
+{
+	if (strcmp(r->hv_type, "xen"))
+		return "not-xen";
+	if (strcmp(r->guest_type, "PV"))
+		return "not-pv-guest";
+	if (!r->notes_read)
+		return "kernel-notes-unreadable";
+	if (!r->notes_ok)
+		return "kernel-notes-malformed";
+	if (!r->notes.ptswitch)
+		return "kernel-lacks-ptswitch-note";
+	if (!r->notes.ptswitch_valid)
+		return "kernel-ptswitch-note-malformed";
+	if ((r->notes.ptswitch_caps & PROTO_CAPS_BATCH) != PROTO_CAPS_BATCH)
+		return "kernel-caps-incomplete";
+	if (r->vm_assist != 1)
+		return "vm-assist-off";
+	return NULL;
+}
+
+void probe_run(const char *root, struct probe_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	read_facts(root, r);
+	r->reason = verdict(r);
+	r->batch_ok = !r->reason;
+	/*
+	 * Publish only what the kernel declares and has switched on: a
+	 * kernel with the note but without the opt-in must not look able.
+	 */
+	if (!strcmp(r->hv_type, "xen") && !strcmp(r->guest_type, "PV") &&
+	    r->notes_ok && r->notes.ptswitch_valid && r->vm_assist == 1)
+		r->caps = r->notes.ptswitch_caps & PROTO_CAPS_BATCH;
+}

@@ -1,0 +1,114 @@
+/* Human and machine readable snapshots of what the agent would publish. */
+#include <inttypes.h>
+
+#include "proto.h"
+#include "report.h"
+
+static const char *or_unknown(const char *s)
+{
+	return s[0] ? s : "(unknown)";
+}
+
+static const char *assist_name(int v)
+{
+	return v < 0 ? "absent" : v ? "on" : "off";
+}
+
+void report_text(FILE *f, const struct probe_result *p,
+		 const struct metrics *m)
+{
+	const struct kernel_notes *kn = &p->notes;
+	char caps[PROTO_MAX_VALUE + 1];
+	unsigned int i;
+
+	proto_format_caps(p->caps, caps, sizeof(caps));
+	fprintf(f, "agent: ptswitch-agent %s\n", PTSWITCH_VERSION);
+	fprintf(f, "hypervisor: %s\n", or_unknown(p->hv_type));
+	fprintf(f, "guest-type: %s\n", or_unknown(p->guest_type));
+	if (!p->notes_read)
+		fprintf(f, "kernel-notes: unreadable\n");
+	else
+		fprintf(f, "kernel-notes: %u notes, %u Xen%s\n", kn->notes,
+			kn->xen_notes, p->notes_ok ? "" : ", malformed");
+	fprintf(f, "xen-guest-os: %s %s\n", or_unknown(kn->guest_os),
+		kn->guest_version);
+	fprintf(f, "xen-loader: %s\n", or_unknown(kn->loader));
+	fprintf(f, "xen-version-note: %s\n", or_unknown(kn->xen_version));
+	fprintf(f, "xen-features: %s\n", or_unknown(kn->features));
+	fprintf(f, "ptswitch-note: %s\n",
+		!kn->ptswitch	    ? "absent" :
+		kn->ptswitch_valid ? "present" :
+				     "malformed");
+	fprintf(f, "vm-assist: %s\n", assist_name(p->vm_assist));
+	fprintf(f, "caps: %s\n", caps);
+	if (p->batch_ok)
+		fprintf(f, "batch: yes\n");
+	else
+		fprintf(f, "batch: no (%s)\n", p->reason);
+	for (i = 0; i < metric_count; i++)
+		if (m->present[i])
+			fprintf(f, "metric %s: %" PRIu64 "\n",
+				metric_defs[i].name, m->value[i]);
+}
+
+/* Our strings are printable ASCII; only quote and backslash need care. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void report_json(FILE *f, const struct probe_result *p,
+		 const struct metrics *m)
+{
+	const struct kernel_notes *kn = &p->notes;
+	char caps[PROTO_MAX_VALUE + 1];
+	const char *sep = "";
+	unsigned int i;
+
+	proto_format_caps(p->caps, caps, sizeof(caps));
+	fprintf(f, "{\"agent\":\"ptswitch-agent %s\",\"hypervisor\":",
+		PTSWITCH_VERSION);
+	json_str(f, p->hv_type);
+	fputs(",\"guest_type\":", f);
+	json_str(f, p->guest_type);
+	fprintf(f, ",\"kernel_notes\":{\"readable\":%s,\"well_formed\":%s,"
+		   "\"notes\":%u,\"xen_notes\":%u,\"guest_os\":",
+		p->notes_read ? "true" : "false",
+		p->notes_ok ? "true" : "false", kn->notes, kn->xen_notes);
+	json_str(f, kn->guest_os);
+	fputs(",\"guest_version\":", f);
+	json_str(f, kn->guest_version);
+	fputs(",\"xen_version\":", f);
+	json_str(f, kn->xen_version);
+	fputs(",\"loader\":", f);
+	json_str(f, kn->loader);
+	fputs(",\"features\":", f);
+	json_str(f, kn->features);
+	fprintf(f, ",\"hypercall_page\":%s,\"ptswitch_note\":\"%s\"}",
+		kn->hypercall_page ? "true" : "false",
+		!kn->ptswitch	    ? "absent" :
+		kn->ptswitch_valid ? "present" :
+				     "malformed");
+	fprintf(f, ",\"vm_assist\":\"%s\",\"caps\":", assist_name(p->vm_assist));
+	json_str(f, caps);
+	fprintf(f, ",\"batch\":%s,\"reason\":", p->batch_ok ? "true" : "false");
+	if (p->reason)
+		json_str(f, p->reason);
+	else
+		fputs("null", f);
+	fputs(",\"metrics\":{", f);
+	for (i = 0; i < metric_count; i++) {
+		if (!m->present[i])
+			continue;
+		fprintf(f, "%s\"%s\":%" PRIu64, sep, metric_defs[i].name,
+			m->value[i]);
+		sep = ",";
+	}
+	fputs("}}\n", f);
+}
