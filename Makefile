@@ -64,9 +64,11 @@ UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 # demo/: the simulated guest fleet).
 XSSHIM    := $(B)/xslab/libxsshim.so
 XSBRIDGE  := $(B)/xslab/xs-guestbridge
+XSLABCTL  := $(B)/xslab/xs-labctl
 SIMGUESTS := $(B)/simguests
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/xslab/guestbridge.c),$(XSBRIDGE)) \
+             $(if $(wildcard tests/xslab/labctl.c),$(XSLABCTL)) \
              $(if $(wildcard demo/simguests.c),$(SIMGUESTS))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
@@ -102,11 +104,14 @@ $(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBDAEMON) $(LIBAGENT) $(LIBCOMMON)
 
 # The shim is preloaded into Debian's xenstored, so it is built without
 # sanitizers whatever the variant.
-$(XSSHIM): tests/xslab/shim.c
+$(XSSHIM): tests/xslab/shim.c tests/xslab/lab.h tests/xslab/shim.map
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g $(WARNFLAGS) -D_GNU_SOURCE -fPIC -shared \
 		-Wl,--version-script=tests/xslab/shim.map -o $@ $< -ldl
 $(XSBRIDGE): $(call obj,tests/xslab/guestbridge.c) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(XSLABCTL): $(call obj,tests/xslab/labctl.c) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(SIMGUESTS): $(call obj,demo/simguests.c) $(LIBDAEMON) $(LIBCOMMON)
