@@ -1,0 +1,272 @@
+#!/bin/sh
+# The e2e checks, run by dom0/init once xenstored and xenconsoled are up.
+# Each check prints exactly one line:
+#   E2E: PASS <name>
+#   E2E: FAIL <name> <why>
+#   E2E: SKIP <name> <why>      (a piece it needs is not there yet)
+# The kernel command line says which hypervisor this is (e2e.xen=stock or
+# e2e.xen=patched) and so what to expect.
+export PATH=/usr/sbin:/usr/bin
+
+POLICY=/e2e/policy.yaml
+DAEMON_LOG=/var/log/ptswitchd.log
+CONSOLE_DIR=/var/log/xen/console
+GUEST_BOOT_TIMEOUT=300
+DAEMON_TIMEOUT=60
+HANDSHAKE_TIMEOUT=90
+
+xen=stock
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	e2e.xen=*) xen=${arg#e2e.xen=} ;;
+	esac
+done
+
+pass() { echo "E2E: PASS $1"; }
+fail() { echo "E2E: FAIL $1 $2"; }
+skip() { echo "E2E: SKIP $1 $2"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+xs() { xenstore-read "$1" 2>/dev/null; }
+
+# wait_until SECONDS COMMAND...: poll once a second.
+wait_until() {
+	limit=$1
+	shift
+	waited=0
+	until "$@"; do
+		waited=$((waited + 1))
+		[ $waited -ge "$limit" ] && return 1
+		sleep 1
+	done
+	return 0
+}
+
+domid_of() { xl domid "$1" 2>/dev/null; }
+has_key() { xenstore-exists "$1" 2>/dev/null; }
+key_is() { [ "$(xs "$1")" = "$2" ]; }
+console_has() { grep -q "$2" "$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
+daemon_alive() { [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; }
+
+# create_guest NAME EXTRA-KERNEL-ARGS
+create_guest() {
+	cat >"/tmp/$1.cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "/e2e/vmlinuz"
+ramdisk = "/e2e/guest.cpio.gz"
+extra = "console=hvc0 rdinit=/init $2"
+memory = 160
+vcpus = 1
+on_crash = "preserve"
+EOF
+	xl create -q "/tmp/$1.cfg"
+}
+
+have_daemon=0
+[ -x /usr/sbin/ptswitchd ] && have_daemon=1
+have_domctl=0
+[ -x /usr/sbin/pt-domctl ] && have_domctl=1
+daemon_pid=
+
+# --- dom0 -------------------------------------------------------------
+if xl list 2>&1 | grep -q '^Domain-0 '; then
+	pass dom0-listed
+else
+	fail dom0-listed "xl list has no Domain-0: $(xl list 2>&1 | head -n 3)"
+fi
+
+# --- the daemon ---------------------------------------------------------
+if [ $have_daemon = 1 ]; then
+	ptswitchd --foreground --backend auto --config "$POLICY" \
+		>"$DAEMON_LOG" 2>&1 &
+	daemon_pid=$!
+	if wait_until $DAEMON_TIMEOUT key_is /tool/ptswitch/daemon/pid \
+		"$daemon_pid"; then
+		pass daemon-started
+	else
+		fail daemon-started "no /tool/ptswitch/daemon/pid=$daemon_pid" \
+			"(alive: $(daemon_alive && echo yes || echo no))"
+	fi
+	mode=$(xs /tool/ptswitch/daemon/mode)
+	case $xen in
+	stock) want=advise ;;
+	*) want=enforce ;;
+	esac
+	if [ "$mode" = "$want" ]; then
+		pass "daemon-mode-$want"
+	else
+		fail "daemon-mode-$want" "daemon/mode is '$mode' on $xen Xen"
+	fi
+else
+	skip daemon-started "no ptswitchd in the image"
+	skip daemon-mode "no ptswitchd in the image"
+fi
+
+# --- two guests running the agent -------------------------------------
+create_guest e2e-a "e2e.role=agent e2e.workload=fork" ||
+	fail guests-created "xl create e2e-a failed"
+create_guest e2e-b "e2e.role=agent" ||
+	fail guests-created "xl create e2e-b failed"
+a=$(domid_of e2e-a)
+b=$(domid_of e2e-b)
+guests_up() {
+	console_has e2e-a 'guest: domid=' && console_has e2e-b 'guest: domid='
+}
+if [ -n "$a" ] && [ -n "$b" ] && wait_until $GUEST_BOOT_TIMEOUT guests_up
+then
+	echo "E2E: TIME guest-up $(uptime_s)"
+	pass guests-created
+else
+	fail guests-created "e2e-a=${a:-none} e2e-b=${b:-none}, init not seen" \
+		"on their consoles within ${GUEST_BOOT_TIMEOUT}s"
+fi
+
+have_agent=0
+if console_has e2e-a 'ptswitch-agent started'; then
+	have_agent=1
+	agents_up() {
+		has_key "/local/domain/$a/data/ptswitch/caps" &&
+			has_key "/local/domain/$b/data/ptswitch/caps"
+	}
+	if wait_until $DAEMON_TIMEOUT agents_up; then
+		pass agents-published
+	else
+		fail agents-published "no data/ptswitch/caps from both guests"
+	fi
+	# A stock kernel has none of the BATCH capabilities: the agent must
+	# report what the kernel really does.
+	caps="$(xs "/local/domain/$a/data/ptswitch/caps")"
+	case " $caps " in
+	*" missing-pde "* | *" spurious-fault "*)
+		fail stock-kernel-caps "stock kernel advertises '$caps'" ;;
+	*) pass stock-kernel-caps ;;
+	esac
+else
+	skip agents-published "no ptswitch-agent in the guest image"
+	skip stock-kernel-caps "no ptswitch-agent in the guest image"
+fi
+
+# --- daemon view of the guests ----------------------------------------
+if [ $have_daemon = 1 ] && [ $have_agent = 1 ]; then
+	emulate_seen() {
+		key_is "/tool/ptswitch/domain/$a/mode" emulate &&
+			key_is "/tool/ptswitch/domain/$b/mode" emulate
+	}
+	if wait_until $DAEMON_TIMEOUT emulate_seen; then
+		pass guests-start-emulate
+	else
+		fail guests-start-emulate "domain modes:" \
+			"$(xs "/tool/ptswitch/domain/$a/mode")" \
+			"$(xs "/tool/ptswitch/domain/$b/mode")"
+	fi
+
+	# The policy pins BATCH for e2e-*: a stock kernel must be refused
+	# with the reason published, and stay in EMULATE.
+	reason_seen() {
+		[ -n "$(xs "/tool/ptswitch/domain/$a/reason")" ] &&
+			[ -n "$(xs "/tool/ptswitch/domain/$b/reason")" ]
+	}
+	if wait_until $DAEMON_TIMEOUT reason_seen &&
+		key_is "/tool/ptswitch/domain/$a/mode" emulate &&
+		key_is "/tool/ptswitch/domain/$b/mode" emulate; then
+		pass stock-batch-refused
+	else
+		fail stock-batch-refused "no reason or not in emulate"
+	fi
+	echo "E2E: INFO xenstore-ls /tool/ptswitch:"
+	xenstore-ls /tool/ptswitch 2>&1 | sed 's/^/E2E: INFO   /'
+else
+	skip guests-start-emulate "needs ptswitchd and ptswitch-agent"
+	skip stock-batch-refused "needs ptswitchd and ptswitch-agent"
+fi
+
+# --- a guest destroyed mid-handshake ----------------------------------
+# e2e-liar advertises BATCH caps it does not have and never acks: the
+# daemon asks, and the guest disappears while the daemon waits.
+create_guest e2e-liar "e2e.role=liar" ||
+	fail daemon-survives-destroy "xl create e2e-liar failed"
+l=$(domid_of e2e-liar)
+if [ $have_daemon = 1 ] && [ -n "$l" ]; then
+	request_seen() {
+		xs "/local/domain/$l/ptswitch/request" | grep -q ' batch$'
+	}
+	if wait_until $HANDSHAKE_TIMEOUT request_seen; then
+		mid=1
+	else
+		mid=0
+	fi
+	xl destroy "$l"
+	gone() { ! has_key "/tool/ptswitch/domain/$l"; }
+	sleep 5
+	if daemon_alive && wait_until $DAEMON_TIMEOUT gone &&
+		key_is /tool/ptswitch/daemon/pid "$daemon_pid"; then
+		pass daemon-survives-destroy
+	else
+		fail daemon-survives-destroy "alive:" \
+			"$(daemon_alive && echo yes || echo no)," \
+			"domain/$l still published: $(gone && echo no || echo yes)"
+	fi
+	if [ $mid = 1 ]; then
+		pass destroy-mid-handshake
+	elif [ "$xen" = stock ]; then
+		skip destroy-mid-handshake "no BATCH request within" \
+			"${HANDSHAKE_TIMEOUT}s: advise mode does not ask"
+	else
+		fail destroy-mid-handshake "daemon never sent the BATCH request"
+	fi
+else
+	[ -n "$l" ] && xl destroy "$l"
+	skip daemon-survives-destroy "no ptswitchd in the image"
+	skip destroy-mid-handshake "no ptswitchd in the image"
+fi
+
+# --- hypervisor counters and enforcement (patched Xen only) -----------
+if [ "$xen" != patched ]; then
+	skip hv-stats-move "stock Xen has no ptswitch counters"
+	skip hv-refuses-batch "stock Xen has no ptswitch domctl"
+elif [ $have_domctl = 0 ]; then
+	skip hv-stats-move "no pt-domctl in the image"
+	skip hv-refuses-batch "no pt-domctl in the image"
+else
+	# Sum of every counter pt-domctl prints for the fork-heavy guest.
+	stats_sum() {
+		pt-domctl get-stats "$a" 2>/dev/null |
+			awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i }
+			     END { print s + 0 }'
+	}
+	s1=$(stats_sum)
+	moved() { [ "$(stats_sum)" -gt "$s1" ]; }
+	if console_has e2e-a 'guest: forks=' && wait_until 60 moved; then
+		pass hv-stats-move
+	else
+		fail hv-stats-move "counters of e2e-a stayed at $s1"
+	fi
+	# The daemon is bypassed: straight to the hypervisor.  e2e-b runs a
+	# stock kernel that never enabled the opt-in vm-assist.
+	if out=$(pt-domctl set-mode "$b" batch 2>&1); then
+		fail hv-refuses-batch "set-mode batch succeeded: $out"
+	elif [ "$(pt-domctl get-mode "$b" 2>/dev/null)" != emulate ]; then
+		fail hv-refuses-batch "refused ($out) but mode is" \
+			"$(pt-domctl get-mode "$b" 2>&1)"
+	else
+		pass hv-refuses-batch
+		echo "E2E: INFO set-mode batch on $b: $out"
+	fi
+fi
+
+# --- wrap up ----------------------------------------------------------
+if [ $have_daemon = 1 ]; then
+	if daemon_alive; then
+		pass daemon-alive-at-end
+	else
+		fail daemon-alive-at-end "ptswitchd exited"
+	fi
+	echo "E2E: INFO ptswitchd log (last 40 lines):"
+	tail -n 40 "$DAEMON_LOG" | sed 's/^/E2E: INFO   /'
+	kill "$daemon_pid" 2>/dev/null
+fi
+for g in e2e-a e2e-b e2e-liar; do
+	echo "E2E: INFO console of $g (last 15 lines):"
+	tail -n 15 "$CONSOLE_DIR/guest-$g.log" 2>/dev/null |
+		sed 's/^/E2E: INFO   /'
+done

@@ -1,0 +1,94 @@
+# Shared helpers for the e2e scripts (sourced; POSIX sh plus "local",
+# which dash and busybox ash support).
+
+e2e_log() {
+	printf 'e2e: %s\n' "$*" >&2
+}
+
+e2e_die() {
+	printf 'e2e: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Copy a file into ROOT at the same path, resolving symlinks.
+e2e_copy_file() {
+	local root src dst
+	root=$1
+	src=$2
+	dst=${3:-$src}
+	mkdir -p "$root/$(dirname "$dst")"
+	cp -L "$src" "$root/$dst"
+}
+
+# Copy every shared library ldd reports for BIN (and the dynamic loader)
+# into ROOT at its own path.
+e2e_copy_libs() {
+	local root bin lib
+	root=$1
+	bin=$2
+	ldd "$bin" 2>/dev/null | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3 }
+		$1 ~ /^\// { print $1 }' |
+		while read -r lib; do
+			[ -e "$root/$lib" ] || e2e_copy_file "$root" "$lib"
+		done
+}
+
+# Copy executables into ROOT at their own paths, with their libraries.
+e2e_copy_with_libs() {
+	local root bin
+	root=$1
+	shift
+	for bin in "$@"; do
+		[ -e "$bin" ] || e2e_die "missing binary $bin"
+		e2e_copy_file "$root" "$bin"
+		e2e_copy_libs "$root" "$bin"
+	done
+}
+
+# Install executable SRC at DST in ROOT, with its libraries.
+e2e_install_bin() {
+	local root src dst
+	root=$1
+	src=$2
+	dst=$3
+	[ -e "$src" ] || e2e_die "missing binary $src"
+	e2e_copy_file "$root" "$src" "$dst"
+	chmod 0755 "$root/$dst"
+	e2e_copy_libs "$root" "$src"
+}
+
+# A usr-merged skeleton with busybox applets in /usr/bin.
+e2e_skeleton() {
+	local root busybox applet
+	root=$1
+	busybox=$2
+	mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" \
+		"$root/usr/lib64" "$root/proc" "$root/sys" "$root/dev" \
+		"$root/run" "$root/tmp" "$root/etc" "$root/var" "$root/root"
+	ln -s usr/bin "$root/bin"
+	ln -s usr/sbin "$root/sbin"
+	ln -s usr/lib "$root/lib"
+	ln -s usr/lib64 "$root/lib64"
+	ln -s ../run "$root/var/run"
+	cp "$busybox" "$root/usr/bin/busybox"
+	for applet in $("$busybox" --list); do
+		[ "$applet" = busybox ] && continue
+		[ -e "$root/usr/bin/$applet" ] ||
+			ln -s busybox "$root/usr/bin/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\n' >"$root/etc/group"
+}
+
+# Pack ROOT as a gzip'd newc cpio archive at OUT (busybox's cpio: the
+# e2e needs busybox-static anyway, GNU cpio may be absent).
+e2e_pack() {
+	local root out busybox
+	root=$1
+	out=$2
+	busybox=$3
+	(cd "$root" && find . | LC_ALL=C sort |
+		"$busybox" cpio -o -H newc -R 0:0) | gzip -1 >"$out.tmp"
+	mv "$out.tmp" "$out"
+}

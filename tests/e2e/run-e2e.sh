@@ -1,0 +1,162 @@
+#!/bin/sh
+# End-to-end lab: boot Xen under QEMU (TCG) with a Debian dom0 running
+# ptswitchd from this tree and PV guests running ptswitch-agent, run the
+# checks in dom0 (dom0/checks.sh) and report.  See tests/e2e/README.md.
+#
+#   run-e2e.sh [--xen XEN_GZ_OR_ELF] [--no-build] [--build DIR]
+#              [--domctl BIN] [--timeout SECS] [--log FILE]
+#
+# --xen      hypervisor to boot (default: Debian's stock
+#            /boot/xen-4.17-amd64.gz, i.e. unpatched); pass the xen.gz
+#            hv-patches/build-xen.sh leaves in its OUTDIR for the patched one
+# --no-build use the binaries already in the build dir instead of `make`
+# --domctl   the direct domctl CLI (default: BUILD/pt-domctl if present)
+# --timeout  seconds before QEMU is killed (default 900)
+#
+# Exits 0 only if every check that ran passed and dom0 reached the end.
+# Downloads (the kernel package) are cached under
+# ${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e when that is writable.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
+
+xen=/boot/xen-4.17-amd64.gz
+build=$TOP/build
+do_build=1
+domctl=
+timeout_s=900
+log=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--xen) xen=$2; shift 2 ;;
+	--no-build) do_build=0; shift ;;
+	--build) build=$2; shift 2 ;;
+	--domctl) domctl=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	*) e2e_die "unknown argument $1 (see --help)" ;;
+	esac
+done
+
+t_start=$(date +%s)
+work=$(mktemp -d)
+qemu_pid=
+cleanup() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Which hypervisor: stock when it is Debian's file, else patched.  The
+# dom0 checks use this to know what to expect.
+[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
+case $(realpath "$xen") in
+/boot/xen-*) flavour=stock ;;
+*) flavour=patched ;;
+esac
+[ -n "$log" ] || log=$build/e2e/console-$flavour.log
+mkdir -p "$(dirname "$log")"
+
+"$TOP/scripts/install-deps.sh"
+"$HERE/install-deps.sh"
+
+# A cache is an optimisation only: fall back to the private temp dir.
+cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+	e2e_log "cache $cache not writable, not caching"
+	cache=$work/cache
+	mkdir -p "$cache"
+fi
+
+if [ "$do_build" = 1 ]; then
+	e2e_log "building ptswitchd and ptswitch-agent"
+	make -C "$TOP" -s BUILD="$build" all >&2
+fi
+[ -z "$domctl" ] && [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
+agent=
+[ -x "$build/ptswitch-agent" ] && agent=$build/ptswitch-agent
+ptswitchd=
+[ -x "$build/ptswitchd" ] && ptswitchd=$build/ptswitchd
+e2e_log "ptswitchd: ${ptswitchd:-absent}, agent: ${agent:-absent}," \
+	"domctl: ${domctl:-absent}, xen: $xen ($flavour)"
+
+# The kernel Debian's linux-image-amd64 points at, unpacked (only the
+# kernel and the Xen modules) rather than installed on the host.
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[ -n "$kpkg" ] || e2e_die "cannot resolve linux-image-amd64"
+kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
+ktree=$cache/$kpkg-$kver
+if [ ! -e "$ktree/.complete" ]; then
+	e2e_log "fetching $kpkg $kver"
+	rm -rf "$ktree" "$cache/dl"
+	mkdir -p "$cache/dl" "$ktree"
+	(cd "$cache/dl" && apt-get download -q "$kpkg=$kver" >&2)
+	dpkg-deb --fsys-tarfile "$cache"/dl/"$kpkg"_*.deb |
+		tar -x -C "$ktree" --wildcards './boot/vmlinuz-*' \
+			'./lib/modules/*/kernel/drivers/xen/*'
+	rm -rf "$cache/dl"
+	touch "$ktree/.complete"
+fi
+
+# QEMU's multiboot loader wants the ELF, Debian ships it gzipped.
+if gzip -t "$xen" 2>/dev/null; then
+	gzip -dc "$xen" >"$work/xen.elf"
+else
+	cp "$xen" "$work/xen.elf"
+fi
+
+e2e_log "building initramfs images"
+"$HERE/mkinitrd-guest.sh" --out "$work/guest.cpio.gz" \
+	${agent:+--agent "$agent"}
+"$HERE/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
+	--guest-initrd "$work/guest.cpio.gz" \
+	${ptswitchd:+--ptswitchd "$ptswitchd"} ${domctl:+--domctl "$domctl"}
+vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
+
+xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
+xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
+dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour"
+
+t_boot=$(date +%s)
+e2e_log "booting under QEMU (TCG), console log: $log"
+# Host-side timestamps (seconds since QEMU start) on every console line.
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu qemu64 -m 2048 -smp 2 \
+	-nographic -no-reboot -net none -monitor none \
+	-kernel "$work/xen.elf" -append "$xen_cmdline" \
+	-initrd "$vmlinuz $dom0_cmdline,$work/dom0.cpio.gz" </dev/null 2>&1 |
+	perl -MTime::HiRes=time -ne \
+		'BEGIN { $| = 1; $t0 = time } s/\r//g;
+		 printf "[%7.2f] %s", time - $t0, $_' >"$log" || true
+t_end=$(date +%s)
+
+# Report.
+grep -a 'E2E: \(PASS\|FAIL\|SKIP\)' "$log" | sed 's/^\[ *[0-9.]*\] //' || true
+first_at() {
+	grep -a -m1 "$1" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
+}
+e2e_log "timings (s since QEMU start): dom0 init $(first_at 'E2E: TIME init')," \
+	"dom0 ready $(first_at 'E2E: TIME dom0-ready')," \
+	"first guest up $(first_at 'E2E: TIME guest-up')," \
+	"end $(first_at 'E2E: DONE'); boot+checks $((t_end - t_boot)) s," \
+	"total $((t_end - t_start)) s"
+
+npass=$(grep -ac 'E2E: PASS ' "$log" || true)
+nfail=$(grep -ac 'E2E: FAIL ' "$log" || true)
+nskip=$(grep -ac 'E2E: SKIP ' "$log" || true)
+done_seen=0
+grep -aq 'E2E: DONE' "$log" && done_seen=1
+if [ "$done_seen" = 0 ]; then
+	nfail=$((nfail + 1))
+	echo "E2E: FAIL run dom0 never reached the end (timeout or crash);" \
+		"last console lines:"
+	tail -n 40 "$log"
+fi
+echo "$npass passed, $nfail failed, $nskip skipped ($flavour Xen)"
+[ "$nfail" -eq 0 ] && [ "$npass" -gt 0 ]
