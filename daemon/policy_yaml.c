@@ -314,9 +314,9 @@ static int set_scalar(struct walk *w, const struct field *f, yaml_node_t *v,
 	case F_UUID:
 		if (scalar_uuid(text, o->pattern))
 			return fail(w, v->start_mark,
-				    "%s: bad UUID '%s' (expected %s)", path,
-				    shown(text, t, sizeof(t)),
-				    kind_expect(F_UUID) + 7);
+				    "%s: bad UUID '%s' (expected 8-4-4-4-12 "
+				    "hex digits)",
+				    path, shown(text, t, sizeof(t)));
 		o->match = MATCH_UUID;
 		return 0;
 	case F_PIN:
