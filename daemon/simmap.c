@@ -117,8 +117,17 @@ static int trace_index(struct map_state *ms, const char *rel, size_t *idx)
 		m->trace_paths = p;
 		ms->cap_t = cap;
 	}
-	/* The trace's own file:line replaces the map's in the error. */
+	/*
+	 * A syntax error is reported at the trace's own file:line; one about
+	 * the whole file (missing, unreadable) at the map line naming it.
+	 */
 	rc = trace_load(path, &m->traces[m->n_traces], ms->err);
+	if (rc && !ms->err->line) {
+		char msg[sizeof(ms->err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", ms->err->msg);
+		fail(ms, rc, "trace %.60s: %s", rel, msg);
+	}
 	if (rc) {
 		free(path);
 		return rc;
