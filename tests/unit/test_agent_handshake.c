@@ -1,0 +1,117 @@
+/* Unit tests of the agent's request judgement (guestagent/handshake.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "handshake.h"
+
+#define S(x) x, strlen(x)
+
+static const struct probe_result capable = { .batch_ok = true,
+					     .caps = PROTO_CAPS_BATCH };
+static const struct probe_result stock = {
+	.reason = "kernel-lacks-ptswitch-note"
+};
+
+static void test_answers(void **state)
+{
+	struct handshake h;
+	struct proto_ack a;
+	char buf[PROTO_MAX_VALUE + 1];
+
+	(void)state;
+	handshake_init(&h);
+	assert_int_equal(handshake_judge(&h, S("1 batch"), &capable, &a),
+			 HANDSHAKE_ANSWER);
+	assert_int_equal(a.answer, PROTO_ACK_OK);
+	proto_format_ack(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "1 ok");
+
+	assert_int_equal(handshake_judge(&h, S("2 batch"), &stock, &a),
+			 HANDSHAKE_ANSWER);
+	proto_format_ack(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "2 refuse kernel-lacks-ptswitch-note");
+
+	/* Back to EMULATE is always safe, whatever the kernel. */
+	assert_int_equal(handshake_judge(&h, S("3 emulate"), &stock, &a),
+			 HANDSHAKE_ANSWER);
+	proto_format_ack(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "3 ok");
+}
+
+static void test_stale_and_malformed(void **state)
+{
+	struct handshake h;
+	struct proto_ack a;
+
+	(void)state;
+	handshake_init(&h);
+	/* seq 0 is a valid first request. */
+	assert_int_equal(handshake_judge(&h, S("0 emulate"), &capable, &a),
+			 HANDSHAKE_ANSWER);
+	assert_int_equal(handshake_judge(&h, S("0 emulate"), &capable, &a),
+			 HANDSHAKE_STALE);
+	assert_int_equal(handshake_judge(&h, S("10 batch"), &capable, &a),
+			 HANDSHAKE_ANSWER);
+	assert_int_equal(handshake_judge(&h, S("10 batch"), &capable, &a),
+			 HANDSHAKE_STALE);
+	assert_int_equal(handshake_judge(&h, S("9 batch"), &capable, &a),
+			 HANDSHAKE_STALE);
+	assert_int_equal(handshake_judge(&h, S(""), &capable, &a),
+			 HANDSHAKE_MALFORMED);
+	assert_int_equal(handshake_judge(&h, S("11 BATCH"), &capable, &a),
+			 HANDSHAKE_MALFORMED);
+	assert_int_equal(handshake_judge(&h, S("11 batch "), &capable, &a),
+			 HANDSHAKE_MALFORMED);
+	assert_int_equal(handshake_judge(&h, S("-1 batch"), &capable, &a),
+			 HANDSHAKE_MALFORMED);
+	assert_int_equal(handshake_judge(&h, S("99999999999999999999 batch"),
+					 &capable, &a),
+			 HANDSHAKE_MALFORMED);
+	assert_int_equal(handshake_judge(&h, "11 batch\0x", 10, &capable, &a),
+			 HANDSHAKE_MALFORMED);
+	/* Malformed input did not move the sequence. */
+	assert_int_equal(handshake_judge(&h, S("11 batch"), &capable, &a),
+			 HANDSHAKE_ANSWER);
+	/* The highest seq is still answerable exactly once. */
+	assert_int_equal(handshake_judge(&h, S("18446744073709551615 batch"),
+					 &capable, &a),
+			 HANDSHAKE_ANSWER);
+	assert_int_equal(handshake_judge(&h, S("18446744073709551615 batch"),
+					 &capable, &a),
+			 HANDSHAKE_STALE);
+}
+
+static void test_resume(void **state)
+{
+	struct handshake h;
+	struct proto_ack a;
+
+	(void)state;
+	handshake_init(&h);
+	handshake_resume(&h, S("7 refuse vm-assist-off"));
+	assert_int_equal(handshake_judge(&h, S("7 batch"), &capable, &a),
+			 HANDSHAKE_STALE);
+	assert_int_equal(handshake_judge(&h, S("8 batch"), &capable, &a),
+			 HANDSHAKE_ANSWER);
+	/* A garbled old ack leaves the state alone. */
+	handshake_init(&h);
+	handshake_resume(&h, S("7 maybe"));
+	assert_int_equal(handshake_judge(&h, S("1 batch"), &capable, &a),
+			 HANDSHAKE_ANSWER);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_stale_and_malformed),
+		cmocka_unit_test(test_resume),
+	};
+
+	return cmocka_run_group_tests_name("agent_handshake", tests, NULL,
+					   NULL);
+}
