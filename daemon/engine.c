@@ -109,8 +109,8 @@ static void window_sum(const struct engine_guest *g, unsigned int k,
 	memset(sum, 0, sizeof(*sum));
 	*dt_ms = 0;
 	for (j = 0; j < k; j++) {
-		unsigned int idx = (g->head + ENGINE_MAX_WINDOW - 1 - j) %
-				   ENGINE_MAX_WINDOW;
+		unsigned int idx =
+		    (g->head + ENGINE_MAX_WINDOW - 1 - j) % ENGINE_MAX_WINDOW;
 		const uint64_t *d = stats_u64(&g->ring[idx].d);
 
 		for (i = 0; i < FIELDS; i++)
@@ -180,8 +180,8 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 		 * them once whichever counter the hypervisor put them in.
 		 */
 		double fallback = (double)(s.emulated_writes > s.unhook_refused
-						   ? s.emulated_writes
-						   : s.unhook_refused);
+					       ? s.emulated_writes
+					       : s.unhook_refused);
 
 		writes = (double)s.batch_ptes + fallback;
 		cb = (double)s.batches * c->batch +
@@ -190,8 +190,8 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 		     fallback * c->emulated_write;
 		ce = writes * c->emulated_write;
 		if (s.batch_ptes)
-			m->spurious_rate = (double)s.spurious_faults /
-					   (double)s.batch_ptes;
+			m->spurious_rate =
+			    (double)s.spurious_faults / (double)s.batch_ptes;
 		else if (s.spurious_faults)
 			m->spurious_rate = INFINITY;
 	}
@@ -219,8 +219,8 @@ static unsigned int recent_switches(const struct engine_guest *g,
 				    uint64_t period_ms, uint64_t now_ms)
 {
 	unsigned int kept = g->n_switches < ENGINE_MAX_SWITCH_HISTORY
-				    ? g->n_switches
-				    : ENGINE_MAX_SWITCH_HISTORY;
+				? g->n_switches
+				: ENGINE_MAX_SWITCH_HISTORY;
 	unsigned int i, count = 0;
 
 	for (i = 0; i < kept; i++) {
@@ -251,8 +251,8 @@ static void gate_switch(const struct policy *p, const struct engine_guest *g,
 	}
 	if (!pinned && out->want == PT_MODE_BATCH) {
 		/* Expected stay: at least the dwell, at least one window. */
-		double horizon = fmax((double)p->min_dwell_ms / 1000.0,
-				      m->secs);
+		double horizon =
+		    fmax((double)p->min_dwell_ms / 1000.0, m->secs);
 
 		if ((m->cost_emulate - m->cost_batch) * horizon <=
 		    p->cost.mode_switch) {
@@ -268,7 +268,7 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		   struct engine_decision *out)
 {
 	const struct policy_override *o =
-		policy_match(p, f->name, f->domid, f->uuid);
+	    policy_match(p, f->name, f->domid, f->uuid);
 	unsigned int k = g->n < p->window ? g->n : p->window;
 	bool warm = p->window > 0 && g->n >= p->window;
 	bool pinned = false;

@@ -107,8 +107,7 @@ int policy_load_file(const char *path, struct policy *p,
 	return rc;
 }
 
-void policy_error_format(const struct policy_error *err, char *buf,
-			 size_t size)
+void policy_error_format(const struct policy_error *err, char *buf, size_t size)
 {
 	if (err->line)
 		snprintf(buf, size, "%s:%u:%u: %s", err->file, err->line,
@@ -117,9 +116,8 @@ void policy_error_format(const struct policy_error *err, char *buf,
 		snprintf(buf, size, "%s: %s", err->file, err->msg);
 }
 
-static bool override_matches(const struct policy_override *o,
-			     const char *name, unsigned int domid,
-			     const char *uuid)
+static bool override_matches(const struct policy_override *o, const char *name,
+			     unsigned int domid, const char *uuid)
 {
 	switch (o->match) {
 	case MATCH_NAME:

@@ -47,7 +47,10 @@ int scalar_duration_ms(const char *s, uint64_t *ms)
 		const char *suffix;
 		uint64_t ms;
 	} units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	    {"ms", 1},
+	    {"s", 1000},
+	    {"m", 60000},
+	    {"h", 3600000},
 	};
 	uint64_t n;
 	size_t i;
@@ -68,7 +71,8 @@ int scalar_duration_ms(const char *s, uint64_t *ms)
 void scalar_format_duration(uint64_t ms, char *buf, size_t size)
 {
 	if (ms && ms % 3600000 == 0)
-		snprintf(buf, size, "%lluh", (unsigned long long)(ms / 3600000));
+		snprintf(buf, size, "%lluh",
+			 (unsigned long long)(ms / 3600000));
 	else if (ms && ms % 60000 == 0)
 		snprintf(buf, size, "%llum", (unsigned long long)(ms / 60000));
 	else if (ms && ms % 1000 == 0)

@@ -23,30 +23,36 @@ enum field_kind {
 	F_DURATION, /* uint64_t milliseconds */
 	F_COUNT,    /* unsigned int */
 	F_FRACTION, /* double; "0.2" or "20%" */
-	F_REAL,     /* double */
-	F_MAP,      /* nested mapping, same base */
+	F_REAL,	    /* double */
+	F_MAP,	    /* nested mapping, same base */
 	F_GUESTS,   /* the list of overrides */
-	F_NAME,     /* override: match by name glob */
+	F_NAME,	    /* override: match by name glob */
 	F_DOMID,    /* override: match by domid */
-	F_UUID,     /* override: match by UUID */
-	F_PIN,      /* override: pin a mode */
+	F_UUID,	    /* override: match by UUID */
+	F_PIN,	    /* override: pin a mode */
 	F_EXCLUDE,  /* override: exclude (must be true) */
 };
 
 /* Values some cross-field checks need to point back at. */
-enum slot { SLOT_NONE, SLOT_ENTER, SLOT_LEAVE, SLOT_BACKOFF, SLOT_BACKOFF_MAX,
-	    SLOTS };
+enum slot {
+	SLOT_NONE,
+	SLOT_ENTER,
+	SLOT_LEAVE,
+	SLOT_BACKOFF,
+	SLOT_BACKOFF_MAX,
+	SLOTS
+};
 
 struct schema;
 
 struct field {
 	const char *key;
 	enum field_kind kind;
-	size_t off;                /* into the base passed to walk_map */
-	double min, max;           /* inclusive; ms for durations */
-	const struct schema *sub;  /* F_MAP */
+	size_t off;		  /* into the base passed to walk_map */
+	double min, max;	  /* inclusive; ms for durations */
+	const struct schema *sub; /* F_MAP */
 	enum slot slot;
-	unsigned int group;        /* at most one key per non-zero group */
+	unsigned int group; /* at most one key per non-zero group */
 };
 
 struct schema {
@@ -54,37 +60,34 @@ struct schema {
 	size_t n;
 };
 
-#define SCHEMA(f) { f, sizeof(f) / sizeof((f)[0]) }
+#define SCHEMA(f)                                                              \
+	{                                                                      \
+		f, sizeof(f) / sizeof((f)[0])                                  \
+	}
 #define P(m) offsetof(struct policy, m)
 
 static const struct field thresholds_fields[] = {
-	{ "enter-saving", F_FRACTION, P(enter_saving), 0, 1, NULL, SLOT_ENTER,
-	  0 },
-	{ "leave-saving", F_FRACTION, P(leave_saving), -1, 1, NULL, SLOT_LEAVE,
-	  0 },
-	{ "min-write-rate", F_REAL, P(min_write_rate), 0, 1e9, NULL, 0, 0 },
+    {"enter-saving", F_FRACTION, P(enter_saving), 0, 1, NULL, SLOT_ENTER, 0},
+    {"leave-saving", F_FRACTION, P(leave_saving), -1, 1, NULL, SLOT_LEAVE, 0},
+    {"min-write-rate", F_REAL, P(min_write_rate), 0, 1e9, NULL, 0, 0},
 };
 
 static const struct field rate_fields[] = {
-	{ "switches", F_COUNT, P(max_switches), 1, 32, NULL, 0, 0 },
-	{ "per", F_DURATION, P(rate_period_ms), 1000, 7 * 86400000.0, NULL, 0,
-	  0 },
+    {"switches", F_COUNT, P(max_switches), 1, 32, NULL, 0, 0},
+    {"per", F_DURATION, P(rate_period_ms), 1000, 7 * 86400000.0, NULL, 0, 0},
 };
 
 static const struct field smp_fields[] = {
-	{ "max-vcpus", F_COUNT, P(smp_max_vcpus), 1, 4096, NULL, 0, 0 },
-	{ "max-spurious-rate", F_FRACTION, P(smp_max_spurious), 0, 1, NULL, 0,
-	  0 },
+    {"max-vcpus", F_COUNT, P(smp_max_vcpus), 1, 4096, NULL, 0, 0},
+    {"max-spurious-rate", F_FRACTION, P(smp_max_spurious), 0, 1, NULL, 0, 0},
 };
 
 static const struct field cost_fields[] = {
-	{ "emulated-write", F_REAL, P(cost.emulated_write), 1, 1e9, NULL, 0,
-	  0 },
-	{ "batch", F_REAL, P(cost.batch), 0, 1e9, NULL, 0, 0 },
-	{ "batch-entry", F_REAL, P(cost.batch_entry), 0, 1e9, NULL, 0, 0 },
-	{ "spurious-fault", F_REAL, P(cost.spurious_fault), 0, 1e9, NULL, 0,
-	  0 },
-	{ "mode-switch", F_REAL, P(cost.mode_switch), 0, 1e12, NULL, 0, 0 },
+    {"emulated-write", F_REAL, P(cost.emulated_write), 1, 1e9, NULL, 0, 0},
+    {"batch", F_REAL, P(cost.batch), 0, 1e9, NULL, 0, 0},
+    {"batch-entry", F_REAL, P(cost.batch_entry), 0, 1e9, NULL, 0, 0},
+    {"spurious-fault", F_REAL, P(cost.spurious_fault), 0, 1e9, NULL, 0, 0},
+    {"mode-switch", F_REAL, P(cost.mode_switch), 0, 1e12, NULL, 0, 0},
 };
 
 static const struct schema thresholds_schema = SCHEMA(thresholds_fields);
@@ -93,21 +96,21 @@ static const struct schema smp_schema = SCHEMA(smp_fields);
 static const struct schema cost_schema = SCHEMA(cost_fields);
 
 static const struct field top_fields[] = {
-	{ "action", F_ACTION, P(action), 0, 0, NULL, 0, 0 },
-	{ "interval", F_DURATION, P(interval_ms), 10, 3600000, NULL, 0, 0 },
-	{ "window", F_COUNT, P(window), 1, 64, NULL, 0, 0 },
-	{ "handshake-timeout", F_DURATION, P(handshake_timeout_ms), 100,
-	  600000, NULL, 0, 0 },
-	{ "backoff", F_DURATION, P(backoff_ms), 100, 86400000, NULL,
-	  SLOT_BACKOFF, 0 },
-	{ "backoff-max", F_DURATION, P(backoff_max_ms), 100, 86400000, NULL,
-	  SLOT_BACKOFF_MAX, 0 },
-	{ "thresholds", F_MAP, 0, 0, 0, &thresholds_schema, 0, 0 },
-	{ "dwell", F_DURATION, P(min_dwell_ms), 0, 86400000, NULL, 0, 0 },
-	{ "rate-limit", F_MAP, 0, 0, 0, &rate_schema, 0, 0 },
-	{ "smp", F_MAP, 0, 0, 0, &smp_schema, 0, 0 },
-	{ "cost", F_MAP, 0, 0, 0, &cost_schema, 0, 0 },
-	{ "guests", F_GUESTS, 0, 0, 0, NULL, 0, 0 },
+    {"action", F_ACTION, P(action), 0, 0, NULL, 0, 0},
+    {"interval", F_DURATION, P(interval_ms), 10, 3600000, NULL, 0, 0},
+    {"window", F_COUNT, P(window), 1, 64, NULL, 0, 0},
+    {"handshake-timeout", F_DURATION, P(handshake_timeout_ms), 100, 600000,
+     NULL, 0, 0},
+    {"backoff", F_DURATION, P(backoff_ms), 100, 86400000, NULL, SLOT_BACKOFF,
+     0},
+    {"backoff-max", F_DURATION, P(backoff_max_ms), 100, 86400000, NULL,
+     SLOT_BACKOFF_MAX, 0},
+    {"thresholds", F_MAP, 0, 0, 0, &thresholds_schema, 0, 0},
+    {"dwell", F_DURATION, P(min_dwell_ms), 0, 86400000, NULL, 0, 0},
+    {"rate-limit", F_MAP, 0, 0, 0, &rate_schema, 0, 0},
+    {"smp", F_MAP, 0, 0, 0, &smp_schema, 0, 0},
+    {"cost", F_MAP, 0, 0, 0, &cost_schema, 0, 0},
+    {"guests", F_GUESTS, 0, 0, 0, NULL, 0, 0},
 };
 
 static const struct schema top_schema = SCHEMA(top_fields);
@@ -115,9 +118,9 @@ static const struct schema top_schema = SCHEMA(top_fields);
 #define O(m) offsetof(struct policy_override, m)
 
 static const struct field match_fields[] = {
-	{ "name", F_NAME, 0, 0, 0, NULL, 0, 1 },
-	{ "domid", F_DOMID, O(domid), 0, MAX_DOMID, NULL, 0, 1 },
-	{ "uuid", F_UUID, 0, 0, 0, NULL, 0, 1 },
+    {"name", F_NAME, 0, 0, 0, NULL, 0, 1},
+    {"domid", F_DOMID, O(domid), 0, MAX_DOMID, NULL, 0, 1},
+    {"uuid", F_UUID, 0, 0, 0, NULL, 0, 1},
 };
 
 static const struct schema match_schema = SCHEMA(match_fields);
@@ -126,9 +129,9 @@ static const struct schema match_schema = SCHEMA(match_fields);
 enum { G_MATCH, G_PIN, G_EXCLUDE };
 
 static const struct field guest_fields[] = {
-	[G_MATCH] = { "match", F_MAP, 0, 0, 0, &match_schema, 0, 0 },
-	[G_PIN] = { "pin", F_PIN, 0, 0, 0, NULL, 0, 1 },
-	[G_EXCLUDE] = { "exclude", F_EXCLUDE, 0, 0, 0, NULL, 0, 1 },
+    [G_MATCH] = {"match", F_MAP, 0, 0, 0, &match_schema, 0, 0},
+    [G_PIN] = {"pin", F_PIN, 0, 0, 0, NULL, 0, 1},
+    [G_EXCLUDE] = {"exclude", F_EXCLUDE, 0, 0, 0, NULL, 0, 1},
 };
 
 static const struct schema guest_schema = SCHEMA(guest_fields);
@@ -149,7 +152,7 @@ struct seen {
 };
 
 static int fail(struct walk *w, yaml_mark_t m, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct walk *w, yaml_mark_t m, const char *fmt, ...)
 {
@@ -224,13 +227,12 @@ static void join(char *out, size_t size, const char *path, const char *key)
 	snprintf(out, size, "%s%s%s", path, *path ? "." : "", key);
 }
 
-static int walk_map(struct walk *w, yaml_node_t *node,
-		    const struct schema *s, void *base, const char *path,
-		    struct seen *seen);
+static int walk_map(struct walk *w, yaml_node_t *node, const struct schema *s,
+		    void *base, const char *path, struct seen *seen);
 static int walk_guests(struct walk *w, yaml_node_t *node);
 
-static int range_error(struct walk *w, const struct field *f,
-		       yaml_node_t *v, const char *path, const char *text)
+static int range_error(struct walk *w, const struct field *f, yaml_node_t *v,
+		       const char *path, const char *text)
 {
 	char a[32], b[32], t[48];
 
@@ -341,8 +343,8 @@ static int set_scalar(struct walk *w, const struct field *f, yaml_node_t *v,
 		    kind_expect(f->kind), shown(text, t, sizeof(t)));
 }
 
-static int walk_field(struct walk *w, const struct field *f,
-		      yaml_node_t *v, void *base, const char *path)
+static int walk_field(struct walk *w, const struct field *f, yaml_node_t *v,
+		      void *base, const char *path)
 {
 	if (f->kind == F_MAP)
 		return walk_map(w, v, f->sub, base, path, NULL);
@@ -360,9 +362,8 @@ static int walk_field(struct walk *w, const struct field *f,
 	return 0;
 }
 
-static int walk_map(struct walk *w, yaml_node_t *node,
-		    const struct schema *s, void *base, const char *path,
-		    struct seen *seen)
+static int walk_map(struct walk *w, yaml_node_t *node, const struct schema *s,
+		    void *base, const char *path, struct seen *seen)
 {
 	struct seen local;
 	yaml_node_pair_t *pair;
@@ -372,7 +373,8 @@ static int walk_map(struct walk *w, yaml_node_t *node,
 		seen = &local;
 	memset(seen, 0, sizeof(*seen));
 	if (node->type != YAML_MAPPING_NODE)
-		return fail(w, node->start_mark, "%s: expected a mapping, found %s",
+		return fail(w, node->start_mark,
+			    "%s: expected a mapping, found %s",
 			    *path ? path : "top level", type_name(node));
 
 	for (pair = node->data.mapping.pairs.start;
@@ -399,8 +401,8 @@ static int walk_map(struct walk *w, yaml_node_t *node,
 				    "duplicate key '%s' (first at line %u)",
 				    key, (unsigned int)seen->mark[i].line + 1);
 		for (j = 0; s->fields[i].group && j < s->n; j++)
-			if (seen->set[j] && s->fields[j].group ==
-						    s->fields[i].group)
+			if (seen->set[j] &&
+			    s->fields[j].group == s->fields[i].group)
 				return fail(w, k->start_mark,
 					    "%s: '%s' and '%s' cannot be "
 					    "combined",
@@ -450,7 +452,8 @@ static int walk_guests(struct walk *w, yaml_node_t *node)
 	size_t idx = 0;
 
 	if (node->type != YAML_SEQUENCE_NODE)
-		return fail(w, node->start_mark, "guests: expected a list, found %s",
+		return fail(w, node->start_mark,
+			    "guests: expected a list, found %s",
 			    type_name(node));
 	w->pol.n_overrides = 0;
 	for (it = node->data.sequence.items.start;
@@ -472,7 +475,7 @@ static int cross_check(struct walk *w)
 {
 	const struct policy *p = &w->pol;
 	/* Wraps to line 0, column 0: "position unknown". */
-	const yaml_mark_t none = { (size_t)-1, (size_t)-1, (size_t)-1 };
+	const yaml_mark_t none = {(size_t)-1, (size_t)-1, (size_t)-1};
 	enum slot s;
 
 	if (!(p->enter_saving > p->leave_saving)) {

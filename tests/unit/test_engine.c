@@ -92,8 +92,7 @@ static void switch_to(struct rig *r, enum pt_mode mode)
 	engine_observe(&r->g, &r->abs, r->t);
 }
 
-static struct pt_stats emul(uint64_t writes, unsigned int bucket,
-			    uint64_t runs)
+static struct pt_stats emul(uint64_t writes, unsigned int bucket, uint64_t runs)
 {
 	struct pt_stats d;
 
@@ -103,8 +102,8 @@ static struct pt_stats emul(uint64_t writes, unsigned int bucket,
 	return d;
 }
 
-static struct pt_stats batch(uint64_t batches, uint64_t ptes,
-			     uint64_t spurious, uint64_t fallback)
+static struct pt_stats batch(uint64_t batches, uint64_t ptes, uint64_t spurious,
+			     uint64_t fallback)
 {
 	struct pt_stats d;
 
@@ -528,19 +527,19 @@ static void test_incapable(void **state)
 static void test_overrides(void **state)
 {
 	static const char yaml[] =
-		"guests:\n"
-		"  - {match: {name: 'db-*'}, exclude: true}\n"
-		"  - {match: {domid: 5}, pin: batch}\n"
-		"  - {match: {uuid: 0123abcd-89ab-cdef-0123-456789abcdef},"
-		" pin: emulate}\n";
+	    "guests:\n"
+	    "  - {match: {name: 'db-*'}, exclude: true}\n"
+	    "  - {match: {domid: 5}, pin: batch}\n"
+	    "  - {match: {uuid: 0123abcd-89ab-cdef-0123-456789abcdef},"
+	    " pin: emulate}\n";
 	struct policy_error e;
 	struct policy loaded;
 	struct rig r;
 	struct pt_stats d = emul_high();
 
 	(void)state;
-	assert_int_equal(policy_load_string("t", yaml, strlen(yaml), &loaded,
-					    &e), 0);
+	assert_int_equal(
+	    policy_load_string("t", yaml, strlen(yaml), &loaded, &e), 0);
 	/* Pinned to batch: no warm-up, no SMP heuristics. */
 	rig_init(&r, PT_MODE_EMULATE);
 	r.p.n_overrides = loaded.n_overrides;
@@ -581,20 +580,20 @@ static void test_overrides(void **state)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_model_emulate),
-		cmocka_unit_test(test_model_batch),
-		cmocka_unit_test(test_warming_up),
-		cmocka_unit_test(test_hysteresis),
-		cmocka_unit_test(test_idle),
-		cmocka_unit_test(test_dwell),
-		cmocka_unit_test(test_rate_limit),
-		cmocka_unit_test(test_switch_cost),
-		cmocka_unit_test(test_counter_reset),
-		cmocka_unit_test(test_observe_time),
-		cmocka_unit_test(test_switch_clears_window),
-		cmocka_unit_test(test_smp_guards),
-		cmocka_unit_test(test_incapable),
-		cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_model_emulate),
+	    cmocka_unit_test(test_model_batch),
+	    cmocka_unit_test(test_warming_up),
+	    cmocka_unit_test(test_hysteresis),
+	    cmocka_unit_test(test_idle),
+	    cmocka_unit_test(test_dwell),
+	    cmocka_unit_test(test_rate_limit),
+	    cmocka_unit_test(test_switch_cost),
+	    cmocka_unit_test(test_counter_reset),
+	    cmocka_unit_test(test_observe_time),
+	    cmocka_unit_test(test_switch_clears_window),
+	    cmocka_unit_test(test_smp_guards),
+	    cmocka_unit_test(test_incapable),
+	    cmocka_unit_test(test_overrides),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

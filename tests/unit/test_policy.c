@@ -28,172 +28,167 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-	/* libyaml's own errors, at its problem mark */
-	{ "syntax-mapping-in-scalar", "interval: 1s\n  window: 3\n", 2, 9,
-	  "mapping values are not allowed" },
-	{ "syntax-tab-indent", "window: 3\n\tdwell: 1s\n", 2, 1,
-	  "tab character that violates indentation" },
-	{ "syntax-tab-start", "\tdwell: 1s\n", 1, 1,
-	  "cannot start any token" },
-	{ "syntax-unclosed-flow", "thresholds: {enter-saving: 0.3\n", 2, 1,
-	  "did not find expected" },
-	{ "syntax-undefined-alias", "window: *nowhere\n", 1, 9,
-	  "undefined alias" },
-	{ "reader-bad-utf8", "window: 3\naction: enf\xff" "rce\n", 2, 12,
-	  "invalid input" },
-	{ "nul-in-quoted-value", "action: \"enf\\0orce\"\n", 1, 9,
-	  "NUL character" },
-	{ "second-document", "window: 5\n---\nwindow: 6\n", 2, 1,
-	  "only one YAML document" },
-	/* structure */
-	{ "top-level-list", "- window\n- 3\n", 1, 1,
-	  "top level: expected a mapping, found a list" },
-	{ "top-level-scalar", "hello\n", 1, 1,
-	  "top level: expected a mapping, found a scalar" },
-	{ "key-not-scalar", "? [a, b]\n: 1\n", 1, 3,
-	  "keys must be plain words" },
-	{ "unknown-top-key", "interval: 1s\nwindw: 5\n", 2, 1,
-	  "unknown key 'windw'" },
-	{ "unknown-nested-key", "thresholds:\n  enter: 0.3\n", 2, 3,
-	  "unknown key 'enter' in thresholds" },
-	{ "unknown-calibration", "calibration: host.yaml\n", 1, 1,
-	  "unknown key 'calibration'" },
-	{ "duplicate-key", "window: 5\naction: advise\nwindow: 6\n", 3, 1,
-	  "duplicate key 'window' (first at line 1)" },
-	{ "duplicate-nested-key", "cost:\n  batch: 1\n  batch: 2\n", 3, 3,
-	  "duplicate key 'batch' (first at line 2)" },
-	{ "scalar-expected", "interval: [1s]\n", 1, 11,
-	  "interval: expected a duration such as 500ms, 1s, 5m or 1h, found "
-	  "a list" },
-	{ "mapping-expected", "thresholds: 0.3\n", 1, 13,
-	  "thresholds: expected a mapping, found a scalar" },
-	{ "list-expected", "guests: {match: {domid: 1}, pin: batch}\n", 1, 9,
-	  "guests: expected a list, found a mapping" },
-	{ "empty-value", "window: 5\ninterval:\ndwell: 1s\n", 2, 10,
-	  "interval: missing value" },
-	/* scalar types and ranges */
-	{ "action-bad", "action: maybe\n", 1, 9,
-	  "action: expected enforce or advise, found 'maybe'" },
-	{ "duration-no-unit", "dwell: 30\n", 1, 8,
-	  "dwell: expected a duration" },
-	{ "duration-bad-unit", "interval: 5x\n", 1, 11,
-	  "interval: expected a duration" },
-	{ "duration-fraction", "interval: 1.5s\n", 1, 11,
-	  "interval: expected a duration" },
-	{ "duration-overflow", "dwell: 99999999999999999999h\n", 1, 8,
-	  "dwell: expected a duration" },
-	{ "duration-too-short", "interval: 5ms\n", 1, 11,
-	  "interval: 5ms is out of range (10ms..1h)" },
-	{ "duration-too-long", "handshake-timeout: 11m\n", 1, 20,
-	  "handshake-timeout: 11m is out of range (100ms..10m)" },
-	{ "dwell-too-long", "dwell: 25h\n", 1, 8,
-	  "dwell: 25h is out of range (0ms..24h)" },
-	{ "window-zero", "window: 0\n", 1, 9,
-	  "window: 0 is out of range (1..64)" },
-	{ "window-too-big", "window: 65\n", 1, 9,
-	  "window: 65 is out of range (1..64)" },
-	{ "window-negative", "window: -1\n", 1, 9,
-	  "window: expected a whole number, found '-1'" },
-	{ "window-real", "window: 2.5\n", 1, 9,
-	  "window: expected a whole number" },
-	{ "window-leading-zero", "window: 08\n", 1, 9,
-	  "window: expected a whole number" },
-	{ "enter-out-of-range", "thresholds: {enter-saving: 1.5}\n", 1, 28,
-	  "thresholds.enter-saving: 1.5 is out of range (0..1)" },
-	{ "leave-out-of-range", "thresholds:\n  leave-saving: -150%\n", 2, 17,
-	  "thresholds.leave-saving: -150% is out of range (-1..1)" },
-	{ "fraction-bad", "thresholds:\n  enter-saving: lots\n", 2, 17,
-	  "thresholds.enter-saving: expected a fraction" },
-	{ "min-write-rate-negative", "thresholds:\n  min-write-rate: -5\n", 2,
-	  19, "thresholds.min-write-rate: -5 is out of range (0..1e+09)" },
-	{ "rate-switches-zero", "rate-limit:\n  switches: 0\n", 2, 13,
-	  "rate-limit.switches: 0 is out of range (1..32)" },
-	{ "rate-switches-too-many", "rate-limit:\n  switches: 33\n", 2, 13,
-	  "rate-limit.switches: 33 is out of range (1..32)" },
-	{ "rate-per-too-short", "rate-limit: {per: 500ms}\n", 1, 19,
-	  "rate-limit.per: 500ms is out of range (1s..168h)" },
-	{ "smp-vcpus-zero", "smp:\n  max-vcpus: 0\n", 2, 14,
-	  "smp.max-vcpus: 0 is out of range (1..4096)" },
-	{ "smp-spurious-too-big", "smp:\n  max-spurious-rate: 2\n", 2, 22,
-	  "smp.max-spurious-rate: 2 is out of range (0..1)" },
-	{ "cost-zero-emulated-write", "cost:\n  emulated-write: 0\n", 2, 19,
-	  "cost.emulated-write: 0 is out of range (1..1e+09)" },
-	{ "cost-nan", "cost: {batch: .nan}\n", 1, 15,
-	  "cost.batch: expected a number, found '.nan'" },
-	{ "cost-hex", "cost: {batch-entry: 0x10}\n", 1, 21,
-	  "cost.batch-entry: expected a number" },
-	{ "cost-inf", "cost: {spurious-fault: 1e999}\n", 1, 24,
-	  "cost.spurious-fault: expected a number" },
-	{ "cost-mode-switch-range", "cost: {mode-switch: 1e13}\n", 1, 21,
-	  "cost.mode-switch: 1e13 is out of range (0..1e+12)" },
-	/* cross-field checks */
-	{ "enter-below-leave",
-	  "thresholds:\n  enter-saving: 30%\n  leave-saving: 40%\n", 2, 17,
-	  "enter-saving (0.3) must exceed thresholds.leave-saving (0.4)" },
-	{ "enter-equals-default-leave", "thresholds:\n  enter-saving: 0.05\n",
-	  2, 17, "must exceed" },
-	{ "leave-equals-default-enter", "thresholds:\n  leave-saving: 0.2\n",
-	  2, 17, "for hysteresis" },
-	{ "backoff-max-shorter", "backoff: 1m\nbackoff-max: 30s\n", 2, 14,
-	  "backoff-max must not be shorter than backoff" },
-	{ "backoff-above-default-max", "backoff: 1h\n", 1, 10,
-	  "backoff-max must not be shorter than backoff" },
-	/* overrides */
-	{ "guest-not-mapping", "guests:\n  - web\n", 2, 5,
-	  "guests[0]: expected a mapping" },
-	{ "guest-missing-match", "guests:\n  - pin: batch\n", 2, 5,
-	  "guests[0]: missing 'match'" },
-	{ "guest-missing-action", "guests:\n  - match: {domid: 3}\n", 2, 5,
-	  "guests[0]: needs 'pin: emulate|batch' or 'exclude: true'" },
-	{ "guest-pin-and-exclude",
-	  "guests:\n  - match: {domid: 3}\n    pin: batch\n    exclude: true\n",
-	  4, 5, "guests[0]: 'pin' and 'exclude' cannot be combined" },
-	{ "guest-unknown-key",
-	  "guests:\n  - match: {domid: 1}\n    pin: batch\n    foo: 1\n", 4, 5,
-	  "unknown key 'foo' in guests[0]" },
-	{ "guest-duplicate-pin",
-	  "guests:\n  - match: {domid: 1}\n    pin: batch\n    pin: emulate\n",
-	  4, 5, "duplicate key 'pin' (first at line 3)" },
-	{ "match-not-mapping", "guests:\n  - match: web\n    pin: batch\n", 2,
-	  12, "guests[0].match: expected a mapping, found a scalar" },
-	{ "match-empty", "guests:\n  - match: {}\n    pin: batch\n", 2, 5,
-	  "guests[0].match: needs one of name, domid or uuid" },
-	{ "match-two-keys",
-	  "guests:\n  - match: {name: a, domid: 3}\n    pin: batch\n", 2, 22,
-	  "guests[0].match: 'name' and 'domid' cannot be combined" },
-	{ "match-unknown-key",
-	  "guests:\n  - {match: {domid: 1}, pin: batch}\n"
-	  "  - match: {nam: x}\n    pin: batch\n",
-	  3, 13, "unknown key 'nam' in guests[1].match" },
-	{ "pin-bad", "guests:\n  - match: {domid: 1}\n    pin: fast\n", 3, 10,
-	  "guests[0].pin: expected emulate or batch, found 'fast'" },
-	{ "exclude-false", "guests:\n  - match: {domid: 1}\n    exclude: false\n",
-	  3, 14, "only 'exclude: true' is meaningful" },
-	{ "exclude-yes", "guests:\n  - match: {domid: 1}\n    exclude: yes\n", 3,
-	  14, "guests[0].exclude: expected true, found 'yes'" },
-	{ "glob-unterminated",
-	  "guests:\n  - match: {name: 'web[12'}\n    pin: batch\n", 2, 19,
-	  "bad glob 'web[12': unterminated '[' bracket expression" },
-	{ "glob-trailing-backslash",
-	  "guests:\n  - match: {name: 'web\\'}\n    pin: batch\n", 2, 19,
-	  "bad glob 'web\\': trailing backslash" },
-	{ "glob-control-char",
-	  "guests:\n  - match: {name: \"a\\tb\"}\n    pin: batch\n", 2, 19,
-	  "only printable ASCII" },
-	{ "glob-too-long",
-	  "guests:\n  - match: {name: "
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n"
-	  "    pin: batch\n",
-	  2, 19, "pattern longer than 63 characters" },
-	{ "uuid-bad", "guests:\n  - match: {uuid: 1234}\n    pin: batch\n", 2,
-	  19, "guests[0].match.uuid: bad UUID '1234'" },
-	{ "uuid-bad-hex",
-	  "guests:\n  - match: {uuid: 0123456g-89ab-cdef-0123-456789abcdef}\n"
-	  "    pin: batch\n",
-	  2, 19, "bad UUID" },
-	{ "domid-out-of-range",
-	  "guests:\n  - match: {domid: 32752}\n    exclude: true\n", 2, 20,
-	  "guests[0].match.domid: 32752 is out of range (0..32751)" },
+    /* libyaml's own errors, at its problem mark */
+    {"syntax-mapping-in-scalar", "interval: 1s\n  window: 3\n", 2, 9,
+     "mapping values are not allowed"},
+    {"syntax-tab-indent", "window: 3\n\tdwell: 1s\n", 2, 1,
+     "tab character that violates indentation"},
+    {"syntax-tab-start", "\tdwell: 1s\n", 1, 1, "cannot start any token"},
+    {"syntax-unclosed-flow", "thresholds: {enter-saving: 0.3\n", 2, 1,
+     "did not find expected"},
+    {"syntax-undefined-alias", "window: *nowhere\n", 1, 9, "undefined alias"},
+    {"reader-bad-utf8",
+     "window: 3\naction: enf\xff"
+     "rce\n",
+     2, 12, "invalid input"},
+    {"nul-in-quoted-value", "action: \"enf\\0orce\"\n", 1, 9, "NUL character"},
+    {"second-document", "window: 5\n---\nwindow: 6\n", 2, 1,
+     "only one YAML document"},
+    /* structure */
+    {"top-level-list", "- window\n- 3\n", 1, 1,
+     "top level: expected a mapping, found a list"},
+    {"top-level-scalar", "hello\n", 1, 1,
+     "top level: expected a mapping, found a scalar"},
+    {"key-not-scalar", "? [a, b]\n: 1\n", 1, 3, "keys must be plain words"},
+    {"unknown-top-key", "interval: 1s\nwindw: 5\n", 2, 1,
+     "unknown key 'windw'"},
+    {"unknown-nested-key", "thresholds:\n  enter: 0.3\n", 2, 3,
+     "unknown key 'enter' in thresholds"},
+    {"unknown-calibration", "calibration: host.yaml\n", 1, 1,
+     "unknown key 'calibration'"},
+    {"duplicate-key", "window: 5\naction: advise\nwindow: 6\n", 3, 1,
+     "duplicate key 'window' (first at line 1)"},
+    {"duplicate-nested-key", "cost:\n  batch: 1\n  batch: 2\n", 3, 3,
+     "duplicate key 'batch' (first at line 2)"},
+    {"scalar-expected", "interval: [1s]\n", 1, 11,
+     "interval: expected a duration such as 500ms, 1s, 5m or 1h, found "
+     "a list"},
+    {"mapping-expected", "thresholds: 0.3\n", 1, 13,
+     "thresholds: expected a mapping, found a scalar"},
+    {"list-expected", "guests: {match: {domid: 1}, pin: batch}\n", 1, 9,
+     "guests: expected a list, found a mapping"},
+    {"empty-value", "window: 5\ninterval:\ndwell: 1s\n", 2, 10,
+     "interval: missing value"},
+    /* scalar types and ranges */
+    {"action-bad", "action: maybe\n", 1, 9,
+     "action: expected enforce or advise, found 'maybe'"},
+    {"duration-no-unit", "dwell: 30\n", 1, 8, "dwell: expected a duration"},
+    {"duration-bad-unit", "interval: 5x\n", 1, 11,
+     "interval: expected a duration"},
+    {"duration-fraction", "interval: 1.5s\n", 1, 11,
+     "interval: expected a duration"},
+    {"duration-overflow", "dwell: 99999999999999999999h\n", 1, 8,
+     "dwell: expected a duration"},
+    {"duration-too-short", "interval: 5ms\n", 1, 11,
+     "interval: 5ms is out of range (10ms..1h)"},
+    {"duration-too-long", "handshake-timeout: 11m\n", 1, 20,
+     "handshake-timeout: 11m is out of range (100ms..10m)"},
+    {"dwell-too-long", "dwell: 25h\n", 1, 8,
+     "dwell: 25h is out of range (0ms..24h)"},
+    {"window-zero", "window: 0\n", 1, 9, "window: 0 is out of range (1..64)"},
+    {"window-too-big", "window: 65\n", 1, 9,
+     "window: 65 is out of range (1..64)"},
+    {"window-negative", "window: -1\n", 1, 9,
+     "window: expected a whole number, found '-1'"},
+    {"window-real", "window: 2.5\n", 1, 9, "window: expected a whole number"},
+    {"window-leading-zero", "window: 08\n", 1, 9,
+     "window: expected a whole number"},
+    {"enter-out-of-range", "thresholds: {enter-saving: 1.5}\n", 1, 28,
+     "thresholds.enter-saving: 1.5 is out of range (0..1)"},
+    {"leave-out-of-range", "thresholds:\n  leave-saving: -150%\n", 2, 17,
+     "thresholds.leave-saving: -150% is out of range (-1..1)"},
+    {"fraction-bad", "thresholds:\n  enter-saving: lots\n", 2, 17,
+     "thresholds.enter-saving: expected a fraction"},
+    {"min-write-rate-negative", "thresholds:\n  min-write-rate: -5\n", 2, 19,
+     "thresholds.min-write-rate: -5 is out of range (0..1e+09)"},
+    {"rate-switches-zero", "rate-limit:\n  switches: 0\n", 2, 13,
+     "rate-limit.switches: 0 is out of range (1..32)"},
+    {"rate-switches-too-many", "rate-limit:\n  switches: 33\n", 2, 13,
+     "rate-limit.switches: 33 is out of range (1..32)"},
+    {"rate-per-too-short", "rate-limit: {per: 500ms}\n", 1, 19,
+     "rate-limit.per: 500ms is out of range (1s..168h)"},
+    {"smp-vcpus-zero", "smp:\n  max-vcpus: 0\n", 2, 14,
+     "smp.max-vcpus: 0 is out of range (1..4096)"},
+    {"smp-spurious-too-big", "smp:\n  max-spurious-rate: 2\n", 2, 22,
+     "smp.max-spurious-rate: 2 is out of range (0..1)"},
+    {"cost-zero-emulated-write", "cost:\n  emulated-write: 0\n", 2, 19,
+     "cost.emulated-write: 0 is out of range (1..1e+09)"},
+    {"cost-nan", "cost: {batch: .nan}\n", 1, 15,
+     "cost.batch: expected a number, found '.nan'"},
+    {"cost-hex", "cost: {batch-entry: 0x10}\n", 1, 21,
+     "cost.batch-entry: expected a number"},
+    {"cost-inf", "cost: {spurious-fault: 1e999}\n", 1, 24,
+     "cost.spurious-fault: expected a number"},
+    {"cost-mode-switch-range", "cost: {mode-switch: 1e13}\n", 1, 21,
+     "cost.mode-switch: 1e13 is out of range (0..1e+12)"},
+    /* cross-field checks */
+    {"enter-below-leave",
+     "thresholds:\n  enter-saving: 30%\n  leave-saving: 40%\n", 2, 17,
+     "enter-saving (0.3) must exceed thresholds.leave-saving (0.4)"},
+    {"enter-equals-default-leave", "thresholds:\n  enter-saving: 0.05\n", 2, 17,
+     "must exceed"},
+    {"leave-equals-default-enter", "thresholds:\n  leave-saving: 0.2\n", 2, 17,
+     "for hysteresis"},
+    {"backoff-max-shorter", "backoff: 1m\nbackoff-max: 30s\n", 2, 14,
+     "backoff-max must not be shorter than backoff"},
+    {"backoff-above-default-max", "backoff: 1h\n", 1, 10,
+     "backoff-max must not be shorter than backoff"},
+    /* overrides */
+    {"guest-not-mapping", "guests:\n  - web\n", 2, 5,
+     "guests[0]: expected a mapping"},
+    {"guest-missing-match", "guests:\n  - pin: batch\n", 2, 5,
+     "guests[0]: missing 'match'"},
+    {"guest-missing-action", "guests:\n  - match: {domid: 3}\n", 2, 5,
+     "guests[0]: needs 'pin: emulate|batch' or 'exclude: true'"},
+    {"guest-pin-and-exclude",
+     "guests:\n  - match: {domid: 3}\n    pin: batch\n    exclude: true\n", 4,
+     5, "guests[0]: 'pin' and 'exclude' cannot be combined"},
+    {"guest-unknown-key",
+     "guests:\n  - match: {domid: 1}\n    pin: batch\n    foo: 1\n", 4, 5,
+     "unknown key 'foo' in guests[0]"},
+    {"guest-duplicate-pin",
+     "guests:\n  - match: {domid: 1}\n    pin: batch\n    pin: emulate\n", 4, 5,
+     "duplicate key 'pin' (first at line 3)"},
+    {"match-not-mapping", "guests:\n  - match: web\n    pin: batch\n", 2, 12,
+     "guests[0].match: expected a mapping, found a scalar"},
+    {"match-empty", "guests:\n  - match: {}\n    pin: batch\n", 2, 5,
+     "guests[0].match: needs one of name, domid or uuid"},
+    {"match-two-keys",
+     "guests:\n  - match: {name: a, domid: 3}\n    pin: batch\n", 2, 22,
+     "guests[0].match: 'name' and 'domid' cannot be combined"},
+    {"match-unknown-key",
+     "guests:\n  - {match: {domid: 1}, pin: batch}\n"
+     "  - match: {nam: x}\n    pin: batch\n",
+     3, 13, "unknown key 'nam' in guests[1].match"},
+    {"pin-bad", "guests:\n  - match: {domid: 1}\n    pin: fast\n", 3, 10,
+     "guests[0].pin: expected emulate or batch, found 'fast'"},
+    {"exclude-false", "guests:\n  - match: {domid: 1}\n    exclude: false\n", 3,
+     14, "only 'exclude: true' is meaningful"},
+    {"exclude-yes", "guests:\n  - match: {domid: 1}\n    exclude: yes\n", 3, 14,
+     "guests[0].exclude: expected true, found 'yes'"},
+    {"glob-unterminated",
+     "guests:\n  - match: {name: 'web[12'}\n    pin: batch\n", 2, 19,
+     "bad glob 'web[12': unterminated '[' bracket expression"},
+    {"glob-trailing-backslash",
+     "guests:\n  - match: {name: 'web\\'}\n    pin: batch\n", 2, 19,
+     "bad glob 'web\\': trailing backslash"},
+    {"glob-control-char",
+     "guests:\n  - match: {name: \"a\\tb\"}\n    pin: batch\n", 2, 19,
+     "only printable ASCII"},
+    {"glob-too-long",
+     "guests:\n  - match: {name: "
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n"
+     "    pin: batch\n",
+     2, 19, "pattern longer than 63 characters"},
+    {"uuid-bad", "guests:\n  - match: {uuid: 1234}\n    pin: batch\n", 2, 19,
+     "guests[0].match.uuid: bad UUID '1234'"},
+    {"uuid-bad-hex",
+     "guests:\n  - match: {uuid: 0123456g-89ab-cdef-0123-456789abcdef}\n"
+     "    pin: batch\n",
+     2, 19, "bad UUID"},
+    {"domid-out-of-range",
+     "guests:\n  - match: {domid: 32752}\n    exclude: true\n", 2, 20,
+     "guests[0].match.domid: 32752 is out of range (0..32751)"},
 };
 
 static int load(const char *yaml, struct policy *p, struct policy_error *e)
@@ -234,9 +229,9 @@ static void test_too_many_overrides(void **state)
 	assert_non_null(yaml);
 	len = (size_t)sprintf(yaml, "guests:\n");
 	for (i = 0; i < POLICY_MAX_OVERRIDES; i++)
-		len += (size_t)sprintf(yaml + len,
-				       "  - {match: {domid: %d}, pin: emulate}\n",
-				       i + 1);
+		len += (size_t)sprintf(
+		    yaml + len, "  - {match: {domid: %d}, pin: emulate}\n",
+		    i + 1);
 	assert_int_equal(load(yaml, &p, &e), 0);
 	assert_int_equal(p.n_overrides, POLICY_MAX_OVERRIDES);
 	sprintf(yaml + len, "  - {match: {domid: 999}, exclude: true}\n");
@@ -275,7 +270,7 @@ static void test_defaults(void **state)
 static void test_empty_is_defaults(void **state)
 {
 	static const char *const inputs[] = {
-		"", "# nothing here\n\n", "---\n", "~\n", "--- # c\n...\n",
+	    "", "# nothing here\n\n", "---\n", "~\n", "--- # c\n...\n",
 	};
 	struct policy def, p;
 	struct policy_error e;
@@ -293,37 +288,37 @@ static void test_empty_is_defaults(void **state)
 }
 
 static const char full_yaml[] =
-	"# every key, none at its default\n"
-	"action: advise\n"
-	"interval: 250ms\n"
-	"window: 64\n"
-	"handshake-timeout: 2s\n"
-	"backoff: 1s\n"
-	"backoff-max: 1h\n"
-	"thresholds:\n"
-	"  enter-saving: 35%\n"
-	"  leave-saving: -0.1\n"
-	"  min-write-rate: 1e4\n"
-	"dwell: 2m\n"
-	"rate-limit: {switches: 32, per: 24h}\n"
-	"smp:\n"
-	"  max-vcpus: 2\n"
-	"  max-spurious-rate: 0.5%\n"
-	"cost:\n"
-	"  emulated-write: 1800.5\n"
-	"  batch: 0\n"
-	"  batch-entry: '90'\n"
-	"  spurious-fault: 2500\n"
-	"  mode-switch: 2e7\n"
-	"guests:\n"
-	"  - match: {name: 'db-*'}\n"
-	"    exclude: true\n"
-	"  - match: {domid: 7}\n"
-	"    pin: batch\n"
-	"  - match:\n"
-	"      uuid: 0123ABCD-89ab-CDEF-0123-456789ABCDEF\n"
-	"    pin: emulate\n"
-	"  - &web {match: {name: 'web[0-9]'}, pin: batch}\n";
+    "# every key, none at its default\n"
+    "action: advise\n"
+    "interval: 250ms\n"
+    "window: 64\n"
+    "handshake-timeout: 2s\n"
+    "backoff: 1s\n"
+    "backoff-max: 1h\n"
+    "thresholds:\n"
+    "  enter-saving: 35%\n"
+    "  leave-saving: -0.1\n"
+    "  min-write-rate: 1e4\n"
+    "dwell: 2m\n"
+    "rate-limit: {switches: 32, per: 24h}\n"
+    "smp:\n"
+    "  max-vcpus: 2\n"
+    "  max-spurious-rate: 0.5%\n"
+    "cost:\n"
+    "  emulated-write: 1800.5\n"
+    "  batch: 0\n"
+    "  batch-entry: '90'\n"
+    "  spurious-fault: 2500\n"
+    "  mode-switch: 2e7\n"
+    "guests:\n"
+    "  - match: {name: 'db-*'}\n"
+    "    exclude: true\n"
+    "  - match: {domid: 7}\n"
+    "    pin: batch\n"
+    "  - match:\n"
+    "      uuid: 0123ABCD-89ab-CDEF-0123-456789ABCDEF\n"
+    "    pin: emulate\n"
+    "  - &web {match: {name: 'web[0-9]'}, pin: batch}\n";
 
 static void test_full_file(void **state)
 {
@@ -401,9 +396,9 @@ static void test_match(void **state)
 	assert_ptr_equal(policy_match(&p, "db-7", 7, NULL), &p.overrides[0]);
 	assert_ptr_equal(policy_match(&p, "mail", 7, NULL), &p.overrides[1]);
 	/* UUID, case-insensitive */
-	assert_ptr_equal(policy_match(&p, "mail", 8,
-				      "0123abcd-89AB-cdef-0123-456789abcdef"),
-			 &p.overrides[2]);
+	assert_ptr_equal(
+	    policy_match(&p, "mail", 8, "0123abcd-89AB-cdef-0123-456789abcdef"),
+	    &p.overrides[2]);
 	assert_null(policy_match(&p, "mail", 8,
 				 "0123abcd-89ab-cdef-0123-456789abcde0"));
 	assert_null(policy_match(&p, "mail", 8, "0123abcd"));
@@ -415,7 +410,7 @@ static void test_match(void **state)
 
 static void test_error_format(void **state)
 {
-	struct policy_error e = { "a.yaml", 3, 7, "oops" };
+	struct policy_error e = {"a.yaml", 3, 7, "oops"};
 	char buf[300];
 
 	(void)state;
@@ -456,11 +451,11 @@ static void test_scalars(void **state)
 	assert_int_equal(scalar_fraction("12.5%", &d), 0);
 	assert_float_equal(d, 0.125, 1e-12);
 	assert_int_equal(scalar_fraction("%", &d), -1);
-	assert_int_equal(scalar_uuid("0123ABCD-89ab-cdef-0123-456789abcdef",
-				     uuid), 0);
+	assert_int_equal(
+	    scalar_uuid("0123ABCD-89ab-cdef-0123-456789abcdef", uuid), 0);
 	assert_string_equal(uuid, "0123abcd-89ab-cdef-0123-456789abcdef");
-	assert_int_equal(scalar_uuid("0123abcd89ab-cdef-0123-456789abcdef-",
-				     uuid), -1);
+	assert_int_equal(
+	    scalar_uuid("0123abcd89ab-cdef-0123-456789abcdef-", uuid), -1);
 	assert_null(scalar_glob_problem("[]]x"));
 	assert_null(scalar_glob_problem("[!]]x"));
 	assert_null(scalar_glob_problem("a\\*"));
@@ -581,28 +576,30 @@ static void test_shipped_example(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_too_many_overrides),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_empty_is_defaults),
-		cmocka_unit_test(test_full_file),
-		cmocka_unit_test(test_partial_file),
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_error_format),
-		cmocka_unit_test(test_scalars),
-		cmocka_unit_test_setup_teardown(test_load_file, tmp_setup,
-						tmp_teardown),
-		cmocka_unit_test(test_shipped_example),
+	    cmocka_unit_test(test_too_many_overrides),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_empty_is_defaults),
+	    cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_partial_file),
+	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_error_format),
+	    cmocka_unit_test(test_scalars),
+	    cmocka_unit_test_setup_teardown(test_load_file, tmp_setup,
+					    tmp_teardown),
+	    cmocka_unit_test(test_shipped_example),
 	};
-	enum { NE = sizeof(error_cases) / sizeof(error_cases[0]),
-	       NF = sizeof(fixed) / sizeof(fixed[0]) };
+	enum {
+		NE = sizeof(error_cases) / sizeof(error_cases[0]),
+		NF = sizeof(fixed) / sizeof(fixed[0])
+	};
 	struct CMUnitTest tests[NE + NF];
 	size_t i;
 
 	for (i = 0; i < NE; i++) {
 		tests[i] = (struct CMUnitTest){
-			.name = error_cases[i].name,
-			.test_func = test_error_case,
-			.initial_state = (void *)&error_cases[i],
+		    .name = error_cases[i].name,
+		    .test_func = test_error_case,
+		    .initial_state = (void *)&error_cases[i],
 		};
 	}
 	for (i = 0; i < NF; i++)
