@@ -387,6 +387,12 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token,
 	if (!g)
 		return;
 	guest_read_node(g, d->xs, path);
+	if (guest_dir_gone(g, d->xs, path)) {
+		/* The toolstack removed the domain before (or without) a
+		 * @releaseDomain we could act on. */
+		ptd_scan(d, now_ms);
+		return;
+	}
 	/* An answer or a capability change is acted on at once. */
 	if (g->have_ack || (g->fsm.state != FSM_EMULATE && !guest_capable(g)))
 		guest_step(d, g, now_ms);

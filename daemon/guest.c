@@ -227,3 +227,17 @@ void guest_read_identity(struct guest *g, struct store *xs)
 	if (n == 4 + GUEST_UUID_LEN && !strncmp(buf, "/vm/", 4))
 		memcpy(g->uuid, buf + 4, GUEST_UUID_LEN + 1);
 }
+
+bool guest_dir_gone(const struct guest *g, struct store *xs, const char *path)
+{
+	char base[96], buf[8];
+	int n;
+
+	n = snprintf(base, sizeof(base), "/local/domain/%u/%s", g->domid,
+		     PROTO_GUEST_DIR);
+	if (strcmp(path, base))
+		return false;
+	snprintf(base, sizeof(base), "/local/domain/%u", g->domid);
+	n = store_read(xs, base, buf, sizeof(buf) - 1);
+	return n == -ENOENT;
+}

@@ -1,0 +1,192 @@
+#!/bin/bash
+# ptswitchd against the real xenstored (xslab) on the sim backend:
+# handshake ok / refuse / timeout / hypervisor refusal / failed hypercall,
+# incapable guests, permissions, hostile guest values, domains coming and
+# going, policy reload, and a restart that flips no guest.
+set -u
+. "$(dirname "$0")/lib.sh"
+lab_setup
+
+TRACES=$TOP/tests/traces
+D=$LAB/daemon
+mkdir -p "$D"
+cat >"$D/policy.yaml" <<'YAML'
+action: enforce
+interval: 200ms
+window: 3
+handshake-timeout: 2s
+backoff: 60s
+backoff-max: 120s
+dwell: 0s
+thresholds:
+  enter-saving: 0.20
+  leave-saving: 0.05
+  min-write-rate: 100
+rate-limit:
+  switches: 30
+  per: 1h
+YAML
+cat >"$D/sim.map" <<EOF2
+1 $TRACES/fork-heavy.trace optin=yes
+2 $TRACES/fork-heavy.trace optin=yes
+3 $TRACES/fork-heavy.trace optin=yes
+4 $TRACES/fork-heavy.trace optin=yes
+5 $TRACES/idle.trace optin=yes
+6 $TRACES/fork-heavy.trace optin=no
+7 $TRACES/fork-heavy.trace optin=yes fail=set-mode
+8 $TRACES/fork-heavy.trace optin=yes
+EOF2
+
+CAPS="missing-pde spurious-fault lazy-flush"
+for d in 1 2 3 4 5 6 7; do xslab_add_domain "$d" "guest$d" || exit 1; done
+
+# A minimal guest agent in shell, speaking through the guest's own
+# connection: publish caps, answer each new request with $2.
+responder() {
+	local domid=$1 answer=$2 last="" req seq
+	local sock
+	sock=$(xslab_guest_env "$domid")
+	XENSTORED_PATH=$sock xenstore-write \
+		"/local/domain/$domid/data/ptswitch/agent" "shell-responder 1"
+	XENSTORED_PATH=$sock xenstore-write \
+		"/local/domain/$domid/data/ptswitch/caps" "$CAPS"
+	while :; do
+		req=$(XENSTORED_PATH=$sock timeout 5 xenstore-read \
+			"/local/domain/$domid/ptswitch/request" 2>/dev/null)
+		if [ -n "$req" ] && [ "$req" != "$last" ]; then
+			last=$req
+			seq=${req%% *}
+			[ "$answer" = silent ] ||
+				XENSTORED_PATH=$sock timeout 5 xenstore-write \
+					"/local/domain/$domid/data/ptswitch/ack" \
+					"$seq $answer"
+		fi
+		sleep 0.2
+	done
+}
+responder 1 ok &
+responder 2 "refuse test-says-no" &
+responder 3 silent &
+responder 5 ok &
+responder 6 ok &
+responder 7 ok &
+# dom4 runs a stock kernel: its agent publishes no BATCH capability.
+as_guest 4 xenstore-write /local/domain/4/data/ptswitch/caps ""
+
+start_daemon() {
+	"$PTSWITCH_BUILD/ptswitchd" --foreground --verbose \
+		--config "$D/policy.yaml" --backend "sim:$D/sim.map" \
+		>>"$D/daemon.log" 2>&1 &
+	DPID=$!
+	wait_for 20 xs_is /tool/ptswitch/daemon/pid "$DPID"
+}
+
+T=/tool/ptswitch
+check "daemon starts and publishes its pid" start_daemon
+check "daemon mode is enforce" xs_is $T/daemon/mode enforce
+check "backend is sim" xs_is $T/daemon/backend sim
+
+check "dom1 (ok) reaches batch" wait_for 30 xs_is $T/domain/1/mode batch
+check "dom1 guest-visible mode is batch" \
+	xs_is /local/domain/1/ptswitch/mode batch
+check "dom1 switched once" xs_is $T/domain/1/switches 1
+check "dom2 (refuse) stays emulate with the guest's reason" \
+	wait_for 30 xs_is $T/domain/2/reason refused:test-says-no
+check "dom3 (silent) times out" \
+	wait_for 30 xs_is $T/domain/3/reason handshake-timeout
+check "dom3 is in emulate" xs_is $T/domain/3/mode emulate
+check "dom4 (stock kernel) is incapable" \
+	wait_for 30 xs_is $T/domain/4/reason incapable
+check "dom4 was never asked for batch" \
+	xs_absent /local/domain/4/ptswitch/request
+check "dom5 (idle) stays emulate" xs_is $T/domain/5/mode emulate
+check "dom6 (not opted in) refused by the hypervisor" \
+	wait_for 30 xs_is $T/domain/6/reason set-mode-batch-failed:EPERM
+check "dom6 is in emulate" xs_is $T/domain/6/mode emulate
+check "dom7 failed set-mode leaves a known mode" \
+	wait_for 30 xs_is $T/domain/7/reason set-mode-batch-failed:EIO
+check "dom7 is in emulate" xs_is $T/domain/7/mode emulate
+
+# Permissions: the guest may read its mode but not write the daemon's
+# nodes, nor another guest's, nor read the admin view.
+check "guest reads its own ptswitch/mode" \
+	as_guest 1 xenstore-read /local/domain/1/ptswitch/mode
+check_not "guest cannot write ptswitch/request" \
+	as_guest 1 xenstore-write /local/domain/1/ptswitch/request "9 batch"
+check_not "guest cannot write ptswitch/mode" \
+	as_guest 1 xenstore-write /local/domain/1/ptswitch/mode batch
+check_not "guest cannot write the admin view" \
+	as_guest 1 xenstore-write $T/domain/1/mode batch
+check_not "guest cannot read the admin view" \
+	as_guest 1 xenstore-read $T/daemon/pid
+check_not "guest cannot write another guest's data" \
+	as_guest 1 xenstore-write /local/domain/2/data/ptswitch/caps "$CAPS"
+check_not "guest cannot read another guest's ptswitch node" \
+	as_guest 2 xenstore-read /local/domain/1/ptswitch/mode
+
+# Hostile values from dom5: rejected, logged once, nothing else changes.
+before=$(xenstore-read $T/domain/1/switches)
+# xenstored's default per-node limit for guests is 2048 bytes.
+big=$(head -c 2000 /dev/zero | tr '\0' 'x')
+as_guest 5 xenstore-write /local/domain/5/data/ptswitch/caps "$big"
+as_guest 5 xenstore-write /local/domain/5/data/ptswitch/caps "$big"
+as_guest 5 xenstore-write -- /local/domain/5/data/ptswitch/ack \
+	"99999999999999999999999 ok"
+as_guest 5 xenstore-write /local/domain/5/data/ptswitch/ack "1 ok; rm -rf"
+as_guest 5 xenstore-write -- /local/domain/5/data/ptswitch/ack "-1 ok"
+as_guest 5 xenstore-write -- /local/domain/5/data/ptswitch/metrics/forks "-5"
+as_guest 5 xenstore-write /local/domain/5/data/ptswitch/metrics/forks "1e9"
+as_guest 5 xenstore-write "/local/domain/5/data/ptswitch/metrics/BAD NAME" 1
+as_guest 5 xenstore-write /local/domain/5/data/ptswitch/junk "$big"
+check "hostile values are counted" \
+	wait_for 10 eval "[ \"\$(xenstore-read $T/domain/5/rejected)\" -ge 6 ]"
+check "daemon survives hostile values" kill -0 "$DPID"
+n=$(grep -c "dom5: rejected caps" "$D/daemon.log")
+check "a bad key is logged once, not per write ($n)" [ "$n" -eq 1 ]
+check "hostile caps leave dom5 incapable" xs_is $T/domain/5/caps ""
+check "other guests unaffected" xs_is $T/domain/1/switches "$before"
+check "dom1 still in batch" xs_is $T/domain/1/mode batch
+# A replayed ack is ignored: dom2 stays refused, dom1 stays put.
+as_guest 2 xenstore-write /local/domain/2/data/ptswitch/ack "1 ok"
+sleep 1
+check "replayed ack does not switch dom2" xs_is $T/domain/2/mode emulate
+
+# Domains come and go.
+xslab_add_domain 8 guest8
+check "new domain is picked up" wait_for 20 xs_is $T/domain/8/name guest8
+xslab_del_domain 3
+check "released domain is forgotten" wait_for 20 xs_absent $T/domain/3
+check "daemon survives a domain destroyed mid-handshake" kill -0 "$DPID"
+
+# Policy reload: a bad file is reported and the old policy stays.
+cp "$D/policy.yaml" "$D/good.yaml"
+printf 'action: enforce\ninterval: 200ms\nwindow: many\n' >"$D/policy.yaml"
+kill -HUP "$DPID"
+check "bad policy published as policy-error with line:column" \
+	wait_for 10 eval "xenstore-read $T/daemon/policy-error | grep -q 'policy.yaml:3:9'"
+check "daemon keeps running on the last good policy" kill -0 "$DPID"
+check "still enforcing" xs_is $T/daemon/mode enforce
+cp "$D/good.yaml" "$D/policy.yaml"
+kill -HUP "$DPID"
+check "fixed policy clears policy-error" \
+	wait_for 10 xs_is $T/daemon/policy-error ""
+
+# Restart: every guest keeps its mode; nothing flips.
+seq1=$(xenstore-read $T/domain/1/seq)
+kill -TERM "$DPID"
+check "daemon stops on SIGTERM" wait_for 10 eval "! kill -0 $DPID"
+wait "$DPID"
+check "clean exit status" [ $? -eq 0 ]
+check "dom1 still batch while the daemon is down" \
+	xs_is $T/domain/1/mode batch
+start_daemon
+sleep 3
+check "restarted daemon keeps dom1 in batch" xs_is $T/domain/1/mode batch
+check "no switch counted on restart" xs_is $T/domain/1/switches 1
+check "sequence numbers continue" \
+	eval "[ \"\$(xenstore-read $T/domain/1/seq)\" -ge $seq1 ]"
+check "no ASan/UBSan report" eval "! grep -q 'ERROR: AddressSanitizer\|runtime error' $D/daemon.log"
+kill -TERM "$DPID"
+wait "$DPID"
+[ -n "${VERBOSE:-}" ] && cat "$D/daemon.log"
+finish
