@@ -17,6 +17,8 @@
 /* Highest domid a guest can have (DOMID_FIRST_RESERVED - 1). */
 #define MAX_DOMID 0x7fefu
 #define MAX_KEYS 16
+/* The schema nests 4 deep; libyaml slows down quadratically with depth. */
+#define MAX_DEPTH 16
 
 enum field_kind {
 	F_ACTION,   /* enum policy_action */
@@ -144,6 +146,9 @@ struct walk {
 	bool slot_set[SLOTS];
 	yaml_mark_t slot_mark[SLOTS];
 };
+
+/* Reported as line 0, column 0 (the +1 wraps): "position unknown". */
+static const yaml_mark_t nowhere = {(size_t)-1, (size_t)-1, (size_t)-1};
 
 /* Which keys of one mapping were seen, and where. */
 struct seen {
@@ -480,7 +485,7 @@ static int cross_check(struct walk *w)
 
 	if (!(p->enter_saving > p->leave_saving)) {
 		s = w->slot_set[SLOT_ENTER] ? SLOT_ENTER : SLOT_LEAVE;
-		return fail(w, w->slot_set[s] ? w->slot_mark[s] : none,
+		return fail(w, w->slot_set[s] ? w->slot_mark[s] : nowhere,
 			    "thresholds.enter-saving (%g) must exceed "
 			    "thresholds.leave-saving (%g) for hysteresis",
 			    p->enter_saving, p->leave_saving);
@@ -488,7 +493,7 @@ static int cross_check(struct walk *w)
 	if (p->backoff_max_ms < p->backoff_ms) {
 		s = w->slot_set[SLOT_BACKOFF_MAX] ? SLOT_BACKOFF_MAX
 						  : SLOT_BACKOFF;
-		return fail(w, w->slot_set[s] ? w->slot_mark[s] : none,
+		return fail(w, w->slot_set[s] ? w->slot_mark[s] : nowhere,
 			    "backoff-max must not be shorter than backoff");
 	}
 	return 0;
@@ -540,6 +545,50 @@ static bool empty_root(const yaml_node_t *root)
 	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
 }
 
+/*
+ * A first pass over the events to refuse absurd nesting before libyaml
+ * builds the tree: its scanner's cost grows with the square of the depth.
+ * Syntax errors surface here too, with the same messages.
+ */
+static int check_depth(struct walk *w, const char *yaml, size_t len)
+{
+	yaml_parser_t ps;
+	yaml_event_t ev;
+	unsigned int depth = 0;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&ps))
+		return fail(w, nowhere, "%s", "out of memory");
+	yaml_parser_set_input_string(&ps, (const unsigned char *)yaml, len);
+	for (;;) {
+		yaml_event_type_t type;
+		yaml_mark_t mark;
+
+		if (!yaml_parser_parse(&ps, &ev)) {
+			syntax_error(w, &ps, yaml, len);
+			rc = -1;
+			break;
+		}
+		type = ev.type;
+		mark = ev.start_mark;
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_SEQUENCE_END_EVENT ||
+		    type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if ((type == YAML_SEQUENCE_START_EVENT ||
+		     type == YAML_MAPPING_START_EVENT) &&
+		    ++depth > MAX_DEPTH) {
+			rc = fail(w, mark, "nesting deeper than %d levels",
+				  MAX_DEPTH);
+			break;
+		}
+	}
+	yaml_parser_delete(&ps);
+	return rc;
+}
+
 static int load_doc(struct walk *w, yaml_parser_t *ps, const char *yaml,
 		    size_t len)
 {
@@ -547,6 +596,8 @@ static int load_doc(struct walk *w, yaml_parser_t *ps, const char *yaml,
 	yaml_node_t *root;
 	int rc = 0;
 
+	if (check_depth(w, yaml, len))
+		return -1;
 	if (!yaml_parser_load(ps, &doc)) {
 		syntax_error(w, ps, yaml, len);
 		return -1;

@@ -42,6 +42,8 @@ static const struct error_case error_cases[] = {
      "rce\n",
      2, 12, "invalid input"},
     {"nul-in-quoted-value", "action: \"enf\\0orce\"\n", 1, 9, "NUL character"},
+    {"too-deep", "guests: [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]\n", 1, 24,
+     "nesting deeper than 16 levels"},
     {"second-document", "window: 5\n---\nwindow: 6\n", 2, 1,
      "only one YAML document"},
     /* structure */
