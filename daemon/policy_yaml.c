@@ -479,8 +479,6 @@ static int walk_guests(struct walk *w, yaml_node_t *node)
 static int cross_check(struct walk *w)
 {
 	const struct policy *p = &w->pol;
-	/* Wraps to line 0, column 0: "position unknown". */
-	const yaml_mark_t none = {(size_t)-1, (size_t)-1, (size_t)-1};
 	enum slot s;
 
 	if (!(p->enter_saving > p->leave_saving)) {
