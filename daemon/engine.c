@@ -269,8 +269,10 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 {
 	const struct policy_override *o =
 	    policy_match(p, f->name, f->domid, f->uuid);
-	unsigned int k = g->n < p->window ? g->n : p->window;
-	bool warm = p->window > 0 && g->n >= p->window;
+	unsigned int window =
+	    p->window < ENGINE_MAX_WINDOW ? p->window : ENGINE_MAX_WINDOW;
+	unsigned int k = g->n < window ? g->n : window;
+	bool warm = g->n >= window;
 	bool pinned = false;
 	struct model m;
 

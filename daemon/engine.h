@@ -59,9 +59,18 @@ void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
 /* Feed absolute counters read at now_ms; computes deltas. */
 void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 		    uint64_t now_ms);
-/* Record that the guest's mode changed (a switch happened). */
+/*
+ * Record that the guest's mode changed (a switch happened): restarts the
+ * dwell, counts towards the rate limit and empties the window.  A call
+ * with the current mode is ignored.
+ */
 void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 			uint64_t now_ms);
+/*
+ * Dwell counts from g->mode_since_ms.  Safety exits from BATCH set
+ * switch_now regardless of dwell and rate limit.  p->action is not looked
+ * at: advise mode is the caller's business.
+ */
 void engine_decide(const struct policy *p, const struct engine_guest *g,
 		   const struct engine_facts *f, uint64_t now_ms,
 		   struct engine_decision *out);
