@@ -348,9 +348,29 @@ static int set_scalar(struct walk *w, const struct field *f, yaml_node_t *v,
 		    kind_expect(f->kind), shown(text, t, sizeof(t)));
 }
 
+/* No node, or an empty plain value, "~" or "null". */
+static bool is_null(const yaml_node_t *root)
+{
+	const char *v;
+
+	if (!root)
+		return true;
+	if (root->type != YAML_SCALAR_NODE ||
+	    root->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)root->data.scalar.value;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
+}
+
 static int walk_field(struct walk *w, const struct field *f, yaml_node_t *v,
 		      void *base, const char *path)
 {
+	/* A section whose entries are all commented out is empty. */
+	if ((f->kind == F_MAP || f->kind == F_GUESTS) && is_null(v)) {
+		if (f->kind == F_GUESTS)
+			w->pol.n_overrides = 0;
+		return 0;
+	}
 	if (f->kind == F_MAP)
 		return walk_map(w, v, f->sub, base, path, NULL);
 	if (f->kind == F_GUESTS)
@@ -530,19 +550,6 @@ static void syntax_error(struct walk *w, const yaml_parser_t *ps,
 	}
 }
 
-static bool empty_root(const yaml_node_t *root)
-{
-	const char *v;
-
-	if (!root)
-		return true;
-	if (root->type != YAML_SCALAR_NODE ||
-	    root->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	v = (const char *)root->data.scalar.value;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
-}
-
 /*
  * A first pass over the events to refuse absurd nesting before libyaml
  * builds the tree: its scanner's cost grows with the square of the depth.
@@ -603,7 +610,7 @@ static int load_doc(struct walk *w, yaml_parser_t *ps, const char *yaml,
 	w->doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	/* An empty file is the built-in default (docs/policy.md). */
-	if (!empty_root(root))
+	if (!is_null(root))
 		rc = walk_map(w, root, &top_schema, &w->pol, "", NULL);
 	yaml_document_delete(&doc);
 	w->doc = NULL;

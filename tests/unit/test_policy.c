@@ -367,6 +367,32 @@ static void test_full_file(void **state)
 	assert_string_equal(p.source, "t.yaml");
 }
 
+/* Sections whose entries are all commented out are empty, not errors. */
+static void test_empty_sections(void **state)
+{
+	static const char yaml[] = "thresholds:\n"
+				   "#  enter-saving: 0.3\n"
+				   "cost: ~\n"
+				   "guests:\n"
+				   "#  - match: {domid: 0}\n"
+				   "#    exclude: true\n";
+	struct policy def, p;
+	struct policy_error e;
+
+	(void)state;
+	policy_defaults(&def);
+	assert_int_equal(load(yaml, &p, &e), 0);
+	memset(p.source, 0, sizeof(p.source));
+	snprintf(p.source, sizeof(p.source), "(built-in)");
+	assert_memory_equal(&p, &def, sizeof(p));
+	/* ... but a value that is missing still is an error. */
+	assert_int_equal(load("guests:\n  - match:\n    pin: batch\n", &p, &e),
+			 -1);
+	assert_int_equal(e.line, 2);
+	assert_int_equal(e.column, 5);
+	assert_non_null(strstr(e.msg, "needs one of name, domid or uuid"));
+}
+
 /* A key given once keeps the others at their defaults. */
 static void test_partial_file(void **state)
 {
@@ -583,6 +609,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_is_defaults),
 	    cmocka_unit_test(test_full_file),
 	    cmocka_unit_test(test_partial_file),
+	    cmocka_unit_test(test_empty_sections),
 	    cmocka_unit_test(test_match),
 	    cmocka_unit_test(test_error_format),
 	    cmocka_unit_test(test_scalars),
