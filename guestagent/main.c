@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -19,6 +18,7 @@
 #include "probe.h"
 #include "ptswitch.h"
 #include "report.h"
+#include "sdnotify.h"
 
 static const char usage_text[] =
 	"NAME\n"
@@ -107,12 +107,13 @@ static bool under_systemd;
 
 static void notify_status(const char *msg, bool ready)
 {
+	char state[256];
+
 	if (!under_systemd)
 		return;
-	if (ready)
-		sd_notifyf(0, "READY=1\nSTATUS=%s", msg);
-	else
-		sd_notifyf(0, "STOPPING=1\nSTATUS=%s", msg);
+	snprintf(state, sizeof(state), "%s\nSTATUS=%s",
+		 ready ? "READY=1" : "STOPPING=1", msg);
+	sdnotify_send(state);
 }
 
 static int parse_interval(const char *s, unsigned int *out)
@@ -237,6 +238,6 @@ int main(int argc, char **argv)
 		return run_once(o.root, json);
 
 	log_init("ptswitch-agent", verbose);
-	under_systemd = getenv("NOTIFY_SOCKET") != NULL;
+	under_systemd = sdnotify_enabled();
 	return run_agent(&o, foreground || under_systemd);
 }
