@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@ struct sim_dom {
 struct sim {
 	struct simmap map;
 	struct sim_dom *dom; /* parallel to map.e */
+	char state_path[4096];
 };
 
 /* splitmix64: small, fast and good enough for noise. */
@@ -200,6 +202,52 @@ static void sim_tick(struct backend *be)
 	}
 }
 
+/*
+ * A real hypervisor outlives the daemon.  The sim keeps the domains' modes
+ * in "<map>.state" (lines "<domid> emulate|batch") so that a restarted
+ * daemon meets the modes it left, as it would on Xen.
+ */
+static void save_state(const struct sim *sim)
+{
+	char tmp[sizeof(sim->state_path) + 8];
+	FILE *f;
+	size_t i;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", sim->state_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_warn("sim backend: cannot write %s: %s", tmp,
+			 strerror(errno));
+		return;
+	}
+	for (i = 0; i < sim->map.n; i++)
+		if (sim->dom[i].mode == PT_MODE_BATCH)
+			fprintf(f, "%u batch\n", sim->dom[i].e->domid);
+	if (fclose(f) || rename(tmp, sim->state_path))
+		log_warn("sim backend: cannot save %s: %s", sim->state_path,
+			 strerror(errno));
+}
+
+static void load_state(struct backend *be)
+{
+	struct sim *sim = be->priv;
+	char line[64], mode[16];
+	unsigned int domid;
+	struct sim_dom *d;
+	FILE *f = fopen(sim->state_path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %15s", &domid, mode) != 2)
+			continue;
+		d = find(be, domid);
+		if (d && !strcmp(mode, "batch") && d->e->optin)
+			d->mode = PT_MODE_BATCH;
+	}
+	fclose(f);
+}
+
 static int sim_open(struct backend *be, const char *arg)
 {
 	struct trace_error err;
@@ -236,6 +284,8 @@ static int sim_open(struct backend *be, const char *arg)
 		d->rng = 0x5054535749544348ull ^ (uint64_t)d->e->domid << 20;
 	}
 	be->priv = sim;
+	snprintf(sim->state_path, sizeof(sim->state_path), "%s.state", arg);
+	load_state(be);
 	be->can_switch = true;
 	be->why_not[0] = '\0';
 	log_info("sim backend: %zu domains, %zu traces from %s", sim->map.n,
@@ -292,6 +342,7 @@ static int sim_set_mode(struct backend *be, unsigned int domid,
 		d->batch_open = false;
 	}
 	d->mode = mode;
+	save_state(be->priv);
 	return 0;
 }
 

@@ -55,6 +55,8 @@ static void guest_forget(struct ptswitchd *d, struct guest *g)
 		 PROTO_GUEST_DIR);
 	snprintf(token, sizeof(token), "d%u", g->domid);
 	store_unwatch(d->xs, path, token);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", g->domid);
+	store_unwatch(d->xs, path, token);
 	publish_forget(d, g);
 	d->guests[g->domid] = NULL;
 	d->n_guests--;
@@ -176,6 +178,15 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
 		 PROTO_GUEST_DIR);
 	snprintf(token, sizeof(token), "d%u", domid);
+	err = store_watch(d->xs, path, token);
+	if (err)
+		log_dom(LOG_WARNING, domid, NULL, "xenstore",
+			"cannot watch %s: %s", path, strerror(-err));
+	/*
+	 * The toolstack removes /local/domain/<id> when it destroys the
+	 * domain; data/ptswitch may never have existed, so watch the name.
+	 */
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
 	err = store_watch(d->xs, path, token);
 	if (err)
 		log_dom(LOG_WARNING, domid, NULL, "xenstore",

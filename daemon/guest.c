@@ -235,7 +235,8 @@ bool guest_dir_gone(const struct guest *g, struct store *xs, const char *path)
 
 	n = snprintf(base, sizeof(base), "/local/domain/%u/%s", g->domid,
 		     PROTO_GUEST_DIR);
-	if (strcmp(path, base))
+	/* Events for nodes below data/ptswitch are ordinary updates. */
+	if (!strncmp(path, base, (size_t)n) && path[n] == '/')
 		return false;
 	snprintf(base, sizeof(base), "/local/domain/%u", g->domid);
 	n = store_read(xs, base, buf, sizeof(buf) - 1);

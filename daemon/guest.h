@@ -66,7 +66,7 @@ bool guest_capable(const struct guest *g);
 void guest_read_node(struct guest *g, struct store *xs, const char *path);
 /* Read every guest-written node (new guest, or resync). */
 void guest_read_all(struct guest *g, struct store *xs);
-/* After an event on path: has the whole domain directory gone? */
+/* After an event on path: has the domain's directory gone? */
 bool guest_dir_gone(const struct guest *g, struct store *xs, const char *path);
 /* Toolstack-written facts: name and UUID. */
 void guest_read_identity(struct guest *g, struct store *xs);

@@ -65,6 +65,7 @@ as_guest() {
 
 lab_setup() {
 	LAB=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-test.XXXXXX")
+	echo "# lab: $LAB"
 	trap lab_teardown EXIT
 	xslab_start "$LAB/xs" || { echo "xslab failed to start"; exit 1; }
 }

@@ -423,13 +423,42 @@ static void test_map_bad_trace(void **state)
 
 /* ---- the backend ---- */
 
+/* Each test starts a fresh "hypervisor": no modes saved by an earlier one. */
 static void open_backend(struct backend *be, const char *map_text)
 {
+	char state[320];
+
 	memset(be, 0, sizeof(*be));
 	be->ops = &backend_sim_ops;
 	write_file("t.trace", three_rows);
+	snprintf(state, sizeof(state), "%s/bemap.state", tmpdir);
+	unlink(state);
 	assert_int_equal(be->ops->open(be, write_file("bemap", map_text)), 0);
 	assert_true(be->can_switch);
+}
+
+/* Modes outlive the daemon, as they would in the hypervisor. */
+static void test_modes_persist(void **state)
+{
+	struct backend be;
+	enum pt_mode mode;
+
+	(void)state;
+	open_backend(&be, "1 t.trace\n2 t.trace\n3 t.trace optin=no\n");
+	assert_int_equal(be.ops->set_mode(&be, 1, PT_MODE_BATCH), 0);
+	assert_int_equal(be.ops->set_mode(&be, 3, PT_MODE_BATCH), -EPERM);
+	be.ops->close(&be);
+	memset(&be, 0, sizeof(be));
+	be.ops = &backend_sim_ops;
+	assert_int_equal(be.ops->open(&be, write_file("bemap", "1 t.trace\n"
+					"2 t.trace\n3 t.trace optin=no\n")), 0);
+	assert_int_equal(be.ops->get_mode(&be, 1, &mode), 0);
+	assert_int_equal(mode, PT_MODE_BATCH);
+	assert_int_equal(be.ops->get_mode(&be, 2, &mode), 0);
+	assert_int_equal(mode, PT_MODE_EMULATE);
+	assert_int_equal(be.ops->get_mode(&be, 3, &mode), 0);
+	assert_int_equal(mode, PT_MODE_EMULATE);
+	be.ops->close(&be);
 }
 
 static void sum_rows(const struct trace *t, uint64_t first, uint64_t n,
@@ -759,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_map_bad_trace),
 		cmocka_unit_test(test_backend_lookup),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_modes_persist),
 		cmocka_unit_test(test_unknown_domain),
 		cmocka_unit_test(test_emulate_counters),
 		cmocka_unit_test(test_batch_counters_up),
