@@ -119,10 +119,14 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 	snprintf(path, sizeof(path), "%s/domain/%u/since", PROTO_TOOL_DIR,
 		 g->domid);
 	since = read_own_u64(d, path);
+	/*
+	 * A guest we never saw may have been in its mode for any time:
+	 * treat its dwell as served (the warm-up window still applies).
+	 */
 	if (since && since <= now_s)
 		age_ms = (now_s - since) * 1000;
 	else
-		since = now_s;
+		age_ms = now_ms, since = now_s;
 	g->since_s = since;
 
 	fsm_init(&g->fsm, mode, seq);
