@@ -39,8 +39,11 @@ static void usage(FILE *out)
 "/local/domain/<id>/%s (guest read-only).\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE      policy file (default %s; the built-in\n"
-"                         policy is used when the default file is absent)\n"
+"  -c, --config FILE      policy file (default %s);\n"
+"                         when the default file is absent, the built-in\n"
+"                         policy is used\n"
+"      --builtin-policy   ignore any policy file and use the built-in\n"
+"                         defaults (what the demo runs)\n"
 "      --check-config FILE\n"
 "                         validate FILE, print errors as file:line:column,\n"
 "                         exit 0 if valid, 1 if not\n"
@@ -77,7 +80,7 @@ struct options {
 	bool config_explicit;
 	const char *check_config;
 	const char *backend;
-	bool advise, foreground, once, verbose;
+	bool advise, foreground, once, verbose, builtin;
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -85,6 +88,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
+		{ "builtin-policy", no_argument, NULL, 'B' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "advise", no_argument, NULL, 'a' },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -106,6 +110,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'C':
 			o->check_config = optarg;
+			break;
+		case 'B':
+			o->builtin = true;
 			break;
 		case 'b':
 			o->backend = optarg;
@@ -165,6 +172,11 @@ static int load_policy(struct ptswitchd *d, const struct options *o)
 	struct policy_error err;
 	char msg[512];
 
+	if (o->builtin) {
+		policy_defaults(&d->policy);
+		log_info("using the built-in policy");
+		return 0;
+	}
 	if (!o->config_explicit && access(o->config, F_OK)) {
 		policy_defaults(&d->policy);
 		log_info("%s not found: using the built-in policy", o->config);
