@@ -13,7 +13,7 @@ DAEMON_LOG=/var/log/ptswitchd.log
 CONSOLE_DIR=/var/log/xen/console
 GUEST_BOOT_TIMEOUT=300
 DAEMON_TIMEOUT=60
-HANDSHAKE_TIMEOUT=90
+HANDSHAKE_TIMEOUT=180
 
 xen=stock
 for arg in $(cat /proc/cmdline); do
@@ -23,8 +23,16 @@ for arg in $(cat /proc/cmdline); do
 done
 
 pass() { echo "E2E: PASS $1"; }
-fail() { echo "E2E: FAIL $1 $2"; }
-skip() { echo "E2E: SKIP $1 $2"; }
+fail() {
+	name=$1
+	shift
+	echo "E2E: FAIL $name $*"
+}
+skip() {
+	name=$1
+	shift
+	echo "E2E: SKIP $name $*"
+}
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 xs() { xenstore-read "$1" 2>/dev/null; }
 
@@ -34,6 +42,21 @@ wait_until() {
 	shift
 	waited=0
 	until "$@"; do
+		waited=$((waited + 1))
+		[ $waited -ge "$limit" ] && return 1
+		sleep 1
+	done
+	return 0
+}
+
+# wait_daemon SECONDS COMMAND...: as wait_until, but give up at once if
+# the daemon has died.
+wait_daemon() {
+	limit=$1
+	shift
+	waited=0
+	until "$@"; do
+		daemon_alive || return 1
 		waited=$((waited + 1))
 		[ $waited -ge "$limit" ] && return 1
 		sleep 1
@@ -77,10 +100,10 @@ fi
 
 # --- the daemon ---------------------------------------------------------
 if [ $have_daemon = 1 ]; then
-	ptswitchd --foreground --backend auto --config "$POLICY" \
+	ptswitchd --foreground --verbose --config "$POLICY" \
 		>"$DAEMON_LOG" 2>&1 &
 	daemon_pid=$!
-	if wait_until $DAEMON_TIMEOUT key_is /tool/ptswitch/daemon/pid \
+	if wait_daemon $DAEMON_TIMEOUT key_is /tool/ptswitch/daemon/pid \
 		"$daemon_pid"; then
 		pass daemon-started
 	else
@@ -98,8 +121,8 @@ if [ $have_daemon = 1 ]; then
 		fail "daemon-mode-$want" "daemon/mode is '$mode' on $xen Xen"
 	fi
 else
-	skip daemon-started "no ptswitchd in the image"
-	skip daemon-mode "no ptswitchd in the image"
+	skip daemon-started "no ptswitchd with a xenctrl backend in the image"
+	skip daemon-mode "no ptswitchd with a xenctrl backend in the image"
 fi
 
 # --- two guests running the agent -------------------------------------
@@ -152,7 +175,7 @@ if [ $have_daemon = 1 ] && [ $have_agent = 1 ]; then
 		key_is "/tool/ptswitch/domain/$a/mode" emulate &&
 			key_is "/tool/ptswitch/domain/$b/mode" emulate
 	}
-	if wait_until $DAEMON_TIMEOUT emulate_seen; then
+	if wait_daemon $DAEMON_TIMEOUT emulate_seen; then
 		pass guests-start-emulate
 	else
 		fail guests-start-emulate "domain modes:" \
@@ -161,17 +184,25 @@ if [ $have_daemon = 1 ] && [ $have_agent = 1 ]; then
 	fi
 
 	# The policy pins BATCH for e2e-*: a stock kernel must be refused
-	# with the reason published, and stay in EMULATE.
-	reason_seen() {
-		[ -n "$(xs "/tool/ptswitch/domain/$a/reason")" ] &&
-			[ -n "$(xs "/tool/ptswitch/domain/$b/reason")" ]
+	# as "incapable", with the reason published, and stay in EMULATE.
+	refused() {
+		for d in $a $b; do
+			key_is "/tool/ptswitch/domain/$d/reason" incapable &&
+				key_is "/tool/ptswitch/domain/$d/desired" emulate &&
+				key_is "/tool/ptswitch/domain/$d/mode" emulate ||
+				return 1
+		done
 	}
-	if wait_until $DAEMON_TIMEOUT reason_seen &&
-		key_is "/tool/ptswitch/domain/$a/mode" emulate &&
-		key_is "/tool/ptswitch/domain/$b/mode" emulate; then
+	if wait_daemon $DAEMON_TIMEOUT refused; then
 		pass stock-batch-refused
 	else
-		fail stock-batch-refused "no reason or not in emulate"
+		fail stock-batch-refused "reason/desired/mode of $a:" \
+			"$(xs "/tool/ptswitch/domain/$a/reason")" \
+			"$(xs "/tool/ptswitch/domain/$a/desired")" \
+			"$(xs "/tool/ptswitch/domain/$a/mode"), of $b:" \
+			"$(xs "/tool/ptswitch/domain/$b/reason")" \
+			"$(xs "/tool/ptswitch/domain/$b/desired")" \
+			"$(xs "/tool/ptswitch/domain/$b/mode")"
 	fi
 	echo "E2E: INFO xenstore-ls /tool/ptswitch:"
 	xenstore-ls /tool/ptswitch 2>&1 | sed 's/^/E2E: INFO   /'
@@ -187,37 +218,50 @@ create_guest e2e-liar "e2e.role=liar" ||
 	fail daemon-survives-destroy "xl create e2e-liar failed"
 l=$(domid_of e2e-liar)
 if [ $have_daemon = 1 ] && [ -n "$l" ]; then
+	# Destroy it only once the daemon has taken in its fake caps and,
+	# unless the daemon only advises, sent its BATCH request.
+	caps_seen() {
+		xs "/tool/ptswitch/domain/$l/caps" | grep -q missing-pde
+	}
 	request_seen() {
 		xs "/local/domain/$l/ptswitch/request" | grep -q ' batch$'
 	}
-	if wait_until $HANDSHAKE_TIMEOUT request_seen; then
+	mid=0
+	wait_daemon $HANDSHAKE_TIMEOUT caps_seen ||
+		echo "E2E: INFO daemon did not publish the caps of e2e-liar"
+	if [ "$(xs /tool/ptswitch/daemon/mode)" != advise ] &&
+		wait_daemon $HANDSHAKE_TIMEOUT request_seen; then
 		mid=1
-	else
-		mid=0
+		echo "E2E: INFO request to e2e-liar:" \
+			"$(xs "/local/domain/$l/ptswitch/request")"
 	fi
 	xl destroy "$l"
 	gone() { ! has_key "/tool/ptswitch/domain/$l"; }
 	sleep 5
-	if daemon_alive && wait_until $DAEMON_TIMEOUT gone &&
-		key_is /tool/ptswitch/daemon/pid "$daemon_pid"; then
+	survived=0
+	daemon_alive && wait_until $DAEMON_TIMEOUT gone &&
+		key_is /tool/ptswitch/daemon/pid "$daemon_pid" && survived=1
+	if [ $survived = 1 ]; then
 		pass daemon-survives-destroy
 	else
 		fail daemon-survives-destroy "alive:" \
 			"$(daemon_alive && echo yes || echo no)," \
 			"domain/$l still published: $(gone && echo no || echo yes)"
 	fi
-	if [ $mid = 1 ]; then
+	if [ $mid = 1 ] && [ $survived = 1 ]; then
 		pass destroy-mid-handshake
-	elif [ "$xen" = stock ]; then
-		skip destroy-mid-handshake "no BATCH request within" \
-			"${HANDSHAKE_TIMEOUT}s: advise mode does not ask"
+	elif [ $mid = 1 ]; then
+		fail destroy-mid-handshake "daemon did not survive (see above)"
+	elif [ "$(xs /tool/ptswitch/daemon/mode)" = advise ]; then
+		skip destroy-mid-handshake "the daemon is in advise mode and" \
+			"never sends a BATCH request"
 	else
 		fail destroy-mid-handshake "daemon never sent the BATCH request"
 	fi
 else
 	[ -n "$l" ] && xl destroy "$l"
-	skip daemon-survives-destroy "no ptswitchd in the image"
-	skip destroy-mid-handshake "no ptswitchd in the image"
+	skip daemon-survives-destroy "no ptswitchd with a xenctrl backend in the image"
+	skip destroy-mid-handshake "no ptswitchd with a xenctrl backend in the image"
 fi
 
 # --- hypervisor counters and enforcement (patched Xen only) -----------
