@@ -21,9 +21,9 @@ struct agent {
 	struct publisher pub;
 	struct handshake hs;
 	struct probe_result probe;
-	long long next_tick;    /* ms, monotonic */
+	long long next_tick;	/* ms, monotonic */
 	long long next_connect; /* ms, while disconnected */
-	long long backoff;      /* ms */
+	long long backoff;	/* ms */
 	bool down_logged;
 	char last_bad[PROTO_MAX_VALUE + 1]; /* last malformed request logged */
 };
@@ -51,8 +51,7 @@ static bool conn_lost(int err)
 
 static void disconnect(struct agent *a, int err)
 {
-	log_warn("xenstore connection lost (%s); reconnecting",
-		 strerror(-err));
+	log_warn("xenstore connection lost (%s); reconnecting", strerror(-err));
 	xsio_close(&a->xs);
 	a->backoff = AGENT_BACKOFF_MIN_MS;
 	a->next_connect = now_ms() + a->backoff;
@@ -159,9 +158,9 @@ static void try_connect(struct agent *a)
 				 strerror(-r));
 		a->down_logged = true;
 		a->next_connect = now_ms() + a->backoff;
-		a->backoff = a->backoff * 2 > AGENT_BACKOFF_MAX_MS ?
-				     AGENT_BACKOFF_MAX_MS :
-				     a->backoff * 2;
+		a->backoff = a->backoff * 2 > AGENT_BACKOFF_MAX_MS
+				 ? AGENT_BACKOFF_MAX_MS
+				 : a->backoff * 2;
 		status(a, "waiting for xenstore");
 		return;
 	}
@@ -186,8 +185,8 @@ static void try_connect(struct agent *a)
 	log_info("connected to xenstore; caps \"%s\"%s%s", ack,
 		 a->probe.batch_ok ? "" : ", BATCH refused: ",
 		 a->probe.batch_ok ? "" : a->probe.reason);
-	status(a, a->probe.batch_ok ? "connected, BATCH supported" :
-				      "connected, BATCH not supported");
+	status(a, a->probe.batch_ok ? "connected, BATCH supported"
+				    : "connected, BATCH not supported");
 }
 
 static void tick(struct agent *a)
@@ -215,8 +214,8 @@ static void tick(struct agent *a)
 static int wait_events(struct agent *a, int sigfd)
 {
 	struct pollfd pfd[2] = {
-		{ .fd = sigfd, .events = POLLIN },
-		{ .fd = a->xs.fd, .events = POLLIN },
+	    {.fd = sigfd, .events = POLLIN},
+	    {.fd = a->xs.fd, .events = POLLIN},
 	};
 	long long now = now_ms(), until = a->next_tick;
 	struct signalfd_siginfo si;
@@ -247,7 +246,7 @@ static int wait_events(struct agent *a, int sigfd)
 
 int agent_run(const struct agent_opts *o, int sigfd)
 {
-	struct agent a = { .o = o };
+	struct agent a = {.o = o};
 	int r;
 
 	xsio_init(&a.xs);

@@ -24,8 +24,7 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return true;
 }
 
-int elfnote_next(const void *buf, size_t len, size_t *pos,
-		 struct elfnote *note)
+int elfnote_next(const void *buf, size_t len, size_t *pos, struct elfnote *note)
 {
 	const unsigned char *p = buf;
 	uint32_t namesz, descsz, type;

@@ -13,8 +13,8 @@
 #include "proto.h"
 
 struct handshake {
-	bool answered;      /* last_seq is valid */
-	uint64_t last_seq;  /* highest seq answered */
+	bool answered;	   /* last_seq is valid */
+	uint64_t last_seq; /* highest seq answered */
 };
 
 enum handshake_verdict {

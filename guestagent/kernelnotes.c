@@ -42,8 +42,7 @@ static void take_xen_note(const struct elfnote *n, struct kernel_notes *kn)
 	}
 }
 
-static void take_ptswitch_note(const struct elfnote *n,
-			       struct kernel_notes *kn)
+static void take_ptswitch_note(const struct elfnote *n, struct kernel_notes *kn)
 {
 	char caps[PROTO_MAX_VALUE + 1];
 	unsigned int bits;

@@ -26,7 +26,7 @@
 #define KNOTE_FEATURES 256
 
 struct kernel_notes {
-	unsigned int notes;    /* notes seen, any owner */
+	unsigned int notes;	/* notes seen, any owner */
 	unsigned int xen_notes; /* notes owned by "Xen" */
 	bool hypercall_page;
 	char guest_os[KNOTE_STR];
@@ -34,9 +34,9 @@ struct kernel_notes {
 	char xen_version[KNOTE_STR];
 	char loader[KNOTE_STR];
 	char features[KNOTE_FEATURES]; /* e.g. "!writable_page_tables|..." */
-	bool ptswitch;       /* a ptswitch caps note is present */
-	bool ptswitch_valid; /* ... and its descriptor parsed */
-	unsigned int ptswitch_caps; /* PROTO_CAP_* bits it declares */
+	bool ptswitch;		       /* a ptswitch caps note is present */
+	bool ptswitch_valid;	       /* ... and its descriptor parsed */
+	unsigned int ptswitch_caps;    /* PROTO_CAP_* bits it declares */
 };
 
 /*

@@ -21,86 +21,86 @@
 #include "sdnotify.h"
 
 static const char usage_text[] =
-	"NAME\n"
-	"    ptswitch-agent - ptswitch guest agent for Xen PV guests\n"
-	"\n"
-	"SYNOPSIS\n"
-	"    ptswitch-agent [--root DIR] [--interval SECONDS] [--foreground]\n"
-	"                   [--verbose]\n"
-	"    ptswitch-agent --once [--json] [--root DIR]\n"
-	"    ptswitch-agent --help | --version\n"
-	"\n"
-	"DESCRIPTION\n"
-	"    Runs inside a Linux PV guest and speaks the guest side of the\n"
-	"    ptswitch xenstore contract with ptswitchd in dom0.  It probes\n"
-	"    what the running kernel really supports, publishes workload\n"
-	"    counters, and answers the daemon's requests to switch the\n"
-	"    guest's page-table update mode between EMULATE and BATCH.\n"
-	"\n"
-	"    BATCH is acknowledged only when all of these hold: the guest is\n"
-	"    a Xen PV guest (/sys/hypervisor/type is \"xen\",\n"
-	"    /sys/hypervisor/guest_type is \"PV\"); the kernel's ELF notes\n"
-	"    (/sys/kernel/notes) carry the \"ptswitch\" note declaring\n"
-	"    missing-pde, spurious-fault and lazy-flush; and the kernel\n"
-	"    reports that Xen accepted its vm-assist opt-in\n"
-	"    (/sys/hypervisor/ptswitch/vm_assist is \"1\").  A stock kernel\n"
-	"    has no such note and is refused with the reason\n"
-	"    \"kernel-lacks-ptswitch-note\".  Returning to EMULATE is always\n"
-	"    acknowledged.\n"
-	"\n"
-	"OPTIONS\n"
-	"    -r, --root DIR\n"
-	"        Read /proc and /sys below DIR instead of / (for tests and\n"
-	"        recorded fixtures).\n"
-	"    -i, --interval SECONDS\n"
-	"        Seconds between metric samples, 1 to 3600 (default 10).\n"
-	"        The agent wakes up only at this interval and on requests.\n"
-	"    -1, --once\n"
-	"        Print the probe verdict and the metrics, then exit; needs\n"
-	"        no xenstore.\n"
-	"    -j, --json\n"
-	"        With --once: print one JSON object instead of text.\n"
-	"    -f, --foreground\n"
-	"        Do not detach.  Implied when started by systemd\n"
-	"        (NOTIFY_SOCKET set).\n"
-	"    -v, --verbose\n"
-	"        Log debug messages too.\n"
-	"    -h, --help\n"
-	"        Print this help and exit.\n"
-	"    -V, --version\n"
-	"        Print the version and exit.\n"
-	"\n"
-	"XENSTORE (relative to /local/domain/<domid>/)\n"
-	"    data/ptswitch/agent         written: \"ptswitch-agent VERSION\"\n"
-	"    data/ptswitch/caps          written: caps tokens, maybe empty\n"
-	"    data/ptswitch/metrics/NAME  written: monotonic counters, on change\n"
-	"    data/ptswitch/ack           written: \"SEQ ok\" | \"SEQ refuse R\"\n"
-	"    ptswitch/request            watched: \"SEQ batch|emulate\"\n"
-	"\n"
-	"ENVIRONMENT\n"
-	"    XENSTORED_PATH  xenstore device or socket to use instead of the\n"
-	"                    default (the xenbus device in a guest).\n"
-	"\n"
-	"SIGNALS\n"
-	"    SIGTERM, SIGINT  stop cleanly (exit status 0).\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 on success or a clean stop, 1 on a fatal error, 2 on a usage\n"
-	"    error.\n"
-	"\n"
-	"SEE ALSO\n"
-	"    ptswitchd(8), xenstore-ls(1); docs/protocol.md in the sources.\n";
+    "NAME\n"
+    "    ptswitch-agent - ptswitch guest agent for Xen PV guests\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    ptswitch-agent [--root DIR] [--interval SECONDS] [--foreground]\n"
+    "                   [--verbose]\n"
+    "    ptswitch-agent --once [--json] [--root DIR]\n"
+    "    ptswitch-agent --help | --version\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Runs inside a Linux PV guest and speaks the guest side of the\n"
+    "    ptswitch xenstore contract with ptswitchd in dom0.  It probes\n"
+    "    what the running kernel really supports, publishes workload\n"
+    "    counters, and answers the daemon's requests to switch the\n"
+    "    guest's page-table update mode between EMULATE and BATCH.\n"
+    "\n"
+    "    BATCH is acknowledged only when all of these hold: the guest is\n"
+    "    a Xen PV guest (/sys/hypervisor/type is \"xen\",\n"
+    "    /sys/hypervisor/guest_type is \"PV\"); the kernel's ELF notes\n"
+    "    (/sys/kernel/notes) carry the \"ptswitch\" note declaring\n"
+    "    missing-pde, spurious-fault and lazy-flush; and the kernel\n"
+    "    reports that Xen accepted its vm-assist opt-in\n"
+    "    (/sys/hypervisor/ptswitch/vm_assist is \"1\").  A stock kernel\n"
+    "    has no such note and is refused with the reason\n"
+    "    \"kernel-lacks-ptswitch-note\".  Returning to EMULATE is always\n"
+    "    acknowledged.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -r, --root DIR\n"
+    "        Read /proc and /sys below DIR instead of / (for tests and\n"
+    "        recorded fixtures).\n"
+    "    -i, --interval SECONDS\n"
+    "        Seconds between metric samples, 1 to 3600 (default 10).\n"
+    "        The agent wakes up only at this interval and on requests.\n"
+    "    -1, --once\n"
+    "        Print the probe verdict and the metrics, then exit; needs\n"
+    "        no xenstore.\n"
+    "    -j, --json\n"
+    "        With --once: print one JSON object instead of text.\n"
+    "    -f, --foreground\n"
+    "        Do not detach.  Implied when started by systemd\n"
+    "        (NOTIFY_SOCKET set).\n"
+    "    -v, --verbose\n"
+    "        Log debug messages too.\n"
+    "    -h, --help\n"
+    "        Print this help and exit.\n"
+    "    -V, --version\n"
+    "        Print the version and exit.\n"
+    "\n"
+    "XENSTORE (relative to /local/domain/<domid>/)\n"
+    "    data/ptswitch/agent         written: \"ptswitch-agent VERSION\"\n"
+    "    data/ptswitch/caps          written: caps tokens, maybe empty\n"
+    "    data/ptswitch/metrics/NAME  written: monotonic counters, on change\n"
+    "    data/ptswitch/ack           written: \"SEQ ok\" | \"SEQ refuse R\"\n"
+    "    ptswitch/request            watched: \"SEQ batch|emulate\"\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    XENSTORED_PATH  xenstore device or socket to use instead of the\n"
+    "                    default (the xenbus device in a guest).\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT  stop cleanly (exit status 0).\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 on success or a clean stop, 1 on a fatal error, 2 on a usage\n"
+    "    error.\n"
+    "\n"
+    "SEE ALSO\n"
+    "    ptswitchd(8), xenstore-ls(1); docs/protocol.md in the sources.\n";
 
 static const struct option long_opts[] = {
-	{ "root", required_argument, NULL, 'r' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "once", no_argument, NULL, '1' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "foreground", no_argument, NULL, 'f' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"root", required_argument, NULL, 'r'},
+    {"interval", required_argument, NULL, 'i'},
+    {"once", no_argument, NULL, '1'},
+    {"json", no_argument, NULL, 'j'},
+    {"foreground", no_argument, NULL, 'f'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static bool under_systemd;
@@ -176,9 +176,9 @@ static int run_agent(const struct agent_opts *o, bool foreground)
 int main(int argc, char **argv)
 {
 	struct agent_opts o = {
-		.root = "/",
-		.interval = AGENT_INTERVAL_DEFAULT,
-		.status = notify_status,
+	    .root = "/",
+	    .interval = AGENT_INTERVAL_DEFAULT,
+	    .status = notify_status,
 	};
 	bool once = false, json = false, foreground = false, verbose = false;
 	int c;

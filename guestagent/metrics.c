@@ -11,18 +11,18 @@
  * pages.  Counters the kernel lacks are simply not published.
  */
 const struct metric_def metric_defs[] = {
-	{ "forks", METRIC_STAT, "processes" },
-	{ "ctxt", METRIC_STAT, "ctxt" },
-	{ "intr", METRIC_STAT, "intr" },
-	{ "pgfault", METRIC_VMSTAT, "pgfault" },
-	{ "pgmajfault", METRIC_VMSTAT, "pgmajfault" },
-	{ "pgreuse", METRIC_VMSTAT, "pgreuse" },
-	{ "cow_ksm", METRIC_VMSTAT, "cow_ksm" },
-	{ "thp_fault_alloc", METRIC_VMSTAT, "thp_fault_alloc" },
-	{ "thp_fault_fallback", METRIC_VMSTAT, "thp_fault_fallback" },
-	{ "thp_split_pmd", METRIC_VMSTAT, "thp_split_pmd" },
-	{ "thp_collapse_alloc", METRIC_VMSTAT, "thp_collapse_alloc" },
-	{ "pgfree", METRIC_VMSTAT, "pgfree" },
+    {"forks", METRIC_STAT, "processes"},
+    {"ctxt", METRIC_STAT, "ctxt"},
+    {"intr", METRIC_STAT, "intr"},
+    {"pgfault", METRIC_VMSTAT, "pgfault"},
+    {"pgmajfault", METRIC_VMSTAT, "pgmajfault"},
+    {"pgreuse", METRIC_VMSTAT, "pgreuse"},
+    {"cow_ksm", METRIC_VMSTAT, "cow_ksm"},
+    {"thp_fault_alloc", METRIC_VMSTAT, "thp_fault_alloc"},
+    {"thp_fault_fallback", METRIC_VMSTAT, "thp_fault_fallback"},
+    {"thp_split_pmd", METRIC_VMSTAT, "thp_split_pmd"},
+    {"thp_collapse_alloc", METRIC_VMSTAT, "thp_collapse_alloc"},
+    {"pgfree", METRIC_VMSTAT, "pgfree"},
 };
 const unsigned int metric_count = sizeof(metric_defs) / sizeof(metric_defs[0]);
 
@@ -129,7 +129,7 @@ static void finish(struct line_parser *lp)
 void metrics_parse(enum metric_source src, const char *buf, size_t len,
 		   struct metrics *m)
 {
-	struct line_parser lp = { .src = src, .m = m };
+	struct line_parser lp = {.src = src, .m = m};
 
 	feed(&lp, buf, len);
 	finish(&lp);
@@ -138,7 +138,7 @@ void metrics_parse(enum metric_source src, const char *buf, size_t len,
 static int collect_one(const char *root, const char *rel,
 		       enum metric_source src, struct metrics *m)
 {
-	struct line_parser lp = { .src = src, .m = m };
+	struct line_parser lp = {.src = src, .m = m};
 	int r = sysfile_stream(root, rel, METRIC_FILE_MAX, feed, &lp);
 
 	/* After a read error the last line may be cut short: drop it. */

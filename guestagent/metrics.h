@@ -18,7 +18,7 @@ enum metric_source {
 struct metric_def {
 	const char *name; /* published name (proto_metric_name_ok) */
 	enum metric_source source;
-	const char *key;  /* first word of the line */
+	const char *key; /* first word of the line */
 };
 
 /* The table, and its length (at most PROTO_MAX_METRICS). */

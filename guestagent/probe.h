@@ -24,12 +24,12 @@ struct probe_result {
 	char hv_type[16];    /* "xen", or empty when unknown */
 	char guest_type[16]; /* "PV", "HVM", "PVH", or empty */
 	bool notes_read;     /* /sys/kernel/notes was readable */
-	bool notes_ok;       /* ... and well formed */
+	bool notes_ok;	     /* ... and well formed */
 	struct kernel_notes notes;
-	int vm_assist;       /* 1 on, 0 off, -1 no such file */
-	unsigned int caps;   /* PROTO_CAP_* bits to publish */
-	bool batch_ok;       /* BATCH may be acked */
-	const char *reason;  /* why not, a protocol token; NULL if batch_ok */
+	int vm_assist;	    /* 1 on, 0 off, -1 no such file */
+	unsigned int caps;  /* PROTO_CAP_* bits to publish */
+	bool batch_ok;	    /* BATCH may be acked */
+	const char *reason; /* why not, a protocol token; NULL if batch_ok */
 };
 
 /* Probe below root ("/" in production).  Never fails: see r->reason. */

@@ -44,7 +44,8 @@ int publish_caps(struct publisher *p, struct xsio *x, unsigned int caps)
 static bool metric_changed(const struct publisher *p, const struct metrics *m,
 			   unsigned int i)
 {
-	return m->present[i] && (!p->metric_set[i] || p->metric[i] != m->value[i]);
+	return m->present[i] &&
+	       (!p->metric_set[i] || p->metric[i] != m->value[i]);
 }
 
 static int write_metrics(struct xsio *x, const struct publisher *p,

@@ -14,8 +14,7 @@ static const char *assist_name(int v)
 	return v < 0 ? "absent" : v ? "on" : "off";
 }
 
-void report_text(FILE *f, const struct probe_result *p,
-		 const struct metrics *m)
+void report_text(FILE *f, const struct probe_result *p, const struct metrics *m)
 {
 	const struct kernel_notes *kn = &p->notes;
 	char caps[PROTO_MAX_VALUE + 1];
@@ -36,9 +35,9 @@ void report_text(FILE *f, const struct probe_result *p,
 	fprintf(f, "xen-version-note: %s\n", or_unknown(kn->xen_version));
 	fprintf(f, "xen-features: %s\n", or_unknown(kn->features));
 	fprintf(f, "ptswitch-note: %s\n",
-		!kn->ptswitch	    ? "absent" :
-		kn->ptswitch_valid ? "present" :
-				     "malformed");
+		!kn->ptswitch	     ? "absent"
+		: kn->ptswitch_valid ? "present"
+				     : "malformed");
 	fprintf(f, "vm-assist: %s\n", assist_name(p->vm_assist));
 	fprintf(f, "caps: %s\n", caps);
 	if (p->batch_ok)
@@ -63,8 +62,7 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void report_json(FILE *f, const struct probe_result *p,
-		 const struct metrics *m)
+void report_json(FILE *f, const struct probe_result *p, const struct metrics *m)
 {
 	const struct kernel_notes *kn = &p->notes;
 	char caps[PROTO_MAX_VALUE + 1];
@@ -77,8 +75,9 @@ void report_json(FILE *f, const struct probe_result *p,
 	json_str(f, p->hv_type);
 	fputs(",\"guest_type\":", f);
 	json_str(f, p->guest_type);
-	fprintf(f, ",\"kernel_notes\":{\"readable\":%s,\"well_formed\":%s,"
-		   "\"notes\":%u,\"xen_notes\":%u,\"guest_os\":",
+	fprintf(f,
+		",\"kernel_notes\":{\"readable\":%s,\"well_formed\":%s,"
+		"\"notes\":%u,\"xen_notes\":%u,\"guest_os\":",
 		p->notes_read ? "true" : "false",
 		p->notes_ok ? "true" : "false", kn->notes, kn->xen_notes);
 	json_str(f, kn->guest_os);
@@ -92,10 +91,11 @@ void report_json(FILE *f, const struct probe_result *p,
 	json_str(f, kn->features);
 	fprintf(f, ",\"hypercall_page\":%s,\"ptswitch_note\":\"%s\"}",
 		kn->hypercall_page ? "true" : "false",
-		!kn->ptswitch	    ? "absent" :
-		kn->ptswitch_valid ? "present" :
-				     "malformed");
-	fprintf(f, ",\"vm_assist\":\"%s\",\"caps\":", assist_name(p->vm_assist));
+		!kn->ptswitch	     ? "absent"
+		: kn->ptswitch_valid ? "present"
+				     : "malformed");
+	fprintf(f,
+		",\"vm_assist\":\"%s\",\"caps\":", assist_name(p->vm_assist));
 	json_str(f, caps);
 	fprintf(f, ",\"batch\":%s,\"reason\":", p->batch_ok ? "true" : "false");
 	if (p->reason)

@@ -19,7 +19,7 @@ bool sdnotify_enabled(void)
 int sdnotify_send(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t n, len = strlen(state);
 	socklen_t salen;
 	ssize_t sent;

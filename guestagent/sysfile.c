@@ -69,8 +69,7 @@ out:
 	return r;
 }
 
-int sysfile_read_line(const char *root, const char *rel, char *buf,
-		      size_t size)
+int sysfile_read_line(const char *root, const char *rel, char *buf, size_t size)
 {
 	size_t len, i;
 	int r;

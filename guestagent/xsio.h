@@ -14,7 +14,7 @@ struct xs_handle;
 
 struct xsio {
 	struct xs_handle *xs;
-	int fd;         /* readable when a watch event is queued */
+	int fd;		/* readable when a watch event is queued */
 	unsigned int t; /* open transaction, 0 (XBT_NULL) when none */
 };
 

@@ -46,11 +46,13 @@ static const char *guest_fixture(const char *name)
 		} else {
 			n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
 			dir[n > 0 ? n : 0] = '\0';
-			if ((n <= 0 || fixture_dir_in(dir, base, sizeof(base))) &&
+			if ((n <= 0 ||
+			     fixture_dir_in(dir, base, sizeof(base))) &&
 			    (!getcwd(dir, sizeof(dir)) ||
 			     fixture_dir_in(dir, base, sizeof(base)))) {
-				fprintf(stderr, "tests/fixtures/guest not found;"
-						" set PTSWITCH_FIXTURES\n");
+				fprintf(stderr,
+					"tests/fixtures/guest not found;"
+					" set PTSWITCH_FIXTURES\n");
 				exit(1);
 			}
 		}

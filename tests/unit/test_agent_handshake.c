@@ -10,11 +10,10 @@
 
 #define S(x) x, strlen(x)
 
-static const struct probe_result capable = { .batch_ok = true,
-					     .caps = PROTO_CAPS_BATCH };
-static const struct probe_result stock = {
-	.reason = "kernel-lacks-ptswitch-note"
-};
+static const struct probe_result capable = {.batch_ok = true,
+					    .caps = PROTO_CAPS_BATCH};
+static const struct probe_result stock = {.reason =
+					      "kernel-lacks-ptswitch-note"};
 
 static void test_answers(void **state)
 {
@@ -68,21 +67,21 @@ static void test_stale_and_malformed(void **state)
 			 HANDSHAKE_MALFORMED);
 	assert_int_equal(handshake_judge(&h, S("-1 batch"), &capable, &a),
 			 HANDSHAKE_MALFORMED);
-	assert_int_equal(handshake_judge(&h, S("99999999999999999999 batch"),
-					 &capable, &a),
-			 HANDSHAKE_MALFORMED);
+	assert_int_equal(
+	    handshake_judge(&h, S("99999999999999999999 batch"), &capable, &a),
+	    HANDSHAKE_MALFORMED);
 	assert_int_equal(handshake_judge(&h, "11 batch\0x", 10, &capable, &a),
 			 HANDSHAKE_MALFORMED);
 	/* Malformed input did not move the sequence. */
 	assert_int_equal(handshake_judge(&h, S("11 batch"), &capable, &a),
 			 HANDSHAKE_ANSWER);
 	/* The highest seq is still answerable exactly once. */
-	assert_int_equal(handshake_judge(&h, S("18446744073709551615 batch"),
-					 &capable, &a),
-			 HANDSHAKE_ANSWER);
-	assert_int_equal(handshake_judge(&h, S("18446744073709551615 batch"),
-					 &capable, &a),
-			 HANDSHAKE_STALE);
+	assert_int_equal(
+	    handshake_judge(&h, S("18446744073709551615 batch"), &capable, &a),
+	    HANDSHAKE_ANSWER);
+	assert_int_equal(
+	    handshake_judge(&h, S("18446744073709551615 batch"), &capable, &a),
+	    HANDSHAKE_STALE);
 }
 
 static void test_resume(void **state)
@@ -107,9 +106,9 @@ static void test_resume(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_answers),
-		cmocka_unit_test(test_stale_and_malformed),
-		cmocka_unit_test(test_resume),
+	    cmocka_unit_test(test_answers),
+	    cmocka_unit_test(test_stale_and_malformed),
+	    cmocka_unit_test(test_resume),
 	};
 
 	return cmocka_run_group_tests_name("agent_handshake", tests, NULL,

@@ -45,7 +45,7 @@ static void add_note(struct nb *b, const char *name, uint32_t type,
 
 static void test_iterate(void **state)
 {
-	struct nb b = { .len = 0 };
+	struct nb b = {.len = 0};
 	struct elfnote n;
 	size_t pos = 0;
 
@@ -73,7 +73,7 @@ static void test_iterate(void **state)
 
 static void test_padding_at_end(void **state)
 {
-	struct nb b = { .len = 0 };
+	struct nb b = {.len = 0};
 	struct elfnote n;
 	size_t pos = 0;
 
@@ -103,7 +103,7 @@ static void test_padding_at_end(void **state)
 
 static void test_hostile(void **state)
 {
-	struct nb b = { .len = 0 };
+	struct nb b = {.len = 0};
 	struct elfnote n;
 	size_t pos, cut;
 
@@ -162,7 +162,7 @@ static void test_hostile(void **state)
 
 static void test_desc_string(void **state)
 {
-	struct elfnote n = { .name = "Xen", .type = 10 };
+	struct elfnote n = {.name = "Xen", .type = 10};
 	char out[8];
 
 	(void)state;
@@ -182,7 +182,7 @@ static void test_desc_string(void **state)
 
 static void test_kernel_notes(void **state)
 {
-	struct nb b = { .len = 0 };
+	struct nb b = {.len = 0};
 	struct kernel_notes kn;
 
 	(void)state;
@@ -191,7 +191,7 @@ static void test_kernel_notes(void **state)
 	add_note(&b, "Xen", XEN_NOTE_FEATURES, "!a|b", 4);
 	add_note(&b, "Xen", XEN_NOTE_HYPERCALL_PAGE, "\0\0\0\0\0\0\0\0", 8);
 	add_note(&b, "Xen", XEN_NOTE_LOADER, "gen\1ric", 8); /* garbled */
-	add_note(&b, "ptswitch", 2, "lazy-flush", 10); /* unknown type */
+	add_note(&b, "ptswitch", 2, "lazy-flush", 10);	     /* unknown type */
 	add_note(&b, "ptswitch", PTSWITCH_NOTE_CAPS,
 		 "missing-pde spurious-fault lazy-flush new-thing", 47);
 	assert_int_equal(kernel_notes_parse(b.buf, b.len, &kn), 0);
@@ -249,12 +249,12 @@ static void test_debian_notes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_iterate),
-		cmocka_unit_test(test_padding_at_end),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_desc_string),
-		cmocka_unit_test(test_kernel_notes),
-		cmocka_unit_test(test_debian_notes),
+	    cmocka_unit_test(test_iterate),
+	    cmocka_unit_test(test_padding_at_end),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_desc_string),
+	    cmocka_unit_test(test_kernel_notes),
+	    cmocka_unit_test(test_debian_notes),
 	};
 
 	return cmocka_run_group_tests_name("elfnotes", tests, NULL, NULL);

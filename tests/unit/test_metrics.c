@@ -80,7 +80,7 @@ static void test_vmstat_hostile(void **state)
 			"pgmajfault -1\n"
 			"pgreuse 12x\n"
 			"thp_fault_alloc \n"
-			"thp_split_pmd 1 2\n" /* vmstat has one value */
+			"thp_split_pmd 1 2\n"  /* vmstat has one value */
 			"pgfree 5\npgfree 6\n" /* duplicate key */
 			"cow_ksm\n"),
 		      &m);
@@ -142,9 +142,8 @@ static void test_debian_capture(void **state)
 	struct metrics m;
 
 	(void)state;
-	assert_int_equal(metrics_collect(guest_fixture("debian-6.1-pv-dom0"),
-					 &m),
-			 0);
+	assert_int_equal(
+	    metrics_collect(guest_fixture("debian-6.1-pv-dom0"), &m), 0);
 	assert_true(m.present[slot("forks")]);
 	assert_true(m.present[slot("ctxt")]);
 	assert_true(m.present[slot("pgfault")]);
@@ -158,9 +157,8 @@ static void test_synthetic(void **state)
 	struct metrics m;
 
 	(void)state;
-	assert_int_equal(metrics_collect(guest_fixture("synthetic-capable"),
-					 &m),
-			 0);
+	assert_int_equal(
+	    metrics_collect(guest_fixture("synthetic-capable"), &m), 0);
 	expect(&m, "forks", 300);
 	expect(&m, "pgfault", 50000);
 	expect(&m, "intr", 5000);
@@ -170,12 +168,12 @@ static void test_synthetic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_vmstat),
-		cmocka_unit_test(test_vmstat_hostile),
-		cmocka_unit_test(test_stat),
-		cmocka_unit_test(test_debian_capture),
-		cmocka_unit_test(test_synthetic),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_vmstat),
+	    cmocka_unit_test(test_vmstat_hostile),
+	    cmocka_unit_test(test_stat),
+	    cmocka_unit_test(test_debian_capture),
+	    cmocka_unit_test(test_synthetic),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -54,11 +54,11 @@ static void test_incapable(void **state)
 		const char *reason;
 		unsigned int caps;
 	} cases[] = {
-		{ "synthetic-incapable", "kernel-lacks-ptswitch-note", 0 },
-		{ "synthetic-assist-off", "vm-assist-off", 0 },
-		{ "synthetic-partial-caps", "kernel-caps-incomplete",
-		  PROTO_CAP_MISSING_PDE },
-		{ "synthetic-hvm", "not-pv-guest", 0 },
+	    {"synthetic-incapable", "kernel-lacks-ptswitch-note", 0},
+	    {"synthetic-assist-off", "vm-assist-off", 0},
+	    {"synthetic-partial-caps", "kernel-caps-incomplete",
+	     PROTO_CAP_MISSING_PDE},
+	    {"synthetic-hvm", "not-pv-guest", 0},
 	};
 	struct probe_result r;
 	size_t i;
@@ -112,9 +112,8 @@ static int remove_root(void **state)
 
 static void test_damaged(void **state)
 {
-	static const unsigned char bad_notes[] = { 4, 0, 0, 0, 0xff, 0xff,
-						   0xff, 0xff, 1, 0, 0, 0,
-						   'X', 'e', 'n', 0 };
+	static const unsigned char bad_notes[] = {
+	    4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 'X', 'e', 'n', 0};
 	unsigned char big[PROBE_NOTES_MAX + 1];
 	struct probe_result r;
 
@@ -177,13 +176,13 @@ static void test_sysfile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_debian_stock),
-		cmocka_unit_test(test_capable),
-		cmocka_unit_test(test_incapable),
-		cmocka_unit_test_setup_teardown(test_damaged, make_root,
-						remove_root),
-		cmocka_unit_test_setup_teardown(test_sysfile, make_root,
-						remove_root),
+	    cmocka_unit_test(test_debian_stock),
+	    cmocka_unit_test(test_capable),
+	    cmocka_unit_test(test_incapable),
+	    cmocka_unit_test_setup_teardown(test_damaged, make_root,
+					    remove_root),
+	    cmocka_unit_test_setup_teardown(test_sysfile, make_root,
+					    remove_root),
 	};
 
 	return cmocka_run_group_tests_name("probe", tests, NULL, NULL);
