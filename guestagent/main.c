@@ -181,17 +181,23 @@ int main(int argc, char **argv)
 	    .status = notify_status,
 	};
 	bool once = false, json = false, foreground = false, verbose = false;
+	static char root[PATH_MAX];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:i:1jfvhV", long_opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'r':
-			if (!optarg[0] || strlen(optarg) >= PATH_MAX / 2) {
-				fprintf(stderr, "ptswitch-agent: bad --root\n");
+			/* Absolute, so that detaching (chdir /) keeps it. */
+			if (!realpath(optarg, root) ||
+			    strlen(root) >= PATH_MAX / 2) {
+				fprintf(stderr,
+					"ptswitch-agent: --root %s: %s\n",
+					optarg,
+					errno ? strerror(errno) : "too long");
 				return 2;
 			}
-			o.root = optarg;
+			o.root = root;
 			break;
 		case 'i':
 			if (parse_interval(optarg, &o.interval)) {

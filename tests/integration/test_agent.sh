@@ -15,6 +15,23 @@ lab_setup
 CAPS_BATCH="missing-pde spurious-fault lazy-flush"
 VERSION=$("$AGENT" --version)
 
+# --- command line, no xenstore needed ---
+check "--once on the stock Debian capture says why not" eval \
+	"'$AGENT' --once --root '$FIX/debian-6.1-pv-dom0' |
+	 grep -qx 'batch: no (kernel-lacks-ptswitch-note)'"
+check "--once --json is valid JSON with the verdict" eval \
+	"'$AGENT' --once --json --root '$FIX/synthetic-capable' |
+	 python3 -c 'import json,sys; d=json.load(sys.stdin);
+sys.exit(not (d[\"batch\"] and d[\"metrics\"][\"forks\"] == 300))'"
+check "--help documents the xenstore keys" eval \
+	"'$AGENT' --help | grep -q 'data/ptswitch/ack'"
+for bad in "--interval 0" "--interval 3601" "--interval 5x" "--json" \
+	"--root /nonexistent-dir" "--bogus" "extra-arg"; do
+	# shellcheck disable=SC2086
+	"$AGENT" $bad >/dev/null 2>&1
+	check "usage error '$bad' exits 2" test $? -eq 2
+done
+
 # start_agent DOMID ROOT: the agent as that guest, in the background.
 start_agent() {
 	local domid=$1 root=$2 sock
