@@ -66,10 +66,13 @@ XSSHIM    := $(B)/xslab/libxsshim.so
 XSBRIDGE  := $(B)/xslab/xs-guestbridge
 XSLABCTL  := $(B)/xslab/xs-labctl
 SIMGUESTS := $(B)/simguests
+# tests/tools: the ptswitch domctl issued directly (e2e, bypassing ptswitchd).
+PTDOMCTL  := $(B)/pt-domctl
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/xslab/guestbridge.c),$(XSBRIDGE)) \
              $(if $(wildcard tests/xslab/labctl.c),$(XSLABCTL)) \
-             $(if $(wildcard demo/simguests.c),$(SIMGUESTS))
+             $(if $(wildcard demo/simguests.c),$(SIMGUESTS)) \
+             $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
         check-run e2e
@@ -118,6 +121,9 @@ $(XSLABCTL): $(call obj,tests/xslab/labctl.c) $(LIBCOMMON)
 $(SIMGUESTS): $(call obj,demo/simguests.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+$(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
 
 tests: all tools $(UNITS)
 

@@ -1,0 +1,98 @@
+/*
+ * XEN_DOMCTL_pt_mode through xc_domctl(): Debian's libxenctrl exports it
+ * and stamps its own interface version (0x15), which the patches keep.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pt_domctl.h"
+#include "pt_xc.h"
+
+_Static_assert(sizeof(struct pt_domctl_op) <=
+		   sizeof(((struct xen_domctl *)0)->u.pad),
+	       "the ptswitch payload must fit the domctl union");
+
+static int pt_domctl(xc_interface *xch, unsigned int domid,
+		     struct pt_domctl_op *op)
+{
+	struct xen_domctl dc;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.cmd = PT_DOMCTL_CMD;
+	dc.domain = (domid_t)domid;
+	memcpy(dc.u.pad, op, sizeof(*op));
+	errno = 0;
+	if (xc_domctl(xch, &dc) < 0)
+		return errno ? -errno : -EIO;
+	memcpy(op, dc.u.pad, sizeof(*op));
+	return 0;
+}
+
+int pt_xc_get_mode(xc_interface *xch, unsigned int domid, uint32_t *mode,
+		   uint32_t *flags)
+{
+	struct pt_domctl_op op = {.op = PT_DOMCTL_OP_GET};
+	int err = pt_domctl(xch, domid, &op);
+
+	if (err)
+		return err;
+	*mode = op.mode;
+	*flags = op.flags;
+	return 0;
+}
+
+int pt_xc_set_mode(xc_interface *xch, unsigned int domid, uint32_t mode)
+{
+	struct pt_domctl_op op = {.op = PT_DOMCTL_OP_SET, .mode = mode};
+
+	return pt_domctl(xch, domid, &op);
+}
+
+void pt_xc_import_stats(const struct pt_domctl_stats *in, struct pt_stats *st)
+{
+	unsigned int i;
+
+	_Static_assert(PT_DOMCTL_HIST_BUCKETS == PT_HIST_BUCKETS,
+		       "histogram buckets");
+	_Static_assert(PT_DOMCTL_FLUSH_REASONS == PT_FLUSH_REASONS,
+		       "flush reasons");
+	memset(st, 0, sizeof(*st));
+	st->emulated_writes = in->emulated_writes;
+	for (i = 0; i < PT_HIST_BUCKETS; i++) {
+		st->emul_runs[i] = in->emul_runs[i];
+		st->batch_hist[i] = in->batch_hist[i];
+	}
+	st->batches = in->batches;
+	st->batch_ptes = in->batch_ptes;
+	for (i = 0; i < PT_FLUSH_REASONS; i++)
+		st->flush_reason[i] = in->flush_reason[i];
+	st->spurious_faults = in->spurious_faults;
+	st->unhook_refused = in->unhook_refused;
+	st->revalidation_failures = in->revalidation_failures;
+}
+
+int pt_xc_get_stats(xc_interface *xch, unsigned int domid, struct pt_stats *st,
+		    uint32_t *mode, uint32_t *flags)
+{
+	DECLARE_HYPERCALL_BUFFER(struct pt_domctl_stats, buf);
+	struct pt_domctl_op op = {.op = PT_DOMCTL_OP_GET_STATS};
+	int err;
+
+	buf = xc_hypercall_buffer_alloc(xch, buf, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	memset(buf, 0, sizeof(*buf));
+	op.size = sizeof(*buf);
+	op.stats = HYPERCALL_BUFFER_AS_ARG(buf);
+	err = pt_domctl(xch, domid, &op);
+	if (!err) {
+		/* An older Xen with fewer counters leaves the rest zero. */
+		pt_xc_import_stats(buf, st);
+		if (mode)
+			*mode = op.mode;
+		if (flags)
+			*flags = op.flags;
+	}
+	xc_hypercall_buffer_free(xch, buf);
+	return err;
+}

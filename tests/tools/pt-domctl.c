@@ -1,0 +1,179 @@
+/*
+ * pt-domctl: issue the ptswitch domctl (XEN_DOMCTL_pt_mode) directly,
+ * bypassing ptswitchd, so tests can show what the hypervisor itself
+ * allows.  In dom0:
+ *
+ *   pt-domctl get-mode DOMID
+ *   pt-domctl set-mode DOMID emulate|batch
+ *   pt-domctl get-stats DOMID
+ *
+ * Inside a guest (root), to give or withdraw the guest's consent to BATCH
+ * (VMASST_TYPE_pt_batch) the way an opted-in kernel would:
+ *
+ *   pt-domctl vm-assist enable|disable
+ *
+ * Output is key=value lines.  On failure the hypervisor's errno is printed
+ * as "error=NAME" on stdout plus a message on stderr; exit status 1.
+ * Usage errors exit with 2.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xencall.h>
+#include <xenctrl.h>
+
+#include "pt_domctl.h"
+#include "pt_xc.h"
+#include "ptswitch.h"
+
+static void usage(void)
+{
+	fprintf(
+	    stderr,
+	    "usage: pt-domctl get-mode DOMID\n"
+	    "       pt-domctl set-mode DOMID emulate|batch\n"
+	    "       pt-domctl get-stats DOMID\n"
+	    "       pt-domctl vm-assist enable|disable   (inside a guest)\n");
+	exit(2);
+}
+
+static unsigned int parse_domid(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v >= 0x7ff0)
+		usage();
+	return (unsigned int)v;
+}
+
+static int fail(const char *what, int err)
+{
+	const char *name = strerrorname_np(-err);
+
+	printf("error=%s\n", name ? name : "unknown");
+	fprintf(stderr, "pt-domctl: %s: %s\n", what, strerror(-err));
+	return 1;
+}
+
+static const char *mode_name(uint32_t mode)
+{
+	switch (mode) {
+	case PT_DOMCTL_MODE_EMULATE:
+		return "emulate";
+	case PT_DOMCTL_MODE_BATCH:
+		return "batch";
+	default:
+		return "unknown";
+	}
+}
+
+static void print_stats(const struct pt_stats *st)
+{
+	unsigned int i;
+
+	printf("emulated_writes=%" PRIu64 "\n", st->emulated_writes);
+	for (i = 0; i < PT_HIST_BUCKETS; i++)
+		printf("emul_runs.%s=%" PRIu64 "\n", pt_hist_label[i],
+		       st->emul_runs[i]);
+	printf("batches=%" PRIu64 "\n", st->batches);
+	printf("batch_ptes=%" PRIu64 "\n", st->batch_ptes);
+	for (i = 0; i < PT_HIST_BUCKETS; i++)
+		printf("batch_hist.%s=%" PRIu64 "\n", pt_hist_label[i],
+		       st->batch_hist[i]);
+	for (i = 0; i < PT_FLUSH_REASONS; i++)
+		printf("flush.%s=%" PRIu64 "\n", pt_flush_reason_name(i),
+		       st->flush_reason[i]);
+	printf("spurious_faults=%" PRIu64 "\n", st->spurious_faults);
+	printf("unhook_refused=%" PRIu64 "\n", st->unhook_refused);
+	printf("revalidation_failures=%" PRIu64 "\n",
+	       st->revalidation_failures);
+}
+
+/* The guest's own vm_assist hypercall, through privcmd. */
+static int vm_assist(const char *how)
+{
+	unsigned int cmd;
+	xencall_handle *xcall;
+	long rc;
+
+	if (!strcmp(how, "enable"))
+		cmd = 0; /* VMASST_CMD_enable */
+	else if (!strcmp(how, "disable"))
+		cmd = 1; /* VMASST_CMD_disable */
+	else
+		usage();
+	xcall = xencall_open(NULL, 0);
+	if (!xcall)
+		return fail("open privcmd", errno ? -errno : -ENODEV);
+	errno = 0;
+	rc = xencall2(xcall, __HYPERVISOR_vm_assist, cmd,
+		      PT_VMASST_TYPE_PT_BATCH);
+	xencall_close(xcall);
+	if (rc < 0)
+		return fail("vm_assist", errno ? -errno : -EIO);
+	printf("vm_assist=%s type=%d\n", how, PT_VMASST_TYPE_PT_BATCH);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	xc_interface *xch;
+	struct pt_stats st;
+	uint32_t mode, flags;
+	unsigned int domid;
+	char what[64];
+	int err, ret = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "vm-assist"))
+		return vm_assist(argv[2]);
+	if (argc < 3)
+		usage();
+	domid = parse_domid(argv[2]);
+	snprintf(what, sizeof(what), "%s dom%u", argv[1], domid);
+
+	xch = xc_interface_open(NULL, NULL, 0);
+	if (!xch)
+		return fail("open libxenctrl", errno ? -errno : -ENODEV);
+
+	if (!strcmp(argv[1], "get-mode") && argc == 3) {
+		err = pt_xc_get_mode(xch, domid, &mode, &flags);
+		if (err)
+			ret = fail(what, err);
+		else
+			printf("domid=%u mode=%s opted_in=%d\n", domid,
+			       mode_name(mode),
+			       !!(flags & PT_DOMCTL_F_OPTED_IN));
+	} else if (!strcmp(argv[1], "set-mode") && argc == 4) {
+		if (!strcmp(argv[3], "emulate"))
+			mode = PT_DOMCTL_MODE_EMULATE;
+		else if (!strcmp(argv[3], "batch"))
+			mode = PT_DOMCTL_MODE_BATCH;
+		else
+			usage();
+		err = pt_xc_set_mode(xch, domid, mode);
+		if (err)
+			ret = fail(what, err);
+		else
+			printf("domid=%u mode=%s\n", domid, mode_name(mode));
+	} else if (!strcmp(argv[1], "get-stats") && argc == 3) {
+		err = pt_xc_get_stats(xch, domid, &st, &mode, &flags);
+		if (err) {
+			ret = fail(what, err);
+		} else {
+			printf("domid=%u mode=%s opted_in=%d\n", domid,
+			       mode_name(mode),
+			       !!(flags & PT_DOMCTL_F_OPTED_IN));
+			print_stats(&st);
+		}
+	} else {
+		xc_interface_close(xch);
+		usage();
+	}
+	xc_interface_close(xch);
+	return ret;
+}
