@@ -12,9 +12,10 @@
  *
  *   pt-domctl vm-assist enable|disable
  *
- * Output is key=value lines.  On failure the hypervisor's errno is printed
- * as "error=NAME" on stdout plus a message on stderr; exit status 1.
- * Usage errors exit with 2.
+ * get-mode prints the mode alone ("emulate" or "batch"); get-stats prints
+ * "key value" lines (mode, opted_in, then every counter).  On failure the
+ * hypervisor's errno is printed as "error NAME" on stdout plus a message
+ * on stderr; exit status 1.  Usage errors exit with 2.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -55,7 +56,7 @@ static int fail(const char *what, int err)
 {
 	const char *name = strerrorname_np(-err);
 
-	printf("error=%s\n", name ? name : "unknown");
+	printf("error %s\n", name ? name : "unknown");
 	fprintf(stderr, "pt-domctl: %s: %s\n", what, strerror(-err));
 	return 1;
 }
@@ -76,21 +77,21 @@ static void print_stats(const struct pt_stats *st)
 {
 	unsigned int i;
 
-	printf("emulated_writes=%" PRIu64 "\n", st->emulated_writes);
+	printf("emulated_writes %" PRIu64 "\n", st->emulated_writes);
 	for (i = 0; i < PT_HIST_BUCKETS; i++)
-		printf("emul_runs.%s=%" PRIu64 "\n", pt_hist_label[i],
+		printf("emul_runs.%s %" PRIu64 "\n", pt_hist_label[i],
 		       st->emul_runs[i]);
-	printf("batches=%" PRIu64 "\n", st->batches);
-	printf("batch_ptes=%" PRIu64 "\n", st->batch_ptes);
+	printf("batches %" PRIu64 "\n", st->batches);
+	printf("batch_ptes %" PRIu64 "\n", st->batch_ptes);
 	for (i = 0; i < PT_HIST_BUCKETS; i++)
-		printf("batch_hist.%s=%" PRIu64 "\n", pt_hist_label[i],
+		printf("batch_hist.%s %" PRIu64 "\n", pt_hist_label[i],
 		       st->batch_hist[i]);
 	for (i = 0; i < PT_FLUSH_REASONS; i++)
-		printf("flush.%s=%" PRIu64 "\n", pt_flush_reason_name(i),
+		printf("flush.%s %" PRIu64 "\n", pt_flush_reason_name(i),
 		       st->flush_reason[i]);
-	printf("spurious_faults=%" PRIu64 "\n", st->spurious_faults);
-	printf("unhook_refused=%" PRIu64 "\n", st->unhook_refused);
-	printf("revalidation_failures=%" PRIu64 "\n",
+	printf("spurious_faults %" PRIu64 "\n", st->spurious_faults);
+	printf("unhook_refused %" PRIu64 "\n", st->unhook_refused);
+	printf("revalidation_failures %" PRIu64 "\n",
 	       st->revalidation_failures);
 }
 
@@ -116,7 +117,7 @@ static int vm_assist(const char *how)
 	xencall_close(xcall);
 	if (rc < 0)
 		return fail("vm_assist", errno ? -errno : -EIO);
-	printf("vm_assist=%s type=%d\n", how, PT_VMASST_TYPE_PT_BATCH);
+	printf("vm_assist %s %d\n", how, PT_VMASST_TYPE_PT_BATCH);
 	return 0;
 }
 
@@ -145,9 +146,7 @@ int main(int argc, char **argv)
 		if (err)
 			ret = fail(what, err);
 		else
-			printf("domid=%u mode=%s opted_in=%d\n", domid,
-			       mode_name(mode),
-			       !!(flags & PT_DOMCTL_F_OPTED_IN));
+			printf("%s\n", mode_name(mode));
 	} else if (!strcmp(argv[1], "set-mode") && argc == 4) {
 		if (!strcmp(argv[3], "emulate"))
 			mode = PT_DOMCTL_MODE_EMULATE;
@@ -159,14 +158,13 @@ int main(int argc, char **argv)
 		if (err)
 			ret = fail(what, err);
 		else
-			printf("domid=%u mode=%s\n", domid, mode_name(mode));
+			printf("%s\n", mode_name(mode));
 	} else if (!strcmp(argv[1], "get-stats") && argc == 3) {
 		err = pt_xc_get_stats(xch, domid, &st, &mode, &flags);
 		if (err) {
 			ret = fail(what, err);
 		} else {
-			printf("domid=%u mode=%s opted_in=%d\n", domid,
-			       mode_name(mode),
+			printf("mode %s\nopted_in %d\n", mode_name(mode),
 			       !!(flags & PT_DOMCTL_F_OPTED_IN));
 			print_stats(&st);
 		}
