@@ -73,11 +73,11 @@ static void test_incapable(void **state)
 }
 
 /* Roots built on the fly: missing files and damaged notes. */
-static char tmproot[64];
+static char tmproot[256];
 
 static void put_file(const char *rel, const void *data, size_t len)
 {
-	char path[256], dir[256], *slash;
+	char path[512], dir[512], *slash;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", tmproot, rel);
@@ -97,13 +97,14 @@ static void put_file(const char *rel, const void *data, size_t len)
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(tmproot, sizeof(tmproot), "/tmp/ptswitch-probe-XXXXXX");
+	snprintf(tmproot, sizeof(tmproot), "%s/ptswitch-probe-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	return mkdtemp(tmproot) ? 0 : -1;
 }
 
 static int remove_root(void **state)
 {
-	char cmd[128];
+	char cmd[300];
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
