@@ -8,7 +8,8 @@
 # Debian's patch queue, applies hv-patches/series in order, configures the
 # hypervisor as Debian does (debian/xen-kconfig + olddefconfig) and builds
 # it alone (make -C xen).  Leaves OUTDIR/xen.gz, OUTDIR/xen-syms,
-# OUTDIR/xen.config and OUTDIR/build-info.
+# OUTDIR/xen.config, OUTDIR/build-info and the patched public headers in
+# OUTDIR/include/xen (for check-abi.sh).
 #
 # Results are cached under ${PTSWITCH_CACHE:-/var/cache/ptswitch}, keyed by
 # the hash of this script, the series and its patches, and XEN_KCONFIG_EXTRA
@@ -46,6 +47,8 @@ slot="$cache/xen-$key"
 if [ "${PTSWITCH_NO_CACHE:-0}" != 1 ] && [ -s "$slot/xen.gz" ]; then
 	cp "$slot/xen.gz" "$slot/xen-syms" "$slot/xen.config" \
 		"$slot/build-info" "$out/"
+	rm -rf "$out/include"
+	cp -R "$slot/include" "$out/include"
 	log "cached build $key -> $out/xen.gz"
 	exit 0
 fi
@@ -164,6 +167,9 @@ secs=$(($(date +%s) - start))
 
 cp "$src/xen/xen.gz" "$src/xen/xen-syms" "$out/"
 cp "$src/xen/.config" "$out/xen.config"
+rm -rf "$out/include"
+mkdir -p "$out/include"
+cp -R "$src/xen/include/public" "$out/include/xen"
 {
 	echo "source=$(basename "$dsc" .dsc)"
 	echo "series-key=$key"
@@ -179,6 +185,7 @@ if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
 	tmp=$(mktemp -d "$cache/.xen-$key.XXXXXX")
 	cp "$out/xen.gz" "$out/xen-syms" "$out/xen.config" \
 		"$out/build-info" "$tmp/"
+	cp -R "$out/include" "$tmp/include"
 	rm -rf "$slot"
 	mv "$tmp" "$slot" 2>/dev/null || rm -rf "$tmp"
 fi

@@ -19,6 +19,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 cat >"$tmp/abi.c" <<'EOC'
 #include <stddef.h>
+#include <stdint.h>
 #include <xen/xen.h>
 #include <xen/domctl.h>
 
@@ -72,6 +73,10 @@ int main(void)
 }
 EOC
 
-cc -std=gnu11 -Wall -Wextra -Werror -D__XEN_TOOLS__ -I"$inc" \
-	-I"$repo/common" -o "$tmp/abi" "$tmp/abi.c"
+if ! cc -std=gnu11 -Wall -Wextra -Werror -D__XEN_TOOLS__ -I"$inc" \
+	-I"$repo/common" -o "$tmp/abi" "$tmp/abi.c" 2>"$tmp/err"; then
+	grep 'error' "$tmp/err" | head -n 20 >&2
+	echo "check-abi: common/pt_domctl.h does NOT match $inc/xen" >&2
+	exit 1
+fi
 echo "check-abi: common/pt_domctl.h matches $inc/xen/domctl.h"
