@@ -222,6 +222,53 @@ static void test_kernel_notes(void **state)
 	assert_string_equal(kn.guest_os, "linux");
 }
 
+/* Deterministic pseudo-random numbers for the mutation test. */
+static uint32_t rng_state = 0x12345678;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+/*
+ * Mutate a valid notes buffer at random (bytes, sizes, length) many
+ * times: every outcome must be 0 or -EINVAL, and ASan checks that no byte
+ * outside the exact-size copy is read.
+ */
+static void test_mutations(void **state)
+{
+	struct nb b = {.len = 0};
+	struct kernel_notes kn;
+	unsigned int round, k;
+
+	(void)state;
+	add_note(&b, "Xen", XEN_NOTE_GUEST_OS, "linux", 6);
+	add_note(&b, "Xen", XEN_NOTE_FEATURES, "!writable_page_tables", 21);
+	add_note(&b, "ptswitch", PTSWITCH_NOTE_CAPS,
+		 "missing-pde spurious-fault lazy-flush", 38);
+	for (round = 0; round < 20000; round++) {
+		size_t len = b.len - rng() % 8;
+		unsigned char *copy = malloc(len);
+		int r;
+
+		memcpy(copy, b.buf, len);
+		for (k = rng() % 4 + 1; k; k--) {
+			size_t at = rng() % len;
+
+			/* Favour the size words, where the damage matters. */
+			if (rng() & 1)
+				at &= ~(size_t)3;
+			copy[at] = (unsigned char)rng();
+		}
+		r = kernel_notes_parse(copy, len, &kn);
+		assert_true(r == 0 || r == -EINVAL);
+		free(copy);
+	}
+}
+
 /* The real notes of Debian's stock 6.1 kernel, captured in a PV dom0. */
 static void test_debian_notes(void **state)
 {
@@ -254,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_desc_string),
 	    cmocka_unit_test(test_kernel_notes),
+	    cmocka_unit_test(test_mutations),
 	    cmocka_unit_test(test_debian_notes),
 	};
 

@@ -136,6 +136,32 @@ static void test_stat(void **state)
 	expect(&m, "forks", 1);
 }
 
+/* Random bytes, digits, spaces and newlines: never a crash, never a
+ * counter from a line that is not exactly "<key> <digits>...". */
+static void test_random_input(void **state)
+{
+	static const char alphabet[] = "0123456789 \npgfault\x00\xff-";
+	uint32_t x = 0xdeadbeef;
+	char buf[512];
+	struct metrics m;
+	unsigned int round;
+	size_t i, len;
+
+	(void)state;
+	for (round = 0; round < 5000; round++) {
+		len = (x >> 3) % sizeof(buf);
+		for (i = 0; i < len; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			buf[i] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		metrics_clear(&m);
+		metrics_parse(METRIC_VMSTAT, buf, len, &m);
+		metrics_parse(METRIC_STAT, buf, len, &m);
+	}
+}
+
 /* Recorded counters of a stock Debian 6.1 PV domain. */
 static void test_debian_capture(void **state)
 {
@@ -172,6 +198,7 @@ int main(void)
 	    cmocka_unit_test(test_vmstat),
 	    cmocka_unit_test(test_vmstat_hostile),
 	    cmocka_unit_test(test_stat),
+	    cmocka_unit_test(test_random_input),
 	    cmocka_unit_test(test_debian_capture),
 	    cmocka_unit_test(test_synthetic),
 	};
