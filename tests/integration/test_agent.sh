@@ -139,6 +139,25 @@ request 6 "2 batch"
 check "agent 6 still answers" wait_for 30 xs_is "$D6/ack" \
 	"2 refuse kernel-lacks-ptswitch-note"
 
+# --- restart: what was answered is not answered again ---
+kill -TERM "$(agent_pid 6)"
+wait "$(agent_pid 6)"
+timeout 5 xenstore-rm "$D6/agent"
+XENSTORED_PATH=$XSLAB_DIR/run/socket timeout 30 \
+	xenstore-watch "$D6/ack" >"$LAB/awatch.out" 2>&1 &
+AWATCH=$!
+wait_for 10 test -s "$LAB/awatch.out"
+start_agent 6 "$FIX/debian-6.1-pv-dom0"
+check "restarted agent 6 republishes" wait_for 30 xs_is "$D6/agent" "$VERSION"
+sleep 1.5
+check "restarted agent does not re-answer request 2" \
+	test "$(wc -l <"$LAB/awatch.out")" -eq 1
+kill "$AWATCH" 2>/dev/null
+wait "$AWATCH" 2>/dev/null
+request 6 "3 batch"
+check "restarted agent answers the next request" wait_for 30 xs_is \
+	"$D6/ack" "3 refuse kernel-lacks-ptswitch-note"
+
 # --- clean stop ---
 for d in 5 6; do
 	pid=$(agent_pid $d)
