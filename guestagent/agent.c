@@ -200,9 +200,15 @@ static void tick(struct agent *a)
 	r = refresh_caps(a);
 	if (!r && xsio_connected(&a->xs))
 		r = publish_metrics_now(a);
-	/* A dead socket shows here even when no write was needed. */
-	if (!r && xsio_connected(&a->xs))
-		r = xsio_drain_events(&a->xs) < 0 ? -EPIPE : 0;
+	/*
+	 * A dead socket shows here even when no write was needed; a request
+	 * event that came in meanwhile is consumed here, so answer it.
+	 */
+	if (!r && xsio_connected(&a->xs)) {
+		r = xsio_drain_events(&a->xs);
+		if (r == 1)
+			r = handle_request(a);
+	}
 	if (r && xsio_connected(&a->xs)) {
 		if (conn_lost(r))
 			disconnect(a, r);
