@@ -124,7 +124,7 @@ int proto_parse_request(const char *buf, size_t len, struct proto_request *r)
 
 int proto_parse_ack(const char *buf, size_t len, struct proto_ack *a)
 {
-	size_t pos = 0, n, i;
+	size_t pos = 0;
 
 	if (!printable(buf, len) || take_u64(buf, len, &pos, &a->seq) ||
 	    pos >= len || buf[pos++] != ' ')
@@ -140,19 +140,25 @@ int proto_parse_ack(const char *buf, size_t len, struct proto_ack *a)
 	if (pos == len)
 		return 0;
 	pos++; /* the space */
-	n = len - pos;
-	if (n == 0 || n > PROTO_MAX_REASON)
+	return proto_parse_reason(buf + pos, len - pos, a->reason);
+}
+
+int proto_parse_reason(const char *buf, size_t len, char *out)
+{
+	size_t i;
+
+	if (len == 0 || len > PROTO_MAX_REASON)
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		char c = buf[pos + i];
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
 
 		/* A reason is one token: published verbatim by the daemon. */
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_' || c == '.' || c == ':'))
 			return -EINVAL;
 	}
-	memcpy(a->reason, buf + pos, n);
-	a->reason[n] = '\0';
+	memcpy(out, buf, len);
+	out[len] = '\0';
 	return 0;
 }
 

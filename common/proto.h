@@ -64,6 +64,8 @@ int proto_parse_u64(const char *buf, size_t len, uint64_t *out);
 int proto_parse_caps(const char *buf, size_t len, unsigned int *caps);
 int proto_parse_request(const char *buf, size_t len, struct proto_request *r);
 int proto_parse_ack(const char *buf, size_t len, struct proto_ack *a);
+/* One reason token ([a-z0-9._:-], 1..PROTO_MAX_REASON); out has room. */
+int proto_parse_reason(const char *buf, size_t len, char *out);
 bool proto_metric_name_ok(const char *name);
 
 /* Formatters write a NUL-terminated string and return its length. */

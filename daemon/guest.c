@@ -83,6 +83,27 @@ static void read_caps(struct guest *g, struct store *xs, const char *path)
 	accept_key(g, GKEY_CAPS);
 }
 
+static void read_caps_reason(struct guest *g, struct store *xs,
+			     const char *path)
+{
+	char buf[PROTO_MAX_VALUE + 1], reason[PROTO_MAX_REASON + 1];
+	int n = store_read(xs, path, buf, PROTO_MAX_VALUE);
+
+	if (n == -ENOENT || n == 0) {
+		g->caps_reason[0] = '\0';
+		return;
+	}
+	if (n > 0)
+		n = proto_parse_reason(buf, (size_t)n, reason);
+	if (n < 0) {
+		g->caps_reason[0] = '\0';
+		reject(g, GKEY_CAPS_REASON, "caps-reason", n);
+		return;
+	}
+	memcpy(g->caps_reason, reason, sizeof(reason));
+	accept_key(g, GKEY_CAPS_REASON);
+}
+
 static void read_ack(struct guest *g, struct store *xs, const char *path)
 {
 	char buf[PROTO_MAX_VALUE + 1];
@@ -171,6 +192,8 @@ void guest_read_node(struct guest *g, struct store *xs, const char *path)
 		read_agent(g, xs, path);
 	else if (!strcmp(rel, "caps"))
 		read_caps(g, xs, path);
+	else if (!strcmp(rel, "caps-reason"))
+		read_caps_reason(g, xs, path);
 	else if (!strcmp(rel, "ack"))
 		read_ack(g, xs, path);
 	else if (!strncmp(rel, "metrics/", 8))
@@ -193,6 +216,9 @@ void guest_read_all(struct guest *g, struct store *xs)
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/caps", g->domid,
 		 PROTO_GUEST_DIR);
 	read_caps(g, xs, path);
+	snprintf(path, sizeof(path), "/local/domain/%u/%s/caps-reason",
+		 g->domid, PROTO_GUEST_DIR);
+	read_caps_reason(g, xs, path);
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/ack", g->domid,
 		 PROTO_GUEST_DIR);
 	read_ack(g, xs, path);

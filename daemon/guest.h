@@ -23,6 +23,7 @@ enum guest_key {
 	GKEY_ACK = 1u << 2,
 	GKEY_METRICS = 1u << 3,
 	GKEY_OTHER = 1u << 4,
+	GKEY_CAPS_REASON = 1u << 5,
 };
 
 struct guest_metric {
@@ -39,6 +40,7 @@ struct guest {
 	/* From the agent; caps are 0 until a valid value arrives. */
 	char agent[PROTO_MAX_VALUE + 1];
 	unsigned int caps;
+	char caps_reason[PROTO_MAX_REASON + 1]; /* why not capable */
 	bool have_ack;           /* ack holds a fresh, unconsumed answer */
 	struct proto_ack ack;
 	uint64_t last_ack_seq;   /* replays at or below this are ignored */

@@ -73,8 +73,8 @@ static const char *guest_reason(const struct ptswitchd *d,
 		return "awaiting-ack";
 	if (now_ms < g->fsm.backoff_until_ms || !g->have_decision)
 		return g->fsm.reason;
-	if (g->fsm.state == FSM_EMULATE && g->decision.want == PT_MODE_BATCH &&
-	    !guest_capable(g))
+	if (!guest_capable(g) && (!strcmp(g->decision.reason, "incapable") ||
+				  g->decision.want == PT_MODE_BATCH))
 		return "incapable";
 	if (ptd_advise(d) && g->decision.want != fsm_mode(&g->fsm))
 		return "advise";
@@ -85,6 +85,7 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 {
 	char dir[96], caps[64];
 	enum pt_mode mode = fsm_mode(&g->fsm);
+	const char *reason;
 
 	snprintf(dir, sizeof(dir), "%s/domain/%u", PROTO_TOOL_DIR, g->domid);
 	putf(d, dir, "name", "%s", g->name);
@@ -93,7 +94,12 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	putf(d, dir, "desired", "%s",
 	     g->have_decision ? pt_mode_name(g->decision.want)
 			      : pt_mode_name(mode));
-	putf(d, dir, "reason", "%s", guest_reason(d, g, now_ms));
+	reason = guest_reason(d, g, now_ms);
+	/* Say why, when the agent told us why its kernel cannot. */
+	if (!strcmp(reason, "incapable") && g->caps_reason[0])
+		putf(d, dir, "reason", "incapable:%s", g->caps_reason);
+	else
+		putf(d, dir, "reason", "%s", reason);
 	proto_format_caps(g->caps, caps, sizeof(caps));
 	putf(d, dir, "caps", "%s", caps);
 	putf(d, dir, "agent", "%s", g->agent);

@@ -71,7 +71,8 @@ responder 5 ok &
 responder 6 ok &
 responder 7 ok &
 # dom4 runs a stock kernel: its agent publishes no BATCH capability.
-as_guest 4 xenstore-write /local/domain/4/data/ptswitch/caps ""
+as_guest 4 xenstore-write /local/domain/4/data/ptswitch/caps "" \
+	/local/domain/4/data/ptswitch/caps-reason kernel-lacks-ptswitch-note
 
 start_daemon() {
 	"$PTSWITCH_BUILD/ptswitchd" --foreground --verbose \
@@ -95,8 +96,8 @@ check "dom2 (refuse) stays emulate with the guest's reason" \
 check "dom3 (silent) times out" \
 	wait_for 30 xs_is $T/domain/3/reason handshake-timeout
 check "dom3 is in emulate" xs_is $T/domain/3/mode emulate
-check "dom4 (stock kernel) is incapable" \
-	wait_for 30 xs_is $T/domain/4/reason incapable
+check "dom4 (stock kernel) is incapable, with the agent's reason" \
+	wait_for 30 xs_is $T/domain/4/reason incapable:kernel-lacks-ptswitch-note
 check "dom4 was never asked for batch" \
 	xs_absent /local/domain/4/ptswitch/request
 check "dom5 (idle) stays emulate" xs_is $T/domain/5/mode emulate
