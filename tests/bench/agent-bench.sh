@@ -59,7 +59,7 @@ run_case() {
 	before=$(switches "$APID")
 	sleep "$SECS"
 	after=$(switches "$APID")
-	threads=$(ls /proc/"$APID"/task | wc -l)
+	threads=$(find /proc/"$APID"/task -mindepth 1 -maxdepth 1 | wc -l)
 	printf '%-28s RSS %5s KiB (peak %5s KiB), %d threads, ' "$name" \
 		"$(kib "$APID" VmRSS)" "$(kib "$APID" VmHWM)" "$threads"
 	printf '%d wake-ups in %d s (%d metric intervals)\n' \

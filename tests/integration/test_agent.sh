@@ -5,6 +5,7 @@
 #
 # usage: tests/integration/test_agent.sh   (PTSWITCH_BUILD: default build/san)
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 AGENT=$PTSWITCH_BUILD/ptswitch-agent

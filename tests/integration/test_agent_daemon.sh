@@ -4,6 +4,7 @@
 # permissions, not dom0's) and reads a recorded or synthetic guest root;
 # the daemon runs on the sim backend (the hypervisor side is simulated).
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 AGENT=$PTSWITCH_BUILD/ptswitch-agent
