@@ -2,9 +2,12 @@
 # Build the initramfs of an e2e PV guest: busybox, the xenstore CLI and
 # ptswitch-agent (with their shared libraries), and guest/init.
 #
-#   mkinitrd-guest.sh --out FILE [--agent BIN] [--busybox BIN]
+#   mkinitrd-guest.sh --out FILE [--agent BIN] [--domctl BIN
+#                     --kernel-tree DIR] [--busybox BIN]
 #
 # Without --agent the image has no agent (the checks then report SKIP).
+# --domctl adds pt-domctl (for the guest's vm-assist opt-in) and the
+# privcmd module it needs from DIR, an unpacked linux-image package.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -12,11 +15,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 out=
 agent=
+domctl=
+ktree=
 busybox=/bin/busybox
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--agent) agent=$2; shift 2 ;;
+	--domctl) domctl=$2; shift 2 ;;
+	--kernel-tree) ktree=$2; shift 2 ;;
 	--busybox) busybox=$2; shift 2 ;;
 	*) e2e_die "mkinitrd-guest: unknown argument $1" ;;
 	esac
@@ -35,6 +42,15 @@ for tool in read write ls list rm exists chmod watch; do
 done
 if [ -n "$agent" ]; then
 	e2e_install_bin "$root" "$agent" /usr/sbin/ptswitch-agent
+fi
+if [ -n "$domctl" ]; then
+	[ -n "$ktree" ] || e2e_die "mkinitrd-guest: --domctl needs --kernel-tree"
+	e2e_install_bin "$root" "$domctl" /usr/sbin/pt-domctl
+	ko=$(find "$ktree"/lib/modules/*/kernel -name xen-privcmd.ko | head -n 1)
+	[ -n "$ko" ] || e2e_die "xen-privcmd.ko not found under $ktree"
+	kver=${ko#"$ktree"/lib/modules/}
+	kver=${kver%%/*}
+	e2e_copy_file "$root" "$ko" "/lib/modules/$kver/xen-privcmd.ko"
 fi
 install -m 0755 "$HERE/guest/init" "$root/init"
 

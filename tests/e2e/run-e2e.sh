@@ -75,7 +75,7 @@ fi
 
 if [ "$do_build" = 1 ]; then
 	e2e_log "building ptswitchd and ptswitch-agent"
-	make -C "$TOP" -s BUILD="$build" all >&2
+	make -C "$TOP" -s BUILD="$build" all tools >&2
 fi
 [ -z "$domctl" ] && [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
 agent=
@@ -120,7 +120,8 @@ fi
 
 e2e_log "building initramfs images"
 "$HERE/mkinitrd-guest.sh" --out "$work/guest.cpio.gz" \
-	${agent:+--agent "$agent"}
+	${agent:+--agent "$agent"} --kernel-tree "$ktree" \
+	${domctl:+--domctl "$domctl"}
 "$HERE/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
 	--guest-initrd "$work/guest.cpio.gz" \
 	${ptswitchd:+--ptswitchd "$ptswitchd"} ${domctl:+--domctl "$domctl"}
