@@ -72,7 +72,7 @@ static int refresh_caps(struct agent *a)
 			 a->probe.reason ? a->probe.reason : "kernel opted in");
 	if (!xsio_connected(&a->xs))
 		return 0;
-	return publish_caps(&a->pub, &a->xs, a->probe.caps);
+	return publish_caps(&a->pub, &a->xs, a->probe.caps, a->probe.reason);
 }
 
 static void log_malformed(struct agent *a, const char *val, size_t len)

@@ -73,6 +73,7 @@ static const char usage_text[] =
     "XENSTORE (relative to /local/domain/<domid>/)\n"
     "    data/ptswitch/agent         written: \"ptswitch-agent VERSION\"\n"
     "    data/ptswitch/caps          written: caps tokens, maybe empty\n"
+    "    data/ptswitch/caps-reason   written: why not BATCH, or empty\n"
     "    data/ptswitch/metrics/NAME  written: monotonic counters, on change\n"
     "    data/ptswitch/ack           written: \"SEQ ok\" | \"SEQ refuse R\"\n"
     "    ptswitch/request            watched: \"SEQ batch|emulate\"\n"

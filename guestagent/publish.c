@@ -25,18 +25,26 @@ int publish_agent(struct publisher *p, struct xsio *x)
 	return r;
 }
 
-int publish_caps(struct publisher *p, struct xsio *x, unsigned int caps)
+int publish_caps(struct publisher *p, struct xsio *x, unsigned int caps,
+		 const char *reason)
 {
 	char buf[PROTO_MAX_VALUE + 1];
 	int r;
 
-	if (p->caps_set && p->caps == caps)
+	if (!reason)
+		reason = "";
+	if (p->caps_set && p->caps == caps && !strcmp(p->caps_reason, reason))
 		return 0;
+	/* The reason first: a daemon that sees new caps sees why too. */
+	r = xsio_write(x, PUBLISH_CAPS_REASON, reason);
+	if (r)
+		return r;
 	proto_format_caps(caps, buf, sizeof(buf));
 	r = xsio_write(x, PUBLISH_CAPS, buf);
 	if (!r) {
 		p->caps_set = true;
 		p->caps = caps;
+		snprintf(p->caps_reason, sizeof(p->caps_reason), "%s", reason);
 	}
 	return r;
 }

@@ -16,6 +16,7 @@
 
 #define PUBLISH_AGENT PROTO_GUEST_DIR "/agent"
 #define PUBLISH_CAPS PROTO_GUEST_DIR "/caps"
+#define PUBLISH_CAPS_REASON PROTO_GUEST_DIR "/caps-reason"
 #define PUBLISH_ACK PROTO_GUEST_DIR "/ack"
 #define PUBLISH_METRICS PROTO_GUEST_DIR "/metrics"
 
@@ -23,6 +24,7 @@ struct publisher {
 	bool agent_set;
 	bool caps_set;
 	unsigned int caps;
+	char caps_reason[PROTO_MAX_REASON + 1];
 	bool metric_set[METRIC_SLOTS];
 	uint64_t metric[METRIC_SLOTS];
 };
@@ -30,7 +32,9 @@ struct publisher {
 void publish_reset(struct publisher *p);
 /* Each returns 0 or a negative errno from xenstore. */
 int publish_agent(struct publisher *p, struct xsio *x);
-int publish_caps(struct publisher *p, struct xsio *x, unsigned int caps);
+/* caps, and why BATCH is not possible (NULL or "" when it is). */
+int publish_caps(struct publisher *p, struct xsio *x, unsigned int caps,
+		 const char *reason);
 /* One transaction for the changed counters; *written tells how many. */
 int publish_metrics(struct publisher *p, struct xsio *x,
 		    const struct metrics *m, unsigned int *written);

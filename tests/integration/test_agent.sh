@@ -71,6 +71,9 @@ check "agent 5 publishes pgfault" xs_is "$D5/metrics/pgfault" 50000
 check "agent 6 (stock Debian kernel) publishes empty caps" \
 	wait_for 30 xs_is "$D6/caps" ""
 check "agent 6 publishes its version" xs_is "$D6/agent" "$VERSION"
+check "agent 6 publishes why it lacks caps" \
+	xs_is "$D6/caps-reason" kernel-lacks-ptswitch-note
+check "agent 5 publishes an empty caps-reason" xs_is "$D5/caps-reason" ""
 check "values sit under the guest's own home" \
 	xs_absent /local/domain/0/data/ptswitch/agent
 
@@ -120,6 +123,8 @@ timeout 5 xenstore-rm "$D5/ack"
 request 5 "3 batch" # stale now (seq below the last answered): ignored
 sleep 1.5
 check "stale request after a high seq is ignored" xs_absent "$D5/ack"
+check "the withdrawn opt-in shows in caps and caps-reason" \
+	wait_for 30 eval "xs_is $D5/caps '' && xs_is $D5/caps-reason vm-assist-off"
 
 # --- a guest's permissions ---
 check_not "the agent's guest cannot write ptswitch/request" \

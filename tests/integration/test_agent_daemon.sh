@@ -61,12 +61,12 @@ check "capable guest: the ack is the agent's ok" eval \
 	"xenstore-read /local/domain/1/data/ptswitch/ack | grep -qx '[0-9]* ok'"
 check "capable guest: the daemon saw the agent's caps" \
 	xs_is $T/domain/1/caps "missing-pde spurious-fault lazy-flush"
-check "stock Debian guest stays in emulate as incapable" \
-	wait_for 30 xs_is $T/domain/2/reason incapable
+check "stock Debian guest stays in emulate, incapable with the agent's reason" \
+	wait_for 30 xs_is $T/domain/2/reason incapable:kernel-lacks-ptswitch-note
 check "stock Debian guest is never asked" \
 	xs_absent /local/domain/2/ptswitch/request
 check "partial-caps guest stays in emulate as incapable" \
-	wait_for 30 xs_is $T/domain/3/reason incapable
+	wait_for 30 xs_is $T/domain/3/reason incapable:kernel-caps-incomplete
 check "the daemon sees the agent's metrics" \
 	eval "xenstore-ls /local/domain/1/data/ptswitch/metrics | grep -q forks"
 
