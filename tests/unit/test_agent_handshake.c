@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -103,12 +104,58 @@ static void test_resume(void **state)
 			 HANDSHAKE_ANSWER);
 }
 
+static uint32_t xorshift(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/*
+ * Requests that are mostly well formed, some with a byte or two changed:
+ * only well-formed ones are answered, and never with a seq going back.
+ */
+static void test_random_requests(void **state)
+{
+	static const char junk[] = "0123456789 abe-\x00\xff";
+	struct proto_request r;
+	struct handshake h;
+	struct proto_ack a;
+	char buf[48];
+	uint32_t x = 0xc0ffee;
+	uint64_t last = 0;
+	unsigned int round, answered = 0, k;
+	int len;
+
+	(void)state;
+	handshake_init(&h);
+	for (round = 0; round < 20000; round++) {
+		len = snprintf(buf, sizeof(buf), "%u %s", xorshift(&x) % 100000,
+			       xorshift(&x) & 1 ? "batch" : "emulate");
+		for (k = xorshift(&x) % 3; k; k--)
+			buf[xorshift(&x) % (unsigned int)len] =
+			    junk[xorshift(&x) % (sizeof(junk) - 1)];
+		if (handshake_judge(&h, buf, (size_t)len, &capable, &a) !=
+		    HANDSHAKE_ANSWER)
+			continue;
+		assert_int_equal(proto_parse_request(buf, (size_t)len, &r), 0);
+		assert_true(r.seq == a.seq);
+		assert_true(answered == 0 || a.seq > last);
+		last = a.seq;
+		answered++;
+	}
+	/* The generator must have produced answerable requests too. */
+	assert_true(answered > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_answers),
 	    cmocka_unit_test(test_stale_and_malformed),
 	    cmocka_unit_test(test_resume),
+	    cmocka_unit_test(test_random_requests),
 	};
 
 	return cmocka_run_group_tests_name("agent_handshake", tests, NULL,
