@@ -61,6 +61,7 @@ static void guest_forget(struct ptswitchd *d, struct guest *g)
 	d->guests[g->domid] = NULL;
 	d->n_guests--;
 	log_dom(LOG_INFO, g->domid, NULL, "released", "domain gone, forgotten");
+	free(g->ring);
 	free(g);
 }
 
@@ -74,8 +75,12 @@ void ptd_fini(struct ptswitchd *d)
 	 * Memory only: the published state stays in xenstore so that the
 	 * next run recovers every guest without flipping it.
 	 */
-	for (i = 0; i < PTD_MAX_DOMID; i++)
+	for (i = 0; i < PTD_MAX_DOMID; i++) {
+		if (!d->guests[i])
+			continue;
+		free(d->guests[i]->ring);
 		free(d->guests[i]);
+	}
 	free(d->guests);
 	d->guests = NULL;
 }
@@ -132,7 +137,8 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 	fsm_init(&g->fsm, mode, seq);
 	/* Answers to requests of a previous run are stale. */
 	g->last_ack_seq = seq;
-	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0);
+	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0,
+			  g->ring, d->policy.window);
 	if (seq)
 		snprintf(g->fsm.reason, sizeof(g->fsm.reason), "recovered");
 }
@@ -161,6 +167,12 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 	}
 	g = calloc(1, sizeof(*g));
 	if (!g) {
+		log_err("dom%u: out of memory", domid);
+		return;
+	}
+	g->ring = calloc(d->policy.window, sizeof(*g->ring));
+	if (!g->ring) {
+		free(g);
 		log_err("dom%u: out of memory", domid);
 		return;
 	}
@@ -415,6 +427,26 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token,
 		publish_guest(d, g, now_ms);
 }
 
+/* A new window length: new rings, and the guests measure afresh. */
+static void resize_windows(struct ptswitchd *d, unsigned int window)
+{
+	unsigned int i;
+
+	for (i = 1; i < PTD_MAX_DOMID; i++) {
+		struct guest *g = d->guests[i];
+		struct engine_sample *ring;
+
+		if (!g)
+			continue;
+		ring = calloc(window, sizeof(*ring));
+		if (!ring)
+			continue; /* keeps the old window; warms up later */
+		free(g->ring);
+		g->ring = ring;
+		engine_guest_set_ring(&g->eng, ring, window);
+	}
+}
+
 int ptd_reload(struct ptswitchd *d)
 {
 	struct policy_error err;
@@ -432,6 +464,8 @@ int ptd_reload(struct ptswitchd *d)
 		publish_daemon(d);
 		return -1;
 	}
+	if (p.window != d->policy.window)
+		resize_windows(d, p.window);
 	d->policy = p;
 	d->policy_error[0] = '\0';
 	log_msg(LOG_NOTICE, "policy loaded from %s (%s)", d->config_path,

@@ -20,11 +20,6 @@ static const uint64_t *stats_u64(const struct pt_stats *s)
 	return (const uint64_t *)s;
 }
 
-static uint64_t *stats_u64_mut(struct pt_stats *s)
-{
-	return (uint64_t *)s;
-}
-
 _Static_assert(sizeof(struct pt_stats) % sizeof(uint64_t) == 0,
 	       "struct pt_stats must hold only uint64_t counters");
 
@@ -35,11 +30,48 @@ static void ring_clear(struct engine_guest *g)
 }
 
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
-		       uint64_t now_ms)
+		       uint64_t now_ms, struct engine_sample *ring,
+		       unsigned int cap)
 {
 	memset(g, 0, sizeof(*g));
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
+	engine_guest_set_ring(g, ring, cap);
+}
+
+void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
+			   unsigned int cap)
+{
+	g->ring = ring;
+	g->cap = cap > ENGINE_MAX_WINDOW ? ENGINE_MAX_WINDOW : cap;
+	ring_clear(g);
+}
+
+static void take_delta(struct engine_delta *d, const struct pt_stats *now,
+		       const struct pt_stats *old)
+{
+	unsigned int b;
+
+	d->emulated_writes = now->emulated_writes - old->emulated_writes;
+	for (b = 0; b < PT_HIST_BUCKETS; b++)
+		d->emul_runs[b] = now->emul_runs[b] - old->emul_runs[b];
+	d->batches = now->batches - old->batches;
+	d->batch_ptes = now->batch_ptes - old->batch_ptes;
+	d->spurious_faults = now->spurious_faults - old->spurious_faults;
+	d->unhook_refused = now->unhook_refused - old->unhook_refused;
+}
+
+static void add_delta(struct pt_stats *sum, const struct engine_delta *d)
+{
+	unsigned int b;
+
+	sum->emulated_writes += d->emulated_writes;
+	for (b = 0; b < PT_HIST_BUCKETS; b++)
+		sum->emul_runs[b] += d->emul_runs[b];
+	sum->batches += d->batches;
+	sum->batch_ptes += d->batch_ptes;
+	sum->spurious_faults += d->spurious_faults;
+	sum->unhook_refused += d->unhook_refused;
 }
 
 void engine_observe(struct engine_guest *g, const struct pt_stats *now,
@@ -47,7 +79,6 @@ void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 {
 	const uint64_t *cur = stats_u64(now), *old = stats_u64(&g->last);
 	struct engine_sample *s;
-	uint64_t *d;
 	size_t i;
 
 	if (!g->have_last || now_ms < g->last_ms)
@@ -65,15 +96,14 @@ void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 			goto baseline;
 		}
 
+	if (!g->cap)
+		goto baseline;
 	s = &g->ring[g->head];
-	memset(s, 0, sizeof(*s));
 	s->t_ms = now_ms;
 	s->dt_ms = now_ms - g->last_ms;
-	d = stats_u64_mut(&s->d);
-	for (i = 0; i < FIELDS; i++)
-		d[i] = cur[i] - old[i];
-	g->head = (g->head + 1) % ENGINE_MAX_WINDOW;
-	if (g->n < ENGINE_MAX_WINDOW)
+	take_delta(&s->d, now, &g->last);
+	g->head = (g->head + 1) % g->cap;
+	if (g->n < g->cap)
 		g->n++;
 baseline:
 	g->last = *now;
@@ -102,19 +132,14 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 static void window_sum(const struct engine_guest *g, unsigned int k,
 		       struct pt_stats *sum, uint64_t *dt_ms)
 {
-	uint64_t *acc = stats_u64_mut(sum);
 	unsigned int j;
-	size_t i;
 
 	memset(sum, 0, sizeof(*sum));
 	*dt_ms = 0;
-	for (j = 0; j < k; j++) {
-		unsigned int idx =
-		    (g->head + ENGINE_MAX_WINDOW - 1 - j) % ENGINE_MAX_WINDOW;
-		const uint64_t *d = stats_u64(&g->ring[idx].d);
+	for (j = 0; j < k && j < g->n; j++) {
+		unsigned int idx = (g->head + g->cap - 1 - j) % g->cap;
 
-		for (i = 0; i < FIELDS; i++)
-			acc[i] += d[i];
+		add_delta(sum, &g->ring[idx].d);
 		*dt_ms += g->ring[idx].dt_ms;
 	}
 }

@@ -16,11 +16,24 @@
 #define ENGINE_MAX_WINDOW 64
 #define ENGINE_MAX_SWITCH_HISTORY 32
 
-/* Counter deltas over one sampling interval. */
+/*
+ * Deltas over one sampling interval of the counters the cost model reads
+ * (named as in struct pt_stats); kept small because the daemon holds a
+ * window of them for every guest.
+ */
+struct engine_delta {
+	uint64_t emulated_writes;
+	uint64_t emul_runs[PT_HIST_BUCKETS];
+	uint64_t batches;
+	uint64_t batch_ptes;
+	uint64_t spurious_faults;
+	uint64_t unhook_refused;
+};
+
 struct engine_sample {
 	uint64_t t_ms;      /* end of the interval */
 	uint64_t dt_ms;
-	struct pt_stats d;  /* deltas */
+	struct engine_delta d;
 };
 
 /* What the engine remembers about one guest. */
@@ -29,7 +42,8 @@ struct engine_guest {
 	struct pt_stats last;     /* last absolute counters */
 	uint64_t last_ms;
 	unsigned int n, head;     /* ring of samples */
-	struct engine_sample ring[ENGINE_MAX_WINDOW];
+	unsigned int cap;         /* its capacity: at least the window */
+	struct engine_sample *ring; /* the caller's memory */
 	enum pt_mode mode;        /* current (hypervisor-reported) mode */
 	uint64_t mode_since_ms;
 	unsigned int n_switches;  /* switches ever; switch_ms is a ring */
@@ -54,8 +68,16 @@ struct engine_decision {
 	double saving;            /* predicted fraction saved by BATCH */
 };
 
+/*
+ * ring[cap] is memory the caller owns (cap 1..ENGINE_MAX_WINDOW, at least
+ * the policy window): the engine itself never allocates.
+ */
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
-		       uint64_t now_ms);
+		       uint64_t now_ms, struct engine_sample *ring,
+		       unsigned int cap);
+/* Give the guest a new ring (e.g. the window changed); forgets samples. */
+void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
+			   unsigned int cap);
 /* Feed absolute counters read at now_ms; computes deltas. */
 void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 		    uint64_t now_ms);

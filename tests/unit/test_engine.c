@@ -20,6 +20,7 @@
 struct rig {
 	struct policy p;
 	struct engine_guest g;
+	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	struct engine_facts f;
 	struct pt_stats abs;
 	uint64_t t;
@@ -46,7 +47,7 @@ static void rig_init(struct rig *r, enum pt_mode mode)
 	r->p.cost.spurious_fault = 1000;
 	r->p.cost.mode_switch = 0;
 	r->t = T0;
-	engine_guest_init(&r->g, mode, r->t);
+	engine_guest_init(&r->g, mode, r->t, r->ring, ENGINE_MAX_WINDOW);
 	r->f.name = "guest1";
 	r->f.domid = 5;
 	r->f.uuid = NULL;

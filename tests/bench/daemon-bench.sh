@@ -1,0 +1,130 @@
+#!/bin/bash
+# Benchmark of ptswitchd at scale (prints figures, not pass/fail): N
+# simulated guests (default 1000) at a 1 s interval against the real
+# xenstored (xslab), the sim backend for the hypervisor counters and
+# simguests playing every guest's agent.
+#
+# Two runs, each with a fresh lab:
+#   quiet:  no guest writes any PTE and no metric changes: the daemon
+#           should issue no xenstore writes at all per tick;
+#   mixed:  fork-heavy, database, webserver, kernel-build, phase-change
+#           and idle guests: switches happen, stats are refreshed once a
+#           window.
+# Figures: the daemon's CPU as % of one core (utime+stime over the run),
+# RSS (VmRSS and VmHWM), xenstore operations per tick as counted by the
+# daemon, tick time (the time to sample and decide for every guest).
+#
+# usage: tests/bench/daemon-bench.sh [BUILD_DIR] [GUESTS] [SECONDS]
+# Targets: <= 1 % CPU, <= 8 MiB RSS, 0 writes per tick when quiet.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$TOP/build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+N=${2:-1000}
+SECS=${3:-60}
+export XSLAB_BUILD=$BUILD
+# shellcheck source=../xslab/xslab.sh
+. "$TOP/tests/xslab/xslab.sh"
+
+TMP=$(mktemp -d)
+DPID= SPID=
+cleanup() {
+	for p in $DPID $SPID; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	xslab_stop
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# The daemon logs its counters on SIGUSR1: "figures: ticks=.. ...".
+figures() {
+	kill -USR1 "$DPID"
+	sleep 0.5
+	grep "figures:" "$TMP/$1/daemon.log" | tail -n 1
+}
+field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+# A trace in which nothing happens.
+quiet_trace() {
+	{
+		echo "ptswitch-trace 1"
+		echo "name quiet"
+		echo "fields runs-1 runs-2-9 runs-10-49 runs-50-99 runs-100-511 runs-512 writes forks pgfault"
+		for _ in $(seq 60); do echo "0 0 0 0 0 0 0 0 0"; done
+	} >"$1"
+}
+
+run() {
+	local name=$1 lab=$TMP/$1 i t
+	mkdir -p "$lab"
+	xslab_start "$lab/xs" >/dev/null || exit 1
+	local t0=$SECONDS
+	xslab_add_domains 1 "$N" "bench-" >/dev/null || exit 1
+	echo "[$name] $N domains introduced in $((SECONDS - t0)) s"
+	quiet_trace "$lab/quiet.trace"
+	local mixed=(fork-heavy database webserver kernel-build phase-change idle)
+	for ((i = 1; i <= N; i++)); do
+		if [ "$name" = quiet ]; then
+			t=$lab/quiet.trace
+		else
+			t=$TOP/tests/traces/${mixed[i % ${#mixed[@]}]}.trace
+		fi
+		echo "$i $t optin=yes offset=$((i % 97))"
+	done >"$lab/sim.map"
+	cat >"$lab/policy.yaml" <<-EOF
+	action: enforce
+	interval: 1s
+	window: 10
+	dwell: 30s
+	EOF
+
+	"$BUILD/simguests" --map "$lab/sim.map" --interval 10 \
+		>"$lab/simguests.log" 2>&1 &
+	SPID=$!
+	sleep 3
+	"$BUILD/ptswitchd" --foreground --config "$lab/policy.yaml" \
+		--backend "sim:$lab/sim.map" >"$lab/daemon.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 300); do
+		[ "$(xenstore-read /tool/ptswitch/daemon/pid 2>/dev/null)" = "$DPID" ] && break
+		sleep 0.2
+	done
+	local t_ready=$SECONDS
+	until [ "$(xenstore-list /tool/ptswitch/domain 2>/dev/null | wc -l)" -ge "$N" ] ||
+		((SECONDS - t_ready > 120)); do sleep 0.5; done
+	echo "[$name] daemon managing $(xenstore-list /tool/ptswitch/domain | wc -l) guests"
+
+	# Settle, then measure for SECS seconds.
+	sleep 15
+	local f0 f1 c0 c1 w0 w1
+	f0=$(figures "$name")
+	c0=$(cpu_ticks "$DPID")
+	w0=$(date +%s.%N)
+	sleep "$SECS"
+	f1=$(figures "$name")
+	c1=$(cpu_ticks "$DPID")
+	w1=$(date +%s.%N)
+	local ticks=$(($(field ticks "$f1") - $(field ticks "$f0")))
+	((ticks > 0)) || ticks=1
+	awk -v c=$((c1 - c0)) -v hz="$HZ" -v w0="$w0" -v w1="$w1" -v n="$name" \
+		'BEGIN { printf "[%s] CPU: %.2f %% of one core over %.0f s\n", n, 100 * c / hz / (w1 - w0), w1 - w0 }'
+	echo "[$name] RSS: $(status_kib "$DPID" VmRSS) KiB (peak $(status_kib "$DPID" VmHWM) KiB)"
+	for k in writes reads removes; do
+		awk -v a="$(field xs-$k "$f0")" -v b="$(field xs-$k "$f1")" -v t="$ticks" -v k="$k" -v n="$name" \
+			'BEGIN { printf "[%s] xenstore %s per tick: %.2f (%d over %d ticks)\n", n, k, (b - a) / t, b - a, t }'
+	done
+	echo "[$name] tick time (sample + decide for $N guests): last $(field tick-us-last "$f1") us, max $(field tick-us-max "$f1") us"
+	echo "[$name] guests in batch: $(grep -l batch /dev/null; xenstore-ls /tool/ptswitch/domain | grep -c '^ mode = "batch"')"
+	echo "[$name] switches so far: $(grep -c 'switched' "$lab/daemon.log")"
+	kill "$SPID" "$DPID"
+	wait "$SPID" "$DPID" 2>/dev/null
+	SPID= DPID=
+	xslab_stop
+}
+
+echo "ptswitchd benchmark: $N guests, 1 s interval, ${SECS} s measured per run"
+[ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != quiet ] || run quiet
+[ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != mixed ] || run mixed
