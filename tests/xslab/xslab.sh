@@ -69,12 +69,14 @@ xslab_start() {
 	export XENSTORED_PATH=$dir/run/socket
 	mkdir -p "$dir/run" "$dir/guest" || return 1
 	_xslab_ctl init || return 1
+	# In a subshell, so that it is no child of the caller (a bare 'wait'
+	# there must not wait for xenstored).
 	# shellcheck disable=SC2086
-	XENSTORED_RUNDIR=$dir/run XENSTORED_ROOTDIR=$dir/run \
+	(XENSTORED_RUNDIR=$dir/run XENSTORED_ROOTDIR=$dir/run \
 		LD_PRELOAD=$XSLAB_BUILD/xslab/libxsshim.so \
-		"$XSLAB_XENSTORED" -N ${XSLAB_XENSTORED_ARGS:-} \
+		exec "$XSLAB_XENSTORED" -N ${XSLAB_XENSTORED_ARGS:-} \
 		</dev/null >"$dir/xenstored.log" 2>&1 &
-	echo $! >"$dir/xenstored.pid"
+	echo $! >"$dir/xenstored.pid")
 	if ! _xslab_wait 30 _xslab_ready; then
 		_xslab_die "xenstored did not come up; log:"
 		cat "$dir/xenstored.log" >&2
@@ -101,10 +103,10 @@ xslab_guest_env() {
 	local pidf=$XSLAB_DIR/guest/$domid.pid
 	if ! _xslab_pid_alive "$pidf"; then
 		rm -f "$sock"
-		XSLAB_DIR=$XSLAB_DIR "$XSLAB_BUILD/xslab/xs-guestbridge" \
+		(XSLAB_DIR=$XSLAB_DIR exec "$XSLAB_BUILD/xslab/xs-guestbridge" \
 			"$domid" "$sock" </dev/null \
 			>>"$XSLAB_DIR/guest/$domid.log" 2>&1 &
-		echo $! >"$pidf"
+		echo $! >"$pidf")
 		_xslab_wait 10 test -S "$sock" ||
 			_xslab_die "bridge for dom$domid did not start" ||
 			return 1
@@ -121,7 +123,6 @@ _xslab_stop_pid() {
 	kill "$pid" 2>/dev/null
 	_xslab_wait 10 eval "! kill -0 $pid 2>/dev/null" ||
 		kill -9 "$pid" 2>/dev/null
-	{ wait "$pid"; } 2>/dev/null
 	rm -f "$pidf"
 }
 
