@@ -3,12 +3,17 @@
 # ptswitchd from this tree and PV guests running ptswitch-agent, run the
 # checks in dom0 (dom0/checks.sh) and report.  See tests/e2e/README.md.
 #
-#   run-e2e.sh [--xen XEN_GZ_OR_ELF] [--no-build] [--build DIR]
-#              [--domctl BIN] [--timeout SECS] [--log FILE]
+#   run-e2e.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
+#              [--no-build] [--build DIR] [--domctl BIN] [--timeout SECS]
+#              [--log FILE]
 #
+# --patched  build the hypervisor with hv-patches/build-xen.sh (cached) and
+#            boot that
 # --xen      hypervisor to boot (default: Debian's stock
-#            /boot/xen-4.17-amd64.gz, i.e. unpatched); pass the xen.gz
-#            hv-patches/build-xen.sh leaves in its OUTDIR for the patched one
+#            /boot/xen-4.17-amd64.gz, i.e. unpatched), e.g. the xen.gz that
+#            hv-patches/build-xen.sh leaves in its OUTDIR
+# --expect   what the checks expect of it (default: stock for a file under
+#            /boot, patched otherwise)
 # --no-build use the binaries already in the build dir instead of `make`
 # --domctl   the direct domctl CLI (default: BUILD/pt-domctl if present)
 # --timeout  seconds before QEMU is killed (default 900)
@@ -23,6 +28,8 @@ TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
 
 xen=/boot/xen-4.17-amd64.gz
+flavour=
+build_xen=0
 build=$TOP/build
 do_build=1
 domctl=
@@ -32,12 +39,14 @@ log=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
+	--expect) flavour=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
 	--build) build=$2; shift 2 ;;
 	--domctl) domctl=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	--patched) build_xen=1; shift ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -52,18 +61,32 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+"$TOP/scripts/install-deps.sh"
+"$HERE/install-deps.sh"
+
+if [ "$build_xen" = 1 ]; then
+	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
+	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
+	xen=$work/xen/xen.gz
+	[ -n "$flavour" ] || flavour=patched
+fi
+t_xen=$(date +%s)
+
 # Which hypervisor: stock when it is Debian's file, else patched.  The
 # dom0 checks use this to know what to expect.
 [ -r "$xen" ] || e2e_die "no hypervisor at $xen"
-case $(realpath "$xen") in
-/boot/xen-*) flavour=stock ;;
-*) flavour=patched ;;
+if [ -z "$flavour" ]; then
+	case $(realpath "$xen") in
+	/boot/xen-*) flavour=stock ;;
+	*) flavour=patched ;;
+	esac
+fi
+case $flavour in
+stock | patched) ;;
+*) e2e_die "--expect takes stock or patched" ;;
 esac
 [ -n "$log" ] || log=$build/e2e/console-$flavour.log
 mkdir -p "$(dirname "$log")"
-
-"$TOP/scripts/install-deps.sh"
-"$HERE/install-deps.sh"
 
 # A cache is an optimisation only: fall back to the private temp dir.
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
@@ -152,8 +175,8 @@ first_at() {
 e2e_log "timings (s since QEMU start): dom0 init $(first_at 'E2E: TIME init')," \
 	"dom0 ready $(first_at 'E2E: TIME dom0-ready')," \
 	"first guest up $(first_at 'E2E: TIME guest-up')," \
-	"end $(first_at 'E2E: DONE'); boot+checks $((t_end - t_boot)) s," \
-	"total $((t_end - t_start)) s"
+	"end $(first_at 'E2E: DONE'); hypervisor build $((t_xen - t_start)) s," \
+	"boot+checks $((t_end - t_boot)) s, total $((t_end - t_start)) s"
 
 npass=$(grep -ac 'E2E: PASS ' "$log" || true)
 nfail=$(grep -ac 'E2E: FAIL ' "$log" || true)

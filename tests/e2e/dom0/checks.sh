@@ -115,10 +115,20 @@ if [ $have_daemon = 1 ]; then
 	stock) want=advise ;;
 	*) want=enforce ;;
 	esac
-	if [ "$mode" = "$want" ]; then
+	why=$(xs /tool/ptswitch/daemon/mode-reason)
+	# Advise mode must say why; enforce has nothing to explain.
+	explained() {
+		case $want in
+		advise) [ -n "$why" ] ;;
+		*) [ -z "$why" ] ;;
+		esac
+	}
+	if [ "$mode" = "$want" ] && explained; then
 		pass "daemon-mode-$want"
+		[ -n "$why" ] && echo "E2E: INFO daemon/mode-reason: $why"
 	else
-		fail "daemon-mode-$want" "daemon/mode is '$mode' on $xen Xen"
+		fail "daemon-mode-$want" "daemon/mode is '$mode'" \
+			"(mode-reason '$why') on $xen Xen"
 	fi
 else
 	skip daemon-started "no ptswitchd with a xenctrl backend in the image"
@@ -184,10 +194,17 @@ if [ $have_daemon = 1 ] && [ $have_agent = 1 ]; then
 	fi
 
 	# The policy pins BATCH for e2e-*: a stock kernel must be refused
-	# as "incapable", with the reason published, and stay in EMULATE.
+	# as "incapable" (optionally ":<the agent's reason>"), with the
+	# reason published, and stay in EMULATE.
+	incapable() {
+		case $(xs "$1") in
+		incapable | incapable:*) return 0 ;;
+		esac
+		return 1
+	}
 	refused() {
 		for d in $a $b; do
-			key_is "/tool/ptswitch/domain/$d/reason" incapable &&
+			incapable "/tool/ptswitch/domain/$d/reason" &&
 				key_is "/tool/ptswitch/domain/$d/desired" emulate &&
 				key_is "/tool/ptswitch/domain/$d/mode" emulate ||
 				return 1
