@@ -18,7 +18,7 @@ VERSION=$("$AGENT" --version)
 
 # --- command line, no xenstore needed ---
 check "--once on the stock Debian capture says why not" eval \
-	"'$AGENT' --once --root '$FIX/debian-6.1-pv-dom0' |
+	"'$AGENT' --once --root '$FIX/debian-6.1-pv-domu' |
 	 grep -qx 'batch: no (kernel-lacks-ptswitch-note)'"
 check "--once --json is valid JSON with the verdict" eval \
 	"'$AGENT' --once --json --root '$FIX/synthetic-capable' |
@@ -60,7 +60,7 @@ D6=/local/domain/6/data/ptswitch
 xslab_add_domain 5 capable
 xslab_add_domain 6 stock
 start_agent 5 "$ROOT5"
-start_agent 6 "$FIX/debian-6.1-pv-dom0"
+start_agent 6 "$FIX/debian-6.1-pv-domu"
 
 # --- publication ---
 check "agent 5 publishes its version" wait_for 30 xs_is "$D5/agent" "$VERSION"
@@ -153,7 +153,7 @@ XENSTORED_PATH=$XSLAB_DIR/run/socket timeout 30 \
 	xenstore-watch "$D6/ack" >"$LAB/awatch.out" 2>&1 &
 AWATCH=$!
 wait_for 10 test -s "$LAB/awatch.out"
-start_agent 6 "$FIX/debian-6.1-pv-dom0"
+start_agent 6 "$FIX/debian-6.1-pv-domu"
 check "restarted agent 6 republishes" wait_for 30 xs_is "$D6/agent" "$VERSION"
 sleep 1.5
 check "restarted agent does not re-answer request 2" \

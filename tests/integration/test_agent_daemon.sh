@@ -38,7 +38,7 @@ printf '%s\n' "1 $TRACE optin=yes" "2 $TRACE optin=yes" \
 
 # dom1: a patched kernel that opted in; dom2: Debian's stock 6.1 kernel;
 # dom3: a kernel declaring only part of what BATCH needs.
-declare -A ROOT=([1]=$FIX/synthetic-capable [2]=$FIX/debian-6.1-pv-dom0
+declare -A ROOT=([1]=$FIX/synthetic-capable [2]=$FIX/debian-6.1-pv-domu
 	[3]=$FIX/synthetic-partial-caps)
 APIDS=()
 for d in 1 2 3; do

@@ -269,15 +269,15 @@ static void test_mutations(void **state)
 	}
 }
 
-/* The real notes of Debian's stock 6.1 kernel, captured in a PV dom0. */
+/* The real notes of Debian's stock 6.1 kernel, recorded in a PV domU. */
 static void test_debian_notes(void **state)
 {
-	unsigned char buf[8192];
+	unsigned char buf[8192], dom0[8192];
 	struct kernel_notes kn;
-	size_t len;
+	size_t len, len0;
 
 	(void)state;
-	assert_int_equal(sysfile_read(guest_fixture("debian-6.1-pv-dom0"),
+	assert_int_equal(sysfile_read(guest_fixture("debian-6.1-pv-domu"),
 				      "sys/kernel/notes", buf, sizeof(buf),
 				      &len),
 			 0);
@@ -291,6 +291,14 @@ static void test_debian_notes(void **state)
 	/* 6.1 no longer asks Xen to fill a hypercall page. */
 	assert_false(kn.hypercall_page);
 	assert_false(kn.ptswitch);
+
+	/* The same image as dom0: /sys/kernel/notes is the image's .notes. */
+	assert_int_equal(sysfile_read(guest_fixture("debian-6.1-pv-dom0"),
+				      "sys/kernel/notes", dom0, sizeof(dom0),
+				      &len0),
+			 0);
+	assert_int_equal(len0, len);
+	assert_memory_equal(dom0, buf, len);
 }
 
 int main(void)

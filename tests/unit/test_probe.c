@@ -17,22 +17,30 @@ static void probe_fixture(const char *name, struct probe_result *r)
 	probe_run(guest_fixture(name), r);
 }
 
-/* A stock Debian 6.1 kernel, captured running as a Xen PV domain. */
+/*
+ * A stock Debian 6.1 kernel, recorded running as a Xen PV domU and as
+ * dom0 (also a PV domain).
+ */
 static void test_debian_stock(void **state)
 {
+	static const char *const captures[] = {"debian-6.1-pv-domu",
+					       "debian-6.1-pv-dom0"};
 	struct probe_result r;
+	size_t i;
 
 	(void)state;
-	probe_fixture("debian-6.1-pv-dom0", &r);
-	assert_string_equal(r.hv_type, "xen");
-	assert_string_equal(r.guest_type, "PV");
-	assert_true(r.notes_read && r.notes_ok);
-	assert_string_equal(r.notes.guest_os, "linux");
-	assert_false(r.notes.ptswitch);
-	assert_int_equal(r.vm_assist, -1);
-	assert_false(r.batch_ok);
-	assert_string_equal(r.reason, "kernel-lacks-ptswitch-note");
-	assert_int_equal(r.caps, 0);
+	for (i = 0; i < 2; i++) {
+		probe_fixture(captures[i], &r);
+		assert_string_equal(r.hv_type, "xen");
+		assert_string_equal(r.guest_type, "PV");
+		assert_true(r.notes_read && r.notes_ok);
+		assert_string_equal(r.notes.guest_os, "linux");
+		assert_false(r.notes.ptswitch);
+		assert_int_equal(r.vm_assist, -1);
+		assert_false(r.batch_ok);
+		assert_string_equal(r.reason, "kernel-lacks-ptswitch-note");
+		assert_int_equal(r.caps, 0);
+	}
 }
 
 static void test_capable(void **state)
