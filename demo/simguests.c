@@ -76,6 +76,7 @@ struct fleet {
 	bool use_tx;
 	unsigned int interval;  /* seconds between metric publications */
 	bool rescan_pending;   /* a domain came or went */
+	bool release_pending;  /* a domain went: check before writing */
 	uint64_t last_rescan_ms;
 	bool scanned_once;
 	struct counters c;
@@ -257,8 +258,8 @@ static void guest_stop(struct fleet *f, struct guest *g)
 
 /*
  * @introduceDomain / @releaseDomain: (re)check every guest.  The events do
- * not say which domain, so a burst of them (a fleet being created) is
- * folded into one scan every RESCAN_MS.
+ * not say which domain, so a burst of them (a fleet being created or
+ * destroyed) is folded into one scan every RESCAN_MS.
  */
 #define RESCAN_MS 500
 
@@ -281,6 +282,7 @@ static void rescan(struct fleet *f, uint64_t now)
 		log_info("%zu of %zu mapped domains present", live, f->map.n);
 	f->scanned_once = true;
 	f->rescan_pending = false;
+	f->release_pending = false;
 	f->last_rescan_ms = now;
 }
 
@@ -290,7 +292,10 @@ static void handle_watch(struct fleet *f, char **vec)
 	unsigned long domid;
 	char *end;
 
-	if (!strcmp(vec[XS_WATCH_TOKEN], "domains")) {
+	if (!strcmp(vec[XS_WATCH_TOKEN], "release"))
+		f->release_pending = true;
+	if (!strcmp(vec[XS_WATCH_TOKEN], "release") ||
+	    !strcmp(vec[XS_WATCH_TOKEN], "introduce")) {
 		f->rescan_pending = true;
 		return;
 	}
@@ -409,9 +414,19 @@ static void publish_slot(struct fleet *f, unsigned int slot,
 	size_t i, n = 0;
 	bool publish;
 
+	/*
+	 * A dom0 write would recreate the nodes of a domain that is gone
+	 * (the toolstack removes its tree right after the release), so
+	 * while a release is not yet sorted out, look before writing.
+	 */
+	drain_watches(f);
 	for (i = slot; i < f->map.n; i += SLOTS) {
 		if (f->g[i].state != GUEST_LIVE)
 			continue;
+		if (f->release_pending && !domain_exists(f, &f->g[i])) {
+			guest_stop(f, &f->g[i]);
+			continue;
+		}
 		publish = (second + i / SLOTS) % f->interval == 0;
 		n += queue_metrics(&f->g[i], publish, buf + n);
 	}
@@ -497,8 +512,8 @@ static int setup(struct fleet *f, const char *map_path)
 	}
 	/* Both fire once on registration: that first rescan starts the
 	 * agents of every domain already there. */
-	if (!xs_watch(f->xs, "@introduceDomain", "domains") ||
-	    !xs_watch(f->xs, "@releaseDomain", "domains")) {
+	if (!xs_watch(f->xs, "@introduceDomain", "introduce") ||
+	    !xs_watch(f->xs, "@releaseDomain", "release")) {
 		log_err("cannot watch domain changes: %s", strerror(errno));
 		return -errno;
 	}
