@@ -92,9 +92,18 @@ mirror_uri() {
 	done
 }
 
+have_xen_src() {
+	apt-cache showsrc xen 2>/dev/null | grep -q '^Package: xen$'
+}
+
 ensure_deb_src() {
-	if apt-cache showsrc xen 2>/dev/null | grep -q '^Package: xen$'; then
-		return 0
+	have_xen_src && return 0
+	# A deb-src entry may exist with package lists not yet fetched.
+	if grep -qs '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources ||
+		grep -qs '^deb-src' /etc/apt/sources.list \
+			/etc/apt/sources.list.d/*.list; then
+		$APT update -qq
+		have_xen_src && return 0
 	fi
 	uri=$(mirror_uri | head -n1)
 	[ -n "$uri" ] || {
