@@ -148,6 +148,72 @@ rm -f "$T/gw2.wpid"
 check "bridge 1 survives its clients" \
 	eq "$(xsg 1 xenstore-read data/y)" 1
 
+# --- a client's watches and transactions end with its connection ---
+XSBIN=/usr/lib/xen-4.17/bin # /usr/bin's wrappers want a hypervisor
+quota() { # quota DOMID WHAT: xenstored's own count for the domain
+	timeout 10 "$XSBIN/xenstore-control" quota "$1" 2>/dev/null |
+		awk -v w="$2" '$1 == w { print $3 }'
+}
+check "guest 1 holds a watch through its bridge" \
+	watch_start hold "$G1" /local/domain/1/data 1000
+check "xenstored counts 1 watch for dom1" eq "$(quota 1 watches)" 1
+kill "$(cat "$T/hold.wpid")" 2>/dev/null
+wait "$(cat "$T/hold.wpid")" 2>/dev/null
+rm -f "$T/hold.wpid"
+check "the watch is gone when the client is" \
+	_xslab_wait 10 eval '[ "$(quota 1 watches)" = 0 ]'
+# A raw client: starts a transaction, writes in it, prints xenstored's
+# transaction count for dom1 (through dom0's socket), then hangs up.
+open_tx() {
+	timeout 20 python3 - "$G1" "$XSBIN/xenstore-control" <<'PY'
+import socket, struct, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+def call(typ, payload, tx=0):
+    s.sendall(struct.pack("<IIII", typ, 42, tx, len(payload)) + payload)
+    hdr = b""
+    while len(hdr) < 16:
+        hdr += s.recv(16 - len(hdr))
+    typ, rid, tx, n = struct.unpack("<IIII", hdr)
+    body = b""
+    while len(body) < n:
+        body += s.recv(n - len(body))
+    assert rid == 42, rid
+    return typ, body
+XS_TRANSACTION_START, XS_WRITE = 6, 11
+typ, body = call(XS_TRANSACTION_START, b"\0")
+assert typ == XS_TRANSACTION_START, (typ, body)
+tx = int(body.rstrip(b"\0"))
+typ, body = call(XS_WRITE, b"data/intx\0v", tx)
+assert typ == XS_WRITE, (typ, body)
+out = subprocess.run([sys.argv[2], "quota", "1"], capture_output=True,
+                     text=True, timeout=10).stdout
+print([l.split()[2] for l in out.splitlines()
+       if l.startswith("transactions")][0])
+s.close()
+PY
+}
+check "xenstored counts the raw client's open transaction" \
+	eq "$(open_tx)" 1
+check "the transaction is aborted when the client hangs up" \
+	_xslab_wait 10 eval '[ "$(quota 1 transactions)" = 0 ]'
+check "and its write never landed" \
+	not xs0 xenstore-exists /local/domain/1/data/intx
+
+# --- Xen's own xenstore tests, as dom0 and as a guest ---
+check "Xen's test-xenstore passes as dom0" \
+	timeout 120 "$XSBIN/test-xenstore" >"$T/xt0.out" 2>&1
+# A guest may not create nodes in its home: give it one, as a toolstack
+# would.
+xs0 xenstore-write /local/domain/1/xenstore-test ""
+xs0 xenstore-chmod /local/domain/1/xenstore-test n1
+check "Xen's test-xenstore passes as guest 1" \
+	env XENSTORED_PATH="$G1" timeout 120 "$XSBIN/test-xenstore" \
+	>"$T/xt1.out" 2>&1
+check "and fails as guest 2, which was given no node" \
+	not env XENSTORED_PATH="$G2" timeout 120 "$XSBIN/test-xenstore" \
+	>"$T/xt2.out" 2>&1
+
 # --- domains going away ---
 check "dom0 watches @releaseDomain" \
 	watch_start rel "$XENSTORED_PATH" @releaseDomain 2
