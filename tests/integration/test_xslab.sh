@@ -10,7 +10,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-${XSLAB_BUILD:-$REPO/build}}
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
 export XSLAB_BUILD=$BUILD
-# shellcheck source=../xslab/xslab.sh
+# shellcheck source-path=SCRIPTDIR source=../xslab/xslab.sh
 . "$REPO/tests/xslab/xslab.sh"
 
 T=$(mktemp -d)
@@ -154,6 +154,7 @@ quota() { # quota DOMID WHAT: xenstored's own count for the domain
 	timeout 10 "$XSBIN/xenstore-control" quota "$1" 2>/dev/null |
 		awk -v w="$2" '$1 == w { print $3 }'
 }
+quota_is() { [ "$(quota "$1" "$2")" = "$3" ]; }
 check "guest 1 holds a watch through its bridge" \
 	watch_start hold "$G1" /local/domain/1/data 1000
 check "xenstored counts 1 watch for dom1" eq "$(quota 1 watches)" 1
@@ -161,7 +162,7 @@ kill "$(cat "$T/hold.wpid")" 2>/dev/null
 wait "$(cat "$T/hold.wpid")" 2>/dev/null
 rm -f "$T/hold.wpid"
 check "the watch is gone when the client is" \
-	_xslab_wait 10 eval '[ "$(quota 1 watches)" = 0 ]'
+	_xslab_wait 10 quota_is 1 watches 0
 # A raw client: starts a transaction, writes in it, prints xenstored's
 # transaction count for dom1 (through dom0's socket), then hangs up.
 open_tx() {
@@ -196,7 +197,7 @@ PY
 check "xenstored counts the raw client's open transaction" \
 	eq "$(open_tx)" 1
 check "the transaction is aborted when the client hangs up" \
-	_xslab_wait 10 eval '[ "$(quota 1 transactions)" = 0 ]'
+	_xslab_wait 10 quota_is 1 transactions 0
 check "and its write never landed" \
 	not xs0 xenstore-exists /local/domain/1/data/intx
 

@@ -136,9 +136,9 @@ static void queue_msg(struct buf *b, const struct xsd_sockmsg *hdr,
 static void notify_xenstored(void)
 {
 	struct lab_evt ev = {
-		.magic = LAB_EVT_MAGIC,
-		.src_dom = br.domid,
-		.src_port = LAB_GUEST_PORT,
+	    .magic = LAB_EVT_MAGIC,
+	    .src_dom = br.domid,
+	    .src_port = LAB_GUEST_PORT,
 	};
 
 	/* A full queue at xenstored already means a wake-up is pending. */
@@ -215,8 +215,8 @@ static void deliver_reply(struct xsd_sockmsg *hdr, const char *payload)
 		if (br.pend[i].req_id == hdr->req_id)
 			break;
 	if (i == br.npend) {
-		log_warn("dom%u: reply with unknown req_id %" PRIu32,
-			 br.domid, hdr->req_id);
+		log_warn("dom%u: reply with unknown req_id %" PRIu32, br.domid,
+			 hdr->req_id);
 		return;
 	}
 	p = br.pend[i];
@@ -318,17 +318,17 @@ static void send_request(uint32_t client_id, struct xsd_sockmsg *hdr,
 			 const char *payload)
 {
 	struct pending p = {
-		.req_id = ++br.next_req_id,
-		.orig_req_id = hdr->req_id,
-		.client_id = client_id,
-		.type = hdr->type,
+	    .req_id = ++br.next_req_id,
+	    .orig_req_id = hdr->req_id,
+	    .client_id = client_id,
+	    .type = hdr->type,
 	};
 
 	if (hdr->type != XS_WATCH_EVENT) {
 		if (br.npend == br.pend_cap) {
 			br.pend_cap = br.pend_cap ? br.pend_cap * 2 : 16;
-			br.pend = xrealloc(br.pend,
-					   br.pend_cap * sizeof(*br.pend));
+			br.pend =
+			    xrealloc(br.pend, br.pend_cap * sizeof(*br.pend));
 		}
 		br.pend[br.npend++] = p;
 	}
@@ -396,7 +396,8 @@ static void watch_request(struct client *c, struct xsd_sockmsg *hdr,
 		for (struct watch **pw = &c->watches; *pw; pw = &(*pw)->next) {
 			struct watch *w = *pw;
 
-			if (!strcmp(w->path, path) && !strcmp(w->token, token)) {
+			if (!strcmp(w->path, path) &&
+			    !strcmp(w->token, token)) {
 				*pw = w->next;
 				free(w->path);
 				free(w->token);
@@ -434,7 +435,7 @@ static void client_close(int slot)
 	char msg[MSG_MAX + 16];
 
 	for (w = c->watches; w; w = next) {
-		struct xsd_sockmsg hdr = { .type = XS_UNWATCH };
+		struct xsd_sockmsg hdr = {.type = XS_UNWATCH};
 		int n = snprintf(msg, sizeof(msg), "%s%c%" PRIu32 ":%s",
 				 w->path, '\0', c->id, w->token);
 
@@ -447,9 +448,9 @@ static void client_close(int slot)
 	}
 	for (size_t i = 0; i < c->ntx; i++) {
 		struct xsd_sockmsg hdr = {
-			.type = XS_TRANSACTION_END,
-			.tx_id = c->tx[i],
-			.len = 2,
+		    .type = XS_TRANSACTION_END,
+		    .tx_id = c->tx[i],
+		    .len = 2,
 		};
 
 		send_request(0, &hdr, "F");
@@ -499,7 +500,8 @@ static bool client_writable(struct client *c)
 
 static void accept_client(void)
 {
-	int fd = accept4(br.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd =
+	    accept4(br.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct client *c;
 	int i;
 
@@ -563,13 +565,16 @@ static void setup(const char *sock)
 	br.intf = map_lab_file(name, LAB_PAGE_SIZE, PROT_READ | PROT_WRITE);
 
 	snprintf(name, sizeof(name), "%u", br.domid);
-	if (lab_sockaddr(&sa, name) || lab_sockaddr(&br.xsd_addr, "xenstored")) {
+	if (lab_sockaddr(&sa, name) ||
+	    lab_sockaddr(&br.xsd_addr, "xenstored")) {
 		log_err("lab path too long for a socket");
 		exit(1);
 	}
-	br.ev_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	br.ev_fd =
+	    socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	unlink(sa.sun_path);
-	if (br.ev_fd < 0 || bind(br.ev_fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (br.ev_fd < 0 ||
+	    bind(br.ev_fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		log_err("event channel %s: %s", sa.sun_path, strerror(errno));
 		exit(1);
 	}
@@ -585,8 +590,8 @@ static void setup(const char *sock)
 	}
 	strcpy(tmp, sa.sun_path);
 	unlink(tmp);
-	br.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-				       SOCK_CLOEXEC, 0);
+	br.listen_fd =
+	    socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (br.listen_fd < 0 ||
 	    bind(br.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(br.listen_fd, 16) || rename(tmp, sock)) {
@@ -598,8 +603,8 @@ static void setup(const char *sock)
 
 static bool domain_alive(void)
 {
-	unsigned char st = __atomic_load_n(&br.domtab[br.domid],
-					   __ATOMIC_ACQUIRE);
+	unsigned char st =
+	    __atomic_load_n(&br.domtab[br.domid], __ATOMIC_ACQUIRE);
 
 	return st != LAB_DOM_NONE && st != LAB_DOM_DYING;
 }
@@ -625,9 +630,9 @@ static void run(void)
 		while (ring_read() || ring_write())
 			;
 
-		pfd[n++] = (struct pollfd){ .fd = br.ev_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = br.listen_fd,
-					    .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = br.ev_fd, .events = POLLIN};
+		pfd[n++] =
+		    (struct pollfd){.fd = br.listen_fd, .events = POLLIN};
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = br.clients[i];
 
@@ -635,8 +640,8 @@ static void run(void)
 				continue;
 			slot[n] = i;
 			pfd[n++] = (struct pollfd){
-				.fd = c->fd,
-				.events = POLLIN | (c->out.len ? POLLOUT : 0),
+			    .fd = c->fd,
+			    .events = POLLIN | (c->out.len ? POLLOUT : 0),
 			};
 		}
 		if (poll(pfd, n, IDLE_POLL_MS) < 0) {
@@ -655,7 +660,8 @@ static void run(void)
 
 			if (pfd[i].revents & POLLOUT)
 				ok = client_writable(c);
-			if (ok && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (ok &&
+			    (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				ok = client_readable(c);
 			if (!ok)
 				client_close(slot[i]);
@@ -665,7 +671,7 @@ static void run(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	char *end;
 
 	log_init("xs-guestbridge", false);

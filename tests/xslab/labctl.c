@@ -87,11 +87,11 @@ static void set_state(unsigned int domid, unsigned char st)
 
 static void fire_virq(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct lab_evt ev = {
-		.magic = LAB_EVT_MAGIC,
-		.src_dom = LAB_DOMID_XEN,
-		.virq = LAB_VIRQ_DOM_EXC,
+	    .magic = LAB_EVT_MAGIC,
+	    .src_dom = LAB_DOMID_XEN,
+	    .virq = LAB_VIRQ_DOM_EXC,
 	};
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -131,30 +131,29 @@ static void xs_printf(xs_transaction_t t, const char *path, const char *val)
 /* The nodes and permissions libxl's domain creation sets up. */
 static bool make_domain_nodes(unsigned int domid, const char *name)
 {
-	static const char *const ro[] = { "cpu", "memory", "device",
-					  "control" };
+	static const char *const ro[] = {"cpu", "memory", "device", "control"};
 	static const char *const rw[] = {
-		"device/suspend/event-channel",
-		"control/shutdown",
-		"control/feature-poweroff",
-		"control/feature-reboot",
-		"control/feature-suspend",
-		"control/sysrq",
-		"data",
-		"drivers",
-		"feature",
-		"attr",
-		"error",
+	    "device/suspend/event-channel",
+	    "control/shutdown",
+	    "control/feature-poweroff",
+	    "control/feature-reboot",
+	    "control/feature-suspend",
+	    "control/sysrq",
+	    "data",
+	    "drivers",
+	    "feature",
+	    "attr",
+	    "error",
 	};
 	struct xs_permissions roperm[2] = {
-		{ .id = 0, .perms = XS_PERM_NONE },
-		{ .id = domid, .perms = XS_PERM_READ },
+	    {.id = 0, .perms = XS_PERM_NONE},
+	    {.id = domid, .perms = XS_PERM_READ},
 	};
 	struct xs_permissions rwperm[1] = {
-		{ .id = domid, .perms = XS_PERM_NONE },
+	    {.id = domid, .perms = XS_PERM_NONE},
 	};
 	struct xs_permissions noperm[1] = {
-		{ .id = 0, .perms = XS_PERM_NONE },
+	    {.id = 0, .perms = XS_PERM_NONE},
 	};
 	char dom[64], p[128], val[16];
 	xs_transaction_t t;
@@ -232,7 +231,7 @@ static void introduce_domain(unsigned int domid)
 
 static bool wait_released(unsigned int domid, unsigned int secs)
 {
-	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
 	unsigned int tries = secs * 100;
 
 	xs_connect();
@@ -383,8 +382,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "virq") && argc == 2) {
 		fire_virq();
 	} else if (!strcmp(cmd, "state") && argc == 3) {
-		unsigned char st = domtab[parse_uint(argv[2],
-						     LAB_NR_DOMIDS - 1)];
+		unsigned char st =
+		    domtab[parse_uint(argv[2], LAB_NR_DOMIDS - 1)];
 
 		switch (st) {
 		case LAB_DOM_RUNNING:

@@ -67,7 +67,7 @@ static const char *lab_dir(void)
 }
 
 static int lab_path(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int lab_path(char *buf, size_t len, const char *fmt, ...)
 {
@@ -218,8 +218,7 @@ void *xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid,
 	return p;
 }
 
-int xengnttab_unmap(xengnttab_handle *xgt, void *start_address,
-		    uint32_t count)
+int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 {
 	(void)xgt;
 	return munmap(start_address, (size_t)count * LAB_PAGE_SIZE);
@@ -249,7 +248,7 @@ static xenevtchn_handle *evtchn_new(int fd)
 xenevtchn_handle *xenevtchn_open(xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	xenevtchn_handle *h;
 	int type = SOCK_DGRAM | SOCK_NONBLOCK;
 	int fd, err;
@@ -355,8 +354,8 @@ int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 /* Like an event channel, a lost wake-up for an absent guest is harmless. */
 int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct lab_evt ev = { .magic = LAB_EVT_MAGIC };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct lab_evt ev = {.magic = LAB_EVT_MAGIC};
 	struct port *pt;
 
 	if (port == 0 || port >= MAX_PORTS || !xce->ports[port].used ||

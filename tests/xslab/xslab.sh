@@ -111,7 +111,7 @@ xslab_guest_env() {
 			_xslab_die "bridge for dom$domid did not start" ||
 			return 1
 	fi
-	XSLAB_GUEST_PATH=$sock
+	export XSLAB_GUEST_PATH=$sock # for callers not in a subshell
 	echo "$sock"
 }
 
