@@ -109,14 +109,12 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 	uint64_t seq, since, now_s = ptd_realtime_s(), age_ms = 0;
 	int n;
 
-	snprintf(path, sizeof(path), "%s/domain/%u/seq", PROTO_TOOL_DIR,
-		 g->domid);
-	seq = read_own_u64(d, path);
+	/* Every request we make is written there: it holds the last seq. */
+	seq = 0;
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/request", g->domid,
 		 PROTO_DAEMON_DIR);
 	n = store_read(d->xs, path, buf, PROTO_MAX_VALUE);
-	if (n > 0 && !proto_parse_request(buf, (size_t)n, &req) &&
-	    req.seq > seq)
+	if (n > 0 && !proto_parse_request(buf, (size_t)n, &req))
 		seq = req.seq;
 	snprintf(path, sizeof(path), "%s/domain/%u/switches", PROTO_TOOL_DIR,
 		 g->domid);
@@ -186,7 +184,8 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 	/* Our guest-visible subtree: dom0 owns it, the guest may read it. */
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
 		 PROTO_DAEMON_DIR);
-	err = store_mkdir(d->xs, path, (int)domid);
+	err = store_has_dir(d->xs, path, (int)domid) ? 0 :
+	      store_mkdir(d->xs, path, (int)domid);
 	if (err)
 		log_dom(LOG_WARNING, domid, NULL, "xenstore",
 			"cannot create %s: %s", path, strerror(-err));
@@ -208,7 +207,8 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 		log_dom(LOG_WARNING, domid, NULL, "xenstore",
 			"cannot watch %s: %s", path, strerror(-err));
 	guest_read_all(g, d->xs);
-	publish_guest(d, g, now_ms);
+	/* Published by the next tick: a scan of many guests stays quick. */
+	g->stats_published_ms = now_ms - (uint64_t)(domid % 60) * 1000;
 	log_dom(LOG_INFO, domid, pt_mode_name(mode), g->fsm.reason,
 		"managing %s (%u vCPUs, mode %s)", g->name, g->vcpus,
 		pt_mode_name(mode));
@@ -340,6 +340,14 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	publish_guest(d, g, now_ms);
 }
 
+/* Stats are for people: once a window, and not more than once a minute. */
+static uint64_t stats_period_ms(const struct ptswitchd *d)
+{
+	uint64_t window = d->policy.interval_ms * d->policy.window;
+
+	return window > 60000 ? window : 60000;
+}
+
 void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 {
 	uint64_t t0 = now_us();
@@ -387,8 +395,7 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 			      &g->decision);
 		g->have_decision = true;
 		guest_step(d, g, now_ms);
-		if (now_ms - g->stats_published_ms >=
-		    d->policy.interval_ms * d->policy.window) {
+		if (now_ms - g->stats_published_ms >= stats_period_ms(d)) {
 			publish_guest_stats(d, g);
 			g->stats_published_ms = now_ms;
 		}

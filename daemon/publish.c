@@ -102,10 +102,8 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 		putf(d, dir, "reason", "%s", reason);
 	proto_format_caps(g->caps, caps, sizeof(caps));
 	putf(d, dir, "caps", "%s", caps);
-	putf(d, dir, "agent", "%s", g->agent);
 	putf(d, dir, "switches", "%llu", (unsigned long long)g->switches);
 	putf(d, dir, "since", "%llu", (unsigned long long)g->since_s);
-	putf(d, dir, "seq", "%llu", (unsigned long long)g->fsm.seq);
 	putf(d, dir, "rejected", "%llu", (unsigned long long)g->rejected);
 
 	/* The guest may read the mode the hypervisor has it in. */
@@ -114,37 +112,41 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	putf(d, dir, "mode", "%s", pt_mode_name(mode));
 }
 
+/*
+ * One node, refreshed at most once a stats period: with a thousand guests
+ * every xenstore write counts (xenstored checks each connection for every
+ * write it fires watches for).
+ */
 void publish_guest_stats(struct ptswitchd *d, struct guest *g)
 {
 	const struct pt_stats *s = &g->eng.last;
 	const struct engine_decision *dec = &g->decision;
-	char dir[96];
+	char path[96];
+	char value[PROTO_MAX_VALUE + 1];
 
 	if (!g->eng.have_last)
 		return;
-	snprintf(dir, sizeof(dir), "%s/domain/%u/stats", PROTO_TOOL_DIR,
+	snprintf(path, sizeof(path), "%s/domain/%u/stats", PROTO_TOOL_DIR,
 		 g->domid);
-	putf(d, dir, "counters",
-	     "emulated=%llu batches=%llu batch-ptes=%llu spurious=%llu "
-	     "unhook-refused=%llu revalidation-failures=%llu",
-	     (unsigned long long)s->emulated_writes,
-	     (unsigned long long)s->batches,
-	     (unsigned long long)s->batch_ptes,
-	     (unsigned long long)s->spurious_faults,
-	     (unsigned long long)s->unhook_refused,
-	     (unsigned long long)s->revalidation_failures);
-	putf(d, dir, "runs", "%llu %llu %llu %llu %llu %llu",
-	     (unsigned long long)s->emul_runs[0],
-	     (unsigned long long)s->emul_runs[1],
-	     (unsigned long long)s->emul_runs[2],
-	     (unsigned long long)s->emul_runs[3],
-	     (unsigned long long)s->emul_runs[4],
-	     (unsigned long long)s->emul_runs[5]);
-	if (g->have_decision) {
-		putf(d, dir, "saving", "%.2f", dec->saving);
-		putf(d, dir, "cost", "emulate=%.0f batch=%.0f",
-		     dec->cost_emulate, dec->cost_batch);
-	}
+	snprintf(value, sizeof(value),
+		 "emulated=%llu runs=%llu/%llu/%llu/%llu/%llu/%llu "
+		 "batches=%llu batch-ptes=%llu spurious=%llu "
+		 "unhook-refused=%llu revalidation-failures=%llu "
+		 "saving=%.2f",
+		 (unsigned long long)s->emulated_writes,
+		 (unsigned long long)s->emul_runs[0],
+		 (unsigned long long)s->emul_runs[1],
+		 (unsigned long long)s->emul_runs[2],
+		 (unsigned long long)s->emul_runs[3],
+		 (unsigned long long)s->emul_runs[4],
+		 (unsigned long long)s->emul_runs[5],
+		 (unsigned long long)s->batches,
+		 (unsigned long long)s->batch_ptes,
+		 (unsigned long long)s->spurious_faults,
+		 (unsigned long long)s->unhook_refused,
+		 (unsigned long long)s->revalidation_failures,
+		 g->have_decision ? dec->saving : 0.0);
+	put(d, path, value);
 }
 
 void publish_forget(struct ptswitchd *d, struct guest *g)

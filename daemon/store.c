@@ -196,6 +196,24 @@ int store_mkdir(struct store *x, const char *path, int reader)
 	return 0;
 }
 
+bool store_has_dir(struct store *x, const char *path, int reader)
+{
+	struct xs_permissions *p;
+	unsigned int n = 0;
+	bool ok;
+
+	x->ctr.reads++;
+	p = xs_get_permissions(x->xsh, XBT_NULL, path, &n);
+	if (!p)
+		return false;
+	ok = n == (reader >= 0 ? 2u : 1u) && p[0].id == 0 &&
+	     p[0].perms == XS_PERM_NONE &&
+	     (reader < 0 ||
+	      (p[1].id == (unsigned int)reader && p[1].perms == XS_PERM_READ));
+	free(p);
+	return ok;
+}
+
 char **store_ls(struct store *x, const char *path, unsigned int *n)
 {
 	x->ctr.reads++;

@@ -37,6 +37,8 @@ int store_rm(struct store *x, const char *path);
  * access for reader (pass -1 for none).
  */
 int store_mkdir(struct store *x, const char *path, int reader);
+/* True if path exists and already has the permissions store_mkdir sets. */
+bool store_has_dir(struct store *x, const char *path, int reader);
 /* List children; returns a malloc'd vector (free it) and its size. */
 char **store_ls(struct store *x, const char *path, unsigned int *n);
 

@@ -31,7 +31,7 @@ DPID= SPID=
 cleanup() {
 	for p in $DPID $SPID; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	xslab_stop
-	rm -rf "$TMP"
+	[ -n "${KEEP_BENCH:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
