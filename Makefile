@@ -146,12 +146,16 @@ bench: deps
 install: all
 	install -D -m 0755 $(PTSWITCHD) $(DESTDIR)$(SBINDIR)/ptswitchd
 	install -D -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/ptswitch-agent
-	install -D -m 0644 config/ptswitch.yaml \
-		$(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml
-	install -D -m 0644 config/ptswitchd.service \
-		$(DESTDIR)$(UNITDIR)/ptswitchd.service
-	install -D -m 0644 config/ptswitch-agent.service \
-		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service
+	@# Never overwrite a policy the admin may have edited.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml ] || \
+		install -D -m 0644 config/ptswitch.yaml \
+			$(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml
+	for u in ptswitchd ptswitch-agent; do \
+		sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/ptswitch|$(SYSCONFDIR)/ptswitch|g' \
+			config/$$u.service >$(B)/$$u.service && \
+		install -D -m 0644 $(B)/$$u.service \
+			$(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ptswitchd $(DESTDIR)$(SBINDIR)/ptswitch-agent \
