@@ -3,11 +3,17 @@
 # hypervisor shim, guests reached through their bridges. Proves that dom0
 # and guest connections get the privileges the real xenstored gives them.
 #
-# usage: tests/integration/test_xslab.sh [BUILD_DIR]   (default: build)
+# usage: tests/integration/test_xslab.sh [BUILD_DIR]
+#        (default: $PTSWITCH_BUILD, else build/san, else build)
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-${XSLAB_BUILD:-$REPO/build}}
+# The build run-tests.sh names, else the ASan one if built, else build/.
+BUILD=${1:-${PTSWITCH_BUILD:-${XSLAB_BUILD:-}}}
+if [ -z "$BUILD" ]; then
+	BUILD=$REPO/build/san
+	[ -x "$BUILD/xslab/xs-labctl" ] || BUILD=$REPO/build
+fi
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
 export XSLAB_BUILD=$BUILD
 # shellcheck source-path=SCRIPTDIR source=../xslab/xslab.sh
@@ -163,6 +169,17 @@ wait "$(cat "$T/hold.wpid")" 2>/dev/null
 rm -f "$T/hold.wpid"
 check "the watch is gone when the client is" \
 	_xslab_wait 10 quota_is 1 watches 0
+check "a watch held while the bridge is killed hard" \
+	watch_start hold2 "$G1" /local/domain/1/data 1000
+kill -9 "$(cat "$XSLAB_DIR/guest/1.pid")"
+check "stays registered in xenstored" eq "$(quota 1 watches)" 1
+G1=$(xslab_guest_env 1)
+check "a restarted bridge resets the domain's watches" \
+	_xslab_wait 10 quota_is 1 watches 0
+kill "$(cat "$T/hold2.wpid")" 2>/dev/null
+wait "$(cat "$T/hold2.wpid")" 2>/dev/null
+rm -f "$T/hold2.wpid"
+check "and serves clients again" eq "$(xsg 1 xenstore-read name)" guest1
 # A raw client: starts a transaction, writes in it, prints xenstored's
 # transaction count for dom1 (through dom0's socket), then hangs up.
 open_tx() {
@@ -225,7 +242,7 @@ check "xenstored deleted dom1's own nodes (data/x)" \
 check "dom0's nodes for dom1 stay until the toolstack removes them" \
 	eq "$(xs0 xenstore-read /local/domain/1/name)" guest1
 check "bridge 1 exits when its domain dies" \
-	_xslab_wait 10 eval "! _xslab_pid_alive $XSLAB_DIR/guest/1.pid"
+	_xslab_wait 10 _xslab_pid_dead "$XSLAB_DIR/guest/1.pid"
 check "a guest 1 client now fails cleanly" \
 	not xsg 1 xenstore-read name
 check "domain 1 is destroyed" xslab_del_domain 1

@@ -691,7 +691,18 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * Replies to a previous bridge's requests may still come: start our
+	 * req_ids elsewhere. Then drop watches a previous bridge left behind,
+	 * as Linux's xenbus does at start (xs_reset_watches).
+	 */
+	br.next_req_id = (uint32_t)getpid() << 16;
 	setup(argv[2]);
+	if (br.intf->req_prod == br.intf->req_cons) {
+		struct xsd_sockmsg hdr = {.type = XS_RESET_WATCHES, .len = 1};
+
+		send_request(0, &hdr, "");
+	}
 	run();
 
 	for (int i = 0; i < MAX_CLIENTS; i++)

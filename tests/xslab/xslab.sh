@@ -40,9 +40,15 @@ _xslab_wait() {
 	return 1
 }
 
+# A zombie is dead too: where nothing reaps orphans, killed ones linger.
 _xslab_pid_alive() {
-	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+	local st
+	[ -s "$1" ] || return 1
+	st=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
 }
+
+_xslab_pid_dead() { ! _xslab_pid_alive "$1"; }
 
 xslab_alive() {
 	_xslab_pid_alive "$XSLAB_DIR/xenstored.pid"
@@ -121,7 +127,7 @@ _xslab_stop_pid() {
 	[ -s "$pidf" ] || return 0
 	pid=$(cat "$pidf")
 	kill "$pid" 2>/dev/null
-	_xslab_wait 10 eval "! kill -0 $pid 2>/dev/null" ||
+	_xslab_wait 10 _xslab_pid_dead "$pidf" ||
 		kill -9 "$pid" 2>/dev/null
 	rm -f "$pidf"
 }
@@ -137,7 +143,7 @@ xslab_del_domain() {
 	local domid=${1:?DOMID}
 	_xslab_ctl del "$domid" || return 1
 	# Its bridge notices the domain is gone and exits by itself.
-	_xslab_wait 10 eval "! _xslab_pid_alive $XSLAB_DIR/guest/$domid.pid"
+	_xslab_wait 10 _xslab_pid_dead "$XSLAB_DIR/guest/$domid.pid"
 	_xslab_stop_pid "$XSLAB_DIR/guest/$domid.pid"
 }
 
