@@ -12,8 +12,7 @@ _Static_assert(sizeof(struct pt_domctl_op) <=
 		   sizeof(((struct xen_domctl *)0)->u.pad),
 	       "the ptswitch payload must fit the domctl union");
 
-static int pt_domctl(xc_interface *xch, unsigned int domid,
-		     struct pt_domctl_op *op)
+int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op)
 {
 	struct xen_domctl dc;
 
@@ -32,7 +31,7 @@ int pt_xc_get_mode(xc_interface *xch, unsigned int domid, uint32_t *mode,
 		   uint32_t *flags)
 {
 	struct pt_domctl_op op = {.op = PT_DOMCTL_OP_GET};
-	int err = pt_domctl(xch, domid, &op);
+	int err = pt_xc_op(xch, domid, &op);
 
 	if (err)
 		return err;
@@ -45,7 +44,7 @@ int pt_xc_set_mode(xc_interface *xch, unsigned int domid, uint32_t mode)
 {
 	struct pt_domctl_op op = {.op = PT_DOMCTL_OP_SET, .mode = mode};
 
-	return pt_domctl(xch, domid, &op);
+	return pt_xc_op(xch, domid, &op);
 }
 
 void pt_xc_import_stats(const struct pt_domctl_stats *in, struct pt_stats *st)
@@ -84,7 +83,7 @@ int pt_xc_get_stats(xc_interface *xch, unsigned int domid, struct pt_stats *st,
 	memset(buf, 0, sizeof(*buf));
 	op.size = sizeof(*buf);
 	op.stats = HYPERCALL_BUFFER_AS_ARG(buf);
-	err = pt_domctl(xch, domid, &op);
+	err = pt_xc_op(xch, domid, &op);
 	if (!err) {
 		/* An older Xen with fewer counters leaves the rest zero. */
 		pt_xc_import_stats(buf, st);

@@ -12,6 +12,11 @@
 
 #include "ptswitch.h"
 
+struct pt_domctl_op;
+
+/* The domctl as it is: op in, Xen's answer out (tests use it raw). */
+int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op);
+
 int pt_xc_get_mode(xc_interface *xch, unsigned int domid, uint32_t *mode,
 		   uint32_t *flags);
 int pt_xc_set_mode(xc_interface *xch, unsigned int domid, uint32_t mode);

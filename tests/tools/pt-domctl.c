@@ -7,6 +7,10 @@
  *   pt-domctl set-mode DOMID emulate|batch
  *   pt-domctl get-stats DOMID
  *
+ * and, to probe the hypervisor's argument checks (no stats buffer):
+ *
+ *   pt-domctl raw DOMID OP MODE FLAGS [SIZE]   (prints "op mode flags size")
+ *
  * Inside a guest (root), to give or withdraw the guest's consent to BATCH
  * (VMASST_TYPE_pt_batch) the way an opted-in kernel would:
  *
@@ -95,6 +99,38 @@ static void print_stats(const struct pt_stats *st)
 	       st->revalidation_failures);
 }
 
+static uint32_t parse_u32(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || v > UINT32_MAX)
+		usage();
+	return (uint32_t)v;
+}
+
+/* Any field values, a NULL stats handle: Xen's checks, not ours. */
+static int raw(xc_interface *xch, unsigned int domid, int argc, char **argv)
+{
+	struct pt_domctl_op op = {
+	    .op = parse_u32(argv[3]),
+	    .mode = parse_u32(argv[4]),
+	    .flags = parse_u32(argv[5]),
+	    .size = argc > 6 ? parse_u32(argv[6]) : 0,
+	};
+	char what[32];
+	int err;
+
+	snprintf(what, sizeof(what), "raw dom%u", domid);
+	err = pt_xc_op(xch, domid, &op);
+	if (err)
+		return fail(what, err);
+	printf("%u %u %u %u\n", op.op, op.mode, op.flags, op.size);
+	return 0;
+}
+
 /* The guest's own vm_assist hypercall, through privcmd. */
 static int vm_assist(const char *how)
 {
@@ -159,6 +195,8 @@ int main(int argc, char **argv)
 			ret = fail(what, err);
 		else
 			printf("%s\n", mode_name(mode));
+	} else if (!strcmp(argv[1], "raw") && (argc == 6 || argc == 7)) {
+		ret = raw(xch, domid, argc, argv);
 	} else if (!strcmp(argv[1], "get-stats") && argc == 3) {
 		err = pt_xc_get_stats(xch, domid, &st, &mode, &flags);
 		if (err) {
