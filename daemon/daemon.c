@@ -396,6 +396,7 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 		g->have_decision = true;
 		guest_step(d, g, now_ms);
 		if (now_ms - g->stats_published_ms >= stats_period_ms(d)) {
+			guest_read_metrics(g, d->xs);
 			publish_guest_stats(d, g);
 			g->stats_published_ms = now_ms;
 		}

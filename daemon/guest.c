@@ -41,7 +41,7 @@ static void read_agent(struct guest *g, struct store *xs, const char *path)
 	int i;
 
 	if (n == -ENOENT) {
-		g->agent[0] = '\0';
+		g->have_agent = false;
 		return;
 	}
 	if (n < 0) {
@@ -54,7 +54,9 @@ static void read_agent(struct guest *g, struct store *xs, const char *path)
 			return;
 		}
 	}
-	memcpy(g->agent, buf, (size_t)n + 1);
+	if (!g->have_agent)
+		log_dom(LOG_INFO, g->domid, NULL, NULL, "agent: %s", buf);
+	g->have_agent = true;
 	accept_key(g, GKEY_AGENT);
 }
 
@@ -132,26 +134,10 @@ static void read_ack(struct guest *g, struct store *xs, const char *path)
 	g->have_ack = true;
 }
 
-static struct guest_metric *metric_slot(struct guest *g, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < g->n_metrics; i++)
-		if (!strcmp(g->metrics[i].name, name))
-			return &g->metrics[i];
-	if (g->n_metrics == PROTO_MAX_METRICS)
-		return NULL;
-	snprintf(g->metrics[g->n_metrics].name,
-		 sizeof(g->metrics[0].name), "%s", name);
-	g->metrics[g->n_metrics].value = 0;
-	return &g->metrics[g->n_metrics++];
-}
-
 static void read_metric(struct guest *g, struct store *xs, const char *path,
 			const char *name)
 {
 	char buf[PROTO_MAX_VALUE + 1];
-	struct guest_metric *m;
 	uint64_t v;
 	int n;
 
@@ -168,13 +154,42 @@ static void read_metric(struct guest *g, struct store *xs, const char *path,
 		reject(g, GKEY_METRICS, "a metric value", n);
 		return;
 	}
-	m = metric_slot(g, name);
-	if (!m) {
-		reject(g, GKEY_METRICS, "a metric beyond the limit", -ENOSPC);
+	if (!strcmp(name, "forks"))
+		g->forks = v;
+	else if (!strcmp(name, "pgfault"))
+		g->pgfault = v;
+	accept_key(g, GKEY_METRICS);
+}
+
+/*
+ * Metrics change every agent interval in every guest: reading each one as
+ * it changes would cost a xenstore round trip per event.  Check the name
+ * now, read the few we keep once a stats period.
+ */
+static void note_metric(struct guest *g, const char *name)
+{
+	if (!proto_metric_name_ok(name)) {
+		reject(g, GKEY_METRICS, "a metric name", -EINVAL);
 		return;
 	}
-	m->value = v;
-	accept_key(g, GKEY_METRICS);
+	if (!strcmp(name, "forks") || !strcmp(name, "pgfault"))
+		g->metrics_dirty = true;
+}
+
+void guest_read_metrics(struct guest *g, struct store *xs)
+{
+	static const char *const kept[] = { "forks", "pgfault" };
+	char path[128];
+	unsigned int i;
+
+	if (!g->metrics_dirty)
+		return;
+	g->metrics_dirty = false;
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(path, sizeof(path), "/local/domain/%u/%s/metrics/%s",
+			 g->domid, PROTO_GUEST_DIR, kept[i]);
+		read_metric(g, xs, path, kept[i]);
+	}
 }
 
 void guest_read_node(struct guest *g, struct store *xs, const char *path)
@@ -197,7 +212,7 @@ void guest_read_node(struct guest *g, struct store *xs, const char *path)
 	else if (!strcmp(rel, "ack"))
 		read_ack(g, xs, path);
 	else if (!strncmp(rel, "metrics/", 8))
-		read_metric(g, xs, path, rel + 8);
+		note_metric(g, rel + 8);
 	else if (!strcmp(rel, "") || !strcmp(rel, "metrics"))
 		return; /* directory events: the watch fired on the subtree */
 	else
@@ -225,12 +240,8 @@ void guest_read_all(struct guest *g, struct store *xs)
 	snprintf(path, sizeof(path), "/local/domain/%u/%s/metrics", g->domid,
 		 PROTO_GUEST_DIR);
 	names = store_ls(xs, path, &n);
-	for (i = 0; names && i < n && i < 4 * PROTO_MAX_METRICS; i++) {
-		char mpath[256];
-
-		snprintf(mpath, sizeof(mpath), "%s/%.64s", path, names[i]);
-		read_metric(g, xs, mpath, names[i]);
-	}
+	for (i = 0; names && i < n && i < 4 * PROTO_MAX_METRICS; i++)
+		note_metric(g, names[i]);
 	free(names);
 }
 

@@ -26,11 +26,6 @@ enum guest_key {
 	GKEY_CAPS_REASON = 1u << 5,
 };
 
-struct guest_metric {
-	char name[PROTO_MAX_METRIC_NAME + 1];
-	uint64_t value;
-};
-
 struct guest {
 	unsigned int domid;
 	char name[GUEST_NAME_MAX + 1];
@@ -38,14 +33,19 @@ struct guest {
 	unsigned int vcpus;
 
 	/* From the agent; caps are 0 until a valid value arrives. */
-	char agent[PROTO_MAX_VALUE + 1];
+	bool have_agent;
 	unsigned int caps;
 	char caps_reason[PROTO_MAX_REASON + 1]; /* why not capable */
 	bool have_ack;           /* ack holds a fresh, unconsumed answer */
 	struct proto_ack ack;
 	uint64_t last_ack_seq;   /* replays at or below this are ignored */
-	unsigned int n_metrics;
-	struct guest_metric metrics[PROTO_MAX_METRICS];
+	/*
+	 * The workload metrics the daemon shows next to the hypervisor's
+	 * counters; others are validated and not kept (memory per guest
+	 * matters with a thousand guests).
+	 */
+	uint64_t forks, pgfault;
+	bool metrics_dirty;      /* read them at the next stats refresh */
 	unsigned int bad_logged; /* enum guest_key bits */
 	uint64_t rejected;       /* malformed values seen */
 
@@ -67,6 +67,8 @@ bool guest_capable(const struct guest *g);
  * good value in place.
  */
 void guest_read_node(struct guest *g, struct store *xs, const char *path);
+/* Read the metrics the daemon keeps, if they changed since last time. */
+void guest_read_metrics(struct guest *g, struct store *xs);
 /* Read every guest-written node (new guest, or resync). */
 void guest_read_all(struct guest *g, struct store *xs);
 /* After an event on path: has the domain's directory gone? */

@@ -132,7 +132,7 @@ void publish_guest_stats(struct ptswitchd *d, struct guest *g)
 		 "emulated=%llu runs=%llu/%llu/%llu/%llu/%llu/%llu "
 		 "batches=%llu batch-ptes=%llu spurious=%llu "
 		 "unhook-refused=%llu revalidation-failures=%llu "
-		 "saving=%.2f",
+		 "saving=%.2f guest-forks=%llu guest-pgfault=%llu",
 		 (unsigned long long)s->emulated_writes,
 		 (unsigned long long)s->emul_runs[0],
 		 (unsigned long long)s->emul_runs[1],
@@ -145,7 +145,8 @@ void publish_guest_stats(struct ptswitchd *d, struct guest *g)
 		 (unsigned long long)s->spurious_faults,
 		 (unsigned long long)s->unhook_refused,
 		 (unsigned long long)s->revalidation_failures,
-		 g->have_decision ? dec->saving : 0.0);
+		 g->have_decision ? dec->saving : 0.0,
+		 (unsigned long long)g->forks, (unsigned long long)g->pgfault);
 	put(d, path, value);
 }
 
