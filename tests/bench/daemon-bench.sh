@@ -97,27 +97,33 @@ run() {
 		((SECONDS - t_ready > 120)); do sleep 0.5; done
 	echo "[$name] daemon managing $(xenstore-list /tool/ptswitch/domain | wc -l) guests"
 
-	# Settle, then measure for SECS seconds.
-	sleep 15
-	local f0 f1 c0 c1 w0 w1
+	# Settle past the first stats period (60 s, staggered by domid), then
+	# measure for SECS seconds.
+	sleep "${SETTLE:-70}"
+	local f0 f1 c0 c1 w0 w1 x0 x1 xpid
+	xpid=$(cat "$lab/xs/xenstored.pid")
 	f0=$(figures "$name")
+	x0=$(cpu_ticks "$xpid")
 	c0=$(cpu_ticks "$DPID")
 	w0=$(date +%s.%N)
 	sleep "$SECS"
 	f1=$(figures "$name")
 	c1=$(cpu_ticks "$DPID")
+	x1=$(cpu_ticks "$xpid")
 	w1=$(date +%s.%N)
 	local ticks=$(($(field ticks "$f1") - $(field ticks "$f0")))
 	((ticks > 0)) || ticks=1
 	awk -v c=$((c1 - c0)) -v hz="$HZ" -v w0="$w0" -v w1="$w1" -v n="$name" \
 		'BEGIN { printf "[%s] CPU: %.2f %% of one core over %.0f s\n", n, 100 * c / hz / (w1 - w0), w1 - w0 }'
+	awk -v c=$((x1 - x0)) -v hz="$HZ" -v w0="$w0" -v w1="$w1" -v n="$name" \
+		'BEGIN { printf "[%s] xenstored CPU (all clients): %.2f %% of one core\n", n, 100 * c / hz / (w1 - w0) }'
 	echo "[$name] RSS: $(status_kib "$DPID" VmRSS) KiB (peak $(status_kib "$DPID" VmHWM) KiB)"
 	for k in writes reads removes; do
 		awk -v a="$(field xs-$k "$f0")" -v b="$(field xs-$k "$f1")" -v t="$ticks" -v k="$k" -v n="$name" \
 			'BEGIN { printf "[%s] xenstore %s per tick: %.2f (%d over %d ticks)\n", n, k, (b - a) / t, b - a, t }'
 	done
 	echo "[$name] tick time (sample + decide for $N guests): last $(field tick-us-last "$f1") us, max $(field tick-us-max "$f1") us"
-	echo "[$name] guests in batch: $(grep -l batch /dev/null; xenstore-ls /tool/ptswitch/domain | grep -c '^ mode = "batch"')"
+	echo "[$name] guests in batch: $(xenstore-ls /tool/ptswitch/domain | grep -c '^ mode = "batch"')"
 	echo "[$name] switches so far: $(grep -c 'switched' "$lab/daemon.log")"
 	kill "$SPID" "$DPID"
 	wait "$SPID" "$DPID" 2>/dev/null
