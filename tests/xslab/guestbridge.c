@@ -91,6 +91,7 @@ static struct {
 } br;
 
 static volatile sig_atomic_t stop_requested;
+static bool xenstored_gone;
 
 static void on_signal(int sig)
 {
@@ -142,8 +143,13 @@ static void notify_xenstored(void)
 	};
 
 	/* A full queue at xenstored already means a wake-up is pending. */
-	(void)sendto(br.ev_fd, &ev, sizeof(ev), MSG_DONTWAIT,
-		     (struct sockaddr *)&br.xsd_addr, sizeof(br.xsd_addr));
+	if (sendto(br.ev_fd, &ev, sizeof(ev), MSG_DONTWAIT,
+		   (struct sockaddr *)&br.xsd_addr, sizeof(br.xsd_addr)) < 0 &&
+	    (errno == ECONNREFUSED || errno == ENOENT)) {
+		/* Nobody holds xenstored's event channel: it is gone. */
+		log_err("dom%u: xenstored is gone", br.domid);
+		xenstored_gone = true;
+	}
 }
 
 static void drain_events(void)
@@ -614,7 +620,7 @@ static void run(void)
 	struct pollfd pfd[2 + MAX_CLIENTS];
 	int slot[2 + MAX_CLIENTS];
 
-	while (!stop_requested) {
+	while (!stop_requested && !xenstored_gone) {
 		int n = 0;
 
 		if (!domain_alive()) {

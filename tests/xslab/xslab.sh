@@ -54,8 +54,9 @@ xslab_alive() {
 	_xslab_pid_alive "$XSLAB_DIR/xenstored.pid"
 }
 
-_xslab_ready() {
-	xslab_alive || return 2
+# Succeeds once xenstored answers, or once it has died (no use waiting).
+_xslab_ready_or_dead() {
+	xslab_alive || return 0
 	timeout 5 xenstore-read /tool/xenstored >/dev/null 2>&1
 }
 
@@ -83,7 +84,7 @@ xslab_start() {
 		exec "$XSLAB_XENSTORED" -N ${XSLAB_XENSTORED_ARGS:-} \
 		</dev/null >"$dir/xenstored.log" 2>&1 &
 	echo $! >"$dir/xenstored.pid")
-	if ! _xslab_wait 30 _xslab_ready; then
+	if ! _xslab_wait 30 _xslab_ready_or_dead || ! xslab_alive; then
 		_xslab_die "xenstored did not come up; log:"
 		cat "$dir/xenstored.log" >&2
 		xslab_stop
