@@ -58,9 +58,9 @@ static int parse_fail_list(struct map_state *ms, const char *list,
 		const char *name;
 		unsigned int bit;
 	} ops[] = {
-		{ "set-mode", SIMMAP_FAIL_SET_MODE },
-		{ "get-stats", SIMMAP_FAIL_GET_STATS },
-		{ "get-mode", SIMMAP_FAIL_GET_MODE },
+	    {"set-mode", SIMMAP_FAIL_SET_MODE},
+	    {"get-stats", SIMMAP_FAIL_GET_STATS},
+	    {"get-mode", SIMMAP_FAIL_GET_MODE},
 	};
 	const char *p = list;
 	size_t n, i;
@@ -73,8 +73,9 @@ static int parse_fail_list(struct map_state *ms, const char *list,
 			    !memcmp(p, ops[i].name, n))
 				break;
 		if (i == sizeof(ops) / sizeof(ops[0]))
-			return fail(ms, -EINVAL,
-				    "fail= takes set-mode, get-stats, get-mode");
+			return fail(
+			    ms, -EINVAL,
+			    "fail= takes set-mode, get-stats, get-mode");
 		*out |= ops[i].bit;
 		if (!p[n])
 			return 0;
@@ -141,7 +142,7 @@ static int parse_option(struct map_state *ms, struct simmap_entry *e,
 			const char *opt, unsigned int *seen, bool *caps_set)
 {
 	static const char *const keys[] = {
-		"vcpus", "optin", "caps", "ack", "fail", "offset",
+	    "vcpus", "optin", "caps", "ack", "fail", "offset",
 	};
 	const char *eq = strchr(opt, '='), *v;
 	unsigned long n;
@@ -203,7 +204,7 @@ static int parse_option(struct map_state *ms, struct simmap_entry *e,
 static int parse_line(struct map_state *ms, char *line)
 {
 	struct simmap *m = ms->m;
-	struct simmap_entry e = { .vcpus = 1, .optin = true };
+	struct simmap_entry e = {.vcpus = 1, .optin = true};
 	char *tok[MAP_MAX_TOKENS], *save = NULL, *p;
 	unsigned int seen = 0;
 	bool caps_set = false;
@@ -241,8 +242,8 @@ static int parse_line(struct map_state *ms, char *line)
 	if (m->n == ms->cap_e) {
 		size_t cap = ms->cap_e ? ms->cap_e * 2 : 16;
 		struct simmap_entry *ne = realloc(m->e, cap * sizeof(*ne));
-		size_t *ni = ne ? realloc(ms->trace_idx, cap * sizeof(*ni))
-				: NULL;
+		size_t *ni =
+		    ne ? realloc(ms->trace_idx, cap * sizeof(*ni)) : NULL;
 
 		if (ne)
 			m->e = ne;
@@ -297,7 +298,7 @@ static int read_map(struct map_state *ms, FILE *f)
 
 int simmap_load(const char *path, struct simmap *m, struct trace_error *err)
 {
-	struct map_state ms = { .m = m, .err = err, .path = path };
+	struct map_state ms = {.m = m, .err = err, .path = path};
 	const char *slash = strrchr(path, '/');
 	char *dir = NULL;
 	size_t i;
@@ -351,7 +352,7 @@ void simmap_free(struct simmap *m)
 const struct simmap_entry *simmap_find(const struct simmap *m,
 				       unsigned int domid)
 {
-	struct simmap_entry key = { .domid = domid };
+	struct simmap_entry key = {.domid = domid};
 
 	if (!m->n)
 		return NULL;

@@ -23,7 +23,7 @@
 #define SIMMAP_MAX_VCPUS 512u
 
 enum simmap_ack {
-	SIMMAP_ACK_OK,     /* answer every request with ok */
+	SIMMAP_ACK_OK,	   /* answer every request with ok */
 	SIMMAP_ACK_REFUSE, /* refuse BATCH requests, accept EMULATE */
 	SIMMAP_ACK_SILENT, /* never answer (exercises handshake timeouts) */
 };
@@ -38,13 +38,13 @@ enum simmap_fail {
 struct simmap_entry {
 	unsigned int domid;
 	unsigned int vcpus;
-	bool optin;         /* guest enabled the BATCH vm-assist */
-	unsigned int caps;  /* PROTO_CAP_* the agent advertises */
+	bool optin;	   /* guest enabled the BATCH vm-assist */
+	unsigned int caps; /* PROTO_CAP_* the agent advertises */
 	enum simmap_ack ack;
-	unsigned int fail;  /* SIMMAP_FAIL_* */
-	unsigned long offset; /* first trace row */
+	unsigned int fail;	   /* SIMMAP_FAIL_* */
+	unsigned long offset;	   /* first trace row */
 	const struct trace *trace; /* owned by the map, maybe shared */
-	unsigned int line;  /* where it was defined */
+	unsigned int line;	   /* where it was defined */
 };
 
 struct simmap {

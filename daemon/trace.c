@@ -17,16 +17,16 @@
 
 /* Fixed leading columns of every row, in this order. */
 static const char *const run_field[PT_HIST_BUCKETS] = {
-	"runs-1",      "runs-2-9",      "runs-10-49",
-	"runs-50-99",  "runs-100-511",  "runs-512",
+    "runs-1",	  "runs-2-9",	  "runs-10-49",
+    "runs-50-99", "runs-100-511", "runs-512",
 };
 #define WRITES_FIELD "writes"
 #define FIXED_FIELDS (PT_HIST_BUCKETS + 1)
 #define MAX_TOKENS (FIXED_FIELDS + TRACE_MAX_METRICS)
 
 /* Shortest and longest run of each bucket. */
-static const uint64_t bucket_lo[PT_HIST_BUCKETS] = { 1, 2, 10, 50, 100, 512 };
-static const uint64_t bucket_hi[PT_HIST_BUCKETS] = { 1, 9, 49, 99, 511, 512 };
+static const uint64_t bucket_lo[PT_HIST_BUCKETS] = {1, 2, 10, 50, 100, 512};
+static const uint64_t bucket_hi[PT_HIST_BUCKETS] = {1, 9, 49, 99, 511, 512};
 
 __attribute__((format(printf, 3, 4))) static int
 fail(struct trace_error *err, unsigned int line, const char *fmt, ...)
@@ -75,8 +75,8 @@ void trace_split_writes(const struct trace_row *r,
 	if (!excess || !total_cap)
 		return;
 	for (b = 0; b < PT_HIST_BUCKETS; b++) {
-		uint64_t share = (uint64_t)((unsigned __int128)excess * cap[b] /
-					    total_cap);
+		uint64_t share =
+		    (uint64_t)((unsigned __int128)excess * cap[b] / total_cap);
 
 		writes[b] += share;
 		cap[b] -= share;
@@ -168,8 +168,9 @@ static int parse_fields(struct parse_state *ps, char **tok, int n)
 				    "field %d is '%s', expected '%s'", i + 1,
 				    tok[1 + i], run_field[i]);
 	if (strcmp(tok[1 + PT_HIST_BUCKETS], WRITES_FIELD))
-		return fail(ps->err, ps->line, "field %d is '%s', expected '%s'",
-			    FIXED_FIELDS, tok[FIXED_FIELDS], WRITES_FIELD);
+		return fail(ps->err, ps->line,
+			    "field %d is '%s', expected '%s'", FIXED_FIELDS,
+			    tok[FIXED_FIELDS], WRITES_FIELD);
 	for (i = 1 + FIXED_FIELDS; i < n; i++) {
 		if (!proto_metric_name_ok(tok[i]))
 			return fail(ps->err, ps->line,
@@ -245,9 +246,8 @@ static int parse_line(struct parse_state *ps, char *line)
 		return 0;
 	if (!ps->have_magic) {
 		if (n != 2 || strcmp(tok[0], TRACE_MAGIC))
-			return fail(ps->err, ps->line,
-				    "expected '%s %d' first", TRACE_MAGIC,
-				    TRACE_VERSION);
+			return fail(ps->err, ps->line, "expected '%s %d' first",
+				    TRACE_MAGIC, TRACE_VERSION);
 		errno = 0;
 		version = strtoul(tok[1], &end, 10);
 		if (*end || errno || version != TRACE_VERSION)
@@ -273,10 +273,10 @@ static int parse_line(struct parse_state *ps, char *line)
 	return parse_row(ps, tok, n);
 }
 
-int trace_parse(const char *buf, size_t len, const char *file,
-		struct trace *t, struct trace_error *err)
+int trace_parse(const char *buf, size_t len, const char *file, struct trace *t,
+		struct trace_error *err)
 {
-	struct parse_state ps = { .t = t, .err = err };
+	struct parse_state ps = {.t = t, .err = err};
 	char line[TRACE_MAX_LINE + 1];
 	size_t pos = 0, n, i;
 	int rc = 0;
@@ -329,7 +329,9 @@ int trace_parse(const char *buf, size_t len, const char *file,
 		const char *base = file ? strrchr(file, '/') : NULL;
 
 		snprintf(t->name, sizeof(t->name), "%s",
-			 base ? base + 1 : file ? file : "trace");
+			 base	? base + 1
+			 : file ? file
+				: "trace");
 	}
 	return 0;
 }
@@ -397,8 +399,7 @@ const struct trace_row *trace_row_at(const struct trace *t, uint64_t i)
 	return &t->rows[i % t->n_rows];
 }
 
-void trace_error_format(const struct trace_error *err, char *buf,
-			size_t size)
+void trace_error_format(const struct trace_error *err, char *buf, size_t size)
 {
 	if (err->line)
 		snprintf(buf, size, "%s:%u: %s", err->file, err->line,

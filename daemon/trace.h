@@ -23,8 +23,8 @@
 #define TRACE_MAX_VALUE 1000000000ull
 
 struct trace_row {
-	uint64_t runs[PT_HIST_BUCKETS]; /* runs per run-length bucket */
-	uint64_t writes;                /* PTE writes in all those runs */
+	uint64_t runs[PT_HIST_BUCKETS];	    /* runs per run-length bucket */
+	uint64_t writes;		    /* PTE writes in all those runs */
 	uint64_t metric[TRACE_MAX_METRICS]; /* per-interval deltas */
 };
 
@@ -43,8 +43,8 @@ struct trace_error {
 };
 
 /* Parse a whole trace held in memory; file is only used in errors. */
-int trace_parse(const char *buf, size_t len, const char *file,
-		struct trace *t, struct trace_error *err);
+int trace_parse(const char *buf, size_t len, const char *file, struct trace *t,
+		struct trace_error *err);
 /* Read and parse a trace file. */
 int trace_load(const char *path, struct trace *t, struct trace_error *err);
 void trace_free(struct trace *t);
@@ -60,7 +60,6 @@ uint64_t trace_max_writes(const uint64_t runs[PT_HIST_BUCKETS]);
 void trace_split_writes(const struct trace_row *r,
 			uint64_t writes[PT_HIST_BUCKETS]);
 /* "file:line: msg" or "file: msg". */
-void trace_error_format(const struct trace_error *err, char *buf,
-			size_t size);
+void trace_error_format(const struct trace_error *err, char *buf, size_t size);
 
 #endif /* PTSWITCHD_TRACE_H */

@@ -52,12 +52,12 @@ enum guest_state {
 struct guest {
 	const struct simmap_entry *e;
 	enum guest_state state;
-	char base[32];          /* /local/domain/<id> */
-	char token[16];         /* watch token: the domid */
-	uint64_t rows;          /* trace rows published */
+	char base[32];	/* /local/domain/<id> */
+	char token[16]; /* watch token: the domid */
+	uint64_t rows;	/* trace rows published */
 	uint64_t value[TRACE_MAX_METRICS];
 	uint64_t published[TRACE_MAX_METRICS];
-	bool all_published;     /* every metric key written at least once */
+	bool all_published; /* every metric key written at least once */
 	bool answered;
 	uint64_t last_seq;
 	bool told_silent;
@@ -74,7 +74,7 @@ struct fleet {
 	struct simmap map;
 	struct guest *g; /* parallel to map.e */
 	bool use_tx;
-	unsigned int interval;  /* seconds between metric publications */
+	unsigned int interval; /* seconds between metric publications */
 	bool rescan_pending;   /* a domain came or went */
 	bool release_pending;  /* a domain went: check before writing */
 	uint64_t last_rescan_ms;
@@ -192,10 +192,9 @@ static void handle_request(struct fleet *f, struct guest *g)
 			f->c.acks_ok++;
 		else
 			f->c.acks_refuse++;
-		log_debug("dom%u: request %" PRIu64 " %s: %s", g->e->domid,
-			  req.seq, req.verb == PROTO_REQ_BATCH ? "batch"
-							       : "emulate",
-			  buf);
+		log_debug(
+		    "dom%u: request %" PRIu64 " %s: %s", g->e->domid, req.seq,
+		    req.verb == PROTO_REQ_BATCH ? "batch" : "emulate", buf);
 	}
 }
 
@@ -308,8 +307,7 @@ static void handle_watch(struct fleet *f, char **vec)
 		return;
 	/* Only the request (or the whole subtree) matters, not mode. */
 	end = strrchr(vec[XS_WATCH_PATH], '/');
-	if (end && strcmp(end, "/request") &&
-	    strcmp(end, "/" PROTO_DAEMON_DIR))
+	if (end && strcmp(end, "/request") && strcmp(end, "/" PROTO_DAEMON_DIR))
 		return;
 	handle_request(f, &f->g[e - f->map.e]);
 }
@@ -408,8 +406,8 @@ static void flush_changes(struct fleet *f, struct change *c, size_t n)
  * Every second each guest takes one trace row; it publishes every
  * f->interval seconds, in a second and slot of its own.
  */
-static void publish_slot(struct fleet *f, unsigned int slot,
-			 uint64_t second, struct change *buf)
+static void publish_slot(struct fleet *f, unsigned int slot, uint64_t second,
+			 struct change *buf)
 {
 	size_t i, n = 0;
 	bool publish;
@@ -435,26 +433,27 @@ static void publish_slot(struct fleet *f, unsigned int slot,
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: simguests --map FILE [options]\n"
-		"Play the ptswitch guest agent for every domain of a sim map,\n"
-		"over one dom0 xenstore connection (XENSTORED_PATH is honoured).\n"
-		"\n"
-		"  -m, --map FILE      map file (format: tests/traces/README.md)\n"
-		"  -d, --duration S    stop after S seconds (default: run until\n"
-		"                      SIGINT/SIGTERM)\n"
-		"  -i, --interval S    publish metrics every S seconds, as the\n"
-		"                      agent's --interval (default: 10)\n"
-		"  -r, --report S      print the counters every S seconds\n"
-		"  -t, --transactions  write each slot's metrics in one\n"
-		"                      transaction instead of one by one\n"
-		"  -v, --verbose       log every request and ack\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"Per domain it writes data/ptswitch/{agent,caps}, publishes\n"
-		"data/ptswitch/metrics/<name> from the trace (one row a second),\n"
-		"and answers ptswitch/request in data/ptswitch/ack (map option\n"
-		"ack=ok|refuse|silent).  On exit it prints one summary line.\n");
+	fprintf(
+	    out,
+	    "Usage: simguests --map FILE [options]\n"
+	    "Play the ptswitch guest agent for every domain of a sim map,\n"
+	    "over one dom0 xenstore connection (XENSTORED_PATH is honoured).\n"
+	    "\n"
+	    "  -m, --map FILE      map file (format: tests/traces/README.md)\n"
+	    "  -d, --duration S    stop after S seconds (default: run until\n"
+	    "                      SIGINT/SIGTERM)\n"
+	    "  -i, --interval S    publish metrics every S seconds, as the\n"
+	    "                      agent's --interval (default: 10)\n"
+	    "  -r, --report S      print the counters every S seconds\n"
+	    "  -t, --transactions  write each slot's metrics in one\n"
+	    "                      transaction instead of one by one\n"
+	    "  -v, --verbose       log every request and ack\n"
+	    "  -h, --help          this text\n"
+	    "\n"
+	    "Per domain it writes data/ptswitch/{agent,caps}, publishes\n"
+	    "data/ptswitch/metrics/<name> from the trace (one row a second),\n"
+	    "and answers ptswitch/request in data/ptswitch/ack (map option\n"
+	    "ack=ok|refuse|silent).  On exit it prints one summary line.\n");
 }
 
 static void summary(const struct fleet *f, double secs, bool final)
@@ -467,18 +466,15 @@ static void summary(const struct fleet *f, double secs, bool final)
 	      (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("simguests: %s domains=%zu started=%" PRIu64 " stopped=%" PRIu64
 	       " seconds=%.1f writes=%" PRIu64 " writes_per_s=%.0f"
-	       " write_errors=%" PRIu64 " reads=%" PRIu64
-	       " tx_commits=%" PRIu64 " tx_retries=%" PRIu64
-	       " requests=%" PRIu64 " acks_ok=%" PRIu64
+	       " write_errors=%" PRIu64 " reads=%" PRIu64 " tx_commits=%" PRIu64
+	       " tx_retries=%" PRIu64 " requests=%" PRIu64 " acks_ok=%" PRIu64
 	       " acks_refuse=%" PRIu64 " unanswered=%" PRIu64
 	       " malformed=%" PRIu64 " cpu_s=%.2f cpu_pct=%.1f\n",
-	       final ? "total" : "so-far", f->map.n, f->c.started,
-	       f->c.stopped, secs, f->c.writes,
-	       secs > 0 ? (double)f->c.writes / secs : 0.0,
-	       f->c.write_errors, f->c.reads, f->c.tx_commits,
-	       f->c.tx_retries, f->c.requests, f->c.acks_ok,
-	       f->c.acks_refuse, f->c.unanswered, f->c.malformed, cpu,
-	       secs > 0 ? 100.0 * cpu / secs : 0.0);
+	       final ? "total" : "so-far", f->map.n, f->c.started, f->c.stopped,
+	       secs, f->c.writes, secs > 0 ? (double)f->c.writes / secs : 0.0,
+	       f->c.write_errors, f->c.reads, f->c.tx_commits, f->c.tx_retries,
+	       f->c.requests, f->c.acks_ok, f->c.acks_refuse, f->c.unanswered,
+	       f->c.malformed, cpu, secs > 0 ? 100.0 * cpu / secs : 0.0);
 	fflush(stdout);
 }
 
@@ -523,16 +519,16 @@ static int setup(struct fleet *f, const char *map_path)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "map", required_argument, NULL, 'm' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "transactions", no_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"map", required_argument, NULL, 'm'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"report", required_argument, NULL, 'r'},
+	    {"transactions", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct fleet f = { .interval = 10 };
+	struct fleet f = {.interval = 10};
 	const char *map_path = NULL;
 	unsigned long duration_s = 0, report_s = 0;
 	bool verbose = false;
@@ -562,8 +558,9 @@ int main(int argc, char **argv)
 			f.interval = (unsigned int)strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || optarg[0] == '-' ||
 			    !f.interval || f.interval > 3600) {
-				fprintf(stderr,
-					"simguests: interval must be 1..3600\n");
+				fprintf(
+				    stderr,
+				    "simguests: interval must be 1..3600\n");
 				return 2;
 			}
 			break;
@@ -571,7 +568,8 @@ int main(int argc, char **argv)
 			errno = 0;
 			report_s = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || optarg[0] == '-') {
-				fprintf(stderr, "simguests: bad report period\n");
+				fprintf(stderr,
+					"simguests: bad report period\n");
 				return 2;
 			}
 			break;

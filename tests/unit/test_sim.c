@@ -22,7 +22,7 @@
 
 #define HDR "ptswitch-trace 1\n"
 #define FIELDS                                                                 \
-	"fields runs-1 runs-2-9 runs-10-49 runs-50-99 runs-100-511 runs-512 "   \
+	"fields runs-1 runs-2-9 runs-10-49 runs-50-99 runs-100-511 runs-512 "  \
 	"writes forks pgfault\n"
 
 /* ---- helpers: a private temp dir with files written by the tests ---- */
@@ -75,11 +75,11 @@ static int mkdir_p_sub(void)
 
 static void test_parse_ok(void **state)
 {
-	static const char text[] = "# a comment\n"
-				   "\n" HDR "name tiny\n" FIELDS
-				   "1 0 0 0 0 0 1 0 1\n"
-				   "0 2 1 0 0 1\t530 3 7\n"
-				   "  4 0 0 0 0 0 4 0 4  \n";
+	static const char text[] =
+	    "# a comment\n"
+	    "\n" HDR "name tiny\n" FIELDS "1 0 0 0 0 0 1 0 1\n"
+	    "0 2 1 0 0 1\t530 3 7\n"
+	    "  4 0 0 0 0 0 4 0 4  \n";
 	struct trace t;
 	struct trace_error err;
 
@@ -108,7 +108,7 @@ static void test_parse_default_name(void **state)
 
 	(void)state;
 	assert_int_equal(
-		trace_parse(text, strlen(text), "dir/web.trace", &t, &err), 0);
+	    trace_parse(text, strlen(text), "dir/web.trace", &t, &err), 0);
 	assert_string_equal(t.name, "web.trace");
 	trace_free(&t);
 }
@@ -122,50 +122,50 @@ struct bad_case {
 static void test_parse_errors(void **state)
 {
 	static const struct bad_case cases[] = {
-		{ "", 0, "empty" },
-		{ "# only a comment\n", 0, "empty" },
-		{ FIELDS, 1, "expected 'ptswitch-trace 1' first" },
-		{ "ptswitch-trace 2\n", 1, "unsupported version" },
-		{ "ptswitch-trace 1x\n", 1, "unsupported version" },
-		{ HDR, 0, "no 'fields' line" },
-		{ HDR FIELDS, 0, "no rows" },
-		{ HDR "1 0 0 0 0 0 1\n", 2, "row before the 'fields' line" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0\n", 3, "8 values, expected 9" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0 0 0\n", 3, "10 values" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0 1a\n", 3, "value 9 '1a'" },
-		{ HDR FIELDS "01 0 0 0 0 0 1 0 0\n", 3, "value 1 '01'" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 -1 0\n", 3, "value 8 '-1'" },
-		{ HDR FIELDS "-1 0 0 0 0 0 1 0 0\n", 3, "unknown keyword '-1'" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0 1000000001\n", 3, "value 9" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0 99999999999999999999999\n", 3,
-		  "value 9" },
-		{ HDR FIELDS "0 1 0 0 0 0 1 0 0\n", 3,
-		  "writes 1 do not fit the runs (2..9)" },
-		{ HDR FIELDS "0 1 0 0 0 0 10 0 0\n", 3, "do not fit" },
-		{ HDR FIELDS "0 0 0 0 0 1 511 0 0\n", 3, "do not fit" },
-		{ HDR "fields runs-1\n", 2, "needs the 7 run and write" },
-		{ HDR "fields runs-2-9 runs-1 runs-10-49 runs-50-99 "
-		      "runs-100-511 runs-512 writes\n",
-		  2, "field 1 is 'runs-2-9', expected 'runs-1'" },
-		{ HDR "fields runs-1 runs-2-9 runs-10-49 runs-50-99 "
-		      "runs-100-511 runs-512 write\n",
-		  2, "field 7 is 'write'" },
-		{ HDR "fields runs-1 runs-2-9 runs-10-49 runs-50-99 "
-		      "runs-100-511 runs-512 writes Forks\n",
-		  2, "bad metric name 'Forks'" },
-		{ HDR "fields runs-1 runs-2-9 runs-10-49 runs-50-99 "
-		      "runs-100-511 runs-512 writes a b a\n",
-		  2, "metric 'a' listed twice" },
-		{ HDR FIELDS FIELDS, 3, "second 'fields' line" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0 0\n" FIELDS, 4,
-		  "second 'fields' line" },
-		{ HDR "name a\nname b\n", 3, "second 'name' line" },
-		{ HDR "name Bad/Name\n", 2, "bad 'name' line" },
-		{ HDR "bogus 1\n", 2, "unknown keyword 'bogus'" },
-		{ HDR FIELDS "1 0 0 0 0 0 1 0 0\r\n", 3,
-		  "control or non-ASCII byte 0x0d in column 18" },
-		{ HDR FIELDS "# ok\n\n1 0 0 0 0 0 1 0 0\n1 0 0 0 0 0 2 0 0\n",
-		  6, "writes 2 do not fit" },
+	    {"", 0, "empty"},
+	    {"# only a comment\n", 0, "empty"},
+	    {FIELDS, 1, "expected 'ptswitch-trace 1' first"},
+	    {"ptswitch-trace 2\n", 1, "unsupported version"},
+	    {"ptswitch-trace 1x\n", 1, "unsupported version"},
+	    {HDR, 0, "no 'fields' line"},
+	    {HDR FIELDS, 0, "no rows"},
+	    {HDR "1 0 0 0 0 0 1\n", 2, "row before the 'fields' line"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0\n", 3, "8 values, expected 9"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0 0 0\n", 3, "10 values"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0 1a\n", 3, "value 9 '1a'"},
+	    {HDR FIELDS "01 0 0 0 0 0 1 0 0\n", 3, "value 1 '01'"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 -1 0\n", 3, "value 8 '-1'"},
+	    {HDR FIELDS "-1 0 0 0 0 0 1 0 0\n", 3, "unknown keyword '-1'"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0 1000000001\n", 3, "value 9"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0 99999999999999999999999\n", 3,
+	     "value 9"},
+	    {HDR FIELDS "0 1 0 0 0 0 1 0 0\n", 3,
+	     "writes 1 do not fit the runs (2..9)"},
+	    {HDR FIELDS "0 1 0 0 0 0 10 0 0\n", 3, "do not fit"},
+	    {HDR FIELDS "0 0 0 0 0 1 511 0 0\n", 3, "do not fit"},
+	    {HDR "fields runs-1\n", 2, "needs the 7 run and write"},
+	    {HDR "fields runs-2-9 runs-1 runs-10-49 runs-50-99 "
+		 "runs-100-511 runs-512 writes\n",
+	     2, "field 1 is 'runs-2-9', expected 'runs-1'"},
+	    {HDR "fields runs-1 runs-2-9 runs-10-49 runs-50-99 "
+		 "runs-100-511 runs-512 write\n",
+	     2, "field 7 is 'write'"},
+	    {HDR "fields runs-1 runs-2-9 runs-10-49 runs-50-99 "
+		 "runs-100-511 runs-512 writes Forks\n",
+	     2, "bad metric name 'Forks'"},
+	    {HDR "fields runs-1 runs-2-9 runs-10-49 runs-50-99 "
+		 "runs-100-511 runs-512 writes a b a\n",
+	     2, "metric 'a' listed twice"},
+	    {HDR FIELDS FIELDS, 3, "second 'fields' line"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0 0\n" FIELDS, 4,
+	     "second 'fields' line"},
+	    {HDR "name a\nname b\n", 3, "second 'name' line"},
+	    {HDR "name Bad/Name\n", 2, "bad 'name' line"},
+	    {HDR "bogus 1\n", 2, "unknown keyword 'bogus'"},
+	    {HDR FIELDS "1 0 0 0 0 0 1 0 0\r\n", 3,
+	     "control or non-ASCII byte 0x0d in column 18"},
+	    {HDR FIELDS "# ok\n\n1 0 0 0 0 0 1 0 0\n1 0 0 0 0 0 2 0 0\n", 6,
+	     "writes 2 do not fit"},
 	};
 	struct trace t;
 	struct trace_error err;
@@ -203,18 +203,17 @@ static void test_parse_long_line(void **state)
 	/* A NUL inside the buffer is a control byte, not an end. */
 	memcpy(text, HDR FIELDS "1 0\0 0 0 0 1 0 0\n",
 	       sizeof(HDR FIELDS "1 0\0 0 0 0 1 0 0\n"));
-	assert_int_equal(trace_parse(text,
-				     sizeof(HDR FIELDS "1 0\0 0 0 0 1 0 0\n") -
-					     1,
-				     "nul", &t, &err),
-			 -EINVAL);
+	assert_int_equal(
+	    trace_parse(text, sizeof(HDR FIELDS "1 0\0 0 0 0 1 0 0\n") - 1,
+			"nul", &t, &err),
+	    -EINVAL);
 	assert_int_equal(err.line, 3);
 }
 
 static void test_split_writes(void **state)
 {
-	static const uint64_t lo[] = { 1, 2, 10, 50, 100, 512 };
-	static const uint64_t hi[] = { 1, 9, 49, 99, 511, 512 };
+	static const uint64_t lo[] = {1, 2, 10, 50, 100, 512};
+	static const uint64_t hi[] = {1, 9, 49, 99, 511, 512};
 	struct trace_row r;
 	uint64_t w[PT_HIST_BUCKETS], sum, span;
 	unsigned int i, b, seed = 1;
@@ -223,8 +222,9 @@ static void test_split_writes(void **state)
 	for (i = 0; i < 2000; i++) {
 		memset(&r, 0, sizeof(r));
 		for (b = 0; b < PT_HIST_BUCKETS; b++)
-			r.runs[b] = (uint64_t)(rand_r(&seed) % 4 ? 0 :
-					       rand_r(&seed) % 1000);
+			r.runs[b] = (uint64_t)(rand_r(&seed) % 4
+						   ? 0
+						   : rand_r(&seed) % 1000);
 		span = trace_max_writes(r.runs) - trace_min_writes(r.runs);
 		r.writes = trace_min_writes(r.runs) +
 			   (span ? (uint64_t)rand_r(&seed) % (span + 1) : 0);
@@ -273,8 +273,8 @@ static const char *traces_dir(void)
 static void test_committed_traces(void **state)
 {
 	static const char *const names[] = {
-		"idle", "webserver", "kernel-build", "fork-heavy", "database",
-		"phase-change",
+	    "idle",	  "webserver", "kernel-build",
+	    "fork-heavy", "database",  "phase-change",
 	};
 	char path[PATH_MAX + 128], buf[PATH_MAX + 256];
 	struct trace t;
@@ -303,8 +303,7 @@ static void test_load_missing(void **state)
 	char buf[512];
 
 	(void)state;
-	assert_int_equal(trace_load("/nonexistent/x.trace", &t, &err),
-			 -ENOENT);
+	assert_int_equal(trace_load("/nonexistent/x.trace", &t, &err), -ENOENT);
 	trace_error_format(&err, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "/nonexistent/x.trace: "));
 }
@@ -340,7 +339,7 @@ static void test_map_ok(void **state)
 		fail_msg("%s", buf);
 	}
 	assert_int_equal(m.n, 3);
-	assert_int_equal(m.n_traces, 1); /* shared, loaded once */
+	assert_int_equal(m.n_traces, 1);   /* shared, loaded once */
 	assert_int_equal(m.e[0].domid, 3); /* sorted */
 	e = simmap_find(&m, 7);
 	assert_non_null(e);
@@ -366,24 +365,24 @@ static void test_map_ok(void **state)
 static void test_map_errors(void **state)
 {
 	static const struct bad_case cases[] = {
-		{ "1 t.trace\n1 t.trace\n", 2, "domid 1 already mapped on line 1" },
-		{ "0 t.trace\n", 1, "domid must be" },
-		{ "32752 t.trace\n", 1, "domid must be" },
-		{ "x t.trace\n", 1, "domid must be" },
-		{ "1\n", 1, "expected '<domid> <trace-file>" },
-		{ "# c\n1 t.trace vcpus=0\n", 2, "vcpus must be" },
-		{ "1 t.trace vcpus=513\n", 1, "vcpus must be" },
-		{ "1 t.trace optin=maybe\n", 1, "optin must be" },
-		{ "1 t.trace caps=all\n", 1, "caps must be" },
-		{ "1 t.trace ack=later\n", 1, "ack must be" },
-		{ "1 t.trace fail=set-mode,boot\n", 1, "fail= takes" },
-		{ "1 t.trace fail=\n", 1, "fail= takes" },
-		{ "1 t.trace offset=-1\n", 1, "offset must be" },
-		{ "1 t.trace color=red\n", 1, "unknown option 'color'" },
-		{ "1 t.trace vcpus\n", 1, "expected key=value" },
-		{ "1 t.trace vcpus=1 vcpus=2\n", 1, "option 'vcpus' given twice" },
-		{ "1 t.trace\n2 missing.trace\n", 2,
-		  "trace missing.trace: No such file or directory" },
+	    {"1 t.trace\n1 t.trace\n", 2, "domid 1 already mapped on line 1"},
+	    {"0 t.trace\n", 1, "domid must be"},
+	    {"32752 t.trace\n", 1, "domid must be"},
+	    {"x t.trace\n", 1, "domid must be"},
+	    {"1\n", 1, "expected '<domid> <trace-file>"},
+	    {"# c\n1 t.trace vcpus=0\n", 2, "vcpus must be"},
+	    {"1 t.trace vcpus=513\n", 1, "vcpus must be"},
+	    {"1 t.trace optin=maybe\n", 1, "optin must be"},
+	    {"1 t.trace caps=all\n", 1, "caps must be"},
+	    {"1 t.trace ack=later\n", 1, "ack must be"},
+	    {"1 t.trace fail=set-mode,boot\n", 1, "fail= takes"},
+	    {"1 t.trace fail=\n", 1, "fail= takes"},
+	    {"1 t.trace offset=-1\n", 1, "offset must be"},
+	    {"1 t.trace color=red\n", 1, "unknown option 'color'"},
+	    {"1 t.trace vcpus\n", 1, "expected key=value"},
+	    {"1 t.trace vcpus=1 vcpus=2\n", 1, "option 'vcpus' given twice"},
+	    {"1 t.trace\n2 missing.trace\n", 2,
+	     "trace missing.trace: No such file or directory"},
 	};
 	struct simmap m;
 	struct trace_error err;
@@ -413,9 +412,9 @@ static void test_map_bad_trace(void **state)
 	(void)state;
 	write_file("broken.trace", HDR FIELDS "1 0 0 0 0 0 1 0 0\n"
 					      "1 0 0 0 0 0 1 0\n");
-	assert_int_equal(simmap_load(write_file("bmap", "1 broken.trace\n"),
-				     &m, &err),
-			 -EINVAL);
+	assert_int_equal(
+	    simmap_load(write_file("bmap", "1 broken.trace\n"), &m, &err),
+	    -EINVAL);
 	trace_error_format(&err, buf, sizeof(buf));
 	/* The trace's own file and line, not the map's. */
 	assert_non_null(strstr(buf, "broken.trace:4: 8 values, expected 9"));
@@ -450,8 +449,11 @@ static void test_modes_persist(void **state)
 	be.ops->close(&be);
 	memset(&be, 0, sizeof(be));
 	be.ops = &backend_sim_ops;
-	assert_int_equal(be.ops->open(&be, write_file("bemap", "1 t.trace\n"
-					"2 t.trace\n3 t.trace optin=no\n")), 0);
+	assert_int_equal(
+	    be.ops->open(&be, write_file("bemap",
+					 "1 t.trace\n"
+					 "2 t.trace\n3 t.trace optin=no\n")),
+	    0);
 	assert_int_equal(be.ops->get_mode(&be, 1, &mode), 0);
 	assert_int_equal(mode, PT_MODE_BATCH);
 	assert_int_equal(be.ops->get_mode(&be, 2, &mode), 0);
@@ -498,7 +500,7 @@ static void test_backend_lookup(void **state)
 
 static void test_open_errors(void **state)
 {
-	struct backend be = { .ops = &backend_sim_ops };
+	struct backend be = {.ops = &backend_sim_ops};
 
 	(void)state;
 	assert_int_equal(be.ops->open(&be, NULL), -EINVAL);
@@ -537,7 +539,7 @@ static void test_emulate_counters(void **state)
 	struct sim_check {
 		unsigned int domid;
 		uint64_t offset;
-	} doms[] = { { 1, 0 }, { 2, 2 } };
+	} doms[] = {{1, 0}, {2, 2}};
 	unsigned int i, b, ticks = 7;
 	struct trace t;
 	struct trace_error err;
@@ -550,12 +552,10 @@ static void test_emulate_counters(void **state)
 	assert_int_equal(st.emulated_writes, 0);
 	for (i = 0; i < ticks; i++)
 		be.ops->tick(&be);
-	assert_int_equal(trace_load(write_file("t.trace", three_rows), &t,
-				    &err),
-			 0);
+	assert_int_equal(
+	    trace_load(write_file("t.trace", three_rows), &t, &err), 0);
 	for (i = 0; i < 2; i++) {
-		assert_int_equal(be.ops->get_stats(&be, doms[i].domid, &st),
-				 0);
+		assert_int_equal(be.ops->get_stats(&be, doms[i].domid, &st), 0);
 		/* 7 ticks over 3 rows: the trace loops. */
 		sum_rows(&t, doms[i].offset, ticks, &sum);
 		assert_int_equal(st.emulated_writes, sum.writes);
@@ -611,10 +611,10 @@ static void check_batch_invariants(const struct pt_stats *st,
 			 st->batches);
 	assert_int_equal(st->flush_reason[PT_FLUSH_MODE], 0);
 	assert_int_equal(st->batch_ptes + st->emulated_writes -
-				 before->emulated_writes,
+			     before->emulated_writes,
 			 writes);
 	assert_int_equal(total(st->emul_runs, PT_HIST_BUCKETS) -
-				 total(before->emul_runs, PT_HIST_BUCKETS),
+			     total(before->emul_runs, PT_HIST_BUCKETS),
 			 refused);
 	for (b = 0; b < PT_HIST_BUCKETS; b++)
 		assert_true(st->emul_runs[b] >= before->emul_runs[b]);
@@ -737,14 +737,14 @@ static void run_sequence(struct pt_stats st[3])
 			  "3 busy.trace vcpus=2\n");
 	for (i = 0; i < 30; i++) {
 		if (i == 3) {
-			assert_int_equal(be.ops->set_mode(&be, 1, PT_MODE_BATCH),
-					 0);
-			assert_int_equal(be.ops->set_mode(&be, 2, PT_MODE_BATCH),
-					 0);
+			assert_int_equal(
+			    be.ops->set_mode(&be, 1, PT_MODE_BATCH), 0);
+			assert_int_equal(
+			    be.ops->set_mode(&be, 2, PT_MODE_BATCH), 0);
 		}
 		if (i == 20)
 			assert_int_equal(
-				be.ops->set_mode(&be, 2, PT_MODE_EMULATE), 0);
+			    be.ops->set_mode(&be, 2, PT_MODE_EMULATE), 0);
 		be.ops->tick(&be);
 	}
 	for (i = 0; i < 3; i++)
@@ -776,27 +776,27 @@ static int quiet(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_ok),
-		cmocka_unit_test(test_parse_default_name),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_parse_long_line),
-		cmocka_unit_test(test_split_writes),
-		cmocka_unit_test(test_committed_traces),
-		cmocka_unit_test(test_load_missing),
-		cmocka_unit_test(test_map_ok),
-		cmocka_unit_test(test_map_errors),
-		cmocka_unit_test(test_map_bad_trace),
-		cmocka_unit_test(test_backend_lookup),
-		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test(test_modes_persist),
-		cmocka_unit_test(test_unknown_domain),
-		cmocka_unit_test(test_emulate_counters),
-		cmocka_unit_test(test_batch_counters_up),
-		cmocka_unit_test(test_batch_counters_smp),
-		cmocka_unit_test(test_optin_refusal),
-		cmocka_unit_test(test_fail_injection),
-		cmocka_unit_test(test_switch_flushes),
-		cmocka_unit_test(test_determinism),
+	    cmocka_unit_test(test_parse_ok),
+	    cmocka_unit_test(test_parse_default_name),
+	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_parse_long_line),
+	    cmocka_unit_test(test_split_writes),
+	    cmocka_unit_test(test_committed_traces),
+	    cmocka_unit_test(test_load_missing),
+	    cmocka_unit_test(test_map_ok),
+	    cmocka_unit_test(test_map_errors),
+	    cmocka_unit_test(test_map_bad_trace),
+	    cmocka_unit_test(test_backend_lookup),
+	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_modes_persist),
+	    cmocka_unit_test(test_unknown_domain),
+	    cmocka_unit_test(test_emulate_counters),
+	    cmocka_unit_test(test_batch_counters_up),
+	    cmocka_unit_test(test_batch_counters_smp),
+	    cmocka_unit_test(test_optin_refusal),
+	    cmocka_unit_test(test_fail_injection),
+	    cmocka_unit_test(test_switch_flushes),
+	    cmocka_unit_test(test_determinism),
 	};
 
 	return cmocka_run_group_tests(tests, quiet, remove_tmpdir);
