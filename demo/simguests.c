@@ -79,6 +79,7 @@ struct fleet {
 	bool release_pending;  /* a domain went: check before writing */
 	uint64_t last_rescan_ms;
 	bool scanned_once;
+	bool lost; /* the xenstore connection is gone */
 	struct counters c;
 };
 
@@ -106,6 +107,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* After a failed request: was it the connection itself? */
+static void check_lost(struct fleet *f)
+{
+	if (errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN ||
+	    errno == EBADF)
+		f->lost = true;
+}
+
 static bool xwrite(struct fleet *f, xs_transaction_t t, const char *path,
 		   const char *value)
 {
@@ -114,6 +123,7 @@ static bool xwrite(struct fleet *f, xs_transaction_t t, const char *path,
 		return true;
 	if (errno != EAGAIN)
 		f->c.write_errors++;
+	check_lost(f);
 	return false;
 }
 
@@ -163,8 +173,10 @@ static void handle_request(struct fleet *f, struct guest *g)
 		 g->base);
 	f->c.reads++;
 	val = xs_read(f->xs, XBT_NULL, path, &len);
-	if (!val)
+	if (!val) {
+		check_lost(f);
 		return; /* no request yet */
+	}
 	if (proto_parse_request(val, len, &req)) {
 		f->c.malformed++;
 		log_warn("dom%u: malformed request ignored", g->e->domid);
@@ -604,7 +616,7 @@ int main(int argc, char **argv)
 	start = next = now_ms();
 	pfd.fd = xs_fileno(f.xs);
 	pfd.events = POLLIN;
-	while (!stop_requested) {
+	while (!stop_requested && !f.lost) {
 		now = now_ms();
 		if (duration_s && now - start >= duration_s * 1000)
 			break;
@@ -635,14 +647,14 @@ int main(int argc, char **argv)
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (pfd.revents & (POLLERR | POLLHUP)) {
-			log_err("xenstore connection lost");
-			break;
-		}
+		if (pfd.revents & (POLLERR | POLLHUP))
+			f.lost = true;
 		drain_watches(&f);
 	}
+	if (f.lost)
+		log_err("xenstore connection lost");
 	summary(&f, (double)(now_ms() - start) / 1000.0, true);
-	rc = 0;
+	rc = f.lost ? 1 : 0;
 	free(buf);
 out:
 	if (f.xs)

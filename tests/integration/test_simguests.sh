@@ -148,5 +148,16 @@ grep -q "ERROR: AddressSanitizer\|runtime error" "$LAB/sg.err" &&
 check "--duration 2 exits 0" test $? -eq 0
 check "... with a summary" grep -q "^simguests: total domains=5" "$LAB/sg2.out"
 
+# --- xenstored goes away: simguests notices and fails ---
+"$SG" --map "$LAB/fleet.map" --interval 1 >"$LAB/sg3.out" 2>"$LAB/sg3.err" &
+SGPID=$!
+check "simguests up again" wait_for 20 grep -q "domains present" "$LAB/sg3.err"
+xslab_stop
+sg_gone() { ! kill -0 $SGPID 2>/dev/null; }
+check "simguests exits when xenstored is gone" wait_for 20 sg_gone
+wait $SGPID
+check "... with status 1" test $? -eq 1
+check "... saying why" grep -q "xenstore connection lost" "$LAB/sg3.err"
+
 echo "$T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]
