@@ -6,6 +6,8 @@
 #   make demo          install dependencies, run the demo (real xenstored,
 #                      sim backend, simulated guests)
 #   make bench         benchmarks that print figures (not pass/fail)
+#   make eval          replay tests/traces through the policy engine and
+#                      compare it with an offline oracle (tests/eval/)
 #   make install       DESTDIR=, PREFIX= (default /usr/local)
 #   make format        clang-format every source file in place
 
@@ -40,7 +42,7 @@ endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS  += -D_GNU_SOURCE -Icommon -Idaemon -Iguestagent
+CPPFLAGS  += -D_GNU_SOURCE -Icommon -Idaemon -Iguestagent -Itests/eval
 ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
              $(CPPFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(EXTRA) $(LDFLAGS)
@@ -49,12 +51,14 @@ COMMON_SRC := $(wildcard common/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 AGENT_SRC  := $(filter-out guestagent/main.c,$(wildcard guestagent/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+EVAL_SRC   := $(filter-out tests/eval/main.c,$(wildcard tests/eval/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIBCOMMON := $(B)/libptcommon.a
 LIBDAEMON := $(B)/libptswitchd.a
 LIBAGENT  := $(B)/libptagent.a
+LIBEVAL   := $(B)/libpteval.a
 
 PTSWITCHD := $(B)/ptswitchd
 AGENT     := $(B)/ptswitch-agent
@@ -68,14 +72,17 @@ XSLABCTL  := $(B)/xslab/xs-labctl
 SIMGUESTS := $(B)/simguests
 # tests/tools: the ptswitch domctl issued directly (e2e, bypassing ptswitchd).
 PTDOMCTL  := $(B)/pt-domctl
+# tests/eval: the policy evaluation (engine replay against an oracle).
+PTEVAL    := $(B)/ptswitch-eval
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/xslab/guestbridge.c),$(XSBRIDGE)) \
              $(if $(wildcard tests/xslab/labctl.c),$(XSLABCTL)) \
              $(if $(wildcard demo/simguests.c),$(SIMGUESTS)) \
-             $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL))
+             $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL)) \
+             $(if $(wildcard tests/eval/main.c),$(PTEVAL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e
+        check-run e2e eval
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -94,6 +101,9 @@ $(LIBDAEMON): $(call obj,$(DAEMON_SRC))
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+$(LIBEVAL): $(call obj,$(EVAL_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
 
 $(PTSWITCHD): $(call obj,daemon/main.c) $(LIBDAEMON) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -102,7 +112,8 @@ $(PTSWITCHD): $(call obj,daemon/main.c) $(LIBDAEMON) $(LIBCOMMON)
 $(AGENT): $(call obj,guestagent/main.c) $(LIBAGENT) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(PKG_LIBS) -lm
 
-$(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBDAEMON) $(LIBAGENT) $(LIBCOMMON)
+$(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBEVAL) $(LIBDAEMON) $(LIBAGENT) \
+	      $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
 
@@ -125,6 +136,10 @@ $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
 
+$(PTEVAL): $(call obj,tests/eval/main.c) $(LIBEVAL) $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 tests: all tools $(UNITS)
 
 deps:
@@ -142,6 +157,10 @@ demo: deps
 bench: deps
 	$(MAKE) all tools
 	tests/bench/run-bench.sh $(B)
+
+# Figures, not pass/fail: tests/eval/README.md explains them.
+eval: $(PTEVAL)
+	$(PTEVAL) tests/traces/*.trace
 
 install: all
 	install -D -m 0755 $(PTSWITCHD) $(DESTDIR)$(SBINDIR)/ptswitchd

@@ -1,0 +1,41 @@
+/*
+ * The offline oracle: knowing every interval's cost in each mode, the
+ * cheapest mode schedule under the policy's switch cost and dwell rule.
+ * Dynamic programming over (interval, mode, intervals in mode capped at
+ * the dwell).  It has no warm-up, no handshake delay and no rate limit:
+ * a lower bound for any policy that obeys the dwell.
+ */
+#ifndef PTEVAL_ORACLE_H
+#define PTEVAL_ORACLE_H
+
+#include <stddef.h>
+
+#include "ptswitch.h"
+
+struct oracle_problem {
+	const double *cost[2]; /* [PT_MODE_EMULATE], [PT_MODE_BATCH]: n each */
+	size_t n;              /* intervals */
+	unsigned int dwell;    /* a mode, once entered, is kept this many
+				* intervals (0 or 1: no constraint) */
+	double switch_cost;    /* paid for every switch, either way */
+	enum pt_mode start;    /* mode before interval 0, dwell served */
+};
+
+struct oracle_result {
+	double cost;             /* intervals plus switches */
+	unsigned int switches;
+};
+
+/*
+ * Solve; sched (n entries, may be NULL) receives the mode of every
+ * interval.  Returns 0, or -ENOMEM / -EINVAL.  Among schedules of equal
+ * cost it prefers staying to switching.
+ */
+int oracle_solve(const struct oracle_problem *pb, enum pt_mode *sched,
+		 struct oracle_result *res);
+
+/* Cost of a given schedule under the same rules (no dwell check). */
+double oracle_schedule_cost(const struct oracle_problem *pb,
+			    const enum pt_mode *sched, unsigned int *switches);
+
+#endif /* PTEVAL_ORACLE_H */

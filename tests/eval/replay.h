@@ -1,0 +1,41 @@
+/*
+ * Replay a trace through the daemon's own decision code: the sim model
+ * books each row into counters (daemon/simbook.h), the engine observes
+ * and decides (daemon/engine.h), the switch state machine acts on the
+ * decision (daemon/fsm.h), in the order ptd_tick() does.  The guest agent
+ * is taken to ack every request before the next tick, so a switch to
+ * BATCH takes effect one interval after the decision; leaving BATCH takes
+ * effect at once.
+ */
+#ifndef PTEVAL_REPLAY_H
+#define PTEVAL_REPLAY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "policy.h"
+#include "ptswitch.h"
+#include "trace.h"
+
+struct replay_guest {
+	const struct trace *trace;
+	size_t n;            /* intervals to replay; the trace loops */
+	unsigned int vcpus;
+	unsigned int domid;  /* seeds the noise, as in the sim backend */
+	FILE *log;           /* if set: one line per decision */
+};
+
+struct replay_result {
+	unsigned int switches;
+	size_t batch_intervals;
+	unsigned int reasons_held; /* decisions held by dwell/rate/cost */
+};
+
+/*
+ * sched (n entries) receives the mode each interval ran in.  Returns 0 or
+ * a negative errno.
+ */
+int replay_policy(const struct policy *p, const struct replay_guest *rg,
+		  enum pt_mode *sched, struct replay_result *res);
+
+#endif /* PTEVAL_REPLAY_H */
