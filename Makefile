@@ -82,7 +82,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e eval
+        check-run e2e eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -140,6 +140,30 @@ $(PTEVAL): $(call obj,tests/eval/main.c) $(LIBEVAL) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# tests/pvguest: the PV test kernel, freestanding (no libc, no Xen
+# headers); never built with the sanitizers.
+PVGUEST     := $(B)/pvguest.elf
+PVG_SRC     := $(wildcard tests/pvguest/*.c)
+PVG_OBJ     := $(patsubst tests/pvguest/%.c,$(B)/pvguest-obj/%.o,$(PVG_SRC)) \
+               $(B)/pvguest-obj/head.o
+PVG_CFLAGS  := -std=gnu11 -O2 -g $(WARNFLAGS) -ffreestanding -fno-pic \
+               -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+               -fno-tree-loop-distribute-patterns -mno-red-zone \
+               -mgeneral-regs-only -mcmodel=small -MMD -MP
+
+$(B)/pvguest-obj/%.o: tests/pvguest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PVG_CFLAGS) -c -o $@ $<
+$(B)/pvguest-obj/head.o: tests/pvguest/head.S
+	@mkdir -p $(dir $@)
+	$(CC) $(PVG_CFLAGS) -c -o $@ $<
+$(PVGUEST): $(PVG_OBJ) tests/pvguest/pvguest.lds
+	$(CC) -nostdlib -static -no-pie -Wl,-T,tests/pvguest/pvguest.lds \
+		-Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ $(PVG_OBJ)
+
+pvguest: $(PVGUEST)
+
 tests: all tools $(UNITS)
 
 deps:
@@ -187,4 +211,4 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/pvguest-obj -name '*.d' 2>/dev/null)

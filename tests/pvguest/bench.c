@@ -1,0 +1,253 @@
+/*
+ * The benchmark: k = 1..512 PTE writes to one L1 page, timed with rdtsc,
+ * the median of REPEATS runs.  Every timed write changes the entry: runs
+ * alternate the data page's mapping between read-only and writable
+ * (present to present, like fork's write-protect pass), so no untimed
+ * reset is needed and Xen never sees a no-op.
+ *
+ *   native      plain stores to an ordinary page: the floor (and rdtsc)
+ *   emulate     stores to the read-only L1: one trap + emulation each
+ *   mmu_update  one mmu_update hypercall with k entries, as Linux's lazy
+ *               MMU mode batches them (entries built inside the timing)
+ *   batch       stores to the read-only L1, then the explicit batch flush
+ *               (ptswitch BATCH; planned ABI MMUEXT_FLUSH_PT_BATCH)
+ */
+#include "bench.h"
+#include "hypercall.h"
+#include "testpt.h"
+
+#define MAX_REPEATS 64
+
+const char *const bench_mode_name[BM_COUNT] = { "native", "emulate",
+						"mmu_update", "batch" };
+
+unsigned int bench_k(unsigned int i)
+{
+	return 1u << i;
+}
+
+static u64 *scratch;
+
+static u64 time_native(unsigned int k, u64 val)
+{
+	volatile u64 *p = scratch;
+	u64 t0, t1;
+	unsigned int i;
+
+	t0 = rdtsc_ordered();
+	for (i = 0; i < k; i++)
+		p[i] = val;
+	t1 = rdtsc_ordered();
+	return t1 - t0;
+}
+
+static u64 time_emulate(unsigned int k, u64 val)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	u64 t0, t1;
+	unsigned int i;
+
+	t0 = rdtsc_ordered();
+	for (i = 0; i < k; i++)
+		l1[i] = val;
+	t1 = rdtsc_ordered();
+	return t1 - t0;
+}
+
+static long last_rc;
+
+static u64 time_mmu_update(unsigned int k, u64 val)
+{
+	static struct mmu_update req[512];
+	u64 base = pte_maddr(tpt.l1[0], 0), t0, t1;
+	unsigned int i, done = 0;
+
+	t0 = rdtsc_ordered();
+	for (i = 0; i < k; i++) {
+		req[i].ptr = (base + i * sizeof(u64)) | MMU_NORMAL_PT_UPDATE;
+		req[i].val = val;
+	}
+	last_rc = hyp_mmu_update(req, k, &done);
+	t1 = rdtsc_ordered();
+	if (!last_rc && done != k)
+		last_rc = -1;
+	return t1 - t0;
+}
+
+static u64 time_batch(unsigned int k, u64 val)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = { .cmd = PVG_MMUEXT_FLUSH_BATCH };
+	u64 t0, t1;
+	unsigned int i;
+
+	t0 = rdtsc_ordered();
+	for (i = 0; i < k; i++)
+		l1[i] = val;
+	last_rc = hyp_mmuext_op(&flush, 1);
+	t1 = rdtsc_ordered();
+	return t1 - t0;
+}
+
+static void sort_u64(u64 *a, unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < n; i++) {
+		u64 v = a[i];
+
+		for (j = i; j > 0 && a[j - 1] > v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/* The entries must hold what was written last: the writes took effect. */
+static bool entries_are(const u64 *table, unsigned int k, u64 val)
+{
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		if (table[i] != val)
+			return false;
+	return true;
+}
+
+void bench_mode(struct bench_result *r, enum bench_mode mode,
+		unsigned int repeats)
+{
+	u64 samples[MAX_REPEATS];
+	unsigned int ki, rep;
+
+	if (!scratch)
+		scratch = alloc_page();
+	if (repeats > MAX_REPEATS)
+		repeats = MAX_REPEATS;
+	last_rc = 0;
+	/* Start from a known state: every entry maps the data page RO. */
+	if (mode != BM_NATIVE && testpt_set(0, 0, 512, tpt.pte_ro)) {
+		r->error[mode] = "resetting the L1 with mmu_update failed";
+		return;
+	}
+	for (ki = 0; ki < BENCH_KS; ki++) {
+		unsigned int k = bench_k(ki);
+		u64 val = tpt.pte_ro;
+
+		for (rep = 0; rep < repeats + 2; rep++) {
+			u64 t = 0;
+
+			val = val == tpt.pte_ro ? tpt.pte_rw : tpt.pte_ro;
+			switch (mode) {
+			case BM_NATIVE:
+				t = time_native(k, val);
+				break;
+			case BM_EMULATE:
+				t = time_emulate(k, val);
+				break;
+			case BM_MMU_UPDATE:
+				t = time_mmu_update(k, val);
+				break;
+			case BM_BATCH:
+				t = time_batch(k, val);
+				break;
+			case BM_COUNT:
+				break;
+			}
+			if (last_rc) {
+				r->error[mode] = "hypercall failed";
+				pr("PVGUEST: ERROR mode=%s k=%u rc=%ld\n",
+				   bench_mode_name[mode], k, last_rc);
+				return;
+			}
+			if (rep >= 2)
+				samples[rep - 2] = t;
+		}
+		if (!entries_are(mode == BM_NATIVE ? scratch : tpt.l1[0], k,
+				 val)) {
+			r->error[mode] = "entries do not hold the written value";
+			pr("PVGUEST: ERROR mode=%s k=%u entries differ\n",
+			   bench_mode_name[mode], k);
+			return;
+		}
+		sort_u64(samples, repeats);
+		r->median[mode][ki] = samples[repeats / 2];
+		r->min[mode][ki] = samples[0];
+		pr("PVGUEST: ROW mode=%s k=%u reps=%u median=%lu min=%lu "
+		   "per_pte=%lu\n",
+		   bench_mode_name[mode], k, repeats, r->median[mode][ki],
+		   r->min[mode][ki], r->median[mode][ki] / k);
+	}
+	r->ran[mode] = true;
+}
+
+/* Smallest k from which MODE is cheaper per PTE than EMULATE for all k. */
+static void crossover(const struct bench_result *r, enum bench_mode mode)
+{
+	int ki, from = -1;
+
+	if (!r->ran[mode] || !r->ran[BM_EMULATE]) {
+		pr("PVGUEST: CROSSOVER %s-vs-emulate k=n/a\n",
+		   bench_mode_name[mode]);
+		return;
+	}
+	for (ki = BENCH_KS - 1; ki >= 0; ki--) {
+		if (r->median[mode][ki] >= r->median[BM_EMULATE][ki])
+			break;
+		from = ki;
+	}
+	if (from < 0)
+		pr("PVGUEST: CROSSOVER %s-vs-emulate k=none\n",
+		   bench_mode_name[mode]);
+	else
+		pr("PVGUEST: CROSSOVER %s-vs-emulate k=%u\n",
+		   bench_mode_name[mode], bench_k((unsigned int)from));
+}
+
+static void cell(char *buf, size_t size, const struct bench_result *r,
+		 enum bench_mode mode, unsigned int ki)
+{
+	if (r->ran[mode])
+		snprintf(buf, size, "%lu", r->median[mode][ki] / bench_k(ki));
+	else
+		snprintf(buf, size, "n/a");
+}
+
+void bench_report(const struct bench_result *r, unsigned int repeats,
+		  const char *batch_na)
+{
+	unsigned int ki;
+	int m;
+
+	pr("PVGUEST: TABLE cycles per PTE (median of %u runs; tsc_khz=%lu)\n",
+	   repeats, tsc_khz());
+	pr("PVGUEST: TABLE %5s %10s %10s %10s %10s %8s\n", "k", "native",
+	   "emulate", "mmu_update", "batch", "emu/mmu");
+	for (ki = 0; ki < BENCH_KS; ki++) {
+		char c[BM_COUNT][16], ratio[16];
+
+		for (m = 0; m < BM_COUNT; m++)
+			cell(c[m], sizeof(c[m]), r, (enum bench_mode)m, ki);
+		if (r->ran[BM_EMULATE] && r->ran[BM_MMU_UPDATE] &&
+		    r->median[BM_MMU_UPDATE][ki])
+			snprintf(ratio, sizeof(ratio), "%lu.%02lu",
+				 r->median[BM_EMULATE][ki] /
+					 r->median[BM_MMU_UPDATE][ki],
+				 r->median[BM_EMULATE][ki] * 100 /
+						 r->median[BM_MMU_UPDATE][ki] %
+					 100);
+		else
+			snprintf(ratio, sizeof(ratio), "n/a");
+		pr("PVGUEST: TABLE %5u %10s %10s %10s %10s %8s\n",
+		   bench_k(ki), c[BM_NATIVE], c[BM_EMULATE], c[BM_MMU_UPDATE],
+		   c[BM_BATCH], ratio);
+	}
+	crossover(r, BM_MMU_UPDATE);
+	if (r->ran[BM_BATCH])
+		crossover(r, BM_BATCH);
+	else
+		pr("PVGUEST: NA batch %s\n", batch_na);
+	for (m = 0; m < BM_COUNT; m++)
+		if (r->error[m])
+			pr("PVGUEST: ERROR mode=%s %s\n", bench_mode_name[m],
+			   r->error[m]);
+}

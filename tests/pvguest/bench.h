@@ -1,0 +1,27 @@
+/* Cycles per PTE write for each way of updating an L1. */
+#ifndef PVG_BENCH_H
+#define PVG_BENCH_H
+
+#include "types.h"
+
+enum bench_mode { BM_NATIVE, BM_EMULATE, BM_MMU_UPDATE, BM_BATCH, BM_COUNT };
+
+#define BENCH_KS 10 /* k = 1, 2, 4, ..., 512 */
+
+struct bench_result {
+	bool ran[BM_COUNT];
+	u64 median[BM_COUNT][BENCH_KS]; /* cycles for all k writes */
+	u64 min[BM_COUNT][BENCH_KS];
+	const char *error[BM_COUNT];	/* why a mode stopped, or NULL */
+};
+
+extern const char *const bench_mode_name[BM_COUNT];
+
+unsigned int bench_k(unsigned int i);
+/* Measure MODE for every k; REPEATS timed runs after two warm-ups. */
+void bench_mode(struct bench_result *r, enum bench_mode mode,
+		unsigned int repeats);
+void bench_report(const struct bench_result *r, unsigned int repeats,
+		  const char *batch_na);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * ptswitch PV test kernel: boot, build test page tables, measure the cost
+ * of a PTE write in each page-table update mode, report on the console.
+ * Every line meant for tools starts with "PVGUEST: " (see README.md).
+ */
+#include "bench.h"
+#include "hypercall.h"
+#include "testpt.h"
+
+#define DEFAULT_REPEATS 15
+#define DEFAULT_BATCH_WAIT_S 120
+
+struct start_info *pvg_si;
+struct shared_info_head *pvg_shared;
+
+void mm_init(u64 boot_stack_top);
+void pvg_main(struct start_info *si, u64 boot_stack_top);
+const char *safety_run(const char *batch_na);
+
+__attribute__((noreturn)) void pvg_shutdown(unsigned int reason)
+{
+	unsigned int arg = reason;
+
+	con_flush();
+	for (;;)
+		hyp_sched_op(SCHEDOP_shutdown, &arg);
+}
+
+__attribute__((noreturn)) void pvg_panic(const char *msg)
+{
+	pr("PVGUEST: FATAL %s\n", msg);
+	pvg_shutdown(SHUTDOWN_crash);
+}
+
+/* "name=value" from the command line (xl's extra=), or DEF. */
+static u64 cmdline_u64(const char *name, u64 def)
+{
+	const char *p = pvg_si->cmd_line;
+	size_t n = strlen(name);
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, name, n) && p[n] == '=')
+			return parse_u64(p + n + 1, NULL);
+		while (*p && *p != ' ')
+			p++;
+	}
+	return def;
+}
+
+static void map_shared_info(void)
+{
+	void *va = alloc_page();
+
+	if (hyp_update_va_mapping((u64)va,
+				  pvg_si->shared_info | PTE_P | PTE_RW | PTE_A,
+				  UVMF_INVLPG | UVMF_LOCAL))
+		pvg_panic("cannot map shared_info");
+	pvg_shared = va;
+}
+
+/*
+ * BATCH runs only if the hypervisor takes our consent (the vm-assist) and
+ * dom0 then put this domain in BATCH: dom0 answers in
+ * ptswitch/pvguest-batch, "applied" or why not.  Returns NULL when BATCH
+ * is on, else the reason it is not.
+ */
+static const char *batch_gate(u64 wait_s)
+{
+	static char why[160];
+	char val[96];
+	u64 deadline;
+	long rc;
+
+	rc = hyp_vm_assist(VMASST_CMD_enable, PVG_VMASST_PT_BATCH);
+	pr("PVGUEST: OPTIN vm_assist(pt_batch) rc=%ld\n", rc);
+	if (rc) {
+		snprintf(why, sizeof(why),
+			 "vm_assist(VMASST_TYPE_pt_batch) refused (%ld): "
+			 "hypervisor without the ptswitch opt-in",
+			 rc);
+		return why;
+	}
+	if (xs_write("data/ptswitch/pvguest", "opted-in"))
+		pr("PVGUEST: WARN cannot write data/ptswitch/pvguest\n");
+	deadline = now_ns() + wait_s * 1000000000ul;
+	while (now_ns() < deadline) {
+		if (xs_read("ptswitch/pvguest-batch", val, sizeof(val)) > 0) {
+			if (!strncmp(val, "applied", 8))
+				return NULL;
+			snprintf(why, sizeof(why), "dom0 set-mode batch: %s",
+				 val);
+			return why;
+		}
+		sleep_ms(500);
+	}
+	snprintf(why, sizeof(why),
+		 "no answer from dom0 in ptswitch/pvguest-batch within %lu s",
+		 wait_s);
+	return why;
+}
+
+void pvg_main(struct start_info *si, u64 boot_stack_top)
+{
+	static struct bench_result res;
+	unsigned int repeats;
+	const char *batch_na;
+	char domid[16];
+	u64 t0;
+	long rc;
+
+	pvg_si = si;
+	mm_init(boot_stack_top);
+	map_shared_info();
+	con_init();
+	trap_init();
+
+	rc = hyp_xen_version();
+	if (xs_read("domid", domid, sizeof(domid)) < 0)
+		snprintf(domid, sizeof(domid), "?");
+	pr("PVGUEST: START xen=%ld.%ld domid=%s nr_pages=%lu tsc_khz=%lu "
+	   "cmdline=\"%s\"\n",
+	   rc >> 16, rc & 0xffff, domid, si->nr_pages, tsc_khz(),
+	   si->cmd_line);
+
+	/* EMULATE is Xen's writable-pagetable assist: switch it on. */
+	rc = hyp_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables);
+	if (rc)
+		pvg_panic("vm_assist(writable_pagetables) refused");
+	rc = testpt_setup();
+	if (rc) {
+		pr("PVGUEST: FATAL test page tables: %ld\n", rc);
+		pvg_shutdown(SHUTDOWN_crash);
+	}
+	rc = testpt_selftest();
+	if (rc) {
+		pr("PVGUEST: FATAL self-test %ld: PTE writes do not reach the "
+		   "page tables\n",
+		   rc);
+		pvg_shutdown(SHUTDOWN_crash);
+	}
+	pr("PVGUEST: SELFTEST ok (emulated and mmu_update writes map the "
+	   "data page; L3 slot %u)\n",
+	   tpt.l3_slot);
+
+	repeats = (unsigned int)cmdline_u64("pvg.repeats", DEFAULT_REPEATS);
+	if (repeats < 1)
+		repeats = 1;
+	t0 = now_ns();
+	bench_mode(&res, BM_NATIVE, repeats);
+	bench_mode(&res, BM_EMULATE, repeats);
+	bench_mode(&res, BM_MMU_UPDATE, repeats);
+	batch_na = batch_gate(cmdline_u64("pvg.batch_wait",
+					  DEFAULT_BATCH_WAIT_S));
+	if (!batch_na) {
+		bench_mode(&res, BM_BATCH, repeats);
+		if (!res.ran[BM_BATCH])
+			batch_na = res.error[BM_BATCH];
+	}
+	pr("PVGUEST: INFO benchmark took %lu ms of Xen system time\n",
+	   (now_ns() - t0) / 1000000);
+	bench_report(&res, repeats, batch_na ? batch_na : "");
+
+	safety_run(batch_na);
+
+	pr("PVGUEST: DONE\n");
+	pvg_shutdown(SHUTDOWN_poweroff);
+}

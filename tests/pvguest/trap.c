@@ -1,0 +1,47 @@
+/*
+ * Exceptions: a virtual IDT registered with Xen.  Without it a fault in
+ * the guest kills the domain with nothing on our console; with it, an
+ * unexpected fault is reported, and tests can install a hook that
+ * handles expected faults (e.g. a refused page-table write).
+ */
+#include "hypercall.h"
+#include "pvg.h"
+
+#define TRAPS(X)                                                               \
+	X(0) X(3) X(6) X(7) X(8) X(10) X(11) X(12) X(13) X(14) X(16) X(17) X(19)
+
+#define DECLARE(v) extern char trap_##v[];
+TRAPS(DECLARE)
+#undef DECLARE
+
+static trap_hook_t hook;
+
+void pvg_trap(struct trap_frame *f);
+
+void trap_init(void)
+{
+#define ENTRY(v) { v, (v) == 3 ? 3 : 0, FLAT_KERNEL_CS64, 0, (u64)trap_##v },
+	static const struct trap_info table[] = { TRAPS(ENTRY){ 0, 0, 0, 0,
+								  0 } };
+#undef ENTRY
+	long rc = hyp_set_trap_table(table);
+
+	if (rc)
+		pr("PVGUEST: WARN set_trap_table failed: %ld\n", rc);
+}
+
+void trap_set_hook(trap_hook_t h)
+{
+	hook = h;
+}
+
+void pvg_trap(struct trap_frame *f)
+{
+	u64 cr2 = pvg_shared ? pvg_shared->vcpu_info[0].cr2 : 0;
+
+	if (hook && hook(f, cr2))
+		return;
+	pr("PVGUEST: FATAL trap vector=%lu error=0x%lx rip=0x%lx cr2=0x%lx\n",
+	   f->vector, f->error_code, f->rip, cr2);
+	pvg_shutdown(SHUTDOWN_crash);
+}

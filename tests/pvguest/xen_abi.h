@@ -1,0 +1,179 @@
+/*
+ * The slice of the Xen PV ABI (x86_64) this test kernel uses, written
+ * from the public interface documentation.  Values are part of Xen's
+ * stable guest ABI; only PVG_VMASST_PT_BATCH and PVG_MMUEXT_FLUSH_BATCH
+ * are ptswitch additions (hv-patches/).
+ */
+#ifndef PVG_XEN_ABI_H
+#define PVG_XEN_ABI_H
+
+#include "types.h"
+
+/* Hypercall numbers. */
+#define HC_set_trap_table 0
+#define HC_mmu_update 1
+#define HC_console_io 18
+#define HC_update_va_mapping 14
+#define HC_xen_version 17
+#define HC_vm_assist 21
+#define HC_iret 23
+#define HC_mmuext_op 26
+#define HC_sched_op 29
+#define HC_event_channel_op 32
+
+#define DOMID_SELF 0x7ff0u
+
+/* vm_assist */
+#define VMASST_CMD_enable 0
+#define VMASST_CMD_disable 1
+#define VMASST_TYPE_writable_pagetables 2
+#define PVG_VMASST_PT_BATCH 6 /* ptswitch: consent to BATCH */
+
+/* mmu_update: ptr is the machine address of the entry; low bits = cmd. */
+#define MMU_NORMAL_PT_UPDATE 0
+struct mmu_update {
+	u64 ptr;
+	u64 val;
+};
+
+/* mmuext_op */
+#define MMUEXT_PIN_L1_TABLE 0
+#define MMUEXT_UNPIN_TABLE 4
+#define MMUEXT_TLB_FLUSH_LOCAL 6
+#define MMUEXT_INVLPG_LOCAL 7
+#define PVG_MMUEXT_FLUSH_BATCH 21 /* ptswitch (planned): close the batch */
+struct mmuext_op {
+	u32 cmd;
+	u32 pad;
+	u64 arg1; /* mfn or linear address */
+	u64 arg2;
+};
+
+/* update_va_mapping flags */
+#define UVMF_NONE 0
+#define UVMF_TLB_FLUSH 1
+#define UVMF_INVLPG 2
+#define UVMF_LOCAL 0
+
+/* sched_op */
+#define SCHEDOP_yield 0
+#define SCHEDOP_shutdown 2
+#define SHUTDOWN_poweroff 0
+#define SHUTDOWN_crash 3
+
+/* event_channel_op */
+#define EVTCHNOP_send 4
+
+/* console_io */
+#define CONSOLEIO_write 0
+
+/* xen_version */
+#define XENVER_version 0
+
+/* Errors Xen returns (negated). */
+#define XEN_EPERM 1
+#define XEN_ENOENT 2
+#define XEN_EFAULT 14
+#define XEN_EBUSY 16
+#define XEN_EINVAL 22
+#define XEN_ENOSYS 38
+#define XEN_EOPNOTSUPP 95
+
+/* 64-bit PV: the kernel runs in ring 3 with these flat selectors. */
+#define FLAT_KERNEL_CS64 0xe033
+
+/* Read-only machine-to-phys table Xen maps into every 64-bit PV guest. */
+#define M2P_VIRT_START 0xffff800000000000ul
+
+struct trap_info {
+	u8 vector;
+	u8 flags; /* bits 0-1: DPL for software int; bit 2: mask events */
+	u16 cs;
+	u32 pad;
+	u64 address;
+};
+
+struct start_info {
+	char magic[32];
+	u64 nr_pages;
+	u64 shared_info; /* machine address */
+	u32 flags;
+	u32 pad0;
+	u64 store_mfn;
+	u32 store_evtchn;
+	u32 pad1;
+	u64 console_mfn;
+	u32 console_evtchn;
+	u32 pad2;
+	u64 pt_base; /* virtual address of the L4 */
+	u64 nr_pt_frames;
+	u64 mfn_list; /* virtual address of the p2m array */
+	u64 mod_start;
+	u64 mod_len;
+	char cmd_line[1024];
+	u64 first_p2m_pfn;
+	u64 nr_p2m_frames;
+};
+
+struct vcpu_time_info {
+	u32 version;
+	u32 pad0;
+	u64 tsc_timestamp;
+	u64 system_time; /* ns since boot at tsc_timestamp */
+	u32 tsc_to_system_mul;
+	s8 tsc_shift;
+	u8 flags;
+	u8 pad1[2];
+};
+
+struct vcpu_info {
+	u8 evtchn_upcall_pending;
+	u8 evtchn_upcall_mask;
+	u8 pad[6];
+	u64 evtchn_pending_sel;
+	u64 cr2; /* arch_vcpu_info: faulting address of the last #PF */
+	u64 arch_pad;
+	struct vcpu_time_info time;
+};
+
+struct shared_info_head {
+	struct vcpu_info vcpu_info[32];
+};
+
+struct xencons_interface {
+	char in[1024];
+	char out[2048];
+	u32 in_cons, in_prod;
+	u32 out_cons, out_prod;
+};
+
+#define XENSTORE_RING_SIZE 1024
+struct xenstore_domain_interface {
+	char req[XENSTORE_RING_SIZE];
+	char rsp[XENSTORE_RING_SIZE];
+	u32 req_cons, req_prod;
+	u32 rsp_cons, rsp_prod;
+};
+
+#define XS_READ 2
+#define XS_WRITE 11
+#define XS_ERROR 16
+struct xsd_sockmsg {
+	u32 type;
+	u32 req_id;
+	u32 tx_id;
+	u32 len;
+};
+
+/* x86 page-table entry bits. */
+#define PTE_P 0x001ul
+#define PTE_RW 0x002ul
+#define PTE_US 0x004ul
+#define PTE_A 0x020ul
+#define PTE_D 0x040ul
+#define PTE_ADDR_MASK 0x000ffffffffff000ul
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+
+#endif
