@@ -185,8 +185,11 @@ static int sim_set_mode(struct backend *be, unsigned int domid,
 		return -ESRCH;
 	if (mode != PT_MODE_EMULATE && mode != PT_MODE_BATCH)
 		return -EINVAL;
-	if (d->e->fail & SIMMAP_FAIL_SET_MODE)
-		return -EIO; /* injected: the mode stays what it was */
+	/* Injected failures: the mode stays what it was. */
+	if ((d->e->fail & SIMMAP_FAIL_SET_MODE) ||
+	    (mode == PT_MODE_BATCH && (d->e->fail & SIMMAP_FAIL_SET_BATCH)) ||
+	    (mode == PT_MODE_EMULATE && (d->e->fail & SIMMAP_FAIL_SET_EMULATE)))
+		return -EIO;
 	if (mode == PT_MODE_BATCH && !d->e->optin)
 		return -EPERM; /* the hypervisor's vm-assist check */
 	if (mode == d->mode)

@@ -61,6 +61,8 @@ static int parse_fail_list(struct map_state *ms, const char *list,
 	    {"set-mode", SIMMAP_FAIL_SET_MODE},
 	    {"get-stats", SIMMAP_FAIL_GET_STATS},
 	    {"get-mode", SIMMAP_FAIL_GET_MODE},
+	    {"set-batch", SIMMAP_FAIL_SET_BATCH},
+	    {"set-emulate", SIMMAP_FAIL_SET_EMULATE},
 	};
 	const char *p = list;
 	size_t n, i;
@@ -73,9 +75,9 @@ static int parse_fail_list(struct map_state *ms, const char *list,
 			    !memcmp(p, ops[i].name, n))
 				break;
 		if (i == sizeof(ops) / sizeof(ops[0]))
-			return fail(
-			    ms, -EINVAL,
-			    "fail= takes set-mode, get-stats, get-mode");
+			return fail(ms, -EINVAL,
+				    "fail= takes set-mode, set-batch, "
+				    "set-emulate, get-stats, get-mode");
 		*out |= ops[i].bit;
 		if (!p[n])
 			return 0;

@@ -4,8 +4,9 @@
  * domain:
  *
  *   <domid> <trace-file> [vcpus=N] [optin=yes|no] [caps=batch|none]
- *           [ack=ok|refuse|silent] [fail=set-mode,get-stats,get-mode]
- *           [offset=ROW]
+ *           [ack=ok|refuse|silent] [fail=OP,...] [offset=ROW]
+ *
+ * OP: set-mode, set-batch, set-emulate, get-stats, get-mode.
  *
  * Trace paths are relative to the map file's directory.  '#' starts a
  * comment line.  Details: tests/traces/README.md.
@@ -33,6 +34,8 @@ enum simmap_fail {
 	SIMMAP_FAIL_SET_MODE = 1u << 0,
 	SIMMAP_FAIL_GET_STATS = 1u << 1,
 	SIMMAP_FAIL_GET_MODE = 1u << 2,
+	SIMMAP_FAIL_SET_BATCH = 1u << 3,   /* only set-mode BATCH */
+	SIMMAP_FAIL_SET_EMULATE = 1u << 4, /* only set-mode EMULATE */
 };
 
 struct simmap_entry {

@@ -693,6 +693,19 @@ static void test_fail_injection(void **state)
 	assert_int_equal(be.ops->get_mode(&be, 2, &mode), -EIO);
 	assert_int_equal(be.ops->set_mode(&be, 2, PT_MODE_BATCH), 0);
 	be.ops->close(&be);
+
+	/* One direction only: the guest stays in the mode it was in. */
+	open_backend(&be, "3 t.trace fail=set-emulate\n"
+			  "4 t.trace fail=set-batch\n");
+	assert_int_equal(be.ops->set_mode(&be, 3, PT_MODE_BATCH), 0);
+	assert_int_equal(be.ops->set_mode(&be, 3, PT_MODE_EMULATE), -EIO);
+	assert_int_equal(be.ops->get_mode(&be, 3, &mode), 0);
+	assert_int_equal(mode, PT_MODE_BATCH);
+	assert_int_equal(be.ops->set_mode(&be, 4, PT_MODE_BATCH), -EIO);
+	assert_int_equal(be.ops->get_mode(&be, 4, &mode), 0);
+	assert_int_equal(mode, PT_MODE_EMULATE);
+	assert_int_equal(be.ops->set_mode(&be, 4, PT_MODE_EMULATE), 0);
+	be.ops->close(&be);
 }
 
 static void test_switch_flushes(void **state)
