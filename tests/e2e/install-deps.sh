@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="qemu-system-x86 busybox-static xen-hypervisor-4.17-amd64
-xen-utils-4.17 xenstore-utils"
+xen-utils-4.17 xenstore-utils xz-utils"
 
 missing=""
 for p in $PKGS; do

@@ -92,3 +92,24 @@ e2e_pack() {
 		"$busybox" cpio -o -H newc -R 0:0) | gzip -1 >"$out.tmp"
 	mv "$out.tmp" "$out"
 }
+
+# Unpack the ELF kernel from an xz-compressed bzImage (Debian's amd64
+# kernels) into OUT.  Fails, leaving no OUT, if there is none.
+e2e_extract_vmlinux() {
+	local image out tmp off magic
+	image=$1
+	out=$2
+	tmp=$out.tmp.$$
+	magic=$(printf '\3757zXZ')
+	for off in $(LC_ALL=C grep -abo "$magic" "$image" | cut -d: -f1); do
+		tail -c +$((off + 1)) "$image" |
+			xz -dc --single-stream >"$tmp" 2>/dev/null
+		if [ "$(head -c 4 "$tmp" | od -An -c | tr -d ' ')" = \
+			'177ELF' ]; then
+			mv "$tmp" "$out"
+			return 0
+		fi
+	done
+	rm -f "$tmp"
+	return 1
+}

@@ -124,14 +124,24 @@ kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
 ktree=$cache/$kpkg-$kver
 if [ ! -e "$ktree/.complete" ]; then
 	e2e_log "fetching $kpkg $kver"
-	rm -rf "$ktree" "$cache/dl"
-	mkdir -p "$cache/dl" "$ktree"
-	(cd "$cache/dl" && apt-get download -q "$kpkg=$kver" >&2)
-	dpkg-deb --fsys-tarfile "$cache"/dl/"$kpkg"_*.deb |
-		tar -x -C "$ktree" --wildcards './boot/vmlinuz-*' \
+	# Unpacked aside and renamed, so concurrent runs never see half a tree.
+	dl=$(mktemp -d "$cache/.dl.XXXXXX")
+	mkdir "$dl/tree"
+	(cd "$dl" && apt-get download -q "$kpkg=$kver" >&2)
+	dpkg-deb --fsys-tarfile "$dl"/"$kpkg"_*.deb |
+		tar -x -C "$dl/tree" --wildcards './boot/vmlinuz-*' \
 			'./lib/modules/*/kernel/drivers/xen/*'
-	rm -rf "$cache/dl"
-	touch "$ktree/.complete"
+	touch "$dl/tree/.complete"
+	rm -rf "$ktree"
+	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
+	rm -rf "$dl"
+fi
+vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
+guest_kernel=$ktree/vmlinux
+if [ ! -s "$guest_kernel" ] &&
+	! e2e_extract_vmlinux "$vmlinuz" "$guest_kernel"; then
+	e2e_log "no xz payload in $vmlinuz: guests boot the bzImage (slower)"
+	guest_kernel=$vmlinuz
 fi
 
 # QEMU's multiboot loader wants the ELF, Debian ships it gzipped.
@@ -146,9 +156,8 @@ e2e_log "building initramfs images"
 	${agent:+--agent "$agent"} --kernel-tree "$ktree" \
 	${domctl:+--domctl "$domctl"}
 "$HERE/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
-	--guest-initrd "$work/guest.cpio.gz" \
+	--guest-initrd "$work/guest.cpio.gz" --guest-kernel "$guest_kernel" \
 	${ptswitchd:+--ptswitchd "$ptswitchd"} ${domctl:+--domctl "$domctl"}
-vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
 
 xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
 xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"

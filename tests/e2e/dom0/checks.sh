@@ -75,7 +75,7 @@ create_guest() {
 	cat >"/tmp/$1.cfg" <<EOF
 name = "$1"
 type = "pv"
-kernel = "/e2e/vmlinuz"
+kernel = "/e2e/guest-kernel"
 ramdisk = "/e2e/guest.cpio.gz"
 extra = "console=hvc0 rdinit=/init $2"
 memory = 160
@@ -136,10 +136,13 @@ else
 fi
 
 # --- two guests running the agent -------------------------------------
+echo "E2E: TIME xl-create-start $(uptime_s)"
 create_guest e2e-a "e2e.role=agent e2e.workload=fork" ||
 	fail guests-created "xl create e2e-a failed"
+echo "E2E: TIME xl-create-a-done $(uptime_s)"
 create_guest e2e-b "e2e.role=agent" ||
 	fail guests-created "xl create e2e-b failed"
+echo "E2E: TIME xl-create-b-done $(uptime_s)"
 a=$(domid_of e2e-a)
 b=$(domid_of e2e-b)
 guests_up() {
