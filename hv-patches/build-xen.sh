@@ -44,11 +44,22 @@ key=$({
 } | sha256sum | cut -c1-16)
 slot="$cache/xen-$key"
 
-if [ "${PTSWITCH_NO_CACHE:-0}" != 1 ] && [ -s "$slot/xen.gz" ]; then
-	cp "$slot/xen.gz" "$slot/xen-syms" "$slot/xen.config" \
-		"$slot/build-info" "$out/"
+# Concurrent runs sharing a cache take turns (the second then hits it).
+if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] &&
+	command -v flock >/dev/null; then
+	exec 9>"$cache/.build-xen.lock"
+	flock 9
+fi
+
+from_cache() {
+	[ -s "$slot/xen.gz" ] || return 1
 	rm -rf "$out/include"
-	cp -R "$slot/include" "$out/include"
+	cp "$slot/xen.gz" "$slot/xen-syms" "$slot/xen.config" \
+		"$slot/build-info" "$out/" &&
+		cp -R "$slot/include" "$out/include"
+}
+
+if [ "${PTSWITCH_NO_CACHE:-0}" != 1 ] && from_cache 2>/dev/null; then
 	log "cached build $key -> $out/xen.gz"
 	exit 0
 fi
