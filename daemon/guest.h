@@ -57,6 +57,8 @@ struct guest {
 	uint64_t switches;
 	uint64_t since_s;        /* realtime of the last mode change */
 	uint64_t stats_published_ms;
+	bool published;          /* publish_guest() ran at least once */
+	uint64_t published_hash; /* of what it published last */
 };
 
 bool guest_capable(const struct guest *g);

@@ -387,10 +387,12 @@ static int run(struct ptswitchd *d, const struct options *o)
 		if (pfd[2].revents & POLLIN) {
 			uint64_t expirations;
 
-			if (read(tfd, &expirations, sizeof(expirations)) > 0)
+			if (read(tfd, &expirations, sizeof(expirations)) > 0) {
 				ptd_tick(d, ptd_now_ms());
+				/* Once a tick, not per watch event. */
+				notify_status(d);
+			}
 		}
-		notify_status(d);
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping; guests stay in their current modes");

@@ -81,20 +81,47 @@ static const char *guest_reason(const struct ptswitchd *d,
 	return g->decision.reason;
 }
 
+/* FNV-1a over the inputs of publish_guest(). */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
+
 void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 {
 	char dir[96], caps[64];
 	enum pt_mode mode = fsm_mode(&g->fsm);
-	const char *reason;
+	enum pt_mode desired = g->have_decision ? g->decision.want : mode;
+	const char *reason = guest_reason(d, g, now_ms);
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	/*
+	 * Called for every guest on every tick: when none of the inputs
+	 * changed, skip formatting and the cache look-ups altogether.
+	 */
+	h = hash_bytes(h, &mode, sizeof(mode));
+	h = hash_bytes(h, &desired, sizeof(desired));
+	h = hash_bytes(h, &g->fsm.state, sizeof(g->fsm.state));
+	h = hash_bytes(h, reason, strlen(reason) + 1);
+	h = hash_bytes(h, g->caps_reason, strlen(g->caps_reason) + 1);
+	h = hash_bytes(h, &g->caps, sizeof(g->caps));
+	h = hash_bytes(h, &g->switches, sizeof(g->switches));
+	h = hash_bytes(h, &g->since_s, sizeof(g->since_s));
+	h = hash_bytes(h, &g->rejected, sizeof(g->rejected));
+	if (g->published && h == g->published_hash)
+		return;
+	g->published = true;
+	g->published_hash = h;
 
 	snprintf(dir, sizeof(dir), "%s/domain/%u", PROTO_TOOL_DIR, g->domid);
 	putf(d, dir, "name", "%s", g->name);
 	putf(d, dir, "mode", "%s", pt_mode_name(mode));
 	putf(d, dir, "state", "%s", fsm_state_name(g->fsm.state));
-	putf(d, dir, "desired", "%s",
-	     g->have_decision ? pt_mode_name(g->decision.want)
-			      : pt_mode_name(mode));
-	reason = guest_reason(d, g, now_ms);
+	putf(d, dir, "desired", "%s", pt_mode_name(desired));
 	/* Say why, when the agent told us why its kernel cannot. */
 	if (!strcmp(reason, "incapable") && g->caps_reason[0])
 		putf(d, dir, "reason", "incapable:%s", g->caps_reason);
