@@ -16,6 +16,7 @@ struct bench_result {
 };
 
 extern const char *const bench_mode_name[BM_COUNT];
+extern u64 bench_emulated_writes;
 
 unsigned int bench_k(unsigned int i);
 /* Measure MODE for every k; REPEATS timed runs after two warm-ups. */

@@ -104,7 +104,7 @@ int testpt_selftest(void)
 	volatile u64 *mmu_va = (volatile u64 *)(tpt.va + PAGE_SIZE);
 
 	((volatile u64 *)tpt.l1[0])[0] = tpt.pte_rw; /* traps: EMULATE */
-	if (tpt.l1[0][0] != tpt.pte_rw)
+	if (!pte_same(((volatile u64 *)tpt.l1[0])[0], tpt.pte_rw))
 		return -1;
 	if (*emul_va != DATA_MAGIC)
 		return -2;

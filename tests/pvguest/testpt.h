@@ -18,6 +18,15 @@ struct testpt {
 
 extern struct testpt tpt;
 
+/*
+ * Xen adds flags to a 64-bit PV guest's L1 entries (USER, and its own
+ * guest-kernel software bit), so compare only frame, present and write.
+ */
+static inline bool pte_same(u64 entry, u64 val)
+{
+	return !((entry ^ val) & (PTE_ADDR_MASK | PTE_P | PTE_RW));
+}
+
 int testpt_setup(void);
 int testpt_selftest(void);
 long testpt_set(unsigned int l1, unsigned int first, unsigned int n,

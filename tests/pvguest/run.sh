@@ -1,0 +1,169 @@
+#!/bin/sh
+# Build the pvguest kernel, boot Xen under QEMU (TCG) with the e2e lab's
+# dom0 image, run the kernel as a PV domU (`xl create`) and print its
+# table of cycles per PTE write.  See README.md.
+#
+#   run.sh [--xen XEN_GZ_OR_ELF] [--expect stock|patched] [--repeats N]
+#          [--timeout SECS] [--log FILE] [--calibration FILE] [--no-build]
+#
+# --xen          hypervisor to boot (default: Debian's stock
+#                /boot/xen-4.17-amd64.gz), e.g. OUTDIR/xen.gz of
+#                hv-patches/build-xen.sh
+# --expect       stock or patched (default: stock for a file under /boot)
+# --repeats      timed runs per (mode, k); the median is reported (15)
+# --timeout      seconds before QEMU is killed (default 900)
+# --log          console log (default BUILD/pvguest/console-FLAVOUR.log)
+# --calibration  calibration file to write (default
+#                BUILD/pvguest/calibration-FLAVOUR.txt), see
+#                docs/calibration.md
+# --no-build     use BUILD/pvguest.elf and BUILD/pt-domctl as they are
+#
+# Exits 0 when the guest ran the benchmark to the end.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+E2E=$TOP/tests/e2e
+. "$E2E/lib.sh"
+
+xen=/boot/xen-4.17-amd64.gz
+flavour=
+repeats=15
+timeout_s=900
+build=$TOP/build
+log=
+calib=
+do_build=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--xen) xen=$2; shift 2 ;;
+	--expect) flavour=$2; shift 2 ;;
+	--repeats) repeats=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--calibration) calib=$2; shift 2 ;;
+	--no-build) do_build=0; shift ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	*) e2e_die "unknown argument $1 (see --help)" ;;
+	esac
+done
+case $repeats in
+'' | *[!0-9]*) e2e_die "--repeats takes a number" ;;
+esac
+
+t_start=$(date +%s)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
+if [ -z "$flavour" ]; then
+	case $(realpath "$xen") in
+	/boot/xen-*) flavour=stock ;;
+	*) flavour=patched ;;
+	esac
+fi
+case $flavour in
+stock | patched) ;;
+*) e2e_die "--expect takes stock or patched" ;;
+esac
+[ -n "$log" ] || log=$build/pvguest/console-$flavour.log
+[ -n "$calib" ] || calib=$build/pvguest/calibration-$flavour.txt
+mkdir -p "$(dirname "$log")" "$(dirname "$calib")"
+
+"$E2E/install-deps.sh" >&2
+if [ "$do_build" = 1 ]; then
+	make -C "$TOP" -s BUILD="$build" pvguest >&2
+	# pt-domctl needs libxen-dev; the run goes on without it.
+	make -C "$TOP" -s BUILD="$build" "$build/pt-domctl" >&2 ||
+		e2e_log "no pt-domctl: BATCH and the counter check are skipped"
+fi
+[ -r "$build/pvguest.elf" ] || e2e_die "no $build/pvguest.elf"
+domctl=
+[ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
+
+# The dom0 kernel: the lab's cached unpacked linux-image package, fetched
+# as the lab does when it is not there yet.
+cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+	cache=$work/cache
+	mkdir -p "$cache"
+fi
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[ -n "$kpkg" ] || e2e_die "cannot resolve linux-image-amd64"
+kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
+ktree=$cache/$kpkg-$kver
+if [ ! -e "$ktree/.complete" ]; then
+	e2e_log "fetching $kpkg $kver"
+	dl=$(mktemp -d "$cache/.dl.XXXXXX")
+	mkdir "$dl/tree"
+	(cd "$dl" && apt-get download -q "$kpkg=$kver" >&2)
+	dpkg-deb --fsys-tarfile "$dl"/"$kpkg"_*.deb |
+		tar -x -C "$dl/tree" --wildcards './boot/vmlinuz-*' \
+			'./lib/modules/*/kernel/drivers/xen/*'
+	touch "$dl/tree/.complete"
+	rm -rf "$ktree"
+	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
+	rm -rf "$dl"
+fi
+vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
+
+if gzip -t "$xen" 2>/dev/null; then
+	gzip -dc "$xen" >"$work/xen.elf"
+else
+	cp "$xen" "$work/xen.elf"
+fi
+
+# The lab's dom0 image (its guests are not used: an empty guest initrd),
+# then our overlay archive appended: the kernel loads both, in order.
+e2e_log "building the dom0 image"
+: >"$work/unused-guest.cpio.gz"
+"$E2E/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
+	--guest-initrd "$work/unused-guest.cpio.gz" \
+	${domctl:+--domctl "$domctl"} >&2
+overlay=$work/overlay
+mkdir -p "$overlay/e2e/pvguest"
+cp "$build/pvguest.elf" "$overlay/e2e/pvguest/pvguest.elf"
+install -m 0755 "$HERE/dom0/bench.sh" "$HERE/dom0/init" "$overlay/e2e/pvguest/"
+e2e_pack "$overlay" "$work/overlay.cpio.gz" /bin/busybox
+cat "$work/dom0.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd.cpio.gz"
+
+xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
+xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
+dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/e2e/pvguest/init"
+dom0_cmdline="$dom0_cmdline e2e.xen=$flavour pvguest.repeats=$repeats"
+dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s"
+
+t_boot=$(date +%s)
+e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu qemu64 -m 1024 -smp 2 \
+	-nographic -no-reboot -net none -monitor none \
+	-kernel "$work/xen.elf" -append "$xen_cmdline" \
+	-initrd "$vmlinuz $dom0_cmdline,$work/initrd.cpio.gz" </dev/null 2>&1 |
+	perl -MTime::HiRes=time -ne \
+		'BEGIN { $| = 1; $t0 = time } s/\r//g;
+		 printf "[%7.2f] %s", time - $t0, $_' >"$log" || true
+t_end=$(date +%s)
+
+strip() { sed 's/^\[ *[0-9.]*\] //' "$log"; }
+strip | grep -a '^PVGUEST: \(TABLE\|CROSSOVER\|NA\|ERROR\|FATAL\|INFO\)' ||
+	true
+strip | grep -a '^E2E: \(PASS\|FAIL\|SKIP\)' || true
+
+if strip | grep -aq '^PVGUEST: ROW '; then
+	strip | "$HERE/calibrate.sh" --xen "$xen" --flavour "$flavour" \
+		>"$calib" && e2e_log "calibration written to $calib"
+fi
+
+at() {
+	grep -a -m1 "$1" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
+}
+e2e_log "timings (s since QEMU start): dom0 ready" \
+	"$(at 'E2E: TIME dom0-ready'), guest created" \
+	"$(at 'E2E: TIME pvguest-create'), guest ended" \
+	"$(at 'E2E: TIME pvguest-end'), QEMU off $((t_end - t_boot));" \
+	"build+image $((t_boot - t_start)) s, total $((t_end - t_start)) s"
+
+strip | grep -aq '^E2E: PASS pvguest-bench'
