@@ -13,10 +13,16 @@
  */
 #define CACHE_BUCKETS 16384
 
+/*
+ * A 64-bit hash of the value stands in for the value itself: a thousand
+ * guests' worth of copies would cost more memory than the rest of the
+ * daemon.  A collision would skip one write; at 2^-64 per write we accept
+ * that.
+ */
 struct cache_entry {
 	struct cache_entry *next;
-	char *path;
-	char *value;
+	uint64_t value_hash;
+	char path[];
 };
 
 struct store {
@@ -44,31 +50,30 @@ static struct cache_entry *cache_find(struct store *x, const char *path)
 	return NULL;
 }
 
+static uint64_t hash_value(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
 static void cache_store(struct store *x, const char *path, const char *value)
 {
 	struct cache_entry *e = cache_find(x, path);
+	size_t n = strlen(path) + 1;
 	unsigned int h;
 
 	if (e) {
-		char *v = strdup(value);
-
-		if (!v)
-			return; /* only costs a redundant write later */
-		free(e->value);
-		e->value = v;
+		e->value_hash = hash_value(value);
 		return;
 	}
-	e = calloc(1, sizeof(*e));
+	e = malloc(sizeof(*e) + n);
 	if (!e)
-		return;
-	e->path = strdup(path);
-	e->value = strdup(value);
-	if (!e->path || !e->value) {
-		free(e->path);
-		free(e->value);
-		free(e);
-		return;
-	}
+		return; /* only costs a redundant write later */
+	memcpy(e->path, path, n);
+	e->value_hash = hash_value(value);
 	h = hash_path(path);
 	e->next = x->cache[h];
 	x->cache[h] = e;
@@ -88,8 +93,6 @@ void store_forget(struct store *x, const char *path)
 			if (!strncmp(e->path, path, n) &&
 			    (e->path[n] == '\0' || e->path[n] == '/')) {
 				*pp = e->next;
-				free(e->path);
-				free(e->value);
 				free(e);
 			} else {
 				pp = &e->next;
@@ -160,7 +163,7 @@ int store_write(struct store *x, const char *path, const char *value)
 {
 	struct cache_entry *e = cache_find(x, path);
 
-	if (e && !strcmp(e->value, value))
+	if (e && e->value_hash == hash_value(value))
 		return 0;
 	x->ctr.writes++;
 	if (!xs_write(x->xsh, XBT_NULL, path, value, strlen(value)))
