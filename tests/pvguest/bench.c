@@ -226,8 +226,9 @@ void bench_report(const struct bench_result *r, unsigned int repeats,
 
 	pr("PVGUEST: TABLE cycles per PTE (median of %u runs; tsc_khz=%lu)\n",
 	   repeats, tsc_khz());
-	pr("PVGUEST: TABLE %5s %10s %10s %10s %10s %8s\n", "k", "native",
-	   "emulate", "mmu_update", "batch", "emu/mmu");
+	pr("PVGUEST: TABLE %5s %8s %9s %10s %9s %8s | %9s %9s\n", "k",
+	   "native", "emulate", "mmu_update", "batch", "emu/mmu", "emu(min)",
+	   "mmu(min)");
 	for (ki = 0; ki < BENCH_KS; ki++) {
 		char c[BM_COUNT][16], ratio[16];
 
@@ -243,9 +244,10 @@ void bench_report(const struct bench_result *r, unsigned int repeats,
 					 100);
 		else
 			snprintf(ratio, sizeof(ratio), "n/a");
-		pr("PVGUEST: TABLE %5u %10s %10s %10s %10s %8s\n",
+		pr("PVGUEST: TABLE %5u %8s %9s %10s %9s %8s | %9lu %9lu\n",
 		   bench_k(ki), c[BM_NATIVE], c[BM_EMULATE], c[BM_MMU_UPDATE],
-		   c[BM_BATCH], ratio);
+		   c[BM_BATCH], ratio, r->min[BM_EMULATE][ki] / bench_k(ki),
+		   r->min[BM_MMU_UPDATE][ki] / bench_k(ki));
 	}
 	crossover(r, BM_MMU_UPDATE);
 	if (r->ran[BM_BATCH])

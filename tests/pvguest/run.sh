@@ -3,9 +3,12 @@
 # dom0 image, run the kernel as a PV domU (`xl create`) and print its
 # table of cycles per PTE write.  See README.md.
 #
-#   run.sh [--xen XEN_GZ_OR_ELF] [--expect stock|patched] [--repeats N]
-#          [--timeout SECS] [--log FILE] [--calibration FILE] [--no-build]
+#   run.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
+#          [--repeats N] [--timeout SECS] [--log FILE]
+#          [--calibration FILE] [--no-build]
 #
+# --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
+#                and boot that
 # --xen          hypervisor to boot (default: Debian's stock
 #                /boot/xen-4.17-amd64.gz), e.g. OUTDIR/xen.gz of
 #                hv-patches/build-xen.sh
@@ -34,6 +37,7 @@ build=$TOP/build
 log=
 calib=
 do_build=1
+build_xen=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -43,7 +47,8 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--calibration) calib=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	--patched) build_xen=1; shift ;;
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -56,6 +61,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
+if [ "$build_xen" = 1 ]; then
+	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
+	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
+	xen=$work/xen/xen.gz
+fi
 [ -r "$xen" ] || e2e_die "no hypervisor at $xen"
 if [ -z "$flavour" ]; then
 	case $(realpath "$xen") in
