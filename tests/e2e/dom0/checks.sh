@@ -310,7 +310,10 @@ else
 		[ -n "$f1" ] && [ -n "$e1" ] && [ -n "$f2" ] && [ -n "$e2" ] &&
 			[ "$f2" -gt "$f1" ] && [ "$e2" -gt "$e1" ]
 	}
-	if wait_until 120 moved; then
+	if [ -z "$e1" ]; then
+		fail hv-stats-move "pt-domctl get-stats $a:" \
+			"$(pt-domctl get-stats "$a" 2>&1 | tr '\n' ' ')"
+	elif wait_until 120 moved; then
 		pass hv-stats-move
 		echo "E2E: INFO e2e-a: $((f2 - f1)) forks, $((e2 - e1))" \
 			"emulated PTE writes; idle e2e-b meanwhile:" \
