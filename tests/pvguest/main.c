@@ -69,7 +69,7 @@ static void map_shared_info(void)
 static const char *batch_gate(u64 wait_s)
 {
 	static char why[160];
-	char val[96];
+	char val[128];
 	u64 deadline;
 	long rc;
 

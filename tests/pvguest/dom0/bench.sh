@@ -50,11 +50,11 @@ echo "E2E: INFO pvguest domid $domid on $xen Xen"
 answer_batch() {
 	if [ $has_domctl = 0 ]; then
 		verdict="refused: no pt-domctl in dom0"
-	elif out=$(pt-domctl set-mode "$domid" batch 2>&1); then
+	elif out=$(pt-domctl set-mode "$domid" batch 2>/dev/null); then
 		verdict=applied
 	else
-		verdict="refused: pt-domctl set-mode batch: $(echo "$out" |
-			tr '\n' ' ')"
+		# pt-domctl prints the hypervisor's errno as "error NAME".
+		verdict="refused: set-mode batch: $(echo "$out" | head -n 1)"
 	fi
 	xenstore-write "/local/domain/$domid/ptswitch/pvguest-batch" \
 		"$verdict"
