@@ -9,10 +9,13 @@
 #
 # --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
 #                and boot that
+# --baseline     build the same Xen source and configuration without the
+#                series (the unpatched baseline for --patched) and boot that
 # --xen          hypervisor to boot (default: Debian's stock
 #                /boot/xen-4.17-amd64.gz), e.g. OUTDIR/xen.gz of
 #                hv-patches/build-xen.sh
-# --expect       stock or patched (default: stock for a file under /boot)
+# --expect       stock, patched or baseline (default: stock for a file
+#                under /boot, patched otherwise)
 # --repeats      timed runs per (mode, k); the median is reported (15)
 # --timeout      seconds before QEMU is killed (default 900)
 # --log          console log (default BUILD/pvguest/console-FLAVOUR.log)
@@ -27,6 +30,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 E2E=$TOP/tests/e2e
+# shellcheck source=../e2e/lib.sh
 . "$E2E/lib.sh"
 
 xen=/boot/xen-4.17-amd64.gz
@@ -37,7 +41,7 @@ build=$TOP/build
 log=
 calib=
 do_build=1
-build_xen=0
+build_xen=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -47,8 +51,9 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--calibration) calib=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
-	--patched) build_xen=1; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	--patched) build_xen=patched; shift ;;
+	--baseline) build_xen=baseline; shift ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -61,12 +66,31 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-if [ "$build_xen" = 1 ]; then
+case $build_xen in
+patched)
 	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
 	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
 	xen=$work/xen/xen.gz
-fi
+	[ -n "$flavour" ] || flavour=patched
+	;;
+baseline)
+	# The build script with an empty series next to it: same source,
+	# same configuration, no ptswitch patches (cached under its own key).
+	e2e_log "building the unpatched baseline (build-xen.sh, empty series)"
+	mkdir "$work/hv"
+	cp "$TOP/hv-patches/build-xen.sh" "$work/hv/"
+	: >"$work/hv/series"
+	"$work/hv/build-xen.sh" "$work/xen" >&2
+	xen=$work/xen/xen.gz
+	[ -n "$flavour" ] || flavour=baseline
+	;;
+esac
 [ -r "$xen" ] || e2e_die "no hypervisor at $xen"
+# What the calibration file names as its hypervisor (no temp paths).
+xen_label=$xen
+[ -r "$work/xen/build-info" ] && xen_label="hv-patches/build-xen.sh $(
+	awk -F= '$1 == "series-key" { print "series-key=" $2 }' \
+		"$work/xen/build-info")"
 if [ -z "$flavour" ]; then
 	case $(realpath "$xen") in
 	/boot/xen-*) flavour=stock ;;
@@ -74,8 +98,9 @@ if [ -z "$flavour" ]; then
 	esac
 fi
 case $flavour in
-stock | patched) ;;
-*) e2e_die "--expect takes stock or patched" ;;
+stock | patched) dom0_flavour=$flavour ;;
+baseline) dom0_flavour=stock ;; # unpatched: no ptswitch domctl
+*) e2e_die "--expect takes stock, patched or baseline" ;;
 esac
 [ -n "$log" ] || log=$build/pvguest/console-$flavour.log
 [ -n "$calib" ] || calib=$build/pvguest/calibration-$flavour.txt
@@ -117,7 +142,8 @@ if [ ! -e "$ktree/.complete" ]; then
 	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
 	rm -rf "$dl"
 fi
-vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
+for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
+[ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
 
 if gzip -t "$xen" 2>/dev/null; then
 	gzip -dc "$xen" >"$work/xen.elf"
@@ -142,7 +168,7 @@ cat "$work/dom0.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd.cpio.gz"
 xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
 xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/e2e/pvguest/init"
-dom0_cmdline="$dom0_cmdline e2e.xen=$flavour pvguest.repeats=$repeats"
+dom0_cmdline="$dom0_cmdline e2e.xen=$dom0_flavour pvguest.repeats=$repeats"
 dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s"
 
 t_boot=$(date +%s)
@@ -163,7 +189,7 @@ strip | grep -a '^PVGUEST: \(TABLE\|CROSSOVER\|NA\|ERROR\|FATAL\|INFO\)' ||
 strip | grep -a '^E2E: \(PASS\|FAIL\|SKIP\)' || true
 
 if strip | grep -aq '^PVGUEST: ROW '; then
-	strip | "$HERE/calibrate.sh" --xen "$xen" --flavour "$flavour" \
+	strip | "$HERE/calibrate.sh" --xen "$xen_label" --flavour "$flavour" \
 		>"$calib" && e2e_log "calibration written to $calib"
 fi
 

@@ -10,6 +10,7 @@ CONSOLE=/var/log/xen/console/guest-pvguest.log
 repeats=15
 timeout_s=900
 xen=stock
+# shellcheck disable=SC2013 # the command line is one line of words
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	pvguest.repeats=*) repeats=${arg#*=} ;;
@@ -70,7 +71,7 @@ while [ $waited -lt "$timeout_s" ]; do
 		answered=1
 	fi
 	if seen 'PVGUEST: DONE'; then
-		state=done
+		state=finished
 		break
 	fi
 	if seen 'PVGUEST: FATAL'; then
@@ -93,7 +94,7 @@ else
 	echo "E2E: FAIL pvguest-boot no START line on the guest console"
 fi
 case $state in
-done) echo "E2E: PASS pvguest-bench" ;;
+finished) echo "E2E: PASS pvguest-bench" ;;
 *)
 	echo "E2E: FAIL pvguest-bench guest ended as '$state'"
 	xl list 2>&1 | sed 's/^/E2E: INFO xl list: /'
