@@ -18,8 +18,8 @@
 
 #define MAX_REPEATS 64
 
-const char *const bench_mode_name[BM_COUNT] = { "native", "emulate",
-						"mmu_update", "batch" };
+const char *const bench_mode_name[BM_COUNT] = {"native", "emulate",
+					       "mmu_update", "batch"};
 
 unsigned int bench_k(unsigned int i)
 {
@@ -79,7 +79,7 @@ static u64 time_mmu_update(unsigned int k, u64 val)
 static u64 time_batch(unsigned int k, u64 val)
 {
 	volatile u64 *l1 = tpt.l1[0];
-	struct mmuext_op flush = { .cmd = PVG_MMUEXT_FLUSH_BATCH };
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
 	u64 t0, t1;
 	unsigned int i;
 
@@ -170,7 +170,8 @@ void bench_mode(struct bench_result *r, enum bench_mode mode,
 		}
 		if (!entries_are(mode == BM_NATIVE ? scratch : tpt.l1[0], k,
 				 val)) {
-			r->error[mode] = "entries do not hold the written value";
+			r->error[mode] =
+			    "entries do not hold the written value";
 			pr("PVGUEST: ERROR mode=%s k=%u entries differ\n",
 			   bench_mode_name[mode], k);
 			return;
@@ -226,9 +227,8 @@ void bench_report(const struct bench_result *r, unsigned int repeats,
 
 	pr("PVGUEST: TABLE cycles per PTE (median of %u runs; tsc_khz=%lu)\n",
 	   repeats, tsc_khz());
-	pr("PVGUEST: TABLE %5s %8s %9s %10s %9s %8s | %9s %9s\n", "k",
-	   "native", "emulate", "mmu_update", "batch", "emu/mmu", "emu(min)",
-	   "mmu(min)");
+	pr("PVGUEST: TABLE %5s %8s %9s %10s %9s %8s | %9s %9s\n", "k", "native",
+	   "emulate", "mmu_update", "batch", "emu/mmu", "emu(min)", "mmu(min)");
 	for (ki = 0; ki < BENCH_KS; ki++) {
 		char c[BM_COUNT][16], ratio[16];
 
@@ -238,10 +238,9 @@ void bench_report(const struct bench_result *r, unsigned int repeats,
 		    r->median[BM_MMU_UPDATE][ki])
 			snprintf(ratio, sizeof(ratio), "%lu.%02lu",
 				 r->median[BM_EMULATE][ki] /
-					 r->median[BM_MMU_UPDATE][ki],
+				     r->median[BM_MMU_UPDATE][ki],
 				 r->median[BM_EMULATE][ki] * 100 /
-						 r->median[BM_MMU_UPDATE][ki] %
-					 100);
+				     r->median[BM_MMU_UPDATE][ki] % 100);
 		else
 			snprintf(ratio, sizeof(ratio), "n/a");
 		pr("PVGUEST: TABLE %5u %8s %9s %10s %9s %8s | %9lu %9lu\n",

@@ -12,7 +12,7 @@ struct bench_result {
 	bool ran[BM_COUNT];
 	u64 median[BM_COUNT][BENCH_KS]; /* cycles for all k writes */
 	u64 min[BM_COUNT][BENCH_KS];
-	const char *error[BM_COUNT];	/* why a mode stopped, or NULL */
+	const char *error[BM_COUNT]; /* why a mode stopped, or NULL */
 };
 
 extern const char *const bench_mode_name[BM_COUNT];

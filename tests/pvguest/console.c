@@ -42,7 +42,8 @@ void con_flush(void)
 {
 	u64 deadline = now_ns() + 10000000000ul;
 
-	while (ring && ring->out_cons != ring->out_prod && now_ns() < deadline) {
+	while (ring && ring->out_cons != ring->out_prod &&
+	       now_ns() < deadline) {
 		hyp_evtchn_send(pvg_si->console_evtchn);
 		hyp_sched_op(SCHEDOP_yield, NULL);
 	}

@@ -24,8 +24,7 @@ static inline long hypercall3(unsigned int nr, u64 a1, u64 a2, u64 a3)
 	return ret;
 }
 
-static inline long hypercall4(unsigned int nr, u64 a1, u64 a2, u64 a3,
-			      u64 a4)
+static inline long hypercall4(unsigned int nr, u64 a1, u64 a2, u64 a3, u64 a4)
 {
 	register u64 r_a1 asm("rdi") = a1;
 	register u64 r_a2 asm("rsi") = a2;
@@ -34,8 +33,7 @@ static inline long hypercall4(unsigned int nr, u64 a1, u64 a2, u64 a3,
 	long ret;
 
 	asm volatile("call *%[entry]"
-		     : "=a"(ret), "+r"(r_a1), "+r"(r_a2), "+r"(r_a3),
-		       "+r"(r_a4)
+		     : "=a"(ret), "+r"(r_a1), "+r"(r_a2), "+r"(r_a3), "+r"(r_a4)
 		     : [entry] "r"(hypercall_page + nr * 32)
 		     : "rcx", "r11", "r8", "r9", "memory");
 	return ret;

@@ -100,7 +100,7 @@ static void put_num(struct outbuf *o, u64 v, unsigned int base, bool neg,
 /* %s %c %d %u %x with optional '-', '0', width and 'l' (64-bit). */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct outbuf o = { buf, size, 0 };
+	struct outbuf o = {buf, size, 0};
 
 	for (; *fmt; fmt++) {
 		bool zero = false, left = false, lng = false;
@@ -150,12 +150,12 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				width, zero, left);
 			break;
 		case 'u':
-			put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, u32),
-				10, false, width, zero, left);
+			put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, u32), 10,
+				false, width, zero, left);
 			break;
 		case 'x':
-			put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, u32),
-				16, false, width, zero, left);
+			put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, u32), 16,
+				false, width, zero, left);
 			break;
 		case '%':
 			put(&o, '%');

@@ -15,7 +15,7 @@ u64 parse_u64(const char *s, const char **end);
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define barrier() asm volatile("" ::: "memory")
 #define mb() asm volatile("mfence" ::: "memory")

@@ -121,8 +121,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		snprintf(domid, sizeof(domid), "?");
 	pr("PVGUEST: START xen=%ld.%ld domid=%s nr_pages=%lu tsc_khz=%lu "
 	   "cmdline=\"%s\"\n",
-	   rc >> 16, rc & 0xffff, domid, si->nr_pages, tsc_khz(),
-	   si->cmd_line);
+	   rc >> 16, rc & 0xffff, domid, si->nr_pages, tsc_khz(), si->cmd_line);
 
 	/* EMULATE is Xen's writable-pagetable assist: switch it on. */
 	rc = hyp_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables);
@@ -151,8 +150,8 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	bench_mode(&res, BM_NATIVE, repeats);
 	bench_mode(&res, BM_EMULATE, repeats);
 	bench_mode(&res, BM_MMU_UPDATE, repeats);
-	batch_na = batch_gate(cmdline_u64("pvg.batch_wait",
-					  DEFAULT_BATCH_WAIT_S));
+	batch_na =
+	    batch_gate(cmdline_u64("pvg.batch_wait", DEFAULT_BATCH_WAIT_S));
 	if (!batch_na) {
 		bench_mode(&res, BM_BATCH, repeats);
 		if (!res.ran[BM_BATCH])

@@ -17,10 +17,10 @@
 const char *safety_run(const char *batch_na);
 
 static const char *const batch_tests[] = {
-	"writable-alias-past-flush", "pte-maps-xen-page",
-	"pte-maps-foreign-page",     "pte-maps-pagetable-writable",
-	"l1-hooked-into-second-l2",  "flush-race-from-other-vcpu",
-	"mode-switch-mid-batch",     "destroy-mid-batch",
+    "writable-alias-past-flush", "pte-maps-xen-page",
+    "pte-maps-foreign-page",	 "pte-maps-pagetable-writable",
+    "l1-hooked-into-second-l2",	 "flush-race-from-other-vcpu",
+    "mode-switch-mid-batch",	 "destroy-mid-batch",
 };
 
 /* Set by an expected write fault; the hook resumes after the store. */
@@ -90,15 +90,14 @@ static void emulate_controls(void)
 {
 	const u64 rw = PTE_P | PTE_RW | PTE_A;
 	const struct forbidden tests[] = {
-		/* Our own page tables, mapped writable: a type conflict. */
-		{ "pagetable-writable-l2",
-		  (virt_to_mfn(tpt.l2) << PAGE_SHIFT) | rw },
-		{ "pagetable-writable-l1",
-		  (virt_to_mfn(tpt.l1[1]) << PAGE_SHIFT) | rw },
-		/* Host frame 0 belongs to no guest. */
-		{ "host-frame-0", rw },
-		/* A frame far beyond any RAM: I/O space we have no right to. */
-		{ "frame-beyond-ram", (0xfffffffful << PAGE_SHIFT) | rw },
+	    /* Our own page tables, mapped writable: a type conflict. */
+	    {"pagetable-writable-l2", (virt_to_mfn(tpt.l2) << PAGE_SHIFT) | rw},
+	    {"pagetable-writable-l1",
+	     (virt_to_mfn(tpt.l1[1]) << PAGE_SHIFT) | rw},
+	    /* Host frame 0 belongs to no guest. */
+	    {"host-frame-0", rw},
+	    /* A frame far beyond any RAM: I/O space we have no right to. */
+	    {"frame-beyond-ram", (0xfffffffful << PAGE_SHIFT) | rw},
 	};
 	unsigned int i;
 

@@ -19,10 +19,9 @@ static u64 entry_mfn(u64 e)
 
 static long make_readonly(void *va)
 {
-	return hyp_update_va_mapping((u64)va,
-				     (virt_to_mfn(va) << PAGE_SHIFT) | PTE_P |
-					     PTE_A,
-				     UVMF_INVLPG | UVMF_LOCAL);
+	return hyp_update_va_mapping(
+	    (u64)va, (virt_to_mfn(va) << PAGE_SHIFT) | PTE_P | PTE_A,
+	    UVMF_INVLPG | UVMF_LOCAL);
 }
 
 /* Set entries [first, first+n) of l1[l1] to VAL with one mmu_update. */
@@ -33,8 +32,8 @@ long testpt_set(unsigned int l1, unsigned int first, unsigned int n, u64 val)
 	long rc;
 
 	for (i = 0; i < n; i++) {
-		req[i].ptr = pte_maddr(tpt.l1[l1], first + i) |
-			     MMU_NORMAL_PT_UPDATE;
+		req[i].ptr =
+		    pte_maddr(tpt.l1[l1], first + i) | MMU_NORMAL_PT_UPDATE;
 		req[i].val = val;
 	}
 	rc = hyp_mmu_update(req, n, &done);
@@ -67,8 +66,8 @@ int testpt_setup(void)
 	tpt.l2 = alloc_page();
 	for (i = 0; i < TEST_L1S; i++) {
 		tpt.l1[i] = alloc_page();
-		tpt.l2[i] = (virt_to_mfn(tpt.l1[i]) << PAGE_SHIFT) |
-			    TABLE_FLAGS;
+		tpt.l2[i] =
+		    (virt_to_mfn(tpt.l1[i]) << PAGE_SHIFT) | TABLE_FLAGS;
 	}
 	/* No writable mapping may remain when Xen validates them. */
 	for (i = 0; i < TEST_L1S; i++)
@@ -88,7 +87,7 @@ int testpt_setup(void)
 
 static long invlpg(u64 va)
 {
-	struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1 = va };
+	struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL, .arg1 = va};
 
 	return hyp_mmuext_op(&op, 1);
 }

@@ -7,13 +7,13 @@
 #define TEST_L1S 2
 
 struct testpt {
-	u64 *l3;		/* the boot L3 that maps VA 0..512 GiB */
-	unsigned int l3_slot;	/* our slot in it */
-	u64 *l2;		/* our L2 (read-only alias) */
-	u64 *l1[TEST_L1S];	/* our L1s (read-only aliases) */
-	u64 va;			/* VA mapped by l1[0][0] */
-	u8 *data;		/* the data page the test PTEs map */
-	u64 pte_ro, pte_rw;	/* data page read-only / writable */
+	u64 *l3;	      /* the boot L3 that maps VA 0..512 GiB */
+	unsigned int l3_slot; /* our slot in it */
+	u64 *l2;	      /* our L2 (read-only alias) */
+	u64 *l1[TEST_L1S];    /* our L1s (read-only aliases) */
+	u64 va;		      /* VA mapped by l1[0][0] */
+	u8 *data;	      /* the data page the test PTEs map */
+	u64 pte_ro, pte_rw;   /* data page read-only / writable */
 };
 
 extern struct testpt tpt;
@@ -29,7 +29,6 @@ static inline bool pte_same(u64 entry, u64 val)
 
 int testpt_setup(void);
 int testpt_selftest(void);
-long testpt_set(unsigned int l1, unsigned int first, unsigned int n,
-		u64 val);
+long testpt_set(unsigned int l1, unsigned int first, unsigned int n, u64 val);
 
 #endif

@@ -20,9 +20,8 @@ void pvg_trap(struct trap_frame *f);
 
 void trap_init(void)
 {
-#define ENTRY(v) { v, (v) == 3 ? 3 : 0, FLAT_KERNEL_CS64, 0, (u64)trap_##v },
-	static const struct trap_info table[] = { TRAPS(ENTRY){ 0, 0, 0, 0,
-								  0 } };
+#define ENTRY(v) {v, (v) == 3 ? 3 : 0, FLAT_KERNEL_CS64, 0, (u64)trap_##v},
+	static const struct trap_info table[] = {TRAPS(ENTRY){0, 0, 0, 0, 0}};
 #undef ENTRY
 	long rc = hyp_set_trap_table(table);
 

@@ -69,7 +69,7 @@ static int xs_talk(u32 type, const char *payload, u32 plen, char *buf,
 		   size_t size)
 {
 	static u32 req_id;
-	struct xsd_sockmsg msg = { type, ++req_id, 0, plen };
+	struct xsd_sockmsg msg = {type, ++req_id, 0, plen};
 	u64 deadline = now_ns() + XS_TIMEOUT_NS;
 	u32 keep;
 
@@ -102,7 +102,6 @@ int xs_write(const char *path, const char *value)
 		return -1;
 	memcpy(req, path, pl);
 	memcpy(req + pl, value, vl);
-	return xs_talk(XS_WRITE, req, (u32)(pl + vl), rsp, sizeof(rsp)) < 0
-		       ? -1
-		       : 0;
+	return xs_talk(XS_WRITE, req, (u32)(pl + vl), rsp, sizeof(rsp)) < 0 ? -1
+									    : 0;
 }
