@@ -19,6 +19,8 @@
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/ptswitch/ptswitch.yaml"
+/* How long watch events may wait to be handled together. */
+#define EVENT_BATCH_MS 100
 
 static void usage(FILE *out)
 {
@@ -317,7 +319,7 @@ static bool handle_events(struct ptswitchd *d)
 
 static int run(struct ptswitchd *d, const struct options *o)
 {
-	uint64_t wd_usec = 0;
+	uint64_t wd_usec = 0, events_after_ms = 0;
 	int sfd, tfd, rc = 0;
 	bool stop = false;
 
@@ -343,13 +345,21 @@ static int run(struct ptswitchd *d, const struct options *o)
 		 (unsigned long long)d->policy.interval_ms);
 
 	while (!stop) {
+		uint64_t now = ptd_now_ms();
+		bool hold = now < events_after_ms;
 		struct pollfd pfd[3] = {
-			{ .fd = store_fd(d->xs), .events = POLLIN },
+			/* A negative fd is ignored by poll(2). */
+			{ .fd = hold ? -1 : store_fd(d->xs), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = tfd, .events = POLLIN },
 		};
 		int timeout = wd_usec ? (int)(wd_usec / 2000) : -1;
-		int n = poll(pfd, 3, timeout);
+		int n;
+
+		if (hold && (timeout < 0 ||
+			     (uint64_t)timeout > events_after_ms - now))
+			timeout = (int)(events_after_ms - now);
+		n = poll(pfd, 3, timeout);
 
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -367,6 +377,12 @@ static int run(struct ptswitchd *d, const struct options *o)
 				rc = 1;
 				break;
 			}
+			/*
+			 * Guests write metrics all the time: take watch
+			 * events in batches rather than one wake-up each.
+			 * Acks wait at most this long.
+			 */
+			events_after_ms = ptd_now_ms() + EVENT_BATCH_MS;
 		}
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
