@@ -22,7 +22,7 @@
 struct sim_dom {
 	const struct simmap_entry *e;
 	enum pt_mode mode;
-	uint64_t rows;     /* trace rows consumed */
+	uint64_t rows; /* trace rows consumed */
 	struct simbook book;
 };
 
@@ -138,8 +138,7 @@ static int sim_open(struct backend *be, const char *arg)
 
 		d->e = &sim->map.e[i];
 		d->mode = PT_MODE_EMULATE;
-		simbook_init(&d->book, d->e->vcpus,
-			     simbook_seed(d->e->domid));
+		simbook_init(&d->book, d->e->vcpus, simbook_seed(d->e->domid));
 	}
 	be->priv = sim;
 	snprintf(sim->state_path, sizeof(sim->state_path), "%s.state", arg);
@@ -227,12 +226,12 @@ static int sim_get_info(struct backend *be, unsigned int domid,
 }
 
 const struct backend_ops backend_sim_ops = {
-	.name = "sim",
-	.open = sim_open,
-	.close = sim_close,
-	.get_mode = sim_get_mode,
-	.set_mode = sim_set_mode,
-	.get_stats = sim_get_stats,
-	.get_info = sim_get_info,
-	.tick = sim_tick,
+    .name = "sim",
+    .open = sim_open,
+    .close = sim_close,
+    .get_mode = sim_get_mode,
+    .set_mode = sim_set_mode,
+    .get_stats = sim_get_stats,
+    .get_info = sim_get_info,
+    .tick = sim_tick,
 };

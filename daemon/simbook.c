@@ -17,10 +17,10 @@
  * on to the next L1 page.
  */
 static const double flush_weight[PT_FLUSH_REASONS] = {
-	[PT_FLUSH_EXPLICIT] = 0.50, [PT_FLUSH_FAULT] = 0.06,
-	[PT_FLUSH_SECOND_PAGE] = 0.22, [PT_FLUSH_HYPERCALL] = 0.10,
-	[PT_FLUSH_CR3] = 0.07, [PT_FLUSH_DESCHED] = 0.04,
-	[PT_FLUSH_GRANT] = 0.01, [PT_FLUSH_MODE] = 0.0,
+    [PT_FLUSH_EXPLICIT] = 0.50,	   [PT_FLUSH_FAULT] = 0.06,
+    [PT_FLUSH_SECOND_PAGE] = 0.22, [PT_FLUSH_HYPERCALL] = 0.10,
+    [PT_FLUSH_CR3] = 0.07,	   [PT_FLUSH_DESCHED] = 0.04,
+    [PT_FLUSH_GRANT] = 0.01,	   [PT_FLUSH_MODE] = 0.0,
 };
 /* Extra weight of fault flushes per extra vCPU (touches from elsewhere). */
 #define FAULT_WEIGHT_PER_VCPU 0.02
@@ -151,8 +151,8 @@ static void book_batch(struct simbook *s, const struct trace_row *row)
 		total += nb;
 	}
 	spread_flushes(s, total);
-	s->st.spurious_faults += draw(&s->rng, total,
-				      simbook_spurious_per_batch(s->vcpus));
+	s->st.spurious_faults +=
+	    draw(&s->rng, total, simbook_spurious_per_batch(s->vcpus));
 	s->batch_open = total > 0;
 }
 

@@ -53,17 +53,17 @@ int oracle_solve(const struct oracle_problem *pb, enum pt_mode *sched,
 				if (c < AT(next, m, nk)) {
 					AT(next, m, nk) = c;
 					AT(from + i * states, m, nk) =
-					    (struct state){ m, k };
+					    (struct state){m, k};
 				}
 			}
 		for (m = 0; m < 2; m++) {
-			double c = AT(best, m, d) + pb->switch_cost +
-				   pb->cost[!m][i];
+			double c =
+			    AT(best, m, d) + pb->switch_cost + pb->cost[!m][i];
 
 			if (c < AT(next, !m, 1)) {
 				AT(next, !m, 1) = c;
 				AT(from + i * states, !m, 1) =
-				    (struct state){ m, d };
+				    (struct state){m, d};
 			}
 		}
 		for (k = 0; k < states; k++)
@@ -78,7 +78,7 @@ int oracle_solve(const struct oracle_problem *pb, enum pt_mode *sched,
 			}
 	res->cost = bestcost;
 	res->switches = 0;
-	cur = (struct state){ (uint8_t)bm, bk };
+	cur = (struct state){(uint8_t)bm, bk};
 	for (i = pb->n; i-- > 0;) {
 		struct state prev = AT(from + i * states, cur.mode, cur.k);
 

@@ -14,7 +14,7 @@
 
 struct oracle_problem {
 	const double *cost[2]; /* [PT_MODE_EMULATE], [PT_MODE_BATCH]: n each */
-	size_t n;              /* intervals */
+	size_t n;	       /* intervals */
 	unsigned int dwell;    /* a mode, once entered, is kept this many
 				* intervals (0 or 1: no constraint) */
 	double switch_cost;    /* paid for every switch, either way */
@@ -22,7 +22,7 @@ struct oracle_problem {
 };
 
 struct oracle_result {
-	double cost;             /* intervals plus switches */
+	double cost; /* intervals plus switches */
 	unsigned int switches;
 };
 

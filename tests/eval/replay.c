@@ -28,10 +28,10 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 {
 	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	struct engine_facts facts = {
-		.name = rg->trace->name,
-		.domid = rg->domid,
-		.vcpus = rg->vcpus,
-		.capable = true,
+	    .name = rg->trace->name,
+	    .domid = rg->domid,
+	    .vcpus = rg->vcpus,
+	    .capable = true,
 	};
 	struct engine_decision dec;
 	struct engine_guest g;
@@ -67,25 +67,22 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 			fprintf(rg->log,
 				"%zu %s want=%s%s %s saving=%.3f "
 				"emul=%.3g batch=%.3g\n",
-				i, pt_mode_name(g.mode),
-				pt_mode_name(dec.want),
+				i, pt_mode_name(g.mode), pt_mode_name(dec.want),
 				dec.switch_now ? "!" : "", dec.reason,
-				dec.saving, dec.cost_emulate,
-				dec.cost_batch);
+				dec.saving, dec.cost_emulate, dec.cost_batch);
 
 		in = (struct fsm_input){
-			.now_ms = now,
-			.want_batch = dec.switch_now &&
-				      dec.want == PT_MODE_BATCH,
-			.want_emulate = dec.switch_now &&
-					dec.want == PT_MODE_EMULATE,
-			.may_switch = true,
-			.capable = true,
-			.have_ack = ack_due,
-			.ack = { .seq = fsm.seq, .answer = PROTO_ACK_OK },
-			.timeout_ms = p->handshake_timeout_ms,
-			.backoff_ms = p->backoff_ms,
-			.backoff_max_ms = p->backoff_max_ms,
+		    .now_ms = now,
+		    .want_batch = dec.switch_now && dec.want == PT_MODE_BATCH,
+		    .want_emulate =
+			dec.switch_now && dec.want == PT_MODE_EMULATE,
+		    .may_switch = true,
+		    .capable = true,
+		    .have_ack = ack_due,
+		    .ack = {.seq = fsm.seq, .answer = PROTO_ACK_OK},
+		    .timeout_ms = p->handshake_timeout_ms,
+		    .backoff_ms = p->backoff_ms,
+		    .backoff_max_ms = p->backoff_max_ms,
 		};
 		ack_due = false;
 		switch (fsm_step(&fsm, &in)) {

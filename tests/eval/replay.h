@@ -19,10 +19,10 @@
 
 struct replay_guest {
 	const struct trace *trace;
-	size_t n;            /* intervals to replay; the trace loops */
+	size_t n; /* intervals to replay; the trace loops */
 	unsigned int vcpus;
-	unsigned int domid;  /* seeds the noise, as in the sim backend */
-	FILE *log;           /* if set: one line per decision */
+	unsigned int domid; /* seeds the noise, as in the sim backend */
+	FILE *log;	    /* if set: one line per decision */
 };
 
 struct replay_result {

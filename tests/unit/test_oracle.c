@@ -29,8 +29,11 @@ static void solve(const double *ce, const double *cb, size_t n,
 		  enum pt_mode *sched, struct oracle_result *res)
 {
 	struct oracle_problem pb = {
-		.cost = { ce, cb }, .n = n, .dwell = dwell,
-		.switch_cost = sw, .start = start,
+	    .cost = {ce, cb},
+	    .n = n,
+	    .dwell = dwell,
+	    .switch_cost = sw,
+	    .start = start,
 	};
 	unsigned int n_sw;
 
@@ -52,7 +55,7 @@ static void expect_sched(const enum pt_mode *got, const char *want)
 /* Every interval cheaper in EMULATE: never leave it. */
 static void test_all_emulate(void **state)
 {
-	const double ce[] = { 1, 2, 3, 4 }, cb[] = { 2, 3, 4, 5 };
+	const double ce[] = {1, 2, 3, 4}, cb[] = {2, 3, 4, 5};
 	enum pt_mode s[4];
 	struct oracle_result r;
 
@@ -66,7 +69,7 @@ static void test_all_emulate(void **state)
 /* BATCH much cheaper: switch before interval 0 and pay once. */
 static void test_all_batch(void **state)
 {
-	const double ce[] = { 5, 5, 5 }, cb[] = { 0, 0, 0 };
+	const double ce[] = {5, 5, 5}, cb[] = {0, 0, 0};
 	enum pt_mode s[3];
 	struct oracle_result r;
 
@@ -84,7 +87,7 @@ static void test_all_batch(void **state)
  */
 static void test_switch_cost(void **state)
 {
-	const double ce[] = { 1, 5, 5, 1, 1, 1 }, cb[] = { 3, 1, 1, 3, 3, 3 };
+	const double ce[] = {1, 5, 5, 1, 1, 1}, cb[] = {3, 1, 1, 3, 3, 3};
 	enum pt_mode s[6];
 	struct oracle_result r;
 
@@ -107,7 +110,7 @@ static void test_switch_cost(void **state)
  */
 static void test_dwell_forbids_greedy(void **state)
 {
-	const double ce[] = { 5, 5, 5, 5 }, cb[] = { 0, 9, 9, 0 };
+	const double ce[] = {5, 5, 5, 5}, cb[] = {0, 9, 9, 0};
 	enum pt_mode s[4];
 	struct oracle_result r;
 
@@ -128,7 +131,7 @@ static void test_dwell_forbids_greedy(void **state)
  */
 static void test_dwell_in_emulate(void **state)
 {
-	const double ce[] = { 5, 5, 0, 4, 5, 5 }, cb[] = { 1, 1, 9, 1, 1, 1 };
+	const double ce[] = {5, 5, 0, 4, 5, 5}, cb[] = {1, 1, 9, 1, 1, 1};
 	enum pt_mode s[6];
 	struct oracle_result r;
 
@@ -173,8 +176,11 @@ static void test_brute_force(void **state)
 		double sw = (double)(trial % 3) * 2.5, best = INFINITY;
 		enum pt_mode start = trial % 2 ? B : E;
 		struct oracle_problem pb = {
-			.cost = { ce, cb }, .n = n, .dwell = dwell,
-			.switch_cost = sw, .start = start,
+		    .cost = {ce, cb},
+		    .n = n,
+		    .dwell = dwell,
+		    .switch_cost = sw,
+		    .start = start,
 		};
 		struct oracle_result r;
 
@@ -197,8 +203,8 @@ static void test_brute_force(void **state)
 
 static void test_bad_input(void **state)
 {
-	const double c[] = { 1 };
-	struct oracle_problem pb = { .cost = { c, c }, .n = 0 };
+	const double c[] = {1};
+	struct oracle_problem pb = {.cost = {c, c}, .n = 0};
 	struct oracle_result r;
 
 	(void)state;
@@ -208,9 +214,10 @@ static void test_bad_input(void **state)
 	assert_int_equal(oracle_solve(&pb, NULL, &r), -EINVAL);
 }
 
-#define HDR "ptswitch-trace 1\nname t\n" \
-	    "fields runs-1 runs-2-9 runs-10-49 runs-50-99 runs-100-511 " \
-	    "runs-512 writes\n"
+#define HDR                                                                    \
+	"ptswitch-trace 1\nname t\n"                                           \
+	"fields runs-1 runs-2-9 runs-10-49 runs-50-99 runs-100-511 "           \
+	"runs-512 writes\n"
 
 static void load(const char *text, struct trace *t)
 {
@@ -238,8 +245,7 @@ static void test_rowcost(void **state)
 	policy_defaults(&p);
 	load(HDR "0 0 0 0 0 1 512\n1000 0 0 0 0 0 1000\n", &t);
 	assert_true(rowcost(&p.cost, 1, E, &t.rows[0]) == 1024000.0);
-	assert_true(fabs(rowcost(&p.cost, 1, B, &t.rows[0]) - 94192.0) <
-		    1e-6);
+	assert_true(fabs(rowcost(&p.cost, 1, B, &t.rows[0]) - 94192.0) < 1e-6);
 	assert_true(rowcost(&p.cost, 1, E, &t.rows[1]) == 2000000.0);
 	assert_true(fabs(rowcost(&p.cost, 1, B, &t.rows[1]) - 8088500.0) <
 		    1e-6);
@@ -263,8 +269,7 @@ static void test_replay_handshake(void **state)
 	struct oracle_result orr;
 	struct policy p;
 	struct trace t;
-	struct replay_guest rg = { .trace = &t, .n = 60, .vcpus = 1,
-				   .domid = 1 };
+	struct replay_guest rg = {.trace = &t, .n = 60, .vcpus = 1, .domid = 1};
 	size_t i;
 
 	(void)state;
@@ -290,8 +295,7 @@ static void test_replay_stays(void **state)
 	struct replay_result rr;
 	struct policy p;
 	struct trace t;
-	struct replay_guest rg = { .trace = &t, .n = 40, .vcpus = 1,
-				   .domid = 1 };
+	struct replay_guest rg = {.trace = &t, .n = 40, .vcpus = 1, .domid = 1};
 	size_t i;
 
 	(void)state;
@@ -307,16 +311,16 @@ static void test_replay_stays(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_emulate),
-		cmocka_unit_test(test_all_batch),
-		cmocka_unit_test(test_switch_cost),
-		cmocka_unit_test(test_dwell_forbids_greedy),
-		cmocka_unit_test(test_dwell_in_emulate),
-		cmocka_unit_test(test_brute_force),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_rowcost),
-		cmocka_unit_test(test_replay_handshake),
-		cmocka_unit_test(test_replay_stays),
+	    cmocka_unit_test(test_all_emulate),
+	    cmocka_unit_test(test_all_batch),
+	    cmocka_unit_test(test_switch_cost),
+	    cmocka_unit_test(test_dwell_forbids_greedy),
+	    cmocka_unit_test(test_dwell_in_emulate),
+	    cmocka_unit_test(test_brute_force),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_rowcost),
+	    cmocka_unit_test(test_replay_handshake),
+	    cmocka_unit_test(test_replay_stays),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
