@@ -14,6 +14,13 @@
 /* An L1 page has 512 entries: no batch re-validates more. */
 #define L1_ENTRIES 512.0
 
+/*
+ * Hysteresis demands this many standard errors of margin: a window whose
+ * samples disagree (a noisy workload) must show a larger saving to enter
+ * BATCH, or a smaller one to leave it, than a steady one.
+ */
+#define CONFIDENCE_Z 2.0
+
 /* struct pt_stats is all uint64_t; treat it as an array for arithmetic. */
 static const uint64_t *stats_u64(const struct pt_stats *s)
 {
@@ -147,6 +154,7 @@ static void window_sum(const struct engine_guest *g, unsigned int k,
 /* What the window says, in cycles per second. */
 struct model {
 	double cost_emulate, cost_batch, saving;
+	double saving_se;     /* standard error of saving, from the samples */
 	double write_rate;    /* PTE writes per second */
 	double spurious_rate; /* spurious faults per batched PTE */
 	double secs;
@@ -181,6 +189,69 @@ static double counterfactual_batch(const struct policy_costs *c,
 	return cost;
 }
 
+/* Modeled cycles of both modes for counters booked in the given mode. */
+static void costs_of(const struct policy_costs *c, enum pt_mode mode,
+		     const struct pt_stats *s, double *ce, double *cb,
+		     double *writes)
+{
+	if (mode == PT_MODE_EMULATE) {
+		*writes = (double)s->emulated_writes;
+		*ce = *writes * c->emulated_write;
+		*cb = counterfactual_batch(c, s);
+	} else {
+		/*
+		 * Writes that could not be batched were emulated; count
+		 * them once whichever counter the hypervisor put them in.
+		 */
+		double fallback =
+		    (double)(s->emulated_writes > s->unhook_refused
+				 ? s->emulated_writes
+				 : s->unhook_refused);
+
+		*writes = (double)s->batch_ptes + fallback;
+		*cb = (double)s->batches * c->batch +
+		      (double)s->batch_ptes * c->batch_entry +
+		      (double)s->spurious_faults * c->spurious_fault +
+		      fallback * c->emulated_write;
+		*ce = *writes * c->emulated_write;
+	}
+}
+
+/*
+ * Standard error of the window's saving 1 - sum(cb)/sum(ce), a ratio
+ * estimate over k samples taken as rates (ticks may jitter):
+ * sqrt(sum(r^2) / (k (k - 1))) / mean(ce) with r = (ce - cb) - saving x ce
+ * per sample.  Zero when every sample says the same.
+ */
+static double saving_se(const struct policy *p, const struct engine_guest *g,
+			unsigned int k, double saving)
+{
+	double ss = 0.0, sum_ce = 0.0;
+	unsigned int j, used = 0;
+
+	for (j = 0; j < k; j++) {
+		const struct engine_sample *smp =
+		    &g->ring[(g->head + g->cap - 1 - j) % g->cap];
+		struct pt_stats s;
+		double ce, cb, w, r, secs = (double)smp->dt_ms / 1000.0;
+
+		if (!smp->dt_ms)
+			continue;
+		memset(&s, 0, sizeof(s));
+		add_delta(&s, &smp->d);
+		costs_of(&p->cost, g->mode, &s, &ce, &cb, &w);
+		ce /= secs;
+		cb /= secs;
+		r = (ce - cb) - saving * ce;
+		ss += r * r;
+		sum_ce += ce;
+		used++;
+	}
+	if (used < 2 || sum_ce <= 0.0)
+		return 0.0;
+	return sqrt(ss / ((double)used * (used - 1))) / (sum_ce / used);
+}
+
 static void model_window(const struct policy *p, const struct engine_guest *g,
 			 unsigned int k, struct model *m)
 {
@@ -190,30 +261,14 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 	double ce, cb, writes;
 
 	memset(m, 0, sizeof(*m));
+	if (k > g->n)
+		k = g->n;
 	window_sum(g, k, &s, &dt_ms);
 	if (!dt_ms)
 		return;
 	m->secs = (double)dt_ms / 1000.0;
-
-	if (g->mode == PT_MODE_EMULATE) {
-		writes = (double)s.emulated_writes;
-		ce = writes * c->emulated_write;
-		cb = counterfactual_batch(c, &s);
-	} else {
-		/*
-		 * Writes that could not be batched were emulated; count
-		 * them once whichever counter the hypervisor put them in.
-		 */
-		double fallback = (double)(s.emulated_writes > s.unhook_refused
-					       ? s.emulated_writes
-					       : s.unhook_refused);
-
-		writes = (double)s.batch_ptes + fallback;
-		cb = (double)s.batches * c->batch +
-		     (double)s.batch_ptes * c->batch_entry +
-		     (double)s.spurious_faults * c->spurious_fault +
-		     fallback * c->emulated_write;
-		ce = writes * c->emulated_write;
+	costs_of(c, g->mode, &s, &ce, &cb, &writes);
+	if (g->mode != PT_MODE_EMULATE) {
 		if (s.batch_ptes)
 			m->spurious_rate =
 			    (double)s.spurious_faults / (double)s.batch_ptes;
@@ -223,6 +278,7 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 	m->cost_emulate = ce / m->secs;
 	m->cost_batch = cb / m->secs;
 	m->saving = ce > 0 ? (ce - cb) / ce : 0.0;
+	m->saving_se = ce > 0 ? saving_se(p, g, k, m->saving) : 0.0;
 	m->write_rate = writes / m->secs;
 }
 
@@ -331,14 +387,19 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		out->want = PT_MODE_EMULATE;
 		set_reason(out, "idle");
 	} else if (g->mode == PT_MODE_EMULATE) {
-		/* Hysteresis: enter at enter_saving or above ... */
-		bool enter = m.saving >= p->enter_saving;
+		/*
+		 * Hysteresis: enter at enter_saving or above ... (by a
+		 * margin of CONFIDENCE_Z standard errors)
+		 */
+		bool enter =
+		    m.saving - CONFIDENCE_Z * m.saving_se >= p->enter_saving;
 
 		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
 		set_reason(out, enter ? "saving" : "low-saving");
 	} else {
-		/* ... leave only below leave_saving. */
-		bool leave = m.saving < p->leave_saving;
+		/* ... leave only below leave_saving (by the same margin). */
+		bool leave =
+		    m.saving + CONFIDENCE_Z * m.saving_se < p->leave_saving;
 
 		out->want = leave ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, leave ? "low-saving" : "saving");

@@ -238,6 +238,69 @@ static void test_warming_up(void **state)
 	expect(&r, PT_MODE_EMULATE, false, "warming-up");
 }
 
+/*
+ * The hysteresis margin grows with the window's noise: two standard
+ * errors of the saving.  Window 4, enter 0.30, leave 0.10.
+ *
+ * EMULATE, high (ce 1.49e6, cb 169e3) and single writes (ce 1e6,
+ * cb 1.1e6) alternating: saving 1 - 2.538e6 / 4.98e6 = 0.490, above
+ * enter, but residuals of +-0.590e6 give SE = sqrt(4 x 0.590e6^2 / 12) /
+ * 1.245e6 = 0.274, and 0.490 - 2 x 0.274 < 0.30: held.  The same two
+ * summed into every sample: SE 0, it enters.
+ */
+static void test_noise_margin_enter(void **state)
+{
+	struct pt_stats hi = emul_high(), lo = emul(1000, 0, 1000), both = hi;
+	struct rig r;
+
+	(void)state;
+	add(&both, &lo);
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.window = 4;
+	feed(&r, &hi, 1);
+	feed(&r, &lo, 1);
+	feed(&r, &hi, 1);
+	feed(&r, &lo, 1);
+	expect(&r, PT_MODE_EMULATE, false, "low-saving");
+	assert_float_equal(r.d.saving, 1 - 2.538e6 / 4.98e6, 1e-12);
+
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.window = 4;
+	feed(&r, &both, 4);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	assert_float_equal(r.d.saving, 1 - 2.538e6 / 4.98e6, 1e-12);
+}
+
+/*
+ * BATCH, one good sample (ce 1e6, cb 110e3) and three bad ones (ce 1e6,
+ * cb 1.6e6): saving -0.2275, below leave, but SE = 0.3725 and
+ * -0.2275 + 2 x 0.3725 > 0.10: it stays.  Summed samples: it leaves.
+ */
+static void test_noise_margin_leave(void **state)
+{
+	struct pt_stats good = batch(10, 1000, 0, 0),
+			bad = batch(1500, 1000, 0, 0), sum = good;
+	struct rig r;
+
+	(void)state;
+	add(&sum, &bad);
+	add(&sum, &bad);
+	add(&sum, &bad);
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.window = 4;
+	feed(&r, &bad, 1);
+	feed(&r, &good, 1);
+	feed(&r, &bad, 2);
+	expect(&r, PT_MODE_BATCH, false, "saving");
+	assert_float_equal(r.d.saving, -0.2275, 1e-12);
+
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.window = 4;
+	feed(&r, &sum, 4);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
+	assert_float_equal(r.d.saving, -0.2275, 1e-12);
+}
+
 static void test_hysteresis(void **state)
 {
 	struct rig r;
@@ -584,6 +647,8 @@ int main(void)
 	    cmocka_unit_test(test_model_emulate),
 	    cmocka_unit_test(test_model_batch),
 	    cmocka_unit_test(test_warming_up),
+	    cmocka_unit_test(test_noise_margin_enter),
+	    cmocka_unit_test(test_noise_margin_leave),
 	    cmocka_unit_test(test_hysteresis),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_dwell),
