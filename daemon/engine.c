@@ -14,13 +14,6 @@
 /* An L1 page has 512 entries: no batch re-validates more. */
 #define L1_ENTRIES 512.0
 
-/*
- * Hysteresis demands this many standard errors of margin: a window whose
- * samples disagree (a noisy workload) must show a larger saving to enter
- * BATCH, or a smaller one to leave it, than a steady one.
- */
-#define CONFIDENCE_Z 2.0
-
 /* struct pt_stats is all uint64_t; treat it as an array for arithmetic. */
 static const uint64_t *stats_u64(const struct pt_stats *s)
 {
@@ -388,18 +381,19 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		set_reason(out, "idle");
 	} else if (g->mode == PT_MODE_EMULATE) {
 		/*
-		 * Hysteresis: enter at enter_saving or above ... (by a
-		 * margin of CONFIDENCE_Z standard errors)
+		 * Hysteresis: enter at enter_saving or above ... by a margin
+		 * of noise_margin standard errors: a window whose samples
+		 * disagree must make a clearer case than a steady one.
 		 */
 		bool enter =
-		    m.saving - CONFIDENCE_Z * m.saving_se >= p->enter_saving;
+		    m.saving - p->noise_margin * m.saving_se >= p->enter_saving;
 
 		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
 		set_reason(out, enter ? "saving" : "low-saving");
 	} else {
 		/* ... leave only below leave_saving (by the same margin). */
 		bool leave =
-		    m.saving + CONFIDENCE_Z * m.saving_se < p->leave_saving;
+		    m.saving + p->noise_margin * m.saving_se < p->leave_saving;
 
 		out->want = leave ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, leave ? "low-saving" : "saving");

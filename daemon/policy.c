@@ -34,6 +34,7 @@ void policy_defaults(struct policy *p)
 	p->enter_saving = 0.20;
 	p->leave_saving = 0.05;
 	p->min_write_rate = 1000.0;
+	p->noise_margin = 2.0;
 	p->min_dwell_ms = 30000;
 	/*
 	 * One switch a minute on average, twice the dwell: it stops

@@ -58,6 +58,7 @@ struct policy {
 	double enter_saving;          /* enter BATCH above this saving */
 	double leave_saving;          /* leave BATCH below this saving */
 	double min_write_rate;        /* PTE writes/s below which: EMULATE */
+	double noise_margin;          /* standard errors to clear thresholds by */
 	uint64_t min_dwell_ms;        /* minimum time in a mode */
 	unsigned int max_switches;    /* per guest per rate_period */
 	uint64_t rate_period_ms;

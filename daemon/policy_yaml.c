@@ -72,6 +72,7 @@ static const struct field thresholds_fields[] = {
     {"enter-saving", F_FRACTION, P(enter_saving), 0, 1, NULL, SLOT_ENTER, 0},
     {"leave-saving", F_FRACTION, P(leave_saving), -1, 1, NULL, SLOT_LEAVE, 0},
     {"min-write-rate", F_REAL, P(min_write_rate), 0, 1e9, NULL, 0, 0},
+    {"noise-margin", F_REAL, P(noise_margin), 0, 10, NULL, 0, 0},
 };
 
 static const struct field rate_fields[] = {

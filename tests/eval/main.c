@@ -258,14 +258,17 @@ static int load_policy(const struct opts *o, struct policy *p)
 
 static void print_header(const struct policy *p, const struct opts *o)
 {
-	char dwell[32], dur[32];
+	char dwell[32], dur[32], per[32];
 
 	scalar_format_duration(p->min_dwell_ms, dwell, sizeof(dwell));
 	scalar_format_duration(o->duration_ms, dur, sizeof(dur));
+	scalar_format_duration(p->rate_period_ms, per, sizeof(per));
 	printf("policy %s: window %u x %llums, enter %.2f leave %.2f, "
-	       "dwell %s, min-write-rate %.0f/s\n",
+	       "noise-margin %.1f,\n  dwell %s, rate-limit %u per %s, "
+	       "min-write-rate %.0f/s\n",
 	       p->source, p->window, (unsigned long long)p->interval_ms,
-	       p->enter_saving, p->leave_saving, dwell, p->min_write_rate);
+	       p->enter_saving, p->leave_saving, p->noise_margin, dwell,
+	       p->max_switches, per, p->min_write_rate);
 	printf("costs (cycles): emulated-write %g, batch %g, batch-entry %g, "
 	       "spurious-fault %g, mode-switch %g\n",
 	       p->cost.emulated_write, p->cost.batch, p->cost.batch_entry,

@@ -239,8 +239,9 @@ static void test_warming_up(void **state)
 }
 
 /*
- * The hysteresis margin grows with the window's noise: two standard
- * errors of the saving.  Window 4, enter 0.30, leave 0.10.
+ * The hysteresis margin grows with the window's noise: noise-margin
+ * (default 2) standard errors of the saving.  Window 4, enter 0.30,
+ * leave 0.10.
  *
  * EMULATE, high (ce 1.49e6, cb 169e3) and single writes (ce 1e6,
  * cb 1.1e6) alternating: saving 1 - 2.538e6 / 4.98e6 = 0.490, above
@@ -263,6 +264,9 @@ static void test_noise_margin_enter(void **state)
 	feed(&r, &lo, 1);
 	expect(&r, PT_MODE_EMULATE, false, "low-saving");
 	assert_float_equal(r.d.saving, 1 - 2.538e6 / 4.98e6, 1e-12);
+	/* noise-margin 0: the plain threshold. */
+	r.p.noise_margin = 0;
+	expect(&r, PT_MODE_BATCH, true, "saving");
 
 	rig_init(&r, PT_MODE_EMULATE);
 	r.p.window = 4;

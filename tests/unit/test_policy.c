@@ -103,6 +103,8 @@ static const struct error_case error_cases[] = {
      "thresholds.enter-saving: expected a fraction"},
     {"min-write-rate-negative", "thresholds:\n  min-write-rate: -5\n", 2, 19,
      "thresholds.min-write-rate: -5 is out of range (0..1e+09)"},
+    {"noise-margin-too-big", "thresholds: {noise-margin: 11}\n", 1, 28,
+     "thresholds.noise-margin: 11 is out of range (0..10)"},
     {"rate-switches-zero", "rate-limit:\n  switches: 0\n", 2, 13,
      "rate-limit.switches: 0 is out of range (1..32)"},
     {"rate-switches-too-many", "rate-limit:\n  switches: 33\n", 2, 13,
@@ -301,6 +303,7 @@ static const char full_yaml[] =
     "  enter-saving: 35%\n"
     "  leave-saving: -0.1\n"
     "  min-write-rate: 1e4\n"
+    "  noise-margin: 0\n"
     "dwell: 2m\n"
     "rate-limit: {switches: 32, per: 24h}\n"
     "smp:\n"
@@ -338,6 +341,7 @@ static void test_full_file(void **state)
 	assert_float_equal(p.enter_saving, 0.35, 1e-12);
 	assert_float_equal(p.leave_saving, -0.1, 1e-12);
 	assert_float_equal(p.min_write_rate, 1e4, 1e-9);
+	assert_float_equal(p.noise_margin, 0, 0);
 	assert_int_equal(p.min_dwell_ms, 120000);
 	assert_int_equal(p.max_switches, 32);
 	assert_int_equal(p.rate_period_ms, 86400000);
@@ -353,7 +357,7 @@ static void test_full_file(void **state)
 	assert_int_equal(p.overrides[0].match, MATCH_NAME);
 	assert_string_equal(p.overrides[0].pattern, "db-*");
 	assert_int_equal(p.overrides[0].kind, OVERRIDE_EXCLUDE);
-	assert_int_equal(p.overrides[0].line, 24);
+	assert_int_equal(p.overrides[0].line, 25);
 	assert_int_equal(p.overrides[1].match, MATCH_DOMID);
 	assert_int_equal(p.overrides[1].domid, 7);
 	assert_int_equal(p.overrides[1].kind, OVERRIDE_PIN);
