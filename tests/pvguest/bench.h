@@ -18,6 +18,10 @@ struct bench_result {
 extern const char *const bench_mode_name[BM_COUNT];
 extern u64 bench_emulated_writes;
 
+#define RUN_BUCKETS 6
+extern u64 bench_emul_runs[RUN_BUCKETS];
+unsigned int run_bucket(u64 n);
+
 unsigned int bench_k(unsigned int i);
 /* Measure MODE for every k; REPEATS timed runs after two warm-ups. */
 void bench_mode(struct bench_result *r, enum bench_mode mode,

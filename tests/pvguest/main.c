@@ -162,6 +162,10 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	bench_report(&res, repeats, batch_na ? batch_na : "");
 	/* dom0 compares this with the hypervisor's per-domain counter. */
 	pr("PVGUEST: INFO emulated_writes=%lu\n", bench_emulated_writes + 1);
+	/* The self-test's emulated write is a run of 1. */
+	pr("PVGUEST: INFO emul_runs=%lu,%lu,%lu,%lu,%lu,%lu\n",
+	   bench_emul_runs[0] + 1, bench_emul_runs[1], bench_emul_runs[2],
+	   bench_emul_runs[3], bench_emul_runs[4], bench_emul_runs[5]);
 
 	safety_run(batch_na);
 

@@ -115,9 +115,24 @@ if [ $has_domctl = 1 ] && [ "$xen" = patched ]; then
 		echo "E2E: FAIL pvguest-counter-matches hypervisor" \
 			"'$got', guest '$want'"
 	fi
+	# The run-length histogram: the guest ends each timed run with a
+	# hypercall, where the patched Xen ends its run (a deschedule in the
+	# middle of a run would split it and show here as a mismatch).
+	want=$(sed -n 's/^PVGUEST: INFO emul_runs=\([0-9,]*\).*/\1/p' \
+		"$CONSOLE")
+	got=$(pt-domctl get-stats "$domid" 2>&1 |
+		awk '$1 ~ /^emul_runs\./ { printf "%s%s", sep, $2; sep = "," }')
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then
+		echo "E2E: PASS pvguest-run-histogram-matches emul_runs=$got"
+	else
+		echo "E2E: FAIL pvguest-run-histogram-matches hypervisor" \
+			"'$got', guest '$want'"
+	fi
 else
-	echo "E2E: SKIP pvguest-counter-matches needs the patched Xen and" \
-		"pt-domctl (this is $xen Xen)"
+	for check in counter-matches run-histogram-matches; do
+		echo "E2E: SKIP pvguest-$check needs the patched Xen and" \
+			"pt-domctl (this is $xen Xen)"
+	done
 fi
 # The guest's own verdicts (EMULATE controls, safety tests), in the lab's
 # format.
