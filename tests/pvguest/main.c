@@ -154,6 +154,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	    batch_gate(cmdline_u64("pvg.batch_wait", DEFAULT_BATCH_WAIT_S));
 	if (!batch_na) {
 		bench_mode(&res, BM_BATCH, repeats);
+		trap_set_hook(NULL);
 		if (!res.ran[BM_BATCH])
 			batch_na = res.error[BM_BATCH];
 	}

@@ -63,7 +63,12 @@ esac
 
 t_start=$(date +%s)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+qemu_pid=
+cleanup() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 case $build_xen in
@@ -173,14 +178,23 @@ dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
+# QEMU runs in the background (killed on exit, whatever happens); its
+# console gets host-side timestamps (seconds since QEMU start).
+mkfifo "$work/console"
+perl -MTime::HiRes=time -ne \
+	'BEGIN { $| = 1; $t0 = time } s/\r//g;
+	 printf "[%7.2f] %s", time - $t0, $_' <"$work/console" >"$log" &
+stamp_pid=$!
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu qemu64 -m 1024 -smp 2 \
 	-nographic -no-reboot -net none -monitor none \
 	-kernel "$work/xen.elf" -append "$xen_cmdline" \
-	-initrd "$vmlinuz $dom0_cmdline,$work/initrd.cpio.gz" </dev/null 2>&1 |
-	perl -MTime::HiRes=time -ne \
-		'BEGIN { $| = 1; $t0 = time } s/\r//g;
-		 printf "[%7.2f] %s", time - $t0, $_' >"$log" || true
+	-initrd "$vmlinuz $dom0_cmdline,$work/initrd.cpio.gz" \
+	</dev/null >"$work/console" 2>&1 &
+qemu_pid=$!
+wait "$qemu_pid" || true
+qemu_pid=
+wait "$stamp_pid" || true
 t_end=$(date +%s)
 
 strip() { sed 's/^\[ *[0-9.]*\] //' "$log"; }
