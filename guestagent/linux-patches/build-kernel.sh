@@ -1,0 +1,234 @@
+#!/bin/sh
+# Build a small Xen PV guest kernel from Debian bookworm's linux source with
+# the ptswitch guest patch series (see README.md in this directory).
+#
+#   guestagent/linux-patches/build-kernel.sh OUTDIR
+#
+# Fetches the source with `apt-get source linux` (adding a deb-src entry for
+# the machine's own Debian mirror if there is none), lets dpkg-source apply
+# Debian's patch queue, applies `series` with patch -p1, configures
+# tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
+# OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (the ELF, which xl loads without
+# decompressing), OUTDIR/config and OUTDIR/build-info.
+#
+# Environment:
+#   PTSWITCH_CACHE    cache dir (default /var/cache/ptswitch): the source
+#                     package in src/, the results in linux-<key>/, keyed
+#                     by this script, the series, its patches and the
+#                     config fragment.  Unwritable: no caching.
+#   PTSWITCH_NO_CACHE=1  rebuild even on a cache hit.
+#   LINUX_VERSION     Debian source version to fetch (default: the newest
+#                     apt knows, e.g. 6.1.176-1).
+#   KBUILD_JOBS       make -j (default 2: the build machines are shared).
+# Needs root (or sudo) to install build dependencies and add deb-src.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}
+want=${LINUX_VERSION:-}
+jobs=${KBUILD_JOBS:-2}
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
+
+log() { echo "build-kernel: $*" >&2; }
+
+patches() {
+	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/series"
+}
+
+key=$({
+	cat "$here/build-kernel.sh" "$here/series" "$here/pvguest.config"
+	for p in $(patches); do cat "$here/$p"; done
+	printf '%s\n' "$want"
+} | sha256sum | cut -c1-16)
+slot="$cache/linux-$key"
+
+# Concurrent runs sharing a cache take turns (the second then hits it).
+if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] &&
+	command -v flock >/dev/null; then
+	exec 9>"$cache/.build-kernel.lock"
+	flock 9
+fi
+
+from_cache() {
+	[ -s "$slot/vmlinuz" ] && [ -s "$slot/vmlinux" ] || return 1
+	cp "$slot/vmlinuz" "$slot/vmlinux" "$slot/config" \
+		"$slot/build-info" "$out/"
+}
+
+if [ "${PTSWITCH_NO_CACHE:-0}" != 1 ] && from_cache 2>/dev/null; then
+	log "cached build $key -> $out/vmlinuz"
+	exit 0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/build-kernel.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+need_pkgs() {
+	missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "ok installed" || missing="$missing $p"
+	done
+	echo "$missing"
+}
+
+missing=$(need_pkgs build-essential bc bison flex libelf-dev libssl-dev \
+	xz-utils dpkg-dev)
+if [ -n "$missing" ]; then
+	log "installing:$missing"
+	$APT update -qq
+	# shellcheck disable=SC2086 # one word per package
+	$APT install -y -qq --no-install-recommends $missing
+fi
+
+# The bookworm URI of the machine's own Debian mirror (deb822 or one-line).
+mirror_uri() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		awk '
+			function flush() {
+				if (types ~ /[[:space:]]deb([[:space:]]|$)/ &&
+				    suites ~ /[[:space:]]bookworm([[:space:]]|$)/ &&
+				    uris != "" && !found) { print uris; found = 1 }
+				types = ""; uris = ""; suites = ""
+			}
+			/^[[:space:]]*$/ { flush(); next }
+			/^Types:/ { types = $0 }
+			/^URIs:/ { uris = $2 }
+			/^Suites:/ { suites = $0 }
+			END { flush() }
+		' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		awk '$1 == "deb" && $0 ~ /[[:space:]]bookworm[[:space:]]/ {
+			for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit }
+		}' "$f"
+	done
+}
+
+have_linux_src() {
+	apt-cache showsrc linux 2>/dev/null | grep -q '^Package: linux$'
+}
+
+ensure_deb_src() {
+	have_linux_src && return 0
+	# A deb-src entry may exist with its lists not yet fetched.
+	if grep -qs '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources ||
+		grep -qs '^deb-src' /etc/apt/sources.list \
+			/etc/apt/sources.list.d/*.list; then
+		$APT update -qq
+		have_linux_src && return 0
+	fi
+	uri=$(mirror_uri | head -n1)
+	[ -n "$uri" ] || {
+		log "no Debian bookworm mirror found in the apt sources"
+		exit 1
+	}
+	log "adding deb-src entry for $uri"
+	printf '%s\n' "Types: deb-src" "URIs: $uri" "Suites: bookworm" \
+		"Components: main" \
+		"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
+		$SUDO tee /etc/apt/sources.list.d/ptswitch-debsrc.sources \
+			>/dev/null
+	$APT update -qq
+}
+
+# The .dsc to build: LINUX_VERSION's, else the newest in the directory.
+find_dsc() {
+	if [ -n "$want" ]; then
+		f="$1/linux_${want#*:}.dsc"
+		[ -e "$f" ] && echo "$f"
+		return 0
+	fi
+	ls "$1"/linux_*.dsc 2>/dev/null | sort -V | tail -n1
+}
+
+# Source packages, cached so that a rebuild needs no network.  Without
+# LINUX_VERSION a cached source is used as is; delete it to move on.
+srccache="$cache/src"
+mkdir -p "$srccache" 2>/dev/null && [ -w "$srccache" ] || srccache="$work/dl"
+mkdir -p "$srccache"
+dsc=$(find_dsc "$srccache")
+if [ -z "$dsc" ]; then
+	ensure_deb_src
+	log "apt-get source linux${want:+=$want}"
+	(cd "$srccache" &&
+		apt-get source --download-only -qq "linux${want:+=$want}")
+	dsc=$(find_dsc "$srccache")
+	[ -n "$dsc" ] || { log "apt-get source linux gave no .dsc"; exit 1; }
+fi
+version=$(basename "$dsc" .dsc)
+version=${version#linux_}
+log "unpacking linux $version"
+# Applies Debian's own patch queue (3.0 quilt).
+dpkg-source --no-check -x "$dsc" "$work/linux" >/dev/null
+src="$work/linux"
+
+for p in $(patches); do
+	log "applying $p"
+	patch -d "$src" -p1 --batch --forward --fuzz=0 \
+		--no-backup-if-mismatch -s <"$here/$p"
+done
+
+# tinyconfig plus the PV guest fragment; every line of the fragment must
+# survive olddefconfig, or the fragment is wrong for this source.
+obj="$work/build"
+mkdir -p "$obj"
+make -s -C "$src" O="$obj" tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+	"$here/pvguest.config" >/dev/null
+make -s -C "$src" O="$obj" olddefconfig
+bad=0
+for line in $(grep '^CONFIG_' "$here/pvguest.config"); do
+	grep -qx "$line" "$obj/.config" || { log "config lost $line"; bad=1; }
+done
+grep -q '^# CONFIG_MODULES is not set' "$obj/.config" ||
+	{ log "config: modules still on"; bad=1; }
+[ "$bad" = 0 ] || exit 1
+
+# Reproducible: no build host, user or time in the image.
+SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$src/debian/changelog" \
+	-S Timestamp)
+export KBUILD_BUILD_TIMESTAMP="@$SOURCE_DATE_EPOCH"
+export KBUILD_BUILD_USER=ptswitch KBUILD_BUILD_HOST=build
+export KBUILD_BUILD_VERSION=1
+
+log "building bzImage with $jobs jobs (nice 19)"
+start=$(date +%s)
+nice -n 19 make -C "$src" O="$obj" -j"$jobs" bzImage >"$work/build.log" 2>&1 || {
+	tail -n 40 "$work/build.log" >&2
+	log "build failed"
+	exit 1
+}
+secs=$(($(date +%s) - start))
+grep -i 'warning:' "$work/build.log" >&2 || true
+
+cp "$obj/arch/x86/boot/bzImage" "$out/vmlinuz"
+cp "$obj/vmlinux" "$out/vmlinux"
+cp "$obj/.config" "$out/config"
+{
+	echo "source=linux $version"
+	echo "series-key=$key"
+	echo "patches=$(patches | tr '\n' ' ')"
+	echo "kernelrelease=$(make -s -C "$src" O="$obj" kernelrelease)"
+	echo "build-seconds=$secs"
+	echo "jobs=$jobs"
+	echo "load-at-end=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$out/build-info"
+log "built in ${secs}s -> $out/vmlinuz"
+
+# Publish to the cache atomically; failure to cache is not an error.
+if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
+	tmp=$(mktemp -d "$cache/.linux-$key.XXXXXX")
+	cp "$out/vmlinuz" "$out/vmlinux" "$out/config" "$out/build-info" \
+		"$tmp/"
+	rm -rf "$slot"
+	mv "$tmp" "$slot" 2>/dev/null || rm -rf "$tmp"
+fi
