@@ -21,5 +21,6 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "e2e install-deps: installing:$missing"
 $SUDO apt-get update -qq
+# shellcheck disable=SC2086 # one word per package
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 	--no-install-recommends $missing

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Shared helpers for the e2e scripts (sourced; POSIX sh plus "local",
 # which dash and busybox ash support).
 
@@ -101,6 +102,7 @@ e2e_extract_vmlinux() {
 	out=$2
 	tmp=$out.tmp.$$
 	magic=$(printf '\3757zXZ')
+	# shellcheck disable=SC2013 # offsets are numbers
 	for off in $(LC_ALL=C grep -abo "$magic" "$image" | cut -d: -f1); do
 		tail -c +$((off + 1)) "$image" |
 			xz -dc --single-stream >"$tmp" 2>/dev/null

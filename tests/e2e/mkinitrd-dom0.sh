@@ -40,11 +40,14 @@ while [ $# -gt 0 ]; do
 	*) e2e_die "mkinitrd-dom0: unknown argument $1" ;;
 	esac
 done
-[ -n "$out" ] && [ -n "$ktree" ] && [ -n "$guest_initrd" ] ||
+if [ -z "$out" ] || [ -z "$ktree" ] || [ -z "$guest_initrd" ]; then
 	e2e_die "mkinitrd-dom0: --out, --kernel-tree, --guest-initrd needed"
+fi
 [ -x "$busybox" ] || e2e_die "no static busybox at $busybox"
 
-vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
+set -- "$ktree"/boot/vmlinuz-*
+vmlinuz=$1
+[ -f "$vmlinuz" ] || e2e_die "no boot/vmlinuz-* in $ktree"
 kver=${vmlinuz##*/vmlinuz-}
 moddir=$ktree/lib/modules/$kver
 

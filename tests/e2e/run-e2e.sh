@@ -136,7 +136,8 @@ if [ ! -e "$ktree/.complete" ]; then
 	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
 	rm -rf "$dl"
 fi
-vmlinuz=$(ls "$ktree"/boot/vmlinuz-* | head -n 1)
+set -- "$ktree"/boot/vmlinuz-*
+vmlinuz=$1
 guest_kernel=$ktree/vmlinux
 if [ ! -s "$guest_kernel" ] &&
 	! e2e_extract_vmlinux "$vmlinuz" "$guest_kernel"; then

@@ -16,7 +16,8 @@ DAEMON_TIMEOUT=60
 HANDSHAKE_TIMEOUT=180
 
 xen=stock
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case $arg in
 	e2e.xen=*) xen=${arg#e2e.xen=} ;;
 	esac
@@ -135,7 +136,9 @@ else
 	skip daemon-mode "no ptswitchd with a xenctrl backend in the image"
 fi
 
-# --- two guests running the agent -------------------------------------
+# --- guests -------------------------------------------------------------
+# Two guests running the agent, and e2e-liar for the destroy checks further
+# down, created up front so that their boots overlap.
 echo "E2E: TIME xl-create-start $(uptime_s)"
 create_guest e2e-a "e2e.role=agent e2e.workload=fork" ||
 	fail guests-created "xl create e2e-a failed"
@@ -143,8 +146,12 @@ echo "E2E: TIME xl-create-a-done $(uptime_s)"
 create_guest e2e-b "e2e.role=agent" ||
 	fail guests-created "xl create e2e-b failed"
 echo "E2E: TIME xl-create-b-done $(uptime_s)"
+liar_created=1
+create_guest e2e-liar "e2e.role=liar" || liar_created=0
+echo "E2E: TIME xl-create-liar-done $(uptime_s)"
 a=$(domid_of e2e-a)
 b=$(domid_of e2e-b)
+l=$(domid_of e2e-liar)
 guests_up() {
 	console_has e2e-a 'guest: domid=' && console_has e2e-b 'guest: domid='
 }
@@ -234,9 +241,8 @@ fi
 # --- a guest destroyed mid-handshake ----------------------------------
 # e2e-liar advertises BATCH caps it does not have and never acks: the
 # daemon asks, and the guest disappears while the daemon waits.
-create_guest e2e-liar "e2e.role=liar" ||
+[ $liar_created = 1 ] ||
 	fail daemon-survives-destroy "xl create e2e-liar failed"
-l=$(domid_of e2e-liar)
 if [ $have_daemon = 1 ] && [ -n "$l" ]; then
 	# Destroy it only once the daemon has taken in its fake caps and,
 	# unless the daemon only advises, sent its BATCH request.
@@ -249,13 +255,16 @@ if [ $have_daemon = 1 ] && [ -n "$l" ]; then
 	mid=0
 	wait_daemon $HANDSHAKE_TIMEOUT caps_seen ||
 		echo "E2E: INFO daemon did not publish the caps of e2e-liar"
+	echo "E2E: TIME liar-caps-seen $(uptime_s)"
 	if [ "$(xs /tool/ptswitch/daemon/mode)" != advise ] &&
 		wait_daemon $HANDSHAKE_TIMEOUT request_seen; then
 		mid=1
 		echo "E2E: INFO request to e2e-liar:" \
 			"$(xs "/local/domain/$l/ptswitch/request")"
 	fi
+	echo "E2E: TIME liar-request-seen $(uptime_s)"
 	xl destroy "$l"
+	echo "E2E: TIME liar-destroyed $(uptime_s)"
 	gone() { ! has_key "/tool/ptswitch/domain/$l"; }
 	sleep 5
 	survived=0
@@ -381,12 +390,22 @@ fi
 if [ $have_daemon = 1 ]; then
 	if daemon_alive; then
 		pass daemon-alive-at-end
+		# SIGTERM is a clean stop: exit status 0.
+		kill -TERM "$daemon_pid"
+		wait "$daemon_pid"
+		st=$?
+		if [ $st = 0 ]; then
+			pass daemon-clean-stop
+		else
+			fail daemon-clean-stop "exit status $st after SIGTERM"
+		fi
 	else
-		fail daemon-alive-at-end "ptswitchd exited"
+		wait "$daemon_pid"
+		fail daemon-alive-at-end "ptswitchd exited with status $?:" \
+			"$(dmesg | grep -a "ptswitchd\[$daemon_pid\]" | tail -n 1)"
 	fi
 	echo "E2E: INFO ptswitchd log (last 40 lines):"
 	tail -n 40 "$DAEMON_LOG" | sed 's/^/E2E: INFO   /'
-	kill "$daemon_pid" 2>/dev/null
 fi
 for g in e2e-a e2e-b e2e-liar; do
 	echo "E2E: INFO console of $g (last 15 lines):"
