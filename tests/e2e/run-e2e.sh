@@ -117,8 +117,18 @@ e2e_log "ptswitchd: ${ptswitchd:-absent}, agent: ${agent:-absent}," \
 
 # The kernel Debian's linux-image-amd64 points at, unpacked (only the
 # kernel and the Xen modules) rather than installed on the host.
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+kpkg=$(kernel_package)
+if [ -z "$kpkg" ]; then
+	# A machine that had every package already may have no apt lists.
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -qq
+	kpkg=$(kernel_package)
+fi
 [ -n "$kpkg" ] || e2e_die "cannot resolve linux-image-amd64"
 kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
 ktree=$cache/$kpkg-$kver
