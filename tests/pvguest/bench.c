@@ -14,12 +14,45 @@
  */
 #include "bench.h"
 #include "hypercall.h"
+#include "smp.h"
 #include "testpt.h"
 
 #define MAX_REPEATS 64
 
-const char *const bench_mode_name[BM_COUNT] = {"native", "emulate",
-					       "mmu_update", "batch"};
+static const char *const base_name[BM_COUNT] = {"native", "emulate",
+						"mmu_update", "batch"};
+
+/* With a second vCPU writing, every name gets "-2vcpu". */
+static bool smp;
+
+void bench_set_smp(bool on)
+{
+	smp = on;
+}
+
+const char *bench_mode_name(enum bench_mode mode)
+{
+	static char names[BM_COUNT][24];
+
+	snprintf(names[mode], sizeof(names[mode]), "%s%s", base_name[mode],
+		 smp ? "-2vcpu" : "");
+	return names[mode];
+}
+
+/* What vCPU 1 does while vCPU 0 measures MODE. */
+static enum ap_work ap_work_for(enum bench_mode mode)
+{
+	switch (mode) {
+	case BM_EMULATE:
+		return AP_WRITE_EMULATE;
+	case BM_MMU_UPDATE:
+		return AP_WRITE_MMU;
+	case BM_BATCH:
+		return AP_WRITE_BATCH;
+	default:
+		return AP_IDLE;
+	}
+}
 
 unsigned int bench_k(unsigned int i)
 {
@@ -93,7 +126,7 @@ static u64 time_mmu_update(unsigned int k, u64 val)
  * L2 entry that maps it reads as not present (counted, never "repaired"),
  * and a fault on a batched range may be spurious: retried, counted.
  */
-static u64 batch_unhooked_seen, batch_spurious_faults;
+u64 batch_unhooked_seen, batch_spurious_faults, batch_ptes;
 
 static bool spurious_fault_hook(struct trap_frame *f, u64 cr2)
 {
@@ -122,6 +155,7 @@ static u64 time_batch(unsigned int k, u64 val)
 		l1[i] = val;
 	if (!(((volatile u64 *)tpt.l2)[0] & PTE_P))
 		batch_unhooked_seen++;
+	batch_ptes += k;
 	last_rc = hyp_mmuext_op(&flush, 1);
 	t1 = rdtsc_ordered();
 	return t1 - t0;
@@ -172,6 +206,10 @@ void bench_mode(struct bench_result *r, enum bench_mode mode,
 		r->error[mode] = "resetting the L1 with mmu_update failed";
 		return;
 	}
+	if (smp && smp_set_work(ap_work_for(mode))) {
+		r->error[mode] = "vCPU 1 did not start writing";
+		return;
+	}
 	for (ki = 0; ki < BENCH_KS; ki++) {
 		unsigned int k = bench_k(ki);
 		u64 val = tpt.pte_ro;
@@ -206,8 +244,10 @@ void bench_mode(struct bench_result *r, enum bench_mode mode,
 			}
 			if (last_rc) {
 				r->error[mode] = "hypercall failed";
+				if (smp)
+					smp_set_work(AP_IDLE);
 				pr("PVGUEST: ERROR mode=%s k=%u rc=%ld\n",
-				   bench_mode_name[mode], k, last_rc);
+				   bench_mode_name(mode), k, last_rc);
 				return;
 			}
 			if (rep >= 2)
@@ -218,7 +258,7 @@ void bench_mode(struct bench_result *r, enum bench_mode mode,
 			r->error[mode] =
 			    "entries do not hold the written value";
 			pr("PVGUEST: ERROR mode=%s k=%u entries differ\n",
-			   bench_mode_name[mode], k);
+			   bench_mode_name(mode), k);
 			return;
 		}
 		sort_u64(samples, repeats);
@@ -226,8 +266,12 @@ void bench_mode(struct bench_result *r, enum bench_mode mode,
 		r->min[mode][ki] = samples[0];
 		pr("PVGUEST: ROW mode=%s k=%u reps=%u median=%lu min=%lu "
 		   "per_pte=%lu\n",
-		   bench_mode_name[mode], k, repeats, r->median[mode][ki],
+		   bench_mode_name(mode), k, repeats, r->median[mode][ki],
 		   r->min[mode][ki], r->median[mode][ki] / k);
+	}
+	if (smp && smp_set_work(AP_IDLE)) {
+		r->error[mode] = "vCPU 1 failed while writing";
+		return;
 	}
 	r->ran[mode] = true;
 	if (mode == BM_BATCH)
@@ -243,7 +287,7 @@ static void crossover(const struct bench_result *r, enum bench_mode mode)
 
 	if (!r->ran[mode] || !r->ran[BM_EMULATE]) {
 		pr("PVGUEST: CROSSOVER %s-vs-emulate k=n/a\n",
-		   bench_mode_name[mode]);
+		   bench_mode_name(mode));
 		return;
 	}
 	for (ki = BENCH_KS - 1; ki >= 0; ki--) {
@@ -253,10 +297,10 @@ static void crossover(const struct bench_result *r, enum bench_mode mode)
 	}
 	if (from < 0)
 		pr("PVGUEST: CROSSOVER %s-vs-emulate k=none\n",
-		   bench_mode_name[mode]);
+		   bench_mode_name(mode));
 	else
 		pr("PVGUEST: CROSSOVER %s-vs-emulate k=%u\n",
-		   bench_mode_name[mode], bench_k((unsigned int)from));
+		   bench_mode_name(mode), bench_k((unsigned int)from));
 }
 
 static void cell(char *buf, size_t size, const struct bench_result *r,
@@ -274,8 +318,9 @@ void bench_report(const struct bench_result *r, unsigned int repeats,
 	unsigned int ki;
 	int m;
 
-	pr("PVGUEST: TABLE cycles per PTE (median of %u runs; tsc_khz=%lu)\n",
-	   repeats, tsc_khz());
+	pr("PVGUEST: TABLE cycles per PTE (median of %u runs; tsc_khz=%lu)%s\n",
+	   repeats, tsc_khz(),
+	   smp ? ", vCPU 1 writing another L1 meanwhile" : "");
 	pr("PVGUEST: TABLE %5s %8s %9s %10s %9s %8s | %9s %9s\n", "k", "native",
 	   "emulate", "mmu_update", "batch", "emu/mmu", "emu(min)", "mmu(min)");
 	for (ki = 0; ki < BENCH_KS; ki++) {
@@ -301,9 +346,9 @@ void bench_report(const struct bench_result *r, unsigned int repeats,
 	if (r->ran[BM_BATCH])
 		crossover(r, BM_BATCH);
 	else
-		pr("PVGUEST: NA batch %s\n", batch_na);
+		pr("PVGUEST: NA %s %s\n", bench_mode_name(BM_BATCH), batch_na);
 	for (m = 0; m < BM_COUNT; m++)
 		if (r->error[m])
-			pr("PVGUEST: ERROR mode=%s %s\n", bench_mode_name[m],
-			   r->error[m]);
+			pr("PVGUEST: ERROR mode=%s %s\n",
+			   bench_mode_name((enum bench_mode)m), r->error[m]);
 }

@@ -15,12 +15,14 @@ struct bench_result {
 	const char *error[BM_COUNT]; /* why a mode stopped, or NULL */
 };
 
-extern const char *const bench_mode_name[BM_COUNT];
+const char *bench_mode_name(enum bench_mode mode);
+void bench_set_smp(bool on);
 extern u64 bench_emulated_writes;
 
 #define RUN_BUCKETS 6
 extern u64 bench_emul_runs[RUN_BUCKETS];
 unsigned int run_bucket(u64 n);
+extern u64 batch_unhooked_seen, batch_spurious_faults, batch_ptes;
 
 unsigned int bench_k(unsigned int i);
 /* Measure MODE for every k; REPEATS timed runs after two warm-ups. */

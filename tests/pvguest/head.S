@@ -66,6 +66,13 @@ _start:
 1:	ud2				/* pvg_main never returns */
 	jmp 1b
 
+/* Secondary vCPU: Xen starts it on its own stack (VCPUOP_initialise). */
+	.globl ap_entry
+ap_entry:
+	call pvg_ap_main
+2:	ud2
+	jmp 2b
+
 /*
  * Exception entry.  Xen's bounce frame for a 64-bit PV guest holds, from
  * the top of the stack: rcx, r11, [error code], rip, cs, rflags, rsp, ss.

@@ -82,6 +82,11 @@ static inline long hyp_set_trap_table(const struct trap_info *t)
 	return hypercall3(HC_set_trap_table, (u64)t, 0, 0);
 }
 
+static inline long hyp_vcpu_op(unsigned int cmd, unsigned int vcpu, void *arg)
+{
+	return hypercall3(HC_vcpu_op, cmd, vcpu, (u64)arg);
+}
+
 static inline long hyp_xen_version(void)
 {
 	return hypercall3(HC_xen_version, XENVER_version, 0, 0);

@@ -39,6 +39,7 @@ struct trap_frame {
 /* Return true to resume the faulting instruction, false for fatal. */
 typedef bool (*trap_hook_t)(struct trap_frame *f, u64 cr2);
 void trap_init(void);
+void trap_copy(struct trap_info idt[256]);
 void trap_set_hook(trap_hook_t hook);
 
 __attribute__((noreturn)) void pvg_shutdown(unsigned int reason);

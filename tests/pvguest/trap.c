@@ -6,6 +6,7 @@
  */
 #include "hypercall.h"
 #include "pvg.h"
+#include "smp.h"
 
 #define TRAPS(X)                                                               \
 	X(0) X(3) X(6) X(7) X(8) X(10) X(11) X(12) X(13) X(14) X(16) X(17) X(19)
@@ -18,15 +19,25 @@ static trap_hook_t hook;
 
 void pvg_trap(struct trap_frame *f);
 
+#define ENTRY(v) {v, (v) == 3 ? 3 : 0, FLAT_KERNEL_CS64, 0, (u64)trap_##v},
+static const struct trap_info table[] = {TRAPS(ENTRY){0, 0, 0, 0, 0}};
+#undef ENTRY
+
 void trap_init(void)
 {
-#define ENTRY(v) {v, (v) == 3 ? 3 : 0, FLAT_KERNEL_CS64, 0, (u64)trap_##v},
-	static const struct trap_info table[] = {TRAPS(ENTRY){0, 0, 0, 0, 0}};
-#undef ENTRY
 	long rc = hyp_set_trap_table(table);
 
 	if (rc)
 		pr("PVGUEST: WARN set_trap_table failed: %ld\n", rc);
+}
+
+/* The same handlers as a virtual IDT, for a secondary vCPU's context. */
+void trap_copy(struct trap_info idt[256])
+{
+	unsigned int i;
+
+	for (i = 0; table[i].address; i++)
+		idt[table[i].vector] = table[i];
 }
 
 void trap_set_hook(trap_hook_t h)
@@ -36,7 +47,7 @@ void trap_set_hook(trap_hook_t h)
 
 void pvg_trap(struct trap_frame *f)
 {
-	u64 cr2 = pvg_shared ? pvg_shared->vcpu_info[0].cr2 : 0;
+	u64 cr2 = pvg_shared ? pvg_shared->vcpu_info[smp_on_ap()].cr2 : 0;
 
 	if (hook && hook(f, cr2))
 		return;

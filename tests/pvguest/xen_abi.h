@@ -17,6 +17,7 @@
 #define HC_xen_version 17
 #define HC_vm_assist 21
 #define HC_iret 23
+#define HC_vcpu_op 24
 #define HC_mmuext_op 26
 #define HC_sched_op 29
 #define HC_event_channel_op 32
@@ -64,6 +65,12 @@ struct mmuext_op {
 /* event_channel_op */
 #define EVTCHNOP_send 4
 
+/* vcpu_op */
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VGCF_in_kernel (1u << 2)
+#define FLAT_KERNEL_SS64 0xe02b
+
 /* console_io */
 #define CONSOLEIO_write 0
 
@@ -92,6 +99,35 @@ struct trap_info {
 	u32 pad;
 	u64 address;
 };
+
+struct cpu_user_regs {
+	u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	u64 rax, rcx, rdx, rsi, rdi;
+	u32 error_code, entry_vector;
+	u64 rip;
+	u16 cs, pad0;
+	u8 saved_upcall_mask, pad1[3];
+	u64 rflags, rsp;
+	u64 ss, es, ds, fs, gs; /* selectors in the low 16 bits */
+};
+
+/* The initial state of a secondary vCPU (VCPUOP_initialise). */
+struct vcpu_guest_context {
+	u8 fpu_ctxt[512];
+	u64 flags;
+	struct cpu_user_regs user_regs;
+	struct trap_info trap_ctxt[256];
+	u64 ldt_base, ldt_ents;
+	u64 gdt_frames[16], gdt_ents;
+	u64 kernel_ss, kernel_sp;
+	u64 ctrlreg[8];
+	u64 debugreg[8];
+	u64 event_callback_eip, failsafe_callback_eip, syscall_callback_eip;
+	u64 vm_assist;
+	u64 fs_base, gs_base_kernel, gs_base_user;
+};
+_Static_assert(sizeof(struct cpu_user_regs) == 200, "cpu_user_regs");
+_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu context");
 
 struct start_info {
 	char magic[32];

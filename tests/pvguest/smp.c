@@ -1,0 +1,135 @@
+/*
+ * vCPU 1, brought up with VCPUOP_initialise/VCPUOP_up on the boot page
+ * tables, with our trap table and its own stack.  It writes the entries
+ * of the second test L1 in the mode vCPU 0 is measuring, so that the
+ * measurement sees two vCPUs updating page tables at once (the same data
+ * page, different L1s).
+ */
+#include "smp.h"
+#include "hypercall.h"
+#include "testpt.h"
+
+#define AP_STACK_SIZE 16384
+#define AP_WAIT_MS 10000
+
+extern char ap_entry[];
+void pvg_ap_main(void);
+
+static u8 ap_stack[AP_STACK_SIZE] __attribute__((aligned(16)));
+static struct vcpu_guest_context ap_ctxt;
+static volatile bool ap_alive;
+static volatile enum ap_work ap_request = AP_IDLE, ap_doing = AP_IDLE;
+static volatile long ap_error;
+volatile u64 ap_emulated_writes, ap_batch_ptes;
+
+bool smp_on_ap(void)
+{
+	u64 sp = (u64)__builtin_frame_address(0);
+
+	return sp >= (u64)ap_stack && sp < (u64)ap_stack + AP_STACK_SIZE;
+}
+
+static bool wait_for(volatile bool *flag)
+{
+	u64 deadline = now_ns() + AP_WAIT_MS * 1000000ul;
+
+	while (!*flag && now_ns() < deadline)
+		hyp_sched_op(SCHEDOP_yield, NULL);
+	return *flag;
+}
+
+int smp_start(void)
+{
+	long rc;
+
+	memset(&ap_ctxt, 0, sizeof(ap_ctxt));
+	ap_ctxt.flags = VGCF_in_kernel;
+	ap_ctxt.user_regs.rip = (u64)ap_entry;
+	ap_ctxt.user_regs.rsp = (u64)ap_stack + AP_STACK_SIZE;
+	ap_ctxt.user_regs.cs = FLAT_KERNEL_CS64;
+	ap_ctxt.user_regs.ss = FLAT_KERNEL_SS64;
+	ap_ctxt.kernel_ss = FLAT_KERNEL_SS64;
+	ap_ctxt.kernel_sp = ap_ctxt.user_regs.rsp;
+	ap_ctxt.ctrlreg[3] = virt_to_mfn((void *)pvg_si->pt_base) << PAGE_SHIFT;
+	trap_copy(ap_ctxt.trap_ctxt);
+
+	rc = hyp_vcpu_op(VCPUOP_initialise, 1, &ap_ctxt);
+	if (rc)
+		return (int)rc;
+	rc = hyp_vcpu_op(VCPUOP_up, 1, NULL);
+	if (rc)
+		return (int)rc;
+	return wait_for(&ap_alive) ? 0 : -1;
+}
+
+int smp_set_work(enum ap_work work)
+{
+	u64 deadline = now_ns() + AP_WAIT_MS * 1000000ul;
+
+	ap_request = work;
+	while (ap_doing != work && now_ns() < deadline)
+		hyp_sched_op(SCHEDOP_yield, NULL);
+	if (ap_error) {
+		pr("PVGUEST: ERROR vCPU 1 work %d failed: %ld\n", work,
+		   ap_error);
+		return -1;
+	}
+	return ap_doing == work ? 0 : -1;
+}
+
+static void ap_write(enum ap_work work, u64 val)
+{
+	static struct mmu_update req[512];
+	volatile u64 *l1 = tpt.l1[1];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	unsigned int i, done = 0;
+	long rc = 0;
+
+	switch (work) {
+	case AP_WRITE_EMULATE:
+		for (i = 0; i < 512; i++)
+			l1[i] = val;
+		ap_emulated_writes += 512;
+		break;
+	case AP_WRITE_MMU:
+		for (i = 0; i < 512; i++) {
+			req[i].ptr = pte_maddr(tpt.l1[1], i);
+			req[i].val = val;
+		}
+		rc = hyp_mmu_update(req, 512, &done);
+		break;
+	case AP_WRITE_BATCH:
+		for (i = 0; i < 512; i++)
+			l1[i] = val;
+		rc = hyp_mmuext_op(&flush, 1);
+		ap_batch_ptes += 512;
+		break;
+	default:
+		break;
+	}
+	if (rc && !ap_error)
+		ap_error = rc;
+}
+
+void pvg_ap_main(void)
+{
+	u64 val = tpt.pte_ro;
+
+	ap_alive = true;
+	for (;;) {
+		enum ap_work work = ap_request;
+
+		if (work == AP_EXIT) {
+			ap_doing = AP_EXIT;
+			hyp_vcpu_op(2 /* VCPUOP_down */, 1, NULL);
+			continue;
+		}
+		ap_doing = work;
+		if (work == AP_IDLE) {
+			hyp_sched_op(SCHEDOP_yield, NULL);
+			continue;
+		}
+		val = val == tpt.pte_ro ? tpt.pte_rw : tpt.pte_ro;
+		ap_write(work, val);
+	}
+}

@@ -1,0 +1,23 @@
+/* A second vCPU that writes page tables while vCPU 0 measures. */
+#ifndef PVG_SMP_H
+#define PVG_SMP_H
+
+#include "bench.h"
+
+/* What vCPU 1 does: nothing, or the writes of one benchmark mode. */
+enum ap_work {
+	AP_IDLE,
+	AP_WRITE_EMULATE,
+	AP_WRITE_MMU,
+	AP_WRITE_BATCH,
+	AP_EXIT
+};
+
+extern volatile u64 ap_emulated_writes, ap_batch_ptes;
+
+int smp_start(void);
+/* Ask vCPU 1 for WORK and wait (bounded) until it does it; 0 on success. */
+int smp_set_work(enum ap_work work);
+bool smp_on_ap(void);
+
+#endif
