@@ -48,6 +48,8 @@ int smp_start(void)
 	ap_ctxt.user_regs.rsp = (u64)ap_stack + AP_STACK_SIZE;
 	ap_ctxt.user_regs.cs = FLAT_KERNEL_CS64;
 	ap_ctxt.user_regs.ss = FLAT_KERNEL_SS64;
+	/* Events masked, as on vCPU 0: we register no event callback. */
+	ap_ctxt.user_regs.saved_upcall_mask = 1;
 	ap_ctxt.kernel_ss = FLAT_KERNEL_SS64;
 	ap_ctxt.kernel_sp = ap_ctxt.user_regs.rsp;
 	ap_ctxt.ctrlreg[3] = virt_to_mfn((void *)pvg_si->pt_base) << PAGE_SHIFT;
@@ -68,7 +70,7 @@ int smp_set_work(enum ap_work work)
 
 	ap_request = work;
 	while (ap_doing != work && now_ns() < deadline)
-		hyp_sched_op(SCHEDOP_yield, NULL);
+		sleep_ms(1);
 	if (ap_error) {
 		pr("PVGUEST: ERROR vCPU 1 work %d failed: %ld\n", work,
 		   ap_error);
@@ -126,7 +128,7 @@ void pvg_ap_main(void)
 		}
 		ap_doing = work;
 		if (work == AP_IDLE) {
-			hyp_sched_op(SCHEDOP_yield, NULL);
+			sleep_ms(1);
 			continue;
 		}
 		val = val == tpt.pte_ro ? tpt.pte_rw : tpt.pte_ro;

@@ -44,10 +44,19 @@ u64 tsc_khz(void)
 	return khz;
 }
 
+/*
+ * Block rather than spin, so that dom0 gets the CPU on a busy host:
+ * SCHEDOP_poll on no port sleeps until the timeout (our events are masked,
+ * so nothing else wakes us).  Yield if Xen refuses.
+ */
 void sleep_ms(u64 ms)
 {
 	u64 until = now_ns() + ms * 1000000ul;
 
-	while (now_ns() < until)
-		hyp_sched_op(SCHEDOP_yield, NULL);
+	while (now_ns() < until) {
+		struct sched_poll poll = {.timeout = until};
+
+		if (hyp_sched_op(SCHEDOP_poll, &poll))
+			hyp_sched_op(SCHEDOP_yield, NULL);
+	}
 }

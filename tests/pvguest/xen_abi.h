@@ -59,6 +59,13 @@ struct mmuext_op {
 /* sched_op */
 #define SCHEDOP_yield 0
 #define SCHEDOP_shutdown 2
+#define SCHEDOP_poll 3
+struct sched_poll {
+	u64 ports; /* guest address of the port array */
+	u32 nr_ports;
+	u32 pad;
+	u64 timeout; /* absolute Xen system time, ns */
+};
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_crash 3
 
