@@ -314,7 +314,8 @@ static bool handle_events(struct ptswitchd *d)
 		ptd_event(d, ev[0], ev[1], ptd_now_ms());
 		free(ev);
 	}
-	return errno == EAGAIN || errno == 0;
+	/* xs_check_watch says EAGAIN when merely nothing is pending. */
+	return errno == EAGAIN;
 }
 
 static int run(struct ptswitchd *d, const struct options *o)
@@ -404,6 +405,15 @@ static int run(struct ptswitchd *d, const struct options *o)
 			uint64_t expirations;
 
 			if (read(tfd, &expirations, sizeof(expirations)) > 0) {
+				/*
+				 * A lost xenstored closes libxenstore's socket
+				 * without waking the watch pipe: check here.
+				 */
+				if (!handle_events(d)) {
+					log_err("lost the xenstore connection");
+					rc = 1;
+					break;
+				}
 				ptd_tick(d, ptd_now_ms());
 				/* Once a tick, not per watch event. */
 				notify_status(d);

@@ -332,6 +332,12 @@ static void drain_watches(struct fleet *f)
 		handle_watch(f, vec);
 		free(vec);
 	}
+	/*
+	 * libxenstore's reader thread closes the socket when xenstored goes
+	 * away, and nothing wakes the watch pipe: this is where it shows.
+	 */
+	if (errno != EAGAIN)
+		f->lost = true;
 }
 
 /* Advance a guest by one trace row (one second); when it is time to
