@@ -377,7 +377,11 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		   m.spurious_rate > p->smp_max_spurious) {
 		force_emulate(g, out, "spurious");
 	} else if (m.write_rate < p->min_write_rate) {
-		out->want = PT_MODE_EMULATE;
+		/*
+		 * Too little work to tell the modes apart, and too little
+		 * for either to matter: a switch would only cost.  Stay.
+		 */
+		out->want = g->mode;
 		set_reason(out, "idle");
 	} else if (g->mode == PT_MODE_EMULATE) {
 		/*
