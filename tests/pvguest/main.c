@@ -16,7 +16,8 @@ struct shared_info_head *pvg_shared;
 
 void mm_init(u64 boot_stack_top);
 void pvg_main(struct start_info *si, u64 boot_stack_top);
-const char *safety_run(const char *batch_na);
+const char *safety_run(const char *batch_na, bool batch_ran);
+void safety_attack(const char *name, u64 foreign_mfn);
 
 __attribute__((noreturn)) void pvg_shutdown(unsigned int reason)
 {
@@ -48,6 +49,27 @@ static u64 cmdline_u64(const char *name, u64 def)
 			p++;
 	}
 	return def;
+}
+
+/* "name=value" from the command line into BUF (empty if absent). */
+static void cmdline_str(const char *name, char *buf, size_t size)
+{
+	const char *p = pvg_si->cmd_line;
+	size_t n = strlen(name), i = 0;
+
+	buf[0] = '\0';
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, name, n) && p[n] == '=') {
+			for (p += n + 1; *p && *p != ' ' && i + 1 < size; p++)
+				buf[i++] = *p;
+			buf[i] = '\0';
+			return;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
 }
 
 static void map_shared_info(void)
@@ -124,7 +146,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	bool smp;
 	unsigned int repeats;
 	const char *batch_na;
-	char domid[16];
+	char domid[16], attack[32];
 	u64 t0;
 	long rc;
 
@@ -161,6 +183,22 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	   "data page; L3 slot %u)\n",
 	   tpt.l3_slot);
 
+	pr("PVGUEST: INFO data_mfn=%lu\n", virt_to_mfn(tpt.data));
+
+	/* A BATCH attack runs alone: no benchmark, dom0 judges the outcome. */
+	cmdline_str("pvg.attack", attack, sizeof(attack));
+	if (attack[0]) {
+		batch_na = batch_gate(
+		    cmdline_u64("pvg.batch_wait", DEFAULT_BATCH_WAIT_S));
+		if (batch_na)
+			pr("PVGUEST: SKIP attack-%s %s\n", attack, batch_na);
+		else
+			safety_attack(attack,
+				      cmdline_u64("pvg.foreign_mfn", 0));
+		pr("PVGUEST: DONE\n");
+		pvg_shutdown(SHUTDOWN_poweroff);
+	}
+
 	smp = cmdline_u64("pvg.smp", 0) != 0;
 	if (smp) {
 		rc = smp_start();
@@ -186,6 +224,11 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		trap_set_hook(NULL);
 		if (!res.ran[BM_BATCH])
 			batch_na = res.error[BM_BATCH];
+		/* Withdraw the consent: from here on Xen emulates again. */
+		rc = hyp_vm_assist(VMASST_CMD_disable, PVG_VMASST_PT_BATCH);
+		if (rc)
+			pr("PVGUEST: WARN vm_assist disable pt_batch: %ld\n",
+			   rc);
 	}
 	pr("PVGUEST: INFO benchmark took %lu ms of Xen system time\n",
 	   (now_ns() - t0) / 1000000);
@@ -202,7 +245,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		   bench_emul_runs[2], bench_emul_runs[3], bench_emul_runs[4],
 		   bench_emul_runs[5]);
 
-	safety_run(batch_na);
+	safety_run(batch_na ? batch_na : "", res.ran[BM_BATCH]);
 
 	pr("PVGUEST: DONE\n");
 	pvg_shutdown(SHUTDOWN_poweroff);
