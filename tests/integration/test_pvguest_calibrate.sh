@@ -75,6 +75,20 @@ else
 	bad "real log: $(echo "$out" | grep '^fit\|^cost' | tr '\n' ' ')"
 fi
 
+# A run with BATCH: the batch keys, and nothing written beside stdout.
+mkdir "$tmp/cwd"
+out=$(cd "$tmp/cwd" && "$CAL" <"$TOP/tests/fixtures/pvguest/console-patched-tcg.log")
+b=$(echo "$out" | awk '$1 == "cost.batch" { print $2 }')
+v=$(echo "$out" | awk '$1 == "cost.batch-entry" { print $2 }')
+if [ -n "$b" ] && [ -n "$v" ] && [ "$b" != n/a ] && [ "$v" != n/a ] &&
+	awk -v b="$b" -v v="$v" 'BEGIN { exit !(b > v && v > 0) }' &&
+	echo "$out" | grep -qx 'crossover.batch-vs-emulate 16' &&
+	[ -z "$(ls -A "$tmp/cwd")" ]; then
+	ok "BATCH log: batch $b, batch-entry $v, crossover 16, no stray files"
+else
+	bad "BATCH log: batch '$b' batch-entry '$v'; cwd: $(ls -A "$tmp/cwd")"
+fi
+
 # The policy snippet is a valid policy on its own (needs ptswitchd).
 daemon=${PTSWITCH_BUILD:-$TOP/build}/ptswitchd
 if [ -x "$daemon" ]; then
@@ -85,6 +99,16 @@ if [ -x "$daemon" ]; then
 		ok "policy snippet passes ptswitchd --check-config"
 	else
 		bad "policy snippet: $(cat "$tmp/check.log")"
+	fi
+	"$CAL" --policy --flavour patched \
+		<"$TOP/tests/fixtures/pvguest/console-patched-tcg.log" \
+		>"$tmp/cost-batch.yaml"
+	if "$daemon" --check-config "$tmp/cost-batch.yaml" \
+		>"$tmp/check.log" 2>&1 &&
+		grep -q "^  batch: $b\$" "$tmp/cost-batch.yaml"; then
+		ok "policy snippet with BATCH costs passes --check-config"
+	else
+		bad "policy snippet with BATCH: $(cat "$tmp/check.log")"
 	fi
 else
 	echo "skip - no $daemon for --check-config"

@@ -96,7 +96,7 @@ function calibration(   i, j, m, c) {
 	if ("emulate" in slope)
 		printf "cost.emulated-write %.0f\n", slope["emulate"]
 	if ("batch" in slope) {
-		printf "cost.batch %.0f\n", icpt["batch"] > 0 ? icpt["batch"] : 0
+		printf "cost.batch %.0f\n", (icpt["batch"] > 0 ? icpt["batch"] : 0)
 		printf "cost.batch-entry %.0f\n", slope["batch"]
 	} else {
 		print "cost.batch n/a"
@@ -115,7 +115,7 @@ function policy() {
 	if ("emulate" in slope)
 		printf "  emulated-write: %.0f\n", slope["emulate"]
 	if ("batch" in slope) {
-		printf "  batch: %.0f\n", icpt["batch"] > 0 ? icpt["batch"] : 0
+		printf "  batch: %.0f\n", (icpt["batch"] > 0 ? icpt["batch"] : 0)
 		printf "  batch-entry: %.0f\n", slope["batch"]
 	} else {
 		printf "  # batch, batch-entry: not measured (%s)\n", batch_na
