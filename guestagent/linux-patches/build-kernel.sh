@@ -147,7 +147,7 @@ find_dsc() {
 		[ -e "$f" ] && echo "$f"
 		return 0
 	fi
-	ls "$1"/linux_*.dsc 2>/dev/null | sort -V | tail -n1
+	find "$1" -maxdepth 1 -name 'linux_*.dsc' | sort -V | tail -n1
 }
 
 # Source packages, cached so that a rebuild needs no network.  Without
@@ -186,9 +186,10 @@ make -s -C "$src" O="$obj" tinyconfig >/dev/null
 	"$here/pvguest.config" >/dev/null
 make -s -C "$src" O="$obj" olddefconfig
 bad=0
-for line in $(grep '^CONFIG_' "$here/pvguest.config"); do
+while read -r line; do
+	case $line in CONFIG_*) ;; *) continue ;; esac
 	grep -qx "$line" "$obj/.config" || { log "config lost $line"; bad=1; }
-done
+done <"$here/pvguest.config"
 grep -q '^# CONFIG_MODULES is not set' "$obj/.config" ||
 	{ log "config: modules still on"; bad=1; }
 [ "$bad" = 0 ] || exit 1

@@ -1,0 +1,160 @@
+#!/bin/sh
+# Boot test of the ptswitch guest kernel, run by the e2e lab's dom0/init in
+# place of the lab's checks.sh (boot-test.sh overlays it).  Boots the
+# patched kernel (/e2e/kguest/vmlinux) and Debian's stock kernel
+# (/e2e/guest-kernel) as PV guests with the same image and compares what
+# they report.  One line per check: E2E: PASS|FAIL|SKIP <name> [why].
+export PATH=/usr/sbin:/usr/bin
+
+CONSOLE_DIR=/var/log/xen/console
+BOOT_TIMEOUT=400
+
+xen=stock
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in
+	e2e.xen=*) xen=${arg#e2e.xen=} ;;
+	esac
+done
+
+pass() { echo "E2E: PASS $1"; }
+fail() {
+	name=$1
+	shift
+	echo "E2E: FAIL $name $*"
+}
+skip() {
+	name=$1
+	shift
+	echo "E2E: SKIP $name $*"
+}
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+console() { cat "$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
+# kg NAME KEY: the value of a "KGUEST: KEY..." line of guest NAME.
+kg() { console "$1" | tr -d '\r' | sed -n "s/^KGUEST: $2//p" | head -n 1; }
+wait_until() {
+	limit=$1
+	shift
+	waited=0
+	until "$@"; do
+		waited=$((waited + 1))
+		[ $waited -ge "$limit" ] && return 1
+		sleep 1
+	done
+}
+
+# create_guest NAME KERNEL
+create_guest() {
+	cat >"/tmp/$1.cfg" <<CFG
+name = "$1"
+type = "pv"
+kernel = "$2"
+ramdisk = "/e2e/guest.cpio.gz"
+extra = "console=hvc0 rdinit=/init"
+memory = 160
+vcpus = 1
+on_crash = "preserve"
+CFG
+	xl create -q "/tmp/$1.cfg"
+}
+
+echo "E2E: TIME kguest-create $(uptime_s)"
+create_guest kpatched /e2e/kguest/vmlinux || fail patched-boots "xl create"
+create_guest kstock /e2e/guest-kernel || fail stock-boots "xl create"
+p=$(xl domid kpatched 2>/dev/null)
+s=$(xl domid kstock 2>/dev/null)
+done_both() {
+	console kpatched | grep -q 'KGUEST: DONE' &&
+		console kstock | grep -q 'KGUEST: DONE'
+}
+wait_until $BOOT_TIMEOUT done_both
+echo "E2E: TIME kguest-done $(uptime_s)"
+# Let the agents publish to xenstore (interval 2 s).
+sleep 6
+
+for g in kpatched kstock; do
+	echo "E2E: INFO ---- console of $g ----"
+	console "$g" | tr -d '\r' | sed "s/^/E2E: CONSOLE $g: /"
+done
+xl list | sed 's/^/E2E: INFO xl: /'
+
+# The patched kernel boots, runs the agent and survives the fork loop.
+if console kpatched | grep -q 'KGUEST: DONE'; then
+	pass patched-boots
+else
+	fail patched-boots "no KGUEST: DONE on its console"
+fi
+if console kpatched | grep -q 'BUG:\|Oops\|Kernel panic\|WARNING:'; then
+	fail patched-no-oops "see its console"
+else
+	pass patched-no-oops
+fi
+if [ "$(kg kpatched 'forks=100 bad=')" = 0 ]; then
+	pass patched-fork-loop
+else
+	fail patched-fork-loop "$(kg kpatched 'forks=')"
+fi
+
+# What each kernel declares and what the agent concludes.
+note=$(kg kpatched 'once ptswitch-note: ')
+if [ "$note" = present ]; then
+	pass patched-note
+else
+	fail patched-note "ptswitch-note: '$note'"
+fi
+xsr() { xenstore-read "/local/domain/$1/data/ptswitch/$2" 2>/dev/null; }
+pcaps_xs=$(xsr "$p" caps)
+preason_xs=$(xsr "$p" caps-reason)
+scaps_xs=$(xsr "$s" caps)
+sreason_xs=$(xsr "$s" caps-reason)
+echo "E2E: INFO kpatched xenstore caps='$pcaps_xs' caps-reason='$preason_xs'"
+echo "E2E: INFO kstock xenstore caps='$scaps_xs' caps-reason='$sreason_xs'"
+
+pbatch=$(kg kpatched 'once batch: ')
+passist=$(kg kpatched 'sysfs vm_assist=')
+case $xen in
+stock)
+	# Xen rejects the unknown VM assist: the kernel behaves as stock.
+	if [ "$passist" = 0 ] && [ "$pbatch" = "no (vm-assist-off)" ] &&
+		[ "$preason_xs" = vm-assist-off ]; then
+		pass patched-on-stock-xen-vm-assist-off
+	else
+		fail patched-on-stock-xen-vm-assist-off "vm_assist=$passist" \
+			"batch: $pbatch, xenstore reason '$preason_xs'"
+	fi
+	;;
+*)
+	if [ "$passist" = 1 ] && [ "$pbatch" = yes ] &&
+		[ -z "$preason_xs" ] &&
+		[ "$pcaps_xs" = "missing-pde spurious-fault lazy-flush" ]; then
+		pass patched-capable
+	else
+		fail patched-capable "vm_assist=$passist batch: $pbatch" \
+			"xenstore caps '$pcaps_xs' reason '$preason_xs'"
+	fi
+	if [ -x /usr/sbin/pt-domctl ]; then
+		pt-domctl get-stats "$p" | sed 's/^/E2E: INFO kpatched hv: /'
+		pt-domctl get-stats "$s" | sed 's/^/E2E: INFO kstock hv: /'
+		opted() {
+			pt-domctl get-stats "$1" |
+				awk '$1 == "opted_in" { print $2 }'
+		}
+		pin=$(opted "$p")
+		sin=$(opted "$s")
+		if [ "$pin" = 1 ] && [ "$sin" = 0 ]; then
+			pass hv-sees-opt-in
+		else
+			fail hv-sees-opt-in "opted_in patched=$pin stock=$sin"
+		fi
+	else
+		skip hv-sees-opt-in "no pt-domctl in the image"
+	fi
+	;;
+esac
+sbatch=$(kg kstock 'once batch: ')
+if [ "$sbatch" = "no (kernel-lacks-ptswitch-note)" ] &&
+	[ "$sreason_xs" = kernel-lacks-ptswitch-note ]; then
+	pass stock-kernel-lacks-note
+else
+	fail stock-kernel-lacks-note "batch: $sbatch, xenstore '$sreason_xs'"
+fi
