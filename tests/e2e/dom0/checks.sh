@@ -334,6 +334,7 @@ else
 	echo "E2E: INFO pt-domctl get-stats $a:"
 	pt-domctl get-stats "$a" 2>&1 | sed 's/^/E2E: INFO   /'
 
+
 	# The daemon is bypassed: straight to the hypervisor.  e2e-b runs a
 	# stock kernel that never enabled the opt-in vm-assist, and the
 	# hypervisor must refuse BATCH for that reason (EPERM).
@@ -384,6 +385,24 @@ else
 			fail hv-opt-in-gate "unexpected output '$out'" ;;
 		esac
 	fi
+fi
+
+# The daemon reads the same counters and publishes them for admins (at
+# most once a stats period, hence the long wait).
+published() {
+	xenstore-ls "/tool/ptswitch/domain/$a" 2>/dev/null |
+		grep -q 'emulated=[1-9]'
+}
+if [ "$xen" != patched ]; then
+	skip daemon-publishes-stats "stock Xen has no ptswitch counters"
+elif [ $have_daemon = 0 ]; then
+	skip daemon-publishes-stats "no ptswitchd with a xenctrl backend" \
+		"in the image"
+elif wait_daemon 150 published; then
+	pass daemon-publishes-stats
+else
+	fail daemon-publishes-stats "no emulated=<n> > 0 under" \
+		"/tool/ptswitch/domain/$a"
 fi
 
 # --- wrap up ----------------------------------------------------------
