@@ -168,6 +168,62 @@ const char *safety_run(const char *batch_na, bool batch_ran)
 }
 
 /*
+ * Open a batch on l1[1] with a valid native store and keep it open, with
+ * no hypercall, until Xen closes it (the L2 entry is present again) or
+ * 30 s pass; dom0 switches the mode or destroys the domain meanwhile.
+ */
+static void attack_hold_batch(const char *name)
+{
+	volatile u64 *l2 = tpt.l2, *entry = &tpt.l1[1][21];
+	u64 deadline, t0;
+	bool opened;
+
+	pr("PVGUEST: ATTACK %s start: holding a batch open\n", name);
+	*entry = tpt.pte_rw; /* faults into Xen, which opens the batch */
+	opened = !(l2[1] & PTE_P);
+	t0 = now_ns();
+	deadline = t0 + 30000000000ul;
+	while (!(l2[1] & PTE_P) && now_ns() < deadline)
+		asm volatile("pause");
+	pr("PVGUEST: ATTACK %s survived: batch opened %d, closed by Xen after "
+	   "%lu ms: %d, entry kept: %d\n",
+	   name, opened, (now_ns() - t0) / 1000000, !!(l2[1] & PTE_P),
+	   pte_same(*entry, tpt.pte_rw));
+	/* In EMULATE now: this store must be emulated, not batched. */
+	tpt.l1[1][22] = tpt.pte_ro;
+	pr("PVGUEST: ATTACK %s next store: batch open %d, entry ok %d\n", name,
+	   !(l2[1] & PTE_P), pte_same(tpt.l1[1][22], tpt.pte_ro));
+}
+
+/*
+ * Give the batched L1 a second L2 reference (mmu_update: the hypercall
+ * closes the batch first), then store again: Xen must not unhook an L1
+ * that two L2 entries map, and emulate instead.
+ */
+static void attack_second_l2(const char *name)
+{
+	volatile u64 *l2 = tpt.l2, *entry = &tpt.l1[1][23];
+	struct mmu_update hook;
+	unsigned int done = 0;
+	bool first_open, second_open;
+	long rc;
+
+	pr("PVGUEST: ATTACK %s start\n", name);
+	*entry = tpt.pte_rw;
+	first_open = !(l2[1] & PTE_P);
+	hook.ptr = pte_maddr(tpt.l2, 2) | MMU_NORMAL_PT_UPDATE;
+	hook.val = (virt_to_mfn(tpt.l1[1]) << PAGE_SHIFT) | PTE_P | PTE_RW |
+		   PTE_US | PTE_A;
+	rc = hyp_mmu_update(&hook, 1, &done);
+	tpt.l1[1][24] = tpt.pte_ro;
+	second_open = !(l2[1] & PTE_P) || !(l2[2] & PTE_P);
+	pr("PVGUEST: ATTACK %s survived: first batch open %d, second L2 hook "
+	   "rc %ld, batch opened on the doubly mapped L1 %d, entries ok %d\n",
+	   name, first_open, rc, second_open,
+	   pte_same(*entry, tpt.pte_rw) && pte_same(tpt.l1[1][24], tpt.pte_ro));
+}
+
+/*
  * One BATCH attack, in a guest of its own that dom0 has put in BATCH:
  * open a batch on l1[1] with a native store of a forbidden PTE, then
  * flush.  Returning from the flush is fine only if the entry is not live.
@@ -182,6 +238,15 @@ void safety_attack(const char *name, u64 foreign_mfn)
 	bool trapped;
 	long rc;
 
+	if (!strncmp(name, "mode-switch", 32) ||
+	    !strncmp(name, "destroy", 32)) {
+		attack_hold_batch(name);
+		return;
+	}
+	if (!strncmp(name, "second-l2", 32)) {
+		attack_second_l2(name);
+		return;
+	}
 	for (i = 0; i < n && strncmp(f[i].name, name, 32); i++)
 		;
 	if (i == n) {
