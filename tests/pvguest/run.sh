@@ -5,7 +5,7 @@
 #
 #   run.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
 #          [--repeats N] [--timeout SECS] [--log FILE]
-#          [--calibration FILE] [--no-smp] [--no-build]
+#          [--calibration FILE] [--no-smp] [--no-attacks] [--no-build]
 #
 # --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
 #                and boot that
@@ -23,6 +23,8 @@
 #                BUILD/pvguest/calibration-FLAVOUR.txt), see
 #                docs/calibration.md
 # --no-smp       skip the second guest (two vCPUs writing at once)
+# --no-attacks   skip the BATCH safety tests (a guest each, about 14 s
+#                each under TCG; they run only when BATCH is on)
 # --no-build     use BUILD/pvguest.elf and BUILD/pt-domctl as they are
 #
 # Exits 0 when the guests ran the benchmark to the end and no check
@@ -44,6 +46,7 @@ log=
 calib=
 do_build=1
 smp=1
+attacks=1
 build_xen=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -55,9 +58,10 @@ while [ $# -gt 0 ]; do
 	--calibration) calib=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
 	--no-smp) smp=0; shift ;;
+	--no-attacks) attacks=0; shift ;;
 	--patched) build_xen=patched; shift ;;
 	--baseline) build_xen=baseline; shift ;;
-	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -179,6 +183,7 @@ xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/e2e/pvguest/init"
 dom0_cmdline="$dom0_cmdline e2e.xen=$dom0_flavour pvguest.repeats=$repeats"
 dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s pvguest.smp=$smp"
+dom0_cmdline="$dom0_cmdline pvguest.attacks=$attacks"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
@@ -221,5 +226,12 @@ e2e_log "timings (s since QEMU start): dom0 ready" \
 	"$(at 'E2E: TIME pvguest-smp-end'), QEMU off $((t_end - t_boot));" \
 	"build+image $((t_boot - t_start)) s, total $((t_end - t_start)) s"
 
+# dom0 must have reached its end: a hypervisor crash would stop it early.
+if ! strip | grep -aq '^E2E: DONE'; then
+	echo "E2E: FAIL pvguest-run dom0 never reached the end (timeout or" \
+		"crash); last console lines:"
+	tail -n 30 "$log"
+	exit 1
+fi
 strip | grep -aq '^E2E: PASS pvguest-bench' &&
 	! strip | grep -aq '^E2E: FAIL'

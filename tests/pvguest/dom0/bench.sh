@@ -11,6 +11,7 @@ CONSOLE_DIR=/var/log/xen/console
 repeats=15
 timeout_s=900
 smp=1
+attacks=1
 xen=stock
 # shellcheck disable=SC2013 # the command line is one line of words
 for arg in $(cat /proc/cmdline); do
@@ -18,6 +19,7 @@ for arg in $(cat /proc/cmdline); do
 	pvguest.repeats=*) repeats=${arg#*=} ;;
 	pvguest.timeout=*) timeout_s=${arg#*=} ;;
 	pvguest.smp=*) smp=${arg#*=} ;;
+	pvguest.attacks=*) attacks=${arg#*=} ;;
 	e2e.xen=*) xen=${arg#*=} ;;
 	esac
 done
@@ -336,15 +338,19 @@ keep=0
 [ "$smp" = 1 ] && run_guest pvguest-smp 2 "pvg.smp=1"
 
 first=$CONSOLE_DIR/guest-pvguest.log
-if grep -q '^PVGUEST: ROW mode=batch ' "$first" 2>/dev/null; then
+if [ "$attacks" = 0 ]; then
+	why="skipped (run.sh --no-attacks)"
+elif ! grep -q '^PVGUEST: ROW mode=batch ' "$first" 2>/dev/null; then
+	why="BATCH did not run in the first guest: $(sed -n \
+		's/^PVGUEST: NA batch //p' "$first")"
+fi
+if [ -z "${why:-}" ]; then
 	foreign=$(sed -n 's/^PVGUEST: INFO data_mfn=\([0-9]*\).*/\1/p' "$first")
 	for attack in pagetable-writable-l2 pagetable-writable-l1 xen-page \
 		host-frame-0 foreign-page second-l2 mode-switch destroy; do
 		run_attack "$attack" "${foreign:-0}"
 	done
 else
-	why="BATCH did not run in the first guest: $(sed -n \
-		's/^PVGUEST: NA batch //p' "$first")"
 	for attack in attack-pagetable-writable-l2 attack-pagetable-writable-l1 \
 		attack-xen-page attack-host-frame-0 attack-foreign-page \
 		l1-hooked-into-second-l2 mode-switch-mid-batch \
