@@ -201,9 +201,10 @@ grep -a 'E2E: \(PASS\|FAIL\|SKIP\)' "$log" | sed 's/^\[ *[0-9.]*\] //' || true
 first_at() {
 	grep -a -m1 "$1" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
 }
-e2e_log "timings (s since QEMU start): dom0 init $(first_at 'E2E: TIME init')," \
+e2e_log "timings (s since QEMU start):" \
+	"dom0 init $(first_at 'E2E: TIME init')," \
 	"dom0 ready $(first_at 'E2E: TIME dom0-ready')," \
-	"first guest up $(first_at 'E2E: TIME guest-up')," \
+	"guests up $(first_at 'E2E: TIME guest-up')," \
 	"end $(first_at 'E2E: DONE'); hypervisor build $((t_xen - t_start)) s," \
 	"boot+checks $((t_end - t_boot)) s, total $((t_end - t_start)) s"
 

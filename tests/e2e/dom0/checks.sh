@@ -14,6 +14,7 @@ CONSOLE_DIR=/var/log/xen/console
 GUEST_BOOT_TIMEOUT=300
 DAEMON_TIMEOUT=60
 HANDSHAKE_TIMEOUT=180
+NO_DAEMON="no ptswitchd with a xenctrl backend in the image"
 
 xen=stock
 read -r cmdline </proc/cmdline
@@ -132,8 +133,8 @@ if [ $have_daemon = 1 ]; then
 			"(mode-reason '$why') on $xen Xen"
 	fi
 else
-	skip daemon-started "no ptswitchd with a xenctrl backend in the image"
-	skip daemon-mode "no ptswitchd with a xenctrl backend in the image"
+	skip daemon-started "$NO_DAEMON"
+	skip daemon-mode "$NO_DAEMON"
 fi
 
 # --- guests -------------------------------------------------------------
@@ -249,8 +250,10 @@ if [ $have_daemon = 1 ] && [ -n "$l" ]; then
 	caps_seen() {
 		xs "/tool/ptswitch/domain/$l/caps" | grep -q missing-pde
 	}
+	# The request is out and the daemon waits for the ack.
 	request_seen() {
-		xs "/local/domain/$l/ptswitch/request" | grep -q ' batch$'
+		xs "/local/domain/$l/ptswitch/request" | grep -q ' batch$' &&
+			key_is "/tool/ptswitch/domain/$l/state" requested
 	}
 	mid=0
 	wait_daemon $HANDSHAKE_TIMEOUT caps_seen ||
@@ -260,7 +263,8 @@ if [ $have_daemon = 1 ] && [ -n "$l" ]; then
 		wait_daemon $HANDSHAKE_TIMEOUT request_seen; then
 		mid=1
 		echo "E2E: INFO request to e2e-liar:" \
-			"$(xs "/local/domain/$l/ptswitch/request")"
+			"$(xs "/local/domain/$l/ptswitch/request"), daemon state" \
+			"$(xs "/tool/ptswitch/domain/$l/state")"
 	fi
 	echo "E2E: TIME liar-request-seen $(uptime_s)"
 	xl destroy "$l"
@@ -289,14 +293,15 @@ if [ $have_daemon = 1 ] && [ -n "$l" ]; then
 	fi
 else
 	[ -n "$l" ] && xl destroy "$l"
-	skip daemon-survives-destroy "no ptswitchd with a xenctrl backend in the image"
-	skip destroy-mid-handshake "no ptswitchd with a xenctrl backend in the image"
+	skip daemon-survives-destroy "$NO_DAEMON"
+	skip destroy-mid-handshake "$NO_DAEMON"
 fi
 
 # --- hypervisor counters and enforcement (patched Xen only) -----------
 # stat_of DOMID KEY: one counter from the hypervisor, daemon bypassed.
 stat_of() {
-	pt-domctl get-stats "$1" 2>/dev/null | awk -v k="$2" '$1 == k { print $2 }'
+	pt-domctl get-stats "$1" 2>/dev/null |
+		awk -v k="$2" '$1 == k { print $2 }'
 }
 forks_of() { xs "/local/domain/$1/data/e2e/forks"; }
 
@@ -396,8 +401,7 @@ published() {
 if [ "$xen" != patched ]; then
 	skip daemon-publishes-stats "stock Xen has no ptswitch counters"
 elif [ $have_daemon = 0 ]; then
-	skip daemon-publishes-stats "no ptswitchd with a xenctrl backend" \
-		"in the image"
+	skip daemon-publishes-stats "$NO_DAEMON"
 elif wait_daemon 150 published; then
 	pass daemon-publishes-stats
 else
