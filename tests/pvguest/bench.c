@@ -189,95 +189,132 @@ static bool entries_are(const volatile u64 *table, unsigned int k, u64 val)
 	return true;
 }
 
-void bench_mode(struct bench_result *r, enum bench_mode mode,
-		unsigned int repeats)
+/* One timed run of MODE writing VAL into k entries; 0 and last_rc set. */
+static u64 run_once(enum bench_mode mode, unsigned int k, u64 val)
 {
-	u64 samples[MAX_REPEATS];
-	unsigned int ki, rep;
+	u64 t = 0;
+
+	switch (mode) {
+	case BM_NATIVE:
+		t = time_native(k, val);
+		break;
+	case BM_EMULATE:
+		t = time_emulate(k, val);
+		/*
+		 * An untimed hypercall: a patched Xen ends its run of
+		 * emulated writes there (where a batch would flush), so its
+		 * run-length histogram must show exactly these runs of k.
+		 */
+		hyp_xen_version();
+		bench_emul_runs[run_bucket(k)]++;
+		break;
+	case BM_MMU_UPDATE:
+		t = time_mmu_update(k, val);
+		break;
+	case BM_BATCH:
+		t = time_batch(k, val);
+		break;
+	case BM_COUNT:
+		break;
+	}
+	return t;
+}
+
+static void fail_mode(struct bench_result *r, enum bench_mode mode,
+		      const char *why, unsigned int k)
+{
+	r->error[mode] = why;
+	pr("PVGUEST: ERROR mode=%s k=%u %s (rc %ld)\n", bench_mode_name(mode),
+	   k, why, last_rc);
+}
+
+/*
+ * Measure MODES[0..n) for every k.  The modes take turns within each
+ * repetition, so that a burst of load on a shared host hits them alike
+ * and their ratios hold.  With vCPU 1 writing, one mode at a time (it
+ * mirrors that mode).  Every run that writes the L1 flips the entries'
+ * value, so that no write is a no-op.
+ */
+void bench_modes(struct bench_result *r, const enum bench_mode *modes,
+		 unsigned int n, unsigned int repeats)
+{
+	static u64 samples[BM_COUNT][MAX_REPEATS];
+	unsigned int ki, rep, i;
+	bool batch = false;
 
 	if (!scratch)
 		scratch = alloc_page();
-	trap_set_hook(mode == BM_BATCH ? spurious_fault_hook : NULL);
 	if (repeats > MAX_REPEATS)
 		repeats = MAX_REPEATS;
+	for (i = 0; i < n; i++)
+		batch |= modes[i] == BM_BATCH;
+	trap_set_hook(batch ? spurious_fault_hook : NULL);
 	last_rc = 0;
 	/* Start from a known state: every entry maps the data page RO. */
-	if (mode != BM_NATIVE && testpt_set(0, 0, 512, tpt.pte_ro)) {
-		r->error[mode] = "resetting the L1 with mmu_update failed";
+	if (testpt_set(0, 0, 512, tpt.pte_ro)) {
+		fail_mode(r, modes[0], "resetting the L1 failed", 0);
 		return;
 	}
-	if (smp && smp_set_work(ap_work_for(mode))) {
-		r->error[mode] = "vCPU 1 did not start writing";
+	if (smp && (n != 1 || smp_set_work(ap_work_for(modes[0])))) {
+		fail_mode(r, modes[0], "vCPU 1 did not start writing", 0);
 		return;
 	}
 	for (ki = 0; ki < BENCH_KS; ki++) {
 		unsigned int k = bench_k(ki);
-		u64 val = tpt.pte_ro;
+		u64 val = tpt.pte_ro, nval = tpt.pte_ro;
 
 		for (rep = 0; rep < repeats + 2; rep++) {
-			u64 t = 0;
+			for (i = 0; i < n; i++) {
+				enum bench_mode m = modes[i];
+				u64 *v = m == BM_NATIVE ? &nval : &val;
+				u64 t;
 
-			val = val == tpt.pte_ro ? tpt.pte_rw : tpt.pte_ro;
-			switch (mode) {
-			case BM_NATIVE:
-				t = time_native(k, val);
-				break;
-			case BM_EMULATE:
-				t = time_emulate(k, val);
-				/*
-				 * An untimed hypercall: a patched Xen ends its
-				 * run of emulated writes there (where a batch
-				 * would flush), so its run-length histogram
-				 * must show exactly these runs of k.
-				 */
-				hyp_xen_version();
-				bench_emul_runs[run_bucket(k)]++;
-				break;
-			case BM_MMU_UPDATE:
-				t = time_mmu_update(k, val);
-				break;
-			case BM_BATCH:
-				t = time_batch(k, val);
-				break;
-			case BM_COUNT:
-				break;
+				*v = *v == tpt.pte_ro ? tpt.pte_rw : tpt.pte_ro;
+				t = run_once(m, k, *v);
+				if (last_rc) {
+					fail_mode(r, m, "hypercall failed", k);
+					goto out;
+				}
+				if (rep >= 2)
+					samples[m][rep - 2] = t;
 			}
-			if (last_rc) {
-				r->error[mode] = "hypercall failed";
-				if (smp)
-					smp_set_work(AP_IDLE);
-				pr("PVGUEST: ERROR mode=%s k=%u rc=%ld\n",
-				   bench_mode_name(mode), k, last_rc);
-				return;
+		}
+		for (i = 0; i < n; i++) {
+			enum bench_mode m = modes[i];
+			u64 *row = samples[m];
+
+			if (!entries_are(m == BM_NATIVE ? scratch : tpt.l1[0],
+					 k, m == BM_NATIVE ? nval : val)) {
+				fail_mode(r, m, "entries differ", k);
+				goto out;
 			}
-			if (rep >= 2)
-				samples[rep - 2] = t;
+			sort_u64(row, repeats);
+			r->median[m][ki] = row[repeats / 2];
+			r->min[m][ki] = row[0];
+			pr("PVGUEST: ROW mode=%s k=%u reps=%u median=%lu "
+			   "min=%lu per_pte=%lu\n",
+			   bench_mode_name(m), k, repeats, r->median[m][ki],
+			   r->min[m][ki], r->median[m][ki] / k);
 		}
-		if (!entries_are(mode == BM_NATIVE ? scratch : tpt.l1[0], k,
-				 val)) {
-			r->error[mode] =
-			    "entries do not hold the written value";
-			pr("PVGUEST: ERROR mode=%s k=%u entries differ\n",
-			   bench_mode_name(mode), k);
-			return;
-		}
-		sort_u64(samples, repeats);
-		r->median[mode][ki] = samples[repeats / 2];
-		r->min[mode][ki] = samples[0];
-		pr("PVGUEST: ROW mode=%s k=%u reps=%u median=%lu min=%lu "
-		   "per_pte=%lu\n",
-		   bench_mode_name(mode), k, repeats, r->median[mode][ki],
-		   r->min[mode][ki], r->median[mode][ki] / k);
 	}
-	if (smp && smp_set_work(AP_IDLE)) {
-		r->error[mode] = "vCPU 1 failed while writing";
-		return;
-	}
-	r->ran[mode] = true;
-	if (mode == BM_BATCH)
+	for (i = 0; i < n; i++)
+		r->ran[modes[i]] = true;
+	if (batch)
 		pr("PVGUEST: INFO batch unhooked_l2_seen=%lu "
 		   "spurious_faults=%lu\n",
 		   batch_unhooked_seen, batch_spurious_faults);
+out:
+	if (smp && smp_set_work(AP_IDLE))
+		for (i = 0; i < n; i++) {
+			r->ran[modes[i]] = false;
+			r->error[modes[i]] = "vCPU 1 failed while writing";
+		}
+}
+
+void bench_mode(struct bench_result *r, enum bench_mode mode,
+		unsigned int repeats)
+{
+	bench_modes(r, &mode, 1, repeats);
 }
 
 /* Smallest k from which MODE is cheaper per PTE than EMULATE for all k. */

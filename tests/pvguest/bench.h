@@ -28,6 +28,9 @@ unsigned int bench_k(unsigned int i);
 /* Measure MODE for every k; REPEATS timed runs after two warm-ups. */
 void bench_mode(struct bench_result *r, enum bench_mode mode,
 		unsigned int repeats);
+/* Several modes taking turns within each repetition (one vCPU only). */
+void bench_modes(struct bench_result *r, const enum bench_mode *modes,
+		 unsigned int n, unsigned int repeats);
 void bench_report(const struct bench_result *r, unsigned int repeats,
 		  const char *batch_na);
 

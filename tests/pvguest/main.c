@@ -214,9 +214,16 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	if (repeats < 1)
 		repeats = 1;
 	t0 = now_ns();
-	bench_mode(&res, BM_NATIVE, repeats);
-	bench_mode(&res, BM_EMULATE, repeats);
-	bench_mode(&res, BM_MMU_UPDATE, repeats);
+	if (smp) {
+		bench_mode(&res, BM_NATIVE, repeats);
+		bench_mode(&res, BM_EMULATE, repeats);
+		bench_mode(&res, BM_MMU_UPDATE, repeats);
+	} else {
+		static const enum bench_mode turns[] = {BM_NATIVE, BM_EMULATE,
+							BM_MMU_UPDATE};
+
+		bench_modes(&res, turns, ARRAY_SIZE(turns), repeats);
+	}
 	batch_na =
 	    batch_gate(cmdline_u64("pvg.batch_wait", DEFAULT_BATCH_WAIT_S));
 	if (!batch_na) {
