@@ -5,6 +5,8 @@
 #                      build/san/, run unit and integration tests
 #   make demo          install dependencies, run the demo (real xenstored,
 #                      sim backend, simulated guests)
+#   make e2e           Xen under QEMU: patched and stock hypervisor, a Debian
+#                      dom0 running ptswitchd, PV guests running the agent
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -173,6 +175,11 @@ deps:
 check: deps
 	$(MAKE) BUILD=build/san SAN=1 tests
 	tests/run-tests.sh build/san
+
+# End to end: Xen under QEMU (TCG), patched then stock (tests/e2e/README.md).
+e2e: deps
+	tests/e2e/run-e2e.sh --patched
+	tests/e2e/run-e2e.sh
 
 demo: deps
 	$(MAKE) all tools
