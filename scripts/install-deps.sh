@@ -1,10 +1,21 @@
 #!/bin/sh
-# Install the Debian packages ptswitch needs to build, test and run its demo.
-# Idempotent and quick when everything is present.
+# Install the Debian packages ptswitch needs.  Idempotent, and quick when
+# everything is present.
+#   scripts/install-deps.sh        build, fast tests, demo
+#   scripts/install-deps.sh e2e    the end-to-end lab on top of that (Xen
+#                                  under QEMU; the guest kernel is not
+#                                  installed, run-e2e.sh unpacks it)
 set -eu
 
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
 libcmocka-dev xenstore-utils xen-utils-4.17 python3"
+for set in "$@"; do
+	case $set in
+	e2e) PKGS="$PKGS qemu-system-x86 busybox-static
+xen-hypervisor-4.17-amd64 xz-utils" ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do
@@ -17,4 +28,6 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing:$missing"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+# shellcheck disable=SC2086 # one word per package
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+	--no-install-recommends $missing
