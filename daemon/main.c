@@ -68,8 +68,8 @@ static void usage(FILE *out)
 "\n"
 "Admin view (xenstore-ls %s):\n"
 "  daemon/{version,pid,backend,policy,policy-error,mode,mode-reason}\n"
-"  domain/<id>/{name,mode,state,desired,reason,caps,agent,switches,since,\n"
-"               seq,rejected,stats/...}\n"
+"  domain/<id>/{name,mode,state,desired,reason,caps,switches,since,\n"
+"               rejected,stats}\n"
 "\n"
 "Exit status: 0 on a clean stop, 1 on a configuration or start-up error,\n"
 "2 on a usage error.\n",
