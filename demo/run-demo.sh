@@ -37,7 +37,7 @@ guests="1 web-1     webserver     synthetic-capable
 4 db-1      database      synthetic-capable
 5 idle-1    idle          synthetic-capable
 6 mixed-1   phase-change  synthetic-capable
-7 stock-1   fork-heavy    debian-6.1-pv-dom0"
+7 stock-1   fork-heavy    debian-6.1-pv-domu"
 
 echo "== starting Debian's xenstored (no hypervisor: tests/xslab)"
 xslab_start "$lab/xs" || exit 1
@@ -45,7 +45,7 @@ xslab_start "$lab/xs" || exit 1
 while read -r id name trace kernel; do
 	xslab_add_domain "$id" "$name" >/dev/null || exit 1
 	optin=yes
-	[ "$kernel" = debian-6.1-pv-dom0 ] && optin=no
+	[ "$kernel" = debian-6.1-pv-domu ] && optin=no
 	# mixed-1 starts late in its cycle: webserver, then fork-heavy,
 	# then kernel-build, so both switch directions show in the demo.
 	offset=0
@@ -125,7 +125,7 @@ done <<<"$guests"
 echo
 echo "Why stock-1 never entered BATCH: its agent reports"
 XENSTORED_PATH=$XENSTORED_PATH "$build/ptswitch-agent" --once \
-	--root "$fixtures/debian-6.1-pv-dom0" |
+	--root "$fixtures/debian-6.1-pv-domu" |
 	grep -E '^(xen-features|ptswitch-note|vm-assist|caps|batch):' |
 	sed 's/^/   /'
 echo
