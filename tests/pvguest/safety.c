@@ -224,6 +224,27 @@ static void attack_second_l2(const char *name)
 }
 
 /*
+ * Map a Xen page writable through a batched L1 and, before any flush,
+ * use the mapping.  The L1 is unhooked, so the access must fault into
+ * Xen, which closes the batch and rejects the entry: the mapping must
+ * never work.
+ */
+static void attack_use_while_batched(const char *name)
+{
+	volatile u64 *entry = &tpt.l1[1][25];
+	volatile u64 *va = (volatile u64 *)(tpt.va + (512ul + 25) * PAGE_SIZE);
+	u64 pte = writable_pte(xen_page_mfn()), seen;
+
+	pr("PVGUEST: ATTACK %s start pte=0x%lx\n", name, pte);
+	*entry = pte; /* opens the batch: native store */
+	seen = *va;   /* must not read Xen's page */
+	*va = seen;   /* nor write it */
+	pr("PVGUEST: FAIL attack-%s the forbidden mapping worked (read "
+	   "0x%lx, batch open %d)\n",
+	   name, seen, !(((volatile u64 *)tpt.l2)[1] & PTE_P));
+}
+
+/*
  * One BATCH attack, in a guest of its own that dom0 has put in BATCH:
  * open a batch on l1[1] with a native store of a forbidden PTE, then
  * flush.  Returning from the flush is fine only if the entry is not live.
@@ -241,6 +262,10 @@ void safety_attack(const char *name, u64 foreign_mfn)
 	if (!strncmp(name, "mode-switch", 32) ||
 	    !strncmp(name, "destroy", 32)) {
 		attack_hold_batch(name);
+		return;
+	}
+	if (!strncmp(name, "use-while-batched", 32)) {
+		attack_use_while_batched(name);
 		return;
 	}
 	if (!strncmp(name, "second-l2", 32)) {

@@ -347,13 +347,14 @@ fi
 if [ -z "${why:-}" ]; then
 	foreign=$(sed -n 's/^PVGUEST: INFO data_mfn=\([0-9]*\).*/\1/p' "$first")
 	for attack in pagetable-writable-l2 pagetable-writable-l1 xen-page \
-		host-frame-0 foreign-page second-l2 mode-switch destroy; do
+		host-frame-0 foreign-page use-while-batched second-l2 \
+		mode-switch destroy; do
 		run_attack "$attack" "${foreign:-0}"
 	done
 else
 	for attack in attack-pagetable-writable-l2 attack-pagetable-writable-l1 \
 		attack-xen-page attack-host-frame-0 attack-foreign-page \
-		l1-hooked-into-second-l2 mode-switch-mid-batch \
+		attack-use-while-batched l1-hooked-into-second-l2 mode-switch-mid-batch \
 		destroy-mid-batch; do
 		echo "E2E: SKIP safety-$attack $why"
 	done
