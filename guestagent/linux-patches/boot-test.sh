@@ -130,7 +130,11 @@ e2e_log "building the images"
 mkdir -p "$work/goverlay"
 install -m 0755 "$HERE/lab/guest-init" "$work/goverlay/init"
 e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
-cat "$work/lab-guest.cpio.gz" "$work/goverlay.cpio.gz" >"$work/guest.cpio.gz"
+# One gzip member: libxenguest cannot unpack concatenated ones.
+{
+	gzip -dc "$work/lab-guest.cpio.gz"
+	gzip -dc "$work/goverlay.cpio.gz"
+} | gzip -9n >"$work/guest.cpio.gz"
 
 # dom0 image: the lab's (its guest kernel is the stock one), with our
 # checks and the patched kernel appended.
