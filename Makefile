@@ -84,7 +84,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e eval pvguest
+        check-run e2e e2e-patched e2e-stock eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -177,8 +177,10 @@ check: deps
 	tests/run-tests.sh build/san
 
 # End to end: Xen under QEMU (TCG), patched then stock (tests/e2e/README.md).
-e2e: deps
+e2e: e2e-patched e2e-stock
+e2e-patched: deps
 	tests/e2e/run-e2e.sh --patched
+e2e-stock: deps
 	tests/e2e/run-e2e.sh
 
 demo: deps
