@@ -87,10 +87,10 @@ tail -n +1 -F "$lab/ptswitchd.log" 2>/dev/null |
 
 table() {
 	local id name
-	printf '\n[%3ss] %-6s %-9s %-8s %-10s %-22s %s\n' \
+	printf '\n[%3ss] %-6s %-9s %-8s %-10s %-38s %s\n' \
 		$(($(date +%s) - start)) DOMID NAME MODE STATE REASON SAVING
 	while read -r id name _; do
-		printf '       %-6s %-9s %-8s %-10s %-22s %s\n' "$id" "$name" \
+		printf '       %-6s %-9s %-8s %-10s %-38s %s\n' "$id" "$name" \
 			"$(xenstore-read $T/domain/$id/mode 2>/dev/null)" \
 			"$(xenstore-read $T/domain/$id/state 2>/dev/null)" \
 			"$(xenstore-read $T/domain/$id/reason 2>/dev/null)" \
@@ -112,10 +112,10 @@ for ((s = 1; s <= seconds; s++)); do
 done
 
 echo "== summary after ${seconds}s"
-printf '%-6s %-9s %-13s %-8s %8s %9s  %-22s %s\n' DOMID NAME WORKLOAD MODE \
+printf '%-6s %-9s %-13s %-8s %8s %9s  %-38s %s\n' DOMID NAME WORKLOAD MODE \
 	SWITCHES "IN BATCH" REASON "CAPS"
 while read -r id name trace _; do
-	printf '%-6s %-9s %-13s %-8s %8s %8s%%  %-22s %s\n' "$id" "$name" \
+	printf '%-6s %-9s %-13s %-8s %8s %8s%%  %-38s %s\n' "$id" "$name" \
 		"$trace" "$(xenstore-read $T/domain/$id/mode)" \
 		"$(xenstore-read $T/domain/$id/switches)" \
 		$((100 * batch_s[$id] / seconds)) \
