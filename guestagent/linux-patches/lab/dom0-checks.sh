@@ -232,6 +232,18 @@ if [ "$xen" != stock ] && [ -x /usr/sbin/pt-domctl ]; then
 	fi
 fi
 
+# Xen itself keeps the stock kernel out of BATCH (no opt-in).
+if [ "$xen" != stock ] && [ -x /usr/sbin/pt-domctl ]; then
+	out=$(pt-domctl set-mode "$s" batch 2>&1)
+	if [ "$(stat_of "$s" mode)" = emulate ] &&
+		echo "$out" | grep -q EPERM; then
+		pass stock-batch-refused-by-xen
+	else
+		fail stock-batch-refused-by-xen "set-mode batch: '$out'," \
+			"mode $(stat_of "$s" mode)"
+	fi
+fi
+
 sbatch=$(kg kstock 'once batch: ')
 if [ "$sbatch" = "no (kernel-lacks-ptswitch-note)" ] &&
 	[ "$sreason_xs" = kernel-lacks-ptswitch-note ]; then
