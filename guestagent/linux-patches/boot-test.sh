@@ -14,6 +14,8 @@
 # --kernel   a build-kernel.sh OUTDIR (default: run build-kernel.sh, cached)
 # --build    build dir for the agent and pt-domctl (default build/kguest)
 # --no-build use the binaries already in the build dir
+# --timeout  seconds before QEMU is killed (default 1500)
+# --log      console log (default BUILD/console-<stock|patched>.log)
 #
 # Exits 0 only if every check passed and dom0 reached the end.
 set -eu
@@ -29,7 +31,7 @@ flavour=
 kdir=
 build=$TOP/build/kguest
 do_build=1
-timeout_s=900
+timeout_s=1500
 log=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done

@@ -7,7 +7,7 @@
 export PATH=/usr/sbin:/usr/bin
 
 CONSOLE_DIR=/var/log/xen/console
-BOOT_TIMEOUT=400
+BOOT_TIMEOUT=600
 
 xen=stock
 read -r cmdline </proc/cmdline
