@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
