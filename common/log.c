@@ -71,8 +71,8 @@ static void jfield(struct jentry *e, const char *key, const char *val)
 static bool journal_send(const struct jentry *e)
 {
 	static int fd = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX,
-				  .sun_path = JOURNAL_SOCKET };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX,
+				 .sun_path = JOURNAL_SOCKET};
 
 	if (e->full)
 		return false;
@@ -81,8 +81,8 @@ static bool journal_send(const struct jentry *e)
 	if (fd < 0)
 		return false;
 	return sendto(fd, e->buf, e->len, MSG_NOSIGNAL,
-		      (const struct sockaddr *)&sa, sizeof(sa)) ==
-	       (ssize_t)e->len;
+		      (const struct sockaddr *)&sa,
+		      sizeof(sa)) == (ssize_t)e->len;
 }
 
 static void jcommon(struct jentry *e, int prio, const char *msg)
@@ -99,8 +99,8 @@ static void log_vstderr(int prio, const char *prefix, const char *fmt,
 			va_list ap)
 {
 	static const char *const level[] = {
-		"emerg", "alert", "crit", "error",
-		"warning", "notice", "info", "debug",
+	    "emerg",   "alert",	 "crit", "error",
+	    "warning", "notice", "info", "debug",
 	};
 
 	fprintf(stderr, "%s: %s: %s", log_ident, level[prio & 7], prefix);
@@ -117,7 +117,7 @@ void log_msg(int prio, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	if (log_to_journal) {
-		struct jentry e = { .len = 0 };
+		struct jentry e = {.len = 0};
 
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		jcommon(&e, prio, msg);
@@ -129,8 +129,8 @@ void log_msg(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_dom(int prio, unsigned int domid, const char *mode,
-	     const char *reason, const char *fmt, ...)
+void log_dom(int prio, unsigned int domid, const char *mode, const char *reason,
+	     const char *fmt, ...)
 {
 	va_list ap;
 	char msg[1024], prefix[32];
@@ -139,7 +139,7 @@ void log_dom(int prio, unsigned int domid, const char *mode,
 		return;
 	va_start(ap, fmt);
 	if (log_to_journal) {
-		struct jentry e = { .len = 0 };
+		struct jentry e = {.len = 0};
 		char full[1100], id[12];
 
 		vsnprintf(msg, sizeof(msg), fmt, ap);

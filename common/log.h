@@ -11,11 +11,10 @@
 void log_init(const char *ident, bool verbose);
 bool log_verbose(void);
 void log_msg(int prio, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* A message about one domain: adds DOMID=, MODE= and REASON= fields. */
-void log_dom(int prio, unsigned int domid, const char *mode,
-	     const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+void log_dom(int prio, unsigned int domid, const char *mode, const char *reason,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

@@ -13,9 +13,9 @@ static const struct {
 	const char *name;
 	unsigned int bit;
 } cap_names[] = {
-	{ "missing-pde", PROTO_CAP_MISSING_PDE },
-	{ "spurious-fault", PROTO_CAP_SPURIOUS_FAULT },
-	{ "lazy-flush", PROTO_CAP_LAZY_FLUSH },
+    {"missing-pde", PROTO_CAP_MISSING_PDE},
+    {"spurious-fault", PROTO_CAP_SPURIOUS_FAULT},
+    {"lazy-flush", PROTO_CAP_LAZY_FLUSH},
 };
 
 static bool printable(const char *buf, size_t len)
@@ -92,14 +92,15 @@ int proto_parse_caps(const char *buf, size_t len, unsigned int *caps)
 		while (pos < len && buf[pos] != ' ') {
 			char c = buf[pos];
 
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			      c == '-'))
+			if (!((c >= 'a' && c <= 'z') ||
+			      (c >= '0' && c <= '9') || c == '-'))
 				return -EINVAL;
 			pos++;
 		}
 		for (i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
 			if (strlen(cap_names[i].name) == pos - start &&
-			    !memcmp(buf + start, cap_names[i].name, pos - start))
+			    !memcmp(buf + start, cap_names[i].name,
+				    pos - start))
 				v |= cap_names[i].bit;
 	}
 	*caps = v;

@@ -32,7 +32,8 @@ enum proto_cap {
 	PROTO_CAP_LAZY_FLUSH = 1u << 2,
 };
 #define PROTO_CAPS_BATCH                                                       \
-	(PROTO_CAP_MISSING_PDE | PROTO_CAP_SPURIOUS_FAULT | PROTO_CAP_LAZY_FLUSH)
+	(PROTO_CAP_MISSING_PDE | PROTO_CAP_SPURIOUS_FAULT |                    \
+	 PROTO_CAP_LAZY_FLUSH)
 
 enum proto_verb {
 	PROTO_REQ_BATCH,

@@ -4,7 +4,7 @@
 #include "ptswitch.h"
 
 const char *const pt_hist_label[PT_HIST_BUCKETS] = {
-	"1", "2-9", "10-49", "50-99", "100-511", "512",
+    "1", "2-9", "10-49", "50-99", "100-511", "512",
 };
 
 const char *pt_mode_name(enum pt_mode mode)
@@ -26,8 +26,8 @@ int pt_mode_parse(const char *s, enum pt_mode *mode)
 const char *pt_flush_reason_name(enum pt_flush_reason r)
 {
 	static const char *const names[PT_FLUSH_REASONS] = {
-		"explicit", "fault", "second-page", "hypercall",
-		"cr3", "desched", "grant", "mode",
+	    "explicit", "fault",   "second-page", "hypercall",
+	    "cr3",	"desched", "grant",	  "mode",
 	};
 
 	return (unsigned int)r < PT_FLUSH_REASONS ? names[r] : "unknown";
@@ -52,7 +52,7 @@ double pt_hist_mean(unsigned int bucket)
 {
 	/* Midpoints of the buckets; 512 is a full L1 page. */
 	static const double mean[PT_HIST_BUCKETS] = {
-		1.0, 5.0, 29.5, 74.5, 305.5, 512.0,
+	    1.0, 5.0, 29.5, 74.5, 305.5, 512.0,
 	};
 
 	return bucket < PT_HIST_BUCKETS ? mean[bucket] : 0.0;

@@ -25,26 +25,26 @@ enum pt_mode {
 /* Why a batch was closed (flushed).  Order is ABI with the domctl. */
 enum pt_flush_reason {
 	PT_FLUSH_EXPLICIT = 0, /* guest left lazy-MMU mode */
-	PT_FLUSH_FAULT,        /* access to the unhooked range */
+	PT_FLUSH_FAULT,	       /* access to the unhooked range */
 	PT_FLUSH_SECOND_PAGE,  /* write to another page-table page */
 	PT_FLUSH_HYPERCALL,    /* mmu_update, mmuext_op, update_va_mapping */
-	PT_FLUSH_CR3,          /* page-table base switch */
+	PT_FLUSH_CR3,	       /* page-table base switch */
 	PT_FLUSH_DESCHED,      /* vCPU descheduled or domain paused */
-	PT_FLUSH_GRANT,        /* grant-table operation */
-	PT_FLUSH_MODE,         /* mode switch or domain destruction */
+	PT_FLUSH_GRANT,	       /* grant-table operation */
+	PT_FLUSH_MODE,	       /* mode switch or domain destruction */
 	PT_FLUSH_REASONS
 };
 
 /* Per-domain page-table update counters; all monotonic. */
 struct pt_stats {
-	uint64_t emulated_writes;            /* PTE writes emulated */
-	uint64_t emul_runs[PT_HIST_BUCKETS]; /* EMULATE run lengths */
-	uint64_t batches;                    /* batches flushed */
-	uint64_t batch_ptes;                 /* PTEs changed in batches */
-	uint64_t batch_hist[PT_HIST_BUCKETS];/* PTEs changed per batch */
+	uint64_t emulated_writes;	      /* PTE writes emulated */
+	uint64_t emul_runs[PT_HIST_BUCKETS];  /* EMULATE run lengths */
+	uint64_t batches;		      /* batches flushed */
+	uint64_t batch_ptes;		      /* PTEs changed in batches */
+	uint64_t batch_hist[PT_HIST_BUCKETS]; /* PTEs changed per batch */
 	uint64_t flush_reason[PT_FLUSH_REASONS];
-	uint64_t spurious_faults;            /* bounced to the guest */
-	uint64_t unhook_refused;             /* fell back to emulation */
+	uint64_t spurious_faults; /* bounced to the guest */
+	uint64_t unhook_refused;  /* fell back to emulation */
 	uint64_t revalidation_failures;
 };
 

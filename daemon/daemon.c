@@ -141,10 +141,9 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 		snprintf(g->fsm.reason, sizeof(g->fsm.reason), "recovered");
 }
 
-static void guest_add(struct ptswitchd *d, unsigned int domid,
-		      uint64_t now_ms)
+static void guest_add(struct ptswitchd *d, unsigned int domid, uint64_t now_ms)
 {
-	struct backend_dominfo info = { 0 };
+	struct backend_dominfo info = {0};
 	enum pt_mode mode = PT_MODE_EMULATE;
 	struct guest *g;
 	char path[96], token[16];
@@ -184,8 +183,9 @@ static void guest_add(struct ptswitchd *d, unsigned int domid,
 	/* Our guest-visible subtree: dom0 owns it, the guest may read it. */
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
 		 PROTO_DAEMON_DIR);
-	err = store_has_dir(d->xs, path, (int)domid) ? 0 :
-	      store_mkdir(d->xs, path, (int)domid);
+	err = store_has_dir(d->xs, path, (int)domid)
+		  ? 0
+		  : store_mkdir(d->xs, path, (int)domid);
 	if (err)
 		log_dom(LOG_WARNING, domid, NULL, "xenstore",
 			"cannot create %s: %s", path, strerror(-err));
@@ -254,7 +254,7 @@ void ptd_scan(struct ptswitchd *d, uint64_t now_ms)
 static void write_request(struct ptswitchd *d, struct guest *g,
 			  enum proto_verb verb)
 {
-	struct proto_request r = { .seq = g->fsm.seq, .verb = verb };
+	struct proto_request r = {.seq = g->fsm.seq, .verb = verb};
 	char path[96], buf[64];
 	int err;
 
@@ -300,18 +300,18 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 {
 	const struct engine_decision *dec = &g->decision;
 	struct fsm_input in = {
-		.now_ms = now_ms,
-		.want_batch = g->have_decision && dec->switch_now &&
-			      dec->want == PT_MODE_BATCH,
-		.want_emulate = g->have_decision && dec->switch_now &&
-				dec->want == PT_MODE_EMULATE,
-		.may_switch = !ptd_advise(d),
-		.capable = guest_capable(g),
-		.have_ack = g->have_ack,
-		.ack = g->ack,
-		.timeout_ms = d->policy.handshake_timeout_ms,
-		.backoff_ms = d->policy.backoff_ms,
-		.backoff_max_ms = d->policy.backoff_max_ms,
+	    .now_ms = now_ms,
+	    .want_batch = g->have_decision && dec->switch_now &&
+			  dec->want == PT_MODE_BATCH,
+	    .want_emulate = g->have_decision && dec->switch_now &&
+			    dec->want == PT_MODE_EMULATE,
+	    .may_switch = !ptd_advise(d),
+	    .capable = guest_capable(g),
+	    .have_ack = g->have_ack,
+	    .ack = g->ack,
+	    .timeout_ms = d->policy.handshake_timeout_ms,
+	    .backoff_ms = d->policy.backoff_ms,
+	    .backoff_max_ms = d->policy.backoff_max_ms,
 	};
 	enum fsm_state before = g->fsm.state;
 
@@ -329,7 +329,8 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 		set_mode(d, g, PT_MODE_BATCH, &in);
 		break;
 	case FSM_ACT_SET_EMULATE:
-		/* Leaving BATCH needs no consent, but does need a hypervisor. */
+		/* Leaving BATCH needs no consent, but does need a hypervisor.
+		 */
 		if (d->be.can_switch)
 			set_mode(d, g, PT_MODE_EMULATE, &in);
 		break;
@@ -374,22 +375,22 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 			engine_observe(&g->eng, &st, now_ms);
 		if (!d->be.ops->get_mode(&d->be, g->domid, &hv) &&
 		    hv != fsm_mode(&g->fsm) && g->fsm.state != FSM_REQUESTED) {
-			log_dom(LOG_WARNING, g->domid, pt_mode_name(hv),
-				"external-change",
-				"hypervisor reports %s, expected %s; adopting it",
-				pt_mode_name(hv),
-				pt_mode_name(fsm_mode(&g->fsm)));
+			log_dom(
+			    LOG_WARNING, g->domid, pt_mode_name(hv),
+			    "external-change",
+			    "hypervisor reports %s, expected %s; adopting it",
+			    pt_mode_name(hv), pt_mode_name(fsm_mode(&g->fsm)));
 			fsm_adopt(&g->fsm, hv, "external-change");
 			engine_note_switch(&g->eng, hv, now_ms);
 			g->since_s = ptd_realtime_s();
 		}
 		g->eng.mode = fsm_mode(&g->fsm);
 		facts = (struct engine_facts){
-			.name = g->name,
-			.domid = g->domid,
-			.uuid = g->uuid[0] ? g->uuid : NULL,
-			.vcpus = g->vcpus,
-			.capable = guest_capable(g),
+		    .name = g->name,
+		    .domid = g->domid,
+		    .uuid = g->uuid[0] ? g->uuid : NULL,
+		    .vcpus = g->vcpus,
+		    .capable = guest_capable(g),
 		};
 		engine_decide(&d->policy, &g->eng, &facts, now_ms,
 			      &g->decision);

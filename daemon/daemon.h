@@ -19,18 +19,18 @@
 
 struct ptswitchd {
 	struct policy policy;
-	char config_path[256];   /* empty: built-in policy */
-	char policy_error[320];  /* last reload error, or empty */
-	bool force_advise;       /* --advise */
+	char config_path[256];	/* empty: built-in policy */
+	char policy_error[320]; /* last reload error, or empty */
+	bool force_advise;	/* --advise */
 	struct backend be;
 	struct store *xs;
-	struct guest **guests;   /* indexed by domid */
+	struct guest **guests; /* indexed by domid */
 	unsigned int n_guests;
 	uint64_t ticks;
 	/* Figures for the benchmark and --verbose. */
 	uint64_t tick_us_last, tick_us_max;
 	uint64_t decide_us_last; /* tick start to last switch action */
-	char status[160];        /* last STATUS= sent to systemd */
+	char status[160];	 /* last STATUS= sent to systemd */
 };
 
 int ptd_init(struct ptswitchd *d);

@@ -31,7 +31,7 @@ struct engine_delta {
 };
 
 struct engine_sample {
-	uint64_t t_ms;      /* end of the interval */
+	uint64_t t_ms; /* end of the interval */
 	uint64_t dt_ms;
 	struct engine_delta d;
 };
@@ -39,14 +39,14 @@ struct engine_sample {
 /* What the engine remembers about one guest. */
 struct engine_guest {
 	bool have_last;
-	struct pt_stats last;     /* last absolute counters */
+	struct pt_stats last; /* last absolute counters */
 	uint64_t last_ms;
-	unsigned int n, head;     /* ring of samples */
-	unsigned int cap;         /* its capacity: at least the window */
+	unsigned int n, head;	    /* ring of samples */
+	unsigned int cap;	    /* its capacity: at least the window */
 	struct engine_sample *ring; /* the caller's memory */
-	enum pt_mode mode;        /* current (hypervisor-reported) mode */
+	enum pt_mode mode;	    /* current (hypervisor-reported) mode */
 	uint64_t mode_since_ms;
-	unsigned int n_switches;  /* switches ever; switch_ms is a ring */
+	unsigned int n_switches; /* switches ever; switch_ms is a ring */
 	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
 };
 
@@ -54,18 +54,18 @@ struct engine_guest {
 struct engine_facts {
 	const char *name;
 	unsigned int domid;
-	const char *uuid;   /* may be NULL */
+	const char *uuid; /* may be NULL */
 	unsigned int vcpus;
-	bool capable;       /* agent advertised every BATCH capability */
+	bool capable; /* agent advertised every BATCH capability */
 };
 
 struct engine_decision {
 	enum pt_mode want;
-	bool switch_now;          /* want != mode and every guard allows it */
-	char reason[64];          /* stable token (docs/policy.md) */
-	double cost_emulate;      /* modeled cycles/s over the window */
+	bool switch_now;     /* want != mode and every guard allows it */
+	char reason[64];     /* stable token (docs/policy.md) */
+	double cost_emulate; /* modeled cycles/s over the window */
 	double cost_batch;
-	double saving;            /* predicted fraction saved by BATCH */
+	double saving; /* predicted fraction saved by BATCH */
 };
 
 /*

@@ -65,8 +65,7 @@ static enum fsm_action step_emulate(struct fsm *f, const struct fsm_input *in)
 	return FSM_ACT_REQUEST_BATCH;
 }
 
-static enum fsm_action step_requested(struct fsm *f,
-				      const struct fsm_input *in)
+static enum fsm_action step_requested(struct fsm *f, const struct fsm_input *in)
 {
 	char why[sizeof(f->reason)];
 

@@ -26,32 +26,32 @@ enum fsm_state {
 
 enum fsm_action {
 	FSM_ACT_NONE,
-	FSM_ACT_REQUEST_BATCH,  /* write request "<seq> batch" */
-	FSM_ACT_SET_BATCH,      /* call set-mode BATCH */
-	FSM_ACT_SET_EMULATE,    /* call set-mode EMULATE, then announce */
+	FSM_ACT_REQUEST_BATCH, /* write request "<seq> batch" */
+	FSM_ACT_SET_BATCH,     /* call set-mode BATCH */
+	FSM_ACT_SET_EMULATE,   /* call set-mode EMULATE, then announce */
 };
 
 struct fsm {
 	enum fsm_state state;
-	uint64_t seq;             /* last request sequence number written */
-	uint64_t deadline_ms;     /* handshake deadline in REQUESTED */
+	uint64_t seq;	      /* last request sequence number written */
+	uint64_t deadline_ms; /* handshake deadline in REQUESTED */
 	uint64_t backoff_until_ms;
-	uint64_t backoff_ms;      /* current back-off, doubles on failure */
-	unsigned int failures;    /* consecutive failed tries */
-	char reason[80];          /* why the guest is where it is */
+	uint64_t backoff_ms;   /* current back-off, doubles on failure */
+	unsigned int failures; /* consecutive failed tries */
+	char reason[80];       /* why the guest is where it is */
 };
 
 /* What the caller knows this tick. */
 struct fsm_input {
 	uint64_t now_ms;
-	bool want_batch;          /* engine says switch to BATCH now */
-	bool want_emulate;        /* engine says leave BATCH now */
-	bool may_switch;          /* enforce mode and backend can switch */
-	bool capable;             /* caps include every BATCH capability */
-	bool have_ack;            /* a fresh, well-formed ack was read */
+	bool want_batch;   /* engine says switch to BATCH now */
+	bool want_emulate; /* engine says leave BATCH now */
+	bool may_switch;   /* enforce mode and backend can switch */
+	bool capable;	   /* caps include every BATCH capability */
+	bool have_ack;	   /* a fresh, well-formed ack was read */
 	struct proto_ack ack;
-	uint64_t timeout_ms;      /* handshake timeout */
-	uint64_t backoff_ms;      /* policy: first back-off */
+	uint64_t timeout_ms; /* handshake timeout */
+	uint64_t backoff_ms; /* policy: first back-off */
 	uint64_t backoff_max_ms;
 };
 

@@ -178,7 +178,7 @@ static void note_metric(struct guest *g, const char *name)
 
 void guest_read_metrics(struct guest *g, struct store *xs)
 {
-	static const char *const kept[] = { "forks", "pgfault" };
+	static const char *const kept[] = {"forks", "pgfault"};
 	char path[128];
 	unsigned int i;
 

@@ -36,28 +36,28 @@ struct guest {
 	bool have_agent;
 	unsigned int caps;
 	char caps_reason[PROTO_MAX_REASON + 1]; /* why not capable */
-	bool have_ack;           /* ack holds a fresh, unconsumed answer */
+	bool have_ack; /* ack holds a fresh, unconsumed answer */
 	struct proto_ack ack;
-	uint64_t last_ack_seq;   /* replays at or below this are ignored */
+	uint64_t last_ack_seq; /* replays at or below this are ignored */
 	/*
 	 * The workload metrics the daemon shows next to the hypervisor's
 	 * counters; others are validated and not kept (memory per guest
 	 * matters with a thousand guests).
 	 */
 	uint64_t forks, pgfault;
-	bool metrics_dirty;      /* read them at the next stats refresh */
+	bool metrics_dirty;	 /* read them at the next stats refresh */
 	unsigned int bad_logged; /* enum guest_key bits */
-	uint64_t rejected;       /* malformed values seen */
+	uint64_t rejected;	 /* malformed values seen */
 
 	struct fsm fsm;
 	struct engine_guest eng;
-	struct engine_sample *ring;  /* eng's window, policy.window long */
+	struct engine_sample *ring; /* eng's window, policy.window long */
 	struct engine_decision decision;
 	bool have_decision;
 	uint64_t switches;
-	uint64_t since_s;        /* realtime of the last mode change */
+	uint64_t since_s; /* realtime of the last mode change */
 	uint64_t stats_published_ms;
-	bool published;          /* publish_guest() ran at least once */
+	bool published;		 /* publish_guest() ran at least once */
 	uint64_t published_hash; /* of what it published last */
 };
 

@@ -22,60 +22,84 @@
 /* How long watch events may wait to be handled together. */
 #define EVENT_BATCH_MS 100
 
+/* clang-format off: the text is laid out as it prints. */
 static void usage(FILE *out)
 {
-	fprintf(out,
-"Usage: ptswitchd [OPTION]...\n"
-"       ptswitchd --check-config FILE\n"
-"\n"
-"Choose, per Xen PV guest and at run time, how the hypervisor handles the\n"
-"guest's page-table writes: EMULATE (trap and emulate each write; always\n"
-"safe) or BATCH (unhook the page table, let the guest write natively,\n"
-"re-validate at a flush point; cheaper for fork-heavy work, and only for\n"
-"guests whose agent confirms that their kernel copes with it).\n"
-"\n"
-"ptswitchd reads each guest's page-table counters from the hypervisor and\n"
-"the guest agent's capabilities and metrics from xenstore, applies the\n"
-"policy, performs a seq/ack handshake with the agent before BATCH, and\n"
-"publishes its state under %s (dom0 only) and\n"
-"/local/domain/<id>/%s (guest read-only).\n"
-"\n"
-"Options:\n"
-"  -c, --config FILE      policy file (default %s);\n"
-"                         when the default file is absent, the built-in\n"
-"                         policy is used\n"
-"      --builtin-policy   ignore any policy file and use the built-in\n"
-"                         defaults (what the demo runs)\n"
-"      --check-config FILE\n"
-"                         validate FILE, print errors as file:line:column,\n"
-"                         exit 0 if valid, 1 if not\n"
-"  -b, --backend NAME[:ARG]\n"
-"                         hypervisor backend: 'xenctrl' (the ptswitch\n"
-"                         domctl; the default on a Xen host) or\n"
-"                         'sim:MAPFILE' (simulated counters from workload\n"
-"                         traces, for demos and tests)\n"
-"  -a, --advise           decide and publish, never switch a guest\n"
-"  -f, --foreground       do not detach (always the case under systemd)\n"
-"  -1, --once             scan the guests, run one decision round, print a\n"
-"                         table and exit\n"
-"  -v, --verbose          log decisions and debug messages\n"
-"  -h, --help             show this help and exit\n"
-"  -V, --version          show the version and exit\n"
-"\n"
-"Signals: SIGHUP reloads the policy (an invalid file is reported and the\n"
-"previous policy stays in force); SIGTERM and SIGINT stop the daemon and\n"
-"leave every guest in the mode it is in; SIGUSR1 logs internal figures.\n"
-"\n"
-"Admin view (xenstore-ls %s):\n"
-"  daemon/{version,pid,backend,policy,policy-error,mode,mode-reason}\n"
-"  domain/<id>/{name,mode,state,desired,reason,caps,switches,since,\n"
-"               rejected,stats}\n"
-"\n"
-"Exit status: 0 on a clean stop, 1 on a configuration or start-up error,\n"
-"2 on a usage error.\n",
-		PROTO_TOOL_DIR, PROTO_DAEMON_DIR, DEFAULT_CONFIG,
-		PROTO_TOOL_DIR);
+	fprintf(
+	    out,
+	    "Usage: ptswitchd [OPTION]...\n"
+	    "       ptswitchd --check-config FILE\n"
+	    "\n"
+	    "Choose, per Xen PV guest and at run time, how the hypervisor "
+	    "handles the\n"
+	    "guest's page-table writes: EMULATE (trap and emulate each write; "
+	    "always\n"
+	    "safe) or BATCH (unhook the page table, let the guest write "
+	    "natively,\n"
+	    "re-validate at a flush point; cheaper for fork-heavy work, and "
+	    "only for\n"
+	    "guests whose agent confirms that their kernel copes with it).\n"
+	    "\n"
+	    "ptswitchd reads each guest's page-table counters from the "
+	    "hypervisor and\n"
+	    "the guest agent's capabilities and metrics from xenstore, applies "
+	    "the\n"
+	    "policy, performs a seq/ack handshake with the agent before BATCH, "
+	    "and\n"
+	    "publishes its state under %s (dom0 only) and\n"
+	    "/local/domain/<id>/%s (guest read-only).\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --config FILE      policy file (default %s);\n"
+	    "                         when the default file is absent, the "
+	    "built-in\n"
+	    "                         policy is used\n"
+	    "      --builtin-policy   ignore any policy file and use the "
+	    "built-in\n"
+	    "                         defaults (what the demo runs)\n"
+	    "      --check-config FILE\n"
+	    "                         validate FILE, print errors as "
+	    "file:line:column,\n"
+	    "                         exit 0 if valid, 1 if not\n"
+	    "  -b, --backend NAME[:ARG]\n"
+	    "                         hypervisor backend: 'xenctrl' (the "
+	    "ptswitch\n"
+	    "                         domctl; the default on a Xen host) or\n"
+	    "                         'sim:MAPFILE' (simulated counters from "
+	    "workload\n"
+	    "                         traces, for demos and tests)\n"
+	    "  -a, --advise           decide and publish, never switch a "
+	    "guest\n"
+	    "  -f, --foreground       do not detach (always the case under "
+	    "systemd)\n"
+	    "  -1, --once             scan the guests, run one decision round, "
+	    "print a\n"
+	    "                         table and exit\n"
+	    "  -v, --verbose          log decisions and debug messages\n"
+	    "  -h, --help             show this help and exit\n"
+	    "  -V, --version          show the version and exit\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the policy (an invalid file is reported "
+	    "and the\n"
+	    "previous policy stays in force); SIGTERM and SIGINT stop the "
+	    "daemon and\n"
+	    "leave every guest in the mode it is in; SIGUSR1 logs internal "
+	    "figures.\n"
+	    "\n"
+	    "Admin view (xenstore-ls %s):\n"
+	    "  "
+	    "daemon/"
+	    "{version,pid,backend,policy,policy-error,mode,mode-reason}\n"
+	    "  "
+	    "domain/<id>/{name,mode,state,desired,reason,caps,switches,since,\n"
+	    "               rejected,stats}\n"
+	    "\n"
+	    "Exit status: 0 on a clean stop, 1 on a configuration or start-up "
+	    "error,\n"
+	    "2 on a usage error.\n",
+	    PROTO_TOOL_DIR, PROTO_DAEMON_DIR, DEFAULT_CONFIG, PROTO_TOOL_DIR);
 }
+/* clang-format on */
 
 struct options {
 	const char *config;
@@ -88,17 +112,17 @@ struct options {
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", required_argument, NULL, 'C' },
-		{ "builtin-policy", no_argument, NULL, 'B' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "advise", no_argument, NULL, 'a' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "once", no_argument, NULL, '1' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", required_argument, NULL, 'C'},
+	    {"builtin-policy", no_argument, NULL, 'B'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"advise", no_argument, NULL, 'a'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"once", no_argument, NULL, '1'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -143,8 +167,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "ptswitchd: unexpected argument '%s'\n"
-				"Try 'ptswitchd --help'.\n",
+		fprintf(stderr,
+			"ptswitchd: unexpected argument '%s'\n"
+			"Try 'ptswitchd --help'.\n",
 			argv[optind]);
 		return -1;
 	}
@@ -231,8 +256,9 @@ static int open_backend(struct ptswitchd *d, const char *spec)
 		return -1;
 	}
 	if (!d->be.can_switch)
-		log_warn("advise mode: %s", d->be.why_not[0] ? d->be.why_not :
-			 "the backend cannot switch modes");
+		log_warn("advise mode: %s",
+			 d->be.why_not[0] ? d->be.why_not
+					  : "the backend cannot switch modes");
 	return 0;
 }
 
@@ -253,8 +279,8 @@ static int make_signalfd(void)
 static int arm_timer(int fd, uint64_t ms)
 {
 	struct itimerspec its = {
-		.it_interval = { .tv_sec = (time_t)(ms / 1000),
-				 .tv_nsec = (long)(ms % 1000) * 1000000 },
+	    .it_interval = {.tv_sec = (time_t)(ms / 1000),
+			    .tv_nsec = (long)(ms % 1000) * 1000000},
 	};
 
 	its.it_value = its.it_interval;
@@ -341,24 +367,24 @@ static int run(struct ptswitchd *d, const struct options *o)
 		wd_usec = 0;
 	sd_notify(0, "READY=1");
 	notify_status(d);
-	log_info("running: backend %s, %s, interval %llu ms",
-		 d->be.ops->name, ptd_advise(d) ? "advise" : "enforce",
+	log_info("running: backend %s, %s, interval %llu ms", d->be.ops->name,
+		 ptd_advise(d) ? "advise" : "enforce",
 		 (unsigned long long)d->policy.interval_ms);
 
 	while (!stop) {
 		uint64_t now = ptd_now_ms();
 		bool hold = now < events_after_ms;
 		struct pollfd pfd[3] = {
-			/* A negative fd is ignored by poll(2). */
-			{ .fd = hold ? -1 : store_fd(d->xs), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = tfd, .events = POLLIN },
+		    /* A negative fd is ignored by poll(2). */
+		    {.fd = hold ? -1 : store_fd(d->xs), .events = POLLIN},
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = tfd, .events = POLLIN},
 		};
 		int timeout = wd_usec ? (int)(wd_usec / 2000) : -1;
 		int n;
 
-		if (hold && (timeout < 0 ||
-			     (uint64_t)timeout > events_after_ms - now))
+		if (hold &&
+		    (timeout < 0 || (uint64_t)timeout > events_after_ms - now))
 			timeout = (int)(events_after_ms - now);
 		n = poll(pfd, 3, timeout);
 
@@ -431,7 +457,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 int main(int argc, char **argv)
 {
 	static struct ptswitchd d;
-	struct options o = { 0 };
+	struct options o = {0};
 	int rc;
 
 	if (parse_options(argc, argv, &o))
@@ -459,8 +485,7 @@ int main(int argc, char **argv)
 		print_table(&d);
 		rc = 0;
 	} else {
-		if (!o.foreground && !getenv("NOTIFY_SOCKET") &&
-		    daemon(0, 0)) {
+		if (!o.foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0)) {
 			log_err("cannot detach: %s", strerror(errno));
 			return 1;
 		}

@@ -14,20 +14,20 @@
 
 enum policy_action {
 	POLICY_ENFORCE, /* switch guests */
-	POLICY_ADVISE,  /* decide and publish, never switch */
+	POLICY_ADVISE,	/* decide and publish, never switch */
 };
 
 /* Cycle costs used to compare modes (see docs/cost-model.md). */
 struct policy_costs {
 	double emulated_write; /* one trapped and emulated PTE write */
-	double batch;          /* fixed cost of opening and closing a batch */
+	double batch;	       /* fixed cost of opening and closing a batch */
 	double batch_entry;    /* re-validating one changed entry */
 	double spurious_fault; /* one spurious fault bounced to the guest */
 	double mode_switch;    /* handshake plus set-mode, amortised */
 };
 
 enum override_kind {
-	OVERRIDE_PIN,     /* always this mode (BATCH still needs consent) */
+	OVERRIDE_PIN,	  /* always this mode (BATCH still needs consent) */
 	OVERRIDE_EXCLUDE, /* never touched: stays in EMULATE */
 };
 
@@ -39,35 +39,35 @@ enum match_kind {
 
 struct policy_override {
 	enum match_kind match;
-	char pattern[64];        /* name glob or UUID */
+	char pattern[64]; /* name glob or UUID */
 	unsigned int domid;
 	enum override_kind kind;
-	enum pt_mode pin;        /* for OVERRIDE_PIN */
-	unsigned int line;       /* where it was defined, for messages */
+	enum pt_mode pin;  /* for OVERRIDE_PIN */
+	unsigned int line; /* where it was defined, for messages */
 };
 
 #define POLICY_MAX_OVERRIDES 64
 
 struct policy {
 	enum policy_action action;
-	uint64_t interval_ms;         /* sampling interval */
-	unsigned int window;          /* intervals per decision window */
+	uint64_t interval_ms; /* sampling interval */
+	unsigned int window;  /* intervals per decision window */
 	uint64_t handshake_timeout_ms;
-	uint64_t backoff_ms;          /* first back-off after a failed try */
-	uint64_t backoff_max_ms;      /* back-off doubles up to this */
-	double enter_saving;          /* enter BATCH above this saving */
-	double leave_saving;          /* leave BATCH below this saving */
-	double min_write_rate;        /* PTE writes/s below which: EMULATE */
-	double noise_margin;          /* standard errors to clear thresholds by */
-	uint64_t min_dwell_ms;        /* minimum time in a mode */
-	unsigned int max_switches;    /* per guest per rate_period */
+	uint64_t backoff_ms;	   /* first back-off after a failed try */
+	uint64_t backoff_max_ms;   /* back-off doubles up to this */
+	double enter_saving;	   /* enter BATCH above this saving */
+	double leave_saving;	   /* leave BATCH below this saving */
+	double min_write_rate;	   /* PTE writes/s below which: EMULATE */
+	double noise_margin;	   /* standard errors to clear thresholds by */
+	uint64_t min_dwell_ms;	   /* minimum time in a mode */
+	unsigned int max_switches; /* per guest per rate_period */
 	uint64_t rate_period_ms;
-	unsigned int smp_max_vcpus;   /* above this: stay in EMULATE */
-	double smp_max_spurious;      /* spurious faults per batched PTE */
+	unsigned int smp_max_vcpus; /* above this: stay in EMULATE */
+	double smp_max_spurious;    /* spurious faults per batched PTE */
 	struct policy_costs cost;
 	size_t n_overrides;
 	struct policy_override overrides[POLICY_MAX_OVERRIDES];
-	char source[256];             /* file it came from, or "(built-in)" */
+	char source[256]; /* file it came from, or "(built-in)" */
 };
 
 struct policy_error {

@@ -184,9 +184,9 @@ int store_rm(struct store *x, const char *path)
 int store_mkdir(struct store *x, const char *path, int reader)
 {
 	struct xs_permissions perms[2] = {
-		{ .id = 0, .perms = XS_PERM_NONE },
-		{ .id = reader >= 0 ? (unsigned int)reader : 0,
-		  .perms = XS_PERM_READ },
+	    {.id = 0, .perms = XS_PERM_NONE},
+	    {.id = reader >= 0 ? (unsigned int)reader : 0,
+	     .perms = XS_PERM_READ},
 	};
 
 	x->ctr.dirs++;
