@@ -32,6 +32,9 @@ APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
 log() { echo "build-xen: $*" >&2; }
 
+# need_pkgs, mirror_uri, ensure_deb_src
+. "$here/../scripts/debsrc.sh"
+
 patches() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/series"
 }
@@ -67,69 +70,6 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/build-xen.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-need_pkgs() {
-	missing=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "ok installed" || missing="$missing $p"
-	done
-	echo "$missing"
-}
-
-# Debian mirror URI of the main archive, from the machine's own sources.
-mirror_uri() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		# deb822: first stanza of type deb whose suites include bookworm.
-		awk '
-			/^[[:space:]]*$/ { flush() ; next }
-			/^Types:/ { types = $0 }
-			/^URIs:/ { uris = $2 }
-			/^Suites:/ { suites = $0 }
-			function flush() {
-				if (types ~ /[[:space:]]deb([[:space:]]|$)/ &&
-				    suites ~ /[[:space:]]bookworm([[:space:]]|$)/ &&
-				    uris != "" && !found) { print uris; found = 1 }
-				types = ""; uris = ""; suites = ""
-			}
-			END { flush() }
-		' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk '$1 == "deb" && $0 ~ /[[:space:]]bookworm[[:space:]]/ {
-			for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit }
-		}' "$f"
-	done
-}
-
-have_xen_src() {
-	apt-cache showsrc xen 2>/dev/null | grep -q '^Package: xen$'
-}
-
-ensure_deb_src() {
-	have_xen_src && return 0
-	# A deb-src entry may exist with package lists not yet fetched.
-	if grep -qs '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources ||
-		grep -qs '^deb-src' /etc/apt/sources.list \
-			/etc/apt/sources.list.d/*.list; then
-		$APT update -qq
-		have_xen_src && return 0
-	fi
-	uri=$(mirror_uri | head -n1)
-	[ -n "$uri" ] || {
-		log "no Debian bookworm mirror found in the apt sources"
-		exit 1
-	}
-	log "adding deb-src entry for $uri"
-	printf '%s\n' "Types: deb-src" "URIs: $uri" "Suites: bookworm" \
-		"Components: main" \
-		"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
-		$SUDO tee /etc/apt/sources.list.d/ptswitch-debsrc.sources \
-			>/dev/null
-	$APT update -qq
-}
-
 # Build dependencies of the hypervisor alone.
 missing=$(need_pkgs build-essential bison flex python3 dpkg-dev)
 if [ -n "$missing" ]; then
@@ -154,7 +94,7 @@ mkdir -p "$srccache" 2>/dev/null && [ -w "$srccache" ] || srccache="$work/dl"
 mkdir -p "$srccache"
 dsc=$(find_dsc "$srccache")
 if [ -z "$dsc" ]; then
-	ensure_deb_src
+	ensure_deb_src xen
 	log "apt-get source xen"
 	(cd "$srccache" && apt-get source --download-only -qq xen)
 	dsc=$(find_dsc "$srccache")

@@ -37,6 +37,9 @@ APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
 log() { echo "build-kernel: $*" >&2; }
 
+# need_pkgs, mirror_uri, ensure_deb_src
+. "$here/../../scripts/debsrc.sh"
+
 patches() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/series"
 }
@@ -69,15 +72,6 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/build-kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-need_pkgs() {
-	missing=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "ok installed" || missing="$missing $p"
-	done
-	echo "$missing"
-}
-
 missing=$(need_pkgs build-essential bc bison flex libelf-dev libssl-dev \
 	xz-utils dpkg-dev)
 if [ -n "$missing" ]; then
@@ -86,59 +80,6 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086 # one word per package
 	$APT install -y -qq --no-install-recommends $missing
 fi
-
-# The bookworm URI of the machine's own Debian mirror (deb822 or one-line).
-mirror_uri() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk '
-			function flush() {
-				if (types ~ /[[:space:]]deb([[:space:]]|$)/ &&
-				    suites ~ /[[:space:]]bookworm([[:space:]]|$)/ &&
-				    uris != "" && !found) { print uris; found = 1 }
-				types = ""; uris = ""; suites = ""
-			}
-			/^[[:space:]]*$/ { flush(); next }
-			/^Types:/ { types = $0 }
-			/^URIs:/ { uris = $2 }
-			/^Suites:/ { suites = $0 }
-			END { flush() }
-		' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk '$1 == "deb" && $0 ~ /[[:space:]]bookworm[[:space:]]/ {
-			for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit }
-		}' "$f"
-	done
-}
-
-have_linux_src() {
-	apt-cache showsrc linux 2>/dev/null | grep -q '^Package: linux$'
-}
-
-ensure_deb_src() {
-	have_linux_src && return 0
-	# A deb-src entry may exist with its lists not yet fetched.
-	if grep -qs '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources ||
-		grep -qs '^deb-src' /etc/apt/sources.list \
-			/etc/apt/sources.list.d/*.list; then
-		$APT update -qq
-		have_linux_src && return 0
-	fi
-	uri=$(mirror_uri | head -n1)
-	[ -n "$uri" ] || {
-		log "no Debian bookworm mirror found in the apt sources"
-		exit 1
-	}
-	log "adding deb-src entry for $uri"
-	printf '%s\n' "Types: deb-src" "URIs: $uri" "Suites: bookworm" \
-		"Components: main" \
-		"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
-		$SUDO tee /etc/apt/sources.list.d/ptswitch-debsrc.sources \
-			>/dev/null
-	$APT update -qq
-}
 
 # The .dsc to build: LINUX_VERSION's, else the newest in the directory.
 find_dsc() {
@@ -157,7 +98,7 @@ mkdir -p "$srccache" 2>/dev/null && [ -w "$srccache" ] || srccache="$work/dl"
 mkdir -p "$srccache"
 dsc=$(find_dsc "$srccache")
 if [ -z "$dsc" ]; then
-	ensure_deb_src
+	ensure_deb_src linux
 	log "apt-get source linux${want:+=$want}"
 	(cd "$srccache" &&
 		apt-get source --download-only -qq "linux${want:+=$want}")
