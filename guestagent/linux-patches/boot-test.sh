@@ -149,27 +149,12 @@ cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
 e2e_pack "$work/doverlay" "$work/doverlay.cpio.gz" /bin/busybox
 cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
 
-xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
-xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
-mkfifo "$work/console"
-perl -MTime::HiRes=time -ne \
-	'BEGIN { $| = 1; $t0 = time } s/\r//g;
-	 printf "[%7.2f] %s", time - $t0, $_' <"$work/console" >"$log" &
-stamp_pid=$!
-timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu qemu64 -m 2048 -smp 2 \
-	-nographic -no-reboot -net none -monitor none \
-	-kernel "$work/xen.elf" -append "$xen_cmdline" \
-	-initrd "$vmlinuz $dom0_cmdline,$work/dom0.cpio.gz" \
-	</dev/null >"$work/console" 2>&1 &
-qemu_pid=$!
-wait "$qemu_pid" || true
-qemu_pid=
-wait "$stamp_pid" || true
+e2e_boot "$work/xen.elf" "$vmlinuz" "$dom0_cmdline" "$work/dom0.cpio.gz" \
+	"$log" "$timeout_s"
 t_end=$(date +%s)
 
 strip() { sed 's/^\[ *[0-9.]*\] //' "$log"; }

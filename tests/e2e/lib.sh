@@ -115,3 +115,32 @@ e2e_extract_vmlinux() {
 	rm -f "$tmp"
 	return 1
 }
+
+# e2e_boot XEN_ELF VMLINUZ DOM0_CMDLINE INITRD LOG TIMEOUT_S [MEM_MB]
+# Boot Xen under QEMU (TCG) with the dom0 kernel and initramfs, and return
+# when QEMU ends (dom0 powers off, or TIMEOUT_S passes).  The console goes
+# to LOG, each line stamped with host seconds since QEMU started.  Uses
+# the caller's $work for a fifo and sets its $qemu_pid while QEMU runs, so
+# the caller's cleanup can stop it: timeout(1) passes that SIGTERM on.
+e2e_boot() {
+	local xen_elf=$1 kernel=$2 cmdline=$3 initrd=$4 out=$5 secs=$6
+	local mem=${7:-2048} xen_cmdline stamp_pid
+	xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
+	xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
+	rm -f "$work/console"
+	mkfifo "$work/console"
+	perl -MTime::HiRes=time -ne \
+		'BEGIN { $| = 1; $t0 = time } s/\r//g;
+		 printf "[%7.2f] %s", time - $t0, $_' <"$work/console" >"$out" &
+	stamp_pid=$!
+	timeout -k 10 "$secs" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu qemu64 -m "$mem" -smp 2 \
+		-nographic -no-reboot -net none -monitor none \
+		-kernel "$xen_elf" -append "$xen_cmdline" \
+		-initrd "$kernel $cmdline,$initrd" \
+		</dev/null >"$work/console" 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid" || true
+	qemu_pid=
+	wait "$stamp_pid" || true
+}

@@ -178,8 +178,6 @@ install -m 0755 "$HERE/dom0/bench.sh" "$HERE/dom0/init" "$overlay/e2e/pvguest/"
 e2e_pack "$overlay" "$work/overlay.cpio.gz" /bin/busybox
 cat "$work/dom0.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd.cpio.gz"
 
-xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
-xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/e2e/pvguest/init"
 dom0_cmdline="$dom0_cmdline e2e.xen=$dom0_flavour pvguest.repeats=$repeats"
 dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s pvguest.smp=$smp"
@@ -187,23 +185,8 @@ dom0_cmdline="$dom0_cmdline pvguest.attacks=$attacks"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
-# QEMU runs in the background (killed on exit, whatever happens); its
-# console gets host-side timestamps (seconds since QEMU start).
-mkfifo "$work/console"
-perl -MTime::HiRes=time -ne \
-	'BEGIN { $| = 1; $t0 = time } s/\r//g;
-	 printf "[%7.2f] %s", time - $t0, $_' <"$work/console" >"$log" &
-stamp_pid=$!
-timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu qemu64 -m 1024 -smp 2 \
-	-nographic -no-reboot -net none -monitor none \
-	-kernel "$work/xen.elf" -append "$xen_cmdline" \
-	-initrd "$vmlinuz $dom0_cmdline,$work/initrd.cpio.gz" \
-	</dev/null >"$work/console" 2>&1 &
-qemu_pid=$!
-wait "$qemu_pid" || true
-qemu_pid=
-wait "$stamp_pid" || true
+e2e_boot "$work/xen.elf" "$vmlinuz" "$dom0_cmdline" "$work/initrd.cpio.gz" \
+	"$log" "$timeout_s" 1024
 t_end=$(date +%s)
 
 strip() { sed 's/^\[ *[0-9.]*\] //' "$log"; }
