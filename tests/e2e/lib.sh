@@ -144,3 +144,41 @@ e2e_boot() {
 	qemu_pid=
 	wait "$stamp_pid" || true
 }
+
+# e2e_kernel_tree CACHE: set $ktree to the kernel Debian's
+# linux-image-amd64 points at, unpacked under CACHE (only boot/vmlinuz-*
+# and the Xen modules) rather than installed on the host.  Unpacked aside
+# and renamed, so concurrent runs never see half a tree.
+e2e_kernel_tree() {
+	local cache=$1 kpkg kver dl
+	kpkg=$(e2e_kernel_package)
+	if [ -z "$kpkg" ]; then
+		# A machine that had every package already may have no lists.
+		if [ "$(id -u)" -eq 0 ]; then
+			apt-get update -qq
+		else
+			sudo apt-get update -qq
+		fi
+		kpkg=$(e2e_kernel_package)
+	fi
+	[ -n "$kpkg" ] || e2e_die "cannot resolve linux-image-amd64"
+	kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
+	ktree=$cache/$kpkg-$kver
+	[ -e "$ktree/.complete" ] && return 0
+	e2e_log "fetching $kpkg $kver"
+	dl=$(mktemp -d "$cache/.dl.XXXXXX")
+	mkdir "$dl/tree"
+	(cd "$dl" && apt-get download -q "$kpkg=$kver" >&2)
+	dpkg-deb --fsys-tarfile "$dl"/"$kpkg"_*.deb |
+		tar -x -C "$dl/tree" --wildcards './boot/vmlinuz-*' \
+			'./lib/modules/*/kernel/drivers/xen/*'
+	touch "$dl/tree/.complete"
+	rm -rf "$ktree"
+	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
+	rm -rf "$dl"
+}
+
+e2e_kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}

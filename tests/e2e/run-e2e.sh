@@ -115,37 +115,8 @@ fi
 e2e_log "ptswitchd: ${ptswitchd:-absent}, agent: ${agent:-absent}," \
 	"domctl: ${domctl:-absent}, xen: $xen ($flavour)"
 
-# The kernel Debian's linux-image-amd64 points at, unpacked (only the
-# kernel and the Xen modules) rather than installed on the host.
-kernel_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
-}
-kpkg=$(kernel_package)
-if [ -z "$kpkg" ]; then
-	# A machine that had every package already may have no apt lists.
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-	$SUDO apt-get update -qq
-	kpkg=$(kernel_package)
-fi
-[ -n "$kpkg" ] || e2e_die "cannot resolve linux-image-amd64"
-kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
-ktree=$cache/$kpkg-$kver
-if [ ! -e "$ktree/.complete" ]; then
-	e2e_log "fetching $kpkg $kver"
-	# Unpacked aside and renamed, so concurrent runs never see half a tree.
-	dl=$(mktemp -d "$cache/.dl.XXXXXX")
-	mkdir "$dl/tree"
-	(cd "$dl" && apt-get download -q "$kpkg=$kver" >&2)
-	dpkg-deb --fsys-tarfile "$dl"/"$kpkg"_*.deb |
-		tar -x -C "$dl/tree" --wildcards './boot/vmlinuz-*' \
-			'./lib/modules/*/kernel/drivers/xen/*'
-	touch "$dl/tree/.complete"
-	rm -rf "$ktree"
-	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
-	rm -rf "$dl"
-fi
+# Debian's kernel, unpacked rather than installed on the host.
+e2e_kernel_tree "$cache"
 set -- "$ktree"/boot/vmlinuz-*
 vmlinuz=$1
 guest_kernel=$ktree/vmlinux

@@ -137,24 +137,7 @@ if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
 	cache=$work/cache
 	mkdir -p "$cache"
 fi
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-[ -n "$kpkg" ] || e2e_die "cannot resolve linux-image-amd64"
-kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
-ktree=$cache/$kpkg-$kver
-if [ ! -e "$ktree/.complete" ]; then
-	e2e_log "fetching $kpkg $kver"
-	dl=$(mktemp -d "$cache/.dl.XXXXXX")
-	mkdir "$dl/tree"
-	(cd "$dl" && apt-get download -q "$kpkg=$kver" >&2)
-	dpkg-deb --fsys-tarfile "$dl"/"$kpkg"_*.deb |
-		tar -x -C "$dl/tree" --wildcards './boot/vmlinuz-*' \
-			'./lib/modules/*/kernel/drivers/xen/*'
-	touch "$dl/tree/.complete"
-	rm -rf "$ktree"
-	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]
-	rm -rf "$dl"
-fi
+e2e_kernel_tree "$cache"
 for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
 [ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
 
