@@ -7,6 +7,8 @@
 #                      sim backend, simulated guests)
 #   make e2e           Xen under QEMU: patched and stock hypervisor, a Debian
 #                      dom0 running ptswitchd, PV guests running the agent
+#   make e2e-pvguest-loop  Xen under QEMU, patched: ptswitchd switches the
+#                      pvguest test kernel to BATCH and back
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -84,7 +86,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e e2e-patched e2e-stock eval pvguest
+        check-run e2e e2e-patched e2e-stock e2e-pvguest-loop eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -182,6 +184,9 @@ e2e-patched: deps
 	tests/e2e/run-e2e.sh --patched
 e2e-stock: deps
 	tests/e2e/run-e2e.sh
+# The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
+e2e-pvguest-loop: deps
+	tests/pvguest/run-loop.sh --patched
 
 demo: deps
 	$(MAKE) all tools

@@ -5,6 +5,7 @@
  */
 #include "bench.h"
 #include "hypercall.h"
+#include "loop.h"
 #include "smp.h"
 #include "testpt.h"
 
@@ -146,7 +147,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	bool smp;
 	unsigned int repeats;
 	const char *batch_na;
-	char domid[16], attack[32];
+	char domid[16], attack[32], mode[16];
 	u64 t0;
 	long rc;
 
@@ -184,6 +185,20 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	   tpt.l3_slot);
 
 	pr("PVGUEST: INFO data_mfn=%lu\n", virt_to_mfn(tpt.data));
+
+	/* Loop mode: ptswitchd drives the mode, no benchmark (loop.c). */
+	cmdline_str("pvg.mode", mode, sizeof(mode));
+	if (!strncmp(mode, "loop", 5)) {
+		struct loop_params lp = {
+		    .timeout_s = cmdline_u64("pvg.loop_timeout", 300),
+		    .hold_s = cmdline_u64("pvg.loop_hold", 5),
+		    .incapable_s = cmdline_u64("pvg.loop_incapable", 20),
+		};
+
+		loop_run(&lp);
+		pr("PVGUEST: DONE\n");
+		pvg_shutdown(SHUTDOWN_poweroff);
+	}
 
 	/* A BATCH attack runs alone: no benchmark, dom0 judges the outcome. */
 	cmdline_str("pvg.attack", attack, sizeof(attack));
