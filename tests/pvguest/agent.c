@@ -15,6 +15,7 @@
 struct agent_stats agent_stats;
 
 static agent_probe_t probe;
+static u64 t_start;	    /* agent_start(), for the console times */
 static u64 last_seq;	    /* the highest seq answered */
 static char caps_now[64];   /* what we last published */
 static char reason_now[MAX_REASON + 1];
@@ -103,13 +104,14 @@ void agent_reprobe(void)
 	pr("PVGUEST: LOOP caps \"%s\" caps-reason \"%s\"\n", caps, why);
 }
 
-int agent_start(agent_probe_t p)
+int agent_start(agent_probe_t p, u64 t0)
 {
 	char ack[64];
 	const char *a = ack;
 	u64 seq;
 
 	probe = p;
+	t_start = t0;
 	/* After a restart, go on from our own last answer. */
 	if (xs_read("data/ptswitch/ack", ack, sizeof(ack)) > 0 &&
 	    !parse_seq(&a, &seq))
@@ -143,7 +145,7 @@ static void answer(const struct agent_request *r)
 		agent_stats.acks_ok++;
 	pr("PVGUEST: LOOP request \"%lu %s\" ack \"%s\" t=%lu ms\n", r->seq,
 	   r->batch ? "batch" : "emulate", agent_stats.last_ack,
-	   now_ns() / 1000000);
+	   (now_ns() - t_start) / 1000000);
 }
 
 enum agent_mode agent_poll(void)

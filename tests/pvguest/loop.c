@@ -398,10 +398,10 @@ void loop_run(const struct loop_params *p)
 	}
 	for (n = 0; n < 512; n++)
 		expect[0][n] = expect[1][n] = tpt.pte_ro;
-	if (agent_start(probe))
+	s.t_start = s.t_phase = now_ns();
+	if (agent_start(probe, s.t_start))
 		pr("PVGUEST: WARN loop: publishing the agent failed\n");
 
-	s.t_start = s.t_phase = now_ns();
 	pr("PVGUEST: LOOP phase 1: dense writes (512 PTEs per lazy "
 	   "section)\n");
 	for (n = 0; s.phase;) {

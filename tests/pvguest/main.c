@@ -191,7 +191,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	if (!strncmp(mode, "loop", 5)) {
 		struct loop_params lp = {
 		    .timeout_s = cmdline_u64("pvg.loop_timeout", 300),
-		    .hold_s = cmdline_u64("pvg.loop_hold", 5),
+		    .hold_s = cmdline_u64("pvg.loop_hold", 15),
 		    .incapable_s = cmdline_u64("pvg.loop_incapable", 20),
 		};
 

@@ -20,7 +20,7 @@
 #                 run.sh): its measured cost.* values replace the policy's
 # --loop-timeout  how long the guest waits for each switch (300)
 # --hold          seconds the guest keeps each phase going after its
-#                 switch (5)
+#                 switch (15; well over the policy's window)
 # --timeout       seconds before QEMU is killed (default 1500)
 # --log           console log (default BUILD/pvguest/loop-FLAVOUR.log)
 # --no-build      use BUILD/pvguest.elf, ptswitchd and pt-domctl as they are
@@ -39,7 +39,7 @@ xen=/boot/xen-4.17-amd64.gz
 flavour=
 timeout_s=1500
 loop_timeout=300
-hold=5
+hold=15
 build=$TOP/build
 log=
 calib=
