@@ -120,6 +120,8 @@ $(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBEVAL) $(LIBDAEMON) $(LIBAGENT) \
 	      $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+# The pvguest's protocol side, built hosted for its unit test.
+$(B)/tests/test_pvguest_agent: $(call obj,tests/pvguest/agent.c)
 
 # The shim is preloaded into Debian's xenstored, so it is built without
 # sanitizers whatever the variant.

@@ -15,9 +15,9 @@
 struct agent_stats agent_stats;
 
 static agent_probe_t probe;
-static u64 t_start;	    /* agent_start(), for the console times */
-static u64 last_seq;	    /* the highest seq answered */
-static char caps_now[64];   /* what we last published */
+static u64 t_start;	  /* agent_start(), for the console times */
+static u64 last_seq;	  /* the highest seq answered */
+static char caps_now[64]; /* what we last published */
 static char reason_now[MAX_REASON + 1];
 static bool caps_published;
 static u64 metric_last[AM_COUNT];
@@ -110,6 +110,11 @@ int agent_start(agent_probe_t p, u64 t0)
 	const char *a = ack;
 	u64 seq;
 
+	/* A new connection: forget what we wrote, publish everything. */
+	memset(&agent_stats, 0, sizeof(agent_stats));
+	memset(metric_written, 0, sizeof(metric_written));
+	caps_published = false;
+	last_seq = 0;
 	probe = p;
 	t_start = t0;
 	/* After a restart, go on from our own last answer. */

@@ -28,8 +28,9 @@ struct agent_request {
 typedef const char *(*agent_probe_t)(void);
 
 /*
- * Publish agent, then caps-reason and caps as the probe says.  T0 (from
- * now_ns()) is where the console times of answers count from.
+ * (Re)connect: forget the write cache, publish agent, then caps-reason and
+ * caps as the probe says.  T0 (from now_ns()) is where the console times
+ * of answers count from.
  */
 int agent_start(agent_probe_t probe, u64 t0);
 /* Re-run the probe; republish caps and caps-reason if they changed. */
