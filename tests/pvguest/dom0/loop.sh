@@ -145,6 +145,10 @@ while [ $waited -lt $limit ]; do
 		state=fatal
 		break
 	fi
+	if ! daemon_alive; then
+		state=daemon-died
+		break
+	fi
 	# xl is slow to start under TCG: look for a crash every 5th round.
 	if [ $((waited % 5)) = 4 ] && xl list "$NAME" 2>/dev/null |
 		awk 'NR == 2 { exit $5 !~ /c/ }'; then
@@ -168,7 +172,7 @@ fi
 if [ $state = finished ]; then
 	pass loop-guest-clean-end "DONE, powered off"
 else
-	fail loop-guest-clean-end "guest ended as '$state'"
+	fail loop-guest-clean-end "the wait for DONE ended: $state"
 	xl dmesg 2>&1 | tail -n 20 | sed 's/^/E2E: INFO xl dmesg: /'
 fi
 
