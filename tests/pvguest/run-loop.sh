@@ -126,6 +126,7 @@ if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
 	mkdir -p "$cache"
 fi
 e2e_kernel_tree "$cache"
+# shellcheck disable=SC2154 # ktree is set by e2e_kernel_tree (lib.sh)
 for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
 [ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
 

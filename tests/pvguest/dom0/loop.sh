@@ -88,8 +88,8 @@ echo "E2E: INFO $NAME is domain $d on $xen Xen"
 
 # Sample once a second until the guest ends: what the daemon publishes,
 # what the hypervisor says, what the guest asked and answered.
-first_req= ack_for_req= caps_seen= reason_incapable= saving_ls= low_ls=
-t_batch= t_back= b_first= b_last= reval=0 switches=
+first_req='' ack_for_req='' caps_seen='' reason_incapable='' saving_ls=''
+low_ls='' t_batch='' t_back='' b_first='' b_last='' reval=0 switches=''
 state=timeout
 limit=$((2 * timeout_s + 4 * hold_s + 120))
 waited=0
