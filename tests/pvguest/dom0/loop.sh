@@ -90,6 +90,7 @@ echo "E2E: INFO $NAME is domain $d on $xen Xen"
 # what the hypervisor says, what the guest asked and answered.
 first_req='' ack_for_req='' caps_seen='' reason_incapable='' saving_ls=''
 low_ls='' t_batch='' t_back='' b_first='' b_last='' reval=0 switches=''
+w_first='' w_last=''
 state=timeout
 limit=$((2 * timeout_s + 4 * hold_s + 120))
 waited=0
@@ -100,6 +101,9 @@ while [ $waited -lt $limit ]; do
 	req=$(xs "/local/domain/$d/ptswitch/request")
 	ack=$(xs "/local/domain/$d/data/ptswitch/ack")
 	caps=$(xs "$tool/caps")
+	writes=$(xs "/local/domain/$d/data/ptswitch/metrics/pte_writes")
+	[ -z "$w_first" ] && w_first=$writes
+	[ -n "$writes" ] && w_last=$writes
 	stats=$(pt-domctl get-stats "$d" 2>/dev/null)
 	hv=$(stat_of mode "$stats")
 	batches=$(stat_of batches "$stats")
@@ -174,6 +178,13 @@ if [ $state = finished ]; then
 else
 	fail loop-guest-clean-end "the wait for DONE ended: $state"
 	xl dmesg 2>&1 | tail -n 20 | sed 's/^/E2E: INFO xl dmesg: /'
+fi
+
+# The agent's counters are monotonic and move while the guest works.
+if [ -n "$w_first" ] && [ -n "$w_last" ] && [ "$w_last" -gt "$w_first" ]; then
+	pass loop-metrics-published "metrics/pte_writes $w_first -> $w_last"
+else
+	fail loop-metrics-published "metrics/pte_writes '$w_first' -> '$w_last'"
 fi
 
 if [ "$dmode" != enforce ]; then
