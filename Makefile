@@ -74,6 +74,11 @@ XSLABCTL  := $(B)/xslab/xs-labctl
 SIMGUESTS := $(B)/simguests
 # tests/tools: the ptswitch domctl issued directly (e2e, bypassing ptswitchd).
 PTDOMCTL  := $(B)/pt-domctl
+# tests/forkbench: the guest-side fork benchmark.  Static, so it runs in
+# the lab's busybox guest image as it is; with SAN=1 (make check) it is
+# built with the sanitizers instead, for its host-side test.
+FORKBENCH := $(B)/forkbench
+FORKBENCH_LINK := $(if $(filter 1,$(SAN)),,-static)
 # tests/eval: the policy evaluation (engine replay against an oracle).
 PTEVAL    := $(B)/ptswitch-eval
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
@@ -81,7 +86,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/xslab/labctl.c),$(XSLABCTL)) \
              $(if $(wildcard demo/simguests.c),$(SIMGUESTS)) \
              $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL)) \
-             $(if $(wildcard tests/eval/main.c),$(PTEVAL))
+             $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
+             $(FORKBENCH)
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
         check-run e2e e2e-patched e2e-stock eval pvguest
@@ -137,6 +143,9 @@ $(SIMGUESTS): $(call obj,demo/simguests.c) $(LIBDAEMON) $(LIBCOMMON)
 $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
+
+$(FORKBENCH): $(call obj,tests/forkbench/forkbench.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
 
 $(PTEVAL): $(call obj,tests/eval/main.c) $(LIBEVAL) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
