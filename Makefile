@@ -7,6 +7,9 @@
 #                      sim backend, simulated guests)
 #   make e2e           Xen under QEMU: patched and stock hypervisor, a Debian
 #                      dom0 running ptswitchd, PV guests running the agent
+#   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
+#                      under ptswitchd, forkbench in EMULATE then in BATCH
+#                      (guestagent/linux-patches/README.md)
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -90,7 +93,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(FORKBENCH)
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e e2e-patched e2e-stock eval pvguest
+        check-run e2e e2e-patched e2e-stock e2e-linux eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -191,6 +194,9 @@ e2e-patched: deps
 	tests/e2e/run-e2e.sh --patched
 e2e-stock: deps
 	tests/e2e/run-e2e.sh
+# The patched Linux guest's fork latency per mode, under ptswitchd.
+e2e-linux: deps
+	guestagent/linux-patches/fork-e2e.sh
 
 demo: deps
 	$(MAKE) all tools
