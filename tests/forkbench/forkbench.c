@@ -118,8 +118,7 @@ static size_t child_page(const struct buf *b, uint64_t round, unsigned int k)
 			b->pages);
 }
 
-static void child(struct buf *b, uint64_t round, uint64_t want,
-		  bool corrupt)
+static void child(struct buf *b, uint64_t round, uint64_t want, bool corrupt)
 {
 	unsigned int k;
 	uint64_t got;
@@ -304,13 +303,12 @@ int main(int argc, char **argv)
 		if (!child_pages_intact(&b, round))
 			bad_parent++;
 		if (o.verbose)
-			printf("fork %" PRIu64 " %.3f ms (child %.3f ms)%s\n",
-			       round, fork_ns[round] / 1e6,
-			       wait_ns[round] / 1e6,
-			       WIFEXITED(status) &&
-				       WEXITSTATUS(status) == CHILD_OK
-				   ? ""
-				   : " CHECKSUM MISMATCH");
+			printf(
+			    "fork %" PRIu64 " %.3f ms (child %.3f ms)%s\n",
+			    round, fork_ns[round] / 1e6, wait_ns[round] / 1e6,
+			    WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK
+				? ""
+				: " CHECKSUM MISMATCH");
 	}
 	final_ok = checksum(b.mem, b.pages) == b.rest + b.head;
 
@@ -322,18 +320,17 @@ int main(int argc, char **argv)
 		       round, o.mib, pct(fork_ns, round, 50) / 1e6,
 		       pct(fork_ns, round, 10) / 1e6,
 		       pct(fork_ns, round, 90) / 1e6);
-	printf("forkbench: label=%s mib=%lu forks=%" PRIu64
-	       " fork_us_median=%" PRIu64 " fork_us_p10=%" PRIu64
-	       " fork_us_p90=%" PRIu64 " child_us_median=%" PRIu64
-	       " bad_child=%lu bad_parent=%lu final=%s result=%s\n",
-	       o.label, o.mib, round,
-	       round ? pct(fork_ns, round, 50) / 1000 : 0,
-	       round ? pct(fork_ns, round, 10) / 1000 : 0,
-	       round ? pct(fork_ns, round, 90) / 1000 : 0,
-	       round ? pct(wait_ns, round, 50) / 1000 : 0, bad_child,
-	       bad_parent, final_ok ? "ok" : "bad",
-	       !failed && !bad_child && !bad_parent && final_ok ? "ok"
-								: "FAIL");
+	printf(
+	    "forkbench: label=%s mib=%lu forks=%" PRIu64
+	    " fork_us_median=%" PRIu64 " fork_us_p10=%" PRIu64
+	    " fork_us_p90=%" PRIu64 " child_us_median=%" PRIu64
+	    " bad_child=%lu bad_parent=%lu final=%s result=%s\n",
+	    o.label, o.mib, round, round ? pct(fork_ns, round, 50) / 1000 : 0,
+	    round ? pct(fork_ns, round, 10) / 1000 : 0,
+	    round ? pct(fork_ns, round, 90) / 1000 : 0,
+	    round ? pct(wait_ns, round, 50) / 1000 : 0, bad_child, bad_parent,
+	    final_ok ? "ok" : "bad",
+	    !failed && !bad_child && !bad_parent && final_ok ? "ok" : "FAIL");
 	fflush(stdout);
 	free(fork_ns);
 	free(wait_ns);
