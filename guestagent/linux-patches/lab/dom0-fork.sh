@@ -275,7 +275,8 @@ fi
 sb=$(stat_of "$s" batches)
 sw=$(xs "/tool/ptswitch/domain/$s/switches")
 sr=$(xs "/tool/ptswitch/domain/$s/reason")
-seen=$(echo "$stock_mode_seen" | tr ' ' '\n' | sort | uniq -c | tr '\n' ' ')
+seen=$(echo "$stock_mode_seen" | tr ' ' '\n' | grep . | sort | uniq -c |
+	awk '{ printf "%s%s x%s", n++ ? ", " : "", $2, $1 }')
 info "kfork-stock modes sampled: $seen; batches $sb, switches $sw," \
 	"reason '$sr'"
 if ! echo "$stock_mode_seen" | tr ' ' '\n' | grep -qv '^emulate$\|^$' &&
