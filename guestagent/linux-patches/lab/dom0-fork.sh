@@ -145,8 +145,9 @@ ready() {
 if wait_until $BOOT_TIMEOUT ready "$p" && wait_until 60 ready "$s"; then
 	pass guests-ready
 else
-	fail guests-ready "patched ready='$(xs /local/domain/$p/data/e2e/ready)'" \
-		"stock ready='$(xs /local/domain/$s/data/e2e/ready)'"
+	fail guests-ready \
+		"patched ready='$(xs "/local/domain/$p/data/e2e/ready")'" \
+		"stock ready='$(xs "/local/domain/$s/data/e2e/ready")'"
 fi
 echo "E2E: TIME kfork-ready $(uptime_s)"
 pcaps=$(xs "/local/domain/$p/data/ptswitch/caps")
@@ -310,8 +311,11 @@ if kill -0 "$daemon_pid" 2>/dev/null; then
 	kill "$daemon_pid"
 	wait "$daemon_pid"
 	rc=$?
-	[ "$rc" = 0 ] && pass daemon-clean-stop ||
+	if [ "$rc" = 0 ]; then
+		pass daemon-clean-stop
+	else
 		fail daemon-clean-stop "exit status $rc"
+	fi
 else
 	fail daemon-clean-stop "ptswitchd died early"
 fi
