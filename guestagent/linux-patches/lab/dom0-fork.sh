@@ -271,6 +271,15 @@ else
 	fail stock-bench-intact "'$sres1' / '$sres3'"
 fi
 
+# The load runs of step 2 checked their memory too.
+lp=$(xs "/local/domain/$p/data/e2e/load")
+ls=$(xs "/local/domain/$s/data/e2e/load")
+info "load runs (seq runs failed): patched '$lp', stock '$ls'"
+case "$lp/$ls" in
+"2 "*" 0/2 "*" 0") pass load-runs-intact ;;
+*) fail load-runs-intact "patched '$lp', stock '$ls'" ;;
+esac
+
 # The stock guest never entered BATCH: every hypervisor mode sampled was
 # emulate, Xen never closed a batch for it, the daemon never switched it.
 sb=$(stat_of "$s" batches)
