@@ -8,7 +8,7 @@
 # lab/dom0-fork.sh has the checks; boot-test.sh --fork builds and boots.
 #
 #   fork-e2e.sh [--bench] [--size MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
-#               [--xen XEN_GZ] [--kernel DIR] [--timeout SECS]
+#               [--xen XEN_GZ] [--kernel DIR] [--timeout SECS] [--log FILE]
 #
 # default    the CI configuration (small, see README.md)
 # --bench    the benchmark configuration: a 1 GiB parent
@@ -17,6 +17,7 @@
 # --xen      a hypervisor with BATCH (default: hv-patches/build-xen.sh,
 #            cached)
 # --kernel   a build-kernel.sh OUTDIR (default: build-kernel.sh, cached)
+# --log      console log (default build/kguest/console-fork-patched.log)
 #
 # Ends with "N passed, N failed"; exits 0 only if every check passed.
 set -eu
@@ -32,6 +33,7 @@ size=$CI_SIZE
 timeout_s=
 xen=
 kdir=
+log=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bench) size=$BENCH_SIZE; shift ;;
@@ -39,7 +41,8 @@ while [ $# -gt 0 ]; do
 	--xen) xen=$2; shift 2 ;;
 	--kernel) kdir=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	--log) log=$2; shift 2 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -61,4 +64,4 @@ fi
 e2e_log "fork end-to-end, sizes $size, hypervisor built in" \
 	"$(($(date +%s) - t0)) s"
 "$HERE/boot-test.sh" --xen "$xen" --expect patched --fork "$size" \
-	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"}
+	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"} ${log:+--log "$log"}
