@@ -27,7 +27,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../../tests/e2e/lib.sh
 . "$TOP/tests/e2e/lib.sh"
 
-CI_SIZE=128,40,4,32,5
+CI_SIZE=128,20,4,32,5
 BENCH_SIZE=1024,30,2,64,5
 size=$CI_SIZE
 timeout_s=
