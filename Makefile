@@ -9,6 +9,9 @@
 #                      dom0 running ptswitchd, PV guests running the agent
 #   make e2e-pvguest-loop  Xen under QEMU, patched: ptswitchd switches the
 #                      pvguest test kernel to BATCH and back
+#   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
+#                      under ptswitchd, forkbench in EMULATE then in BATCH
+#                      (guestagent/linux-patches/README.md)
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -76,6 +79,11 @@ XSLABCTL  := $(B)/xslab/xs-labctl
 SIMGUESTS := $(B)/simguests
 # tests/tools: the ptswitch domctl issued directly (e2e, bypassing ptswitchd).
 PTDOMCTL  := $(B)/pt-domctl
+# tests/forkbench: the guest-side fork benchmark.  Static, so it runs in
+# the lab's busybox guest image as it is; with SAN=1 (make check) it is
+# built with the sanitizers instead, for its host-side test.
+FORKBENCH := $(B)/forkbench
+FORKBENCH_LINK := $(if $(filter 1,$(SAN)),,-static)
 # tests/eval: the policy evaluation (engine replay against an oracle).
 PTEVAL    := $(B)/ptswitch-eval
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
@@ -83,10 +91,11 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/xslab/labctl.c),$(XSLABCTL)) \
              $(if $(wildcard demo/simguests.c),$(SIMGUESTS)) \
              $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL)) \
-             $(if $(wildcard tests/eval/main.c),$(PTEVAL))
+             $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
+             $(FORKBENCH)
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e e2e-patched e2e-stock e2e-pvguest-loop eval pvguest
+        check-run e2e e2e-patched e2e-stock e2e-pvguest-loop e2e-linux eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -142,6 +151,9 @@ $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
 
+$(FORKBENCH): $(call obj,tests/forkbench/forkbench.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
+
 $(PTEVAL): $(call obj,tests/eval/main.c) $(LIBEVAL) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -189,6 +201,9 @@ e2e-stock: deps
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched
+# The patched Linux guest's fork latency per mode, under ptswitchd.
+e2e-linux: deps
+	guestagent/linux-patches/fork-e2e.sh
 
 demo: deps
 	$(MAKE) all tools

@@ -5,6 +5,7 @@
 #
 #   boot-test.sh [--xen XEN_GZ] [--expect stock|patched] [--kernel DIR]
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
+#                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
 #            refuses the opt-in, so the patched guest must report
@@ -16,6 +17,10 @@
 # --no-build use the binaries already in the build dir
 # --timeout  seconds before QEMU is killed (default 1500)
 # --log      console log (default BUILD/console-<stock|patched>.log)
+# --fork     run the fork end-to-end (lab/dom0-fork.sh, under ptswitchd)
+#            instead of the boot checks: forkbench of MIB MiB, FORKS forks
+#            per measured run, LOAD per load run, and the stock guest's
+#            size and forks (see fork-e2e.sh, which sets these)
 #
 # Exits 0 only if every check passed and dom0 reached the end.
 set -eu
@@ -33,6 +38,7 @@ build=$TOP/build/kguest
 do_build=1
 timeout_s=1500
 log=
+fork=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -42,7 +48,8 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	--fork) fork=$2; shift 2 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -68,7 +75,31 @@ case $flavour in
 stock | patched) ;;
 *) e2e_die "--expect takes stock or patched" ;;
 esac
-[ -n "$log" ] || log=$build/console-$flavour.log
+# The fork end-to-end: its own guest /init and dom0 checks, forkbench in
+# the guests, ptswitchd in dom0, and room for the benchmark's parent.
+guest_init=$HERE/lab/guest-init
+dom0_checks=$HERE/lab/dom0-checks.sh
+qemu_mb=2048
+fb_args=
+if [ -n "$fork" ]; then
+	IFS=, read -r fb_mib fb_forks fb_load fb_smib fb_sforks <<EOF
+$fork
+EOF
+	for v in "$fb_mib" "$fb_forks" "$fb_load" "$fb_smib" "$fb_sforks"; do
+		case $v in
+		'' | *[!0-9]*) e2e_die "--fork takes five numbers" ;;
+		esac
+	done
+	guest_init=$HERE/lab/guest-fork-init
+	dom0_checks=$HERE/lab/dom0-fork.sh
+	fb_args="e2e.fb.mib=$fb_mib e2e.fb.forks=$fb_forks"
+	fb_args="$fb_args e2e.fb.load=$fb_load e2e.fb.smib=$fb_smib"
+	fb_args="$fb_args e2e.fb.sforks=$fb_sforks"
+	# dom0 512 MiB, each guest its parent plus 128, Xen and slack 384.
+	need=$((512 + fb_mib + 128 + fb_smib + 128 + 384))
+	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
+fi
+[ -n "$log" ] || log=$build/console-${fork:+fork-}$flavour.log
 mkdir -p "$build" "$(dirname "$log")"
 
 "$TOP/scripts/install-deps.sh"
@@ -87,6 +118,14 @@ agent=$build/ptswitch-agent
 [ -x "$agent" ] || e2e_die "no $agent"
 domctl=
 [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
+daemon=
+if [ -n "$fork" ]; then
+	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
+	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
+	daemon=$build/ptswitchd
+	nm "$daemon" | grep -q ' [RDT] backend_xenctrl_ops$' ||
+		e2e_die "$daemon has no xenctrl backend"
+fi
 
 # Debian's kernel (dom0, and the stock guest), as the lab fetches it.
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
@@ -113,7 +152,11 @@ fi
 e2e_log "building the images"
 "$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --agent "$agent"
 mkdir -p "$work/goverlay"
-install -m 0755 "$HERE/lab/guest-init" "$work/goverlay/init"
+install -m 0755 "$guest_init" "$work/goverlay/init"
+if [ -n "$fork" ]; then
+	mkdir -p "$work/goverlay/usr/bin"
+	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
+fi
 e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # One gzip member: libxenguest cannot unpack concatenated ones.
 {
@@ -125,23 +168,26 @@ e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # checks and the patched kernel appended.
 "$E2E/mkinitrd-dom0.sh" --out "$work/lab-dom0.cpio.gz" --kernel-tree "$ktree" \
 	--guest-initrd "$work/guest.cpio.gz" --guest-kernel "$stock_elf" \
-	${domctl:+--domctl "$domctl"} >&2
+	${domctl:+--domctl "$domctl"} ${daemon:+--ptswitchd "$daemon"} >&2
 mkdir -p "$work/doverlay/e2e/kguest"
-install -m 0755 "$HERE/lab/dom0-checks.sh" "$work/doverlay/e2e/checks.sh"
+install -m 0755 "$dom0_checks" "$work/doverlay/e2e/checks.sh"
+[ -z "$fork" ] || cp "$HERE/lab/fork-policy.yaml" "$work/doverlay/e2e/"
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
 e2e_pack "$work/doverlay" "$work/doverlay.cpio.gz" /bin/busybox
 cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
 
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour"
+dom0_cmdline="$dom0_cmdline${fb_args:+ $fb_args}"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
 e2e_boot "$work/xen.elf" "$vmlinuz" "$dom0_cmdline" "$work/dom0.cpio.gz" \
-	"$log" "$timeout_s"
+	"$log" "$timeout_s" "$qemu_mb"
 t_end=$(date +%s)
 
 strip() { sed 's/^\[ *[0-9.]*\] //' "$log"; }
-strip | grep -a '^E2E: \(PASS\|FAIL\|SKIP\|INFO\|CONSOLE\)' || true
+strip | grep -a '^E2E: \(PASS\|FAIL\|SKIP\|INFO\|CONSOLE\|RESULT\|TIME\)' ||
+	true
 e2e_log "boot+checks $((t_end - t_boot)) s, total $((t_end - t_start)) s"
 
 nfail=$(strip | grep -ac '^E2E: FAIL ' || true)
@@ -151,5 +197,5 @@ if ! strip | grep -aq '^E2E: DONE'; then
 	echo "E2E: FAIL run dom0 never reached the end; last console lines:"
 	tail -n 40 "$log"
 fi
-e2e_log "$npass passed, $nfail failed"
+echo "$npass passed, $nfail failed"
 [ "$nfail" = 0 ] && [ "$npass" -gt 0 ]

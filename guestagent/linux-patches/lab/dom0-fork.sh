@@ -1,0 +1,335 @@
+#!/bin/sh
+# Fork end-to-end, run by the e2e lab's dom0/init in place of its checks
+# (fork-e2e.sh overlays it).  Two one-vCPU PV guests run ptswitch-agent and
+# forkbench: kfork-patched (the ptswitch guest kernel) and kfork-stock
+# (Debian's).  In one boot:
+#   1. both run forkbench in EMULATE, before ptswitchd starts;
+#   2. ptswitchd starts (/e2e/fork-policy.yaml: nothing pinned) while both
+#      run forkbench as load, and must put the patched guest in BATCH from
+#      the counters after the handshake, and keep the stock one in EMULATE;
+#   3. both run forkbench again: the patched guest in BATCH.
+# One line per check: E2E: PASS|FAIL|SKIP <name> [why]; figures as
+# E2E: INFO / E2E: RESULT lines.
+export PATH=/usr/sbin:/usr/bin
+
+CONSOLE_DIR=/var/log/xen/console
+DAEMON_LOG=/var/log/ptswitchd.log
+POLICY=/e2e/fork-policy.yaml
+BOOT_TIMEOUT=900
+SWITCH_TIMEOUT=600
+
+xen=stock
+mib=16 forks=10 load=5 smib=16 sforks=10 bench_timeout=3600
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in
+	e2e.xen=*) xen=${arg#e2e.xen=} ;;
+	e2e.fb.mib=*) mib=${arg#e2e.fb.mib=} ;;
+	e2e.fb.forks=*) forks=${arg#e2e.fb.forks=} ;;
+	e2e.fb.load=*) load=${arg#e2e.fb.load=} ;;
+	e2e.fb.smib=*) smib=${arg#e2e.fb.smib=} ;;
+	e2e.fb.sforks=*) sforks=${arg#e2e.fb.sforks=} ;;
+	e2e.fb.timeout=*) bench_timeout=${arg#e2e.fb.timeout=} ;;
+	esac
+done
+
+pass() { echo "E2E: PASS $1"; }
+fail() {
+	name=$1
+	shift
+	echo "E2E: FAIL $name $*"
+}
+skip() {
+	name=$1
+	shift
+	echo "E2E: SKIP $name $*"
+}
+info() { echo "E2E: INFO $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+xs() { xenstore-read "$1" 2>/dev/null; }
+console() { tr -d '\r' <"$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
+wait_until() {
+	limit=$1
+	shift
+	waited=0
+	until "$@"; do
+		waited=$((waited + 1))
+		[ $waited -ge "$limit" ] && return 1
+		sleep 1
+	done
+}
+# stat_of DOMID KEY: one counter of pt-domctl get-stats.
+stat_of() {
+	pt-domctl get-stats "$1" 2>/dev/null |
+		awk -v k="$2" '$1 == k { print $2 }'
+}
+hv_mode() { pt-domctl get-mode "$1" 2>&1; }
+# fb KEY SUMMARY: one key=value of a forkbench summary line.
+fb() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# create_guest NAME KERNEL MIB FORKS
+create_guest() {
+	cat >"/tmp/$1.cfg" <<CFG
+name = "$1"
+type = "pv"
+kernel = "$2"
+ramdisk = "/e2e/guest.cpio.gz"
+extra = "console=hvc0 rdinit=/init fb.mib=$3 fb.forks=$4 fb.load=$load"
+memory = $(($3 + 128))
+vcpus = 1
+on_crash = "preserve"
+CFG
+	xl create -q "/tmp/$1.cfg"
+}
+
+# command DOMID SEQ WHAT...: dom0-owned, guest-readable.
+command() {
+	c=/local/domain/$1/e2e/command
+	d=$1
+	shift
+	xenstore-write "$c" "$*" && xenstore-chmod "$c" n0 "r$d"
+}
+result_is() {
+	case $(xs "/local/domain/$1/data/e2e/result") in
+	"$2 "*) return 0 ;;
+	esac
+	return 1
+}
+result_of() {
+	xs "/local/domain/$1/data/e2e/result" | sed 's/^[0-9]* //'
+}
+
+# bench DOMID SEQ LABEL: one forkbench run; prints its summary line.
+bench() {
+	command "$1" "$2 bench $3"
+	if wait_until "$bench_timeout" result_is "$1" "$2"; then
+		result_of "$1"
+	else
+		echo "timeout"
+	fi
+}
+
+# Xen's counters of DOMID, prefixed.
+hv_dump() {
+	pt-domctl get-stats "$1" 2>&1 |
+		grep -E '^(mode|opted|emulated|emul_runs|batch|flush|spurious|unhook|revalid)' |
+		tr '\n' ' ' | sed "s/^/E2E: INFO $2 hv: /"
+	echo
+}
+
+if [ ! -x /usr/sbin/pt-domctl ] || [ ! -x /usr/sbin/ptswitchd ]; then
+	fail fork-e2e-setup "pt-domctl or ptswitchd missing from the image"
+	exit 0
+fi
+if [ "$xen" = stock ]; then
+	skip fork-e2e "needs the hypervisor with BATCH (hv-patches)"
+	exit 0
+fi
+
+echo "E2E: TIME kfork-create $(uptime_s)"
+info "forkbench: patched ${mib} MiB x $forks forks, stock ${smib} MiB x" \
+	"$sforks forks, load runs of $load forks"
+create_guest kfork-patched /e2e/kguest/vmlinux "$mib" "$forks"
+create_guest kfork-stock /e2e/guest-kernel "$smib" "$sforks"
+p=$(xl domid kfork-patched 2>/dev/null)
+s=$(xl domid kfork-stock 2>/dev/null)
+if [ -z "$p" ] || [ -z "$s" ]; then
+	fail guests-created "xl create: patched=${p:-failed} stock=${s:-failed}"
+	xl list | sed 's/^/E2E: INFO xl: /'
+	exit 0
+fi
+ready() {
+	[ "$(xs "/local/domain/$1/data/e2e/ready")" = 1 ] &&
+		xenstore-exists "/local/domain/$1/data/ptswitch/caps"
+}
+if wait_until $BOOT_TIMEOUT ready "$p" && wait_until 60 ready "$s"; then
+	pass guests-ready
+else
+	fail guests-ready \
+		"patched ready='$(xs "/local/domain/$p/data/e2e/ready")'" \
+		"stock ready='$(xs "/local/domain/$s/data/e2e/ready")'"
+fi
+echo "E2E: TIME kfork-ready $(uptime_s)"
+pcaps=$(xs "/local/domain/$p/data/ptswitch/caps")
+sreason=$(xs "/local/domain/$s/data/ptswitch/caps-reason")
+info "kfork-patched caps '$pcaps'; kfork-stock caps" \
+	"'$(xs "/local/domain/$s/data/ptswitch/caps")' caps-reason '$sreason'"
+if [ "$(stat_of "$p" opted_in)" = 1 ] &&
+	[ "$pcaps" = "missing-pde spurious-fault lazy-flush" ]; then
+	pass patched-capable
+else
+	fail patched-capable "opted_in $(stat_of "$p" opted_in), caps '$pcaps'"
+fi
+if [ "$sreason" = kernel-lacks-ptswitch-note ] &&
+	[ "$(stat_of "$s" opted_in)" = 0 ]; then
+	pass stock-agent-says-why
+else
+	fail stock-agent-says-why "caps-reason '$sreason'," \
+		"opted_in $(stat_of "$s" opted_in)"
+fi
+
+# --- 1. EMULATE, no daemon ---------------------------------------------
+hv_dump "$p" "kfork-patched before"
+e0=$(stat_of "$p" emulated_writes)
+m0p=$(hv_mode "$p")
+echo "E2E: TIME bench-emulate-start $(uptime_s)"
+res1=$(bench "$p" 1 emulate)
+echo "E2E: TIME bench-emulate-end $(uptime_s)"
+m1p=$(hv_mode "$p")
+sres1=$(bench "$s" 1 stock-1)
+hv_dump "$p" "kfork-patched after EMULATE bench"
+e1=$(stat_of "$p" emulated_writes)
+info "kfork-patched EMULATE: $res1"
+info "kfork-stock (1): $sres1"
+if [ "$m0p" = emulate ] && [ "$m1p" = emulate ] &&
+	[ "$(fb result "$res1")" = ok ] && [ "$((e1 - e0))" -gt 0 ]; then
+	pass patched-emulate-bench
+else
+	fail patched-emulate-bench "mode $m0p -> $m1p, '$res1'," \
+		"emulated_writes $e0 -> $e1"
+fi
+
+# --- 2. the daemon decides ---------------------------------------------
+ptswitchd --foreground --verbose --config "$POLICY" >"$DAEMON_LOG" 2>&1 &
+daemon_pid=$!
+command "$p" "2 load"
+command "$s" "2 load"
+echo "E2E: TIME daemon-start $(uptime_s)"
+in_batch() {
+	[ "$(xs "/tool/ptswitch/domain/$p/mode")" = batch ] &&
+		[ "$(hv_mode "$p")" = batch ]
+}
+stock_mode_seen=
+watch_stock() {
+	stock_mode_seen="$stock_mode_seen $(hv_mode "$s")"
+	in_batch
+}
+if wait_until $SWITCH_TIMEOUT watch_stock; then
+	echo "E2E: TIME switched $(uptime_s)"
+	pass daemon-switches-patched-to-batch
+else
+	fail daemon-switches-patched-to-batch "after ${SWITCH_TIMEOUT}s:" \
+		"daemon mode '$(xs "/tool/ptswitch/domain/$p/mode")'" \
+		"reason '$(xs "/tool/ptswitch/domain/$p/reason")', hv" \
+		"$(hv_mode "$p")"
+fi
+xenstore-ls /tool/ptswitch 2>/dev/null | sed 's/^/E2E: INFO xs: /'
+info "guest-visible mode: $(xs "/local/domain/$p/ptswitch/mode")," \
+	"request '$(xs "/local/domain/$p/ptswitch/request")'," \
+	"ack '$(xs "/local/domain/$p/data/ptswitch/ack")'"
+# The decision came from the counters: the daemon logs the engine's
+# reason with the switch, "saving" (a pin would say "pinned").
+why=$(sed -n 's/.*switched kfork-patched to batch (\(.*\)).*/\1/p' \
+	"$DAEMON_LOG" | head -n 1)
+grep -E "requested batch|switched kfork-patched" "$DAEMON_LOG" |
+	sed 's/^/E2E: INFO daemon: /'
+if [ "$why" = saving ]; then
+	pass batch-decided-from-counters
+else
+	fail batch-decided-from-counters "switch reason '$why'"
+fi
+ack=$(xs "/local/domain/$p/data/ptswitch/ack")
+req=$(xs "/local/domain/$p/ptswitch/request")
+case $ack in
+"${req%% *} ok") pass handshake-acked ;;
+*) fail handshake-acked "request '$req', ack '$ack'" ;;
+esac
+
+# --- 3. BATCH ------------------------------------------------------------
+# The stock guest rests while the patched one is measured, as in 1.
+command "$s" "3 idle"
+wait_until 600 result_is "$s" 3 || info "kfork-stock did not go idle"
+hv_dump "$p" "kfork-patched before BATCH bench"
+b0=$(stat_of "$p" batches)
+echo "E2E: TIME bench-batch-start $(uptime_s)"
+sw0=$(xs "/tool/ptswitch/domain/$p/switches")
+res3=$(bench "$p" 3 batch)
+echo "E2E: TIME bench-batch-end $(uptime_s)"
+m3p=$(hv_mode "$p")
+sw1=$(xs "/tool/ptswitch/domain/$p/switches")
+sres3=$(bench "$s" 4 stock-2)
+stock_mode_seen="$stock_mode_seen $(hv_mode "$s")"
+hv_dump "$p" "kfork-patched after BATCH bench"
+hv_dump "$s" "kfork-stock at the end"
+b1=$(stat_of "$p" batches)
+rf=$(stat_of "$p" revalidation_failures)
+info "kfork-patched BATCH: $res3"
+info "kfork-stock (2): $sres3"
+# Still in BATCH after the run, and not switched in between.
+if [ "$m3p" = batch ] && [ "$sw0" = "$sw1" ] &&
+	[ "$(fb result "$res3")" = ok ] &&
+	[ "${b1:-0}" -gt "${b0:-0}" ] && [ "$rf" = 0 ]; then
+	pass patched-batch-bench
+else
+	fail patched-batch-bench "mode after '$m3p', switches $sw0 -> $sw1," \
+		"'$res3', batches" \
+		"$b0 -> $b1, revalidation_failures '$rf'"
+fi
+if [ "$(fb result "$sres1")" = ok ] && [ "$(fb result "$sres3")" = ok ]; then
+	pass stock-bench-intact
+else
+	fail stock-bench-intact "'$sres1' / '$sres3'"
+fi
+
+# The load runs of step 2 checked their memory too.
+lp=$(xs "/local/domain/$p/data/e2e/load")
+ls=$(xs "/local/domain/$s/data/e2e/load")
+info "load runs (seq runs failed): patched '$lp', stock '$ls'"
+case "$lp/$ls" in
+"2 "*" 0/2 "*" 0") pass load-runs-intact ;;
+*) fail load-runs-intact "patched '$lp', stock '$ls'" ;;
+esac
+
+# The stock guest never entered BATCH: every hypervisor mode sampled was
+# emulate, Xen never closed a batch for it, the daemon never switched it.
+sb=$(stat_of "$s" batches)
+sw=$(xs "/tool/ptswitch/domain/$s/switches")
+sr=$(xs "/tool/ptswitch/domain/$s/reason")
+seen=$(echo "$stock_mode_seen" | tr ' ' '\n' | grep . | sort | uniq -c |
+	awk '{ printf "%s%s x%s", n++ ? ", " : "", $2, $1 }')
+info "kfork-stock modes sampled: $seen; batches $sb, switches $sw," \
+	"reason '$sr'"
+if ! echo "$stock_mode_seen" | tr ' ' '\n' | grep -qv '^emulate$\|^$' &&
+	[ "$sb" = 0 ] && [ "$sw" = 0 ] &&
+	[ "$sr" = incapable:kernel-lacks-ptswitch-note ]; then
+	pass stock-never-batch
+else
+	fail stock-never-batch "modes '$seen', batches $sb, switches $sw," \
+		"reason '$sr'"
+fi
+
+e_med=$(fb fork_us_median "$res1")
+b_med=$(fb fork_us_median "$res3")
+echo "E2E: RESULT emulate $res1"
+echo "E2E: RESULT batch $res3"
+if [ -n "$e_med" ] && [ -n "$b_med" ] && [ "$b_med" -gt 0 ]; then
+	echo "E2E: RESULT ratio emulate/batch fork median" \
+		"$(awk -v e="$e_med" -v b="$b_med" 'BEGIN { printf "%.2f", e / b }')" \
+		"($e_med us / $b_med us)"
+fi
+
+for g in kfork-patched kfork-stock; do
+	if console "$g" | grep -q 'BUG:\|Oops\|Kernel panic\|WARNING:'; then
+		fail "$g-no-oops" "see its console"
+	else
+		pass "$g-no-oops"
+	fi
+done
+
+if kill -0 "$daemon_pid" 2>/dev/null; then
+	kill "$daemon_pid"
+	wait "$daemon_pid"
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		pass daemon-clean-stop
+	else
+		fail daemon-clean-stop "exit status $rc"
+	fi
+else
+	fail daemon-clean-stop "ptswitchd died early"
+fi
+grep -E "kfork|dom($p|$s):" "$DAEMON_LOG" | tail -n 60 |
+	sed 's/^/E2E: INFO daemon: /'
+for g in kfork-patched kfork-stock; do
+	console "$g" | grep '^KGUEST:' | sed "s/^/E2E: CONSOLE $g: /"
+done
