@@ -84,7 +84,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e e2e-patched e2e-stock eval pvguest
+        check-run e2e e2e-patched e2e-stock e2e-pvguest eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -182,6 +182,9 @@ e2e-patched: deps
 	tests/e2e/run-e2e.sh --patched
 e2e-stock: deps
 	tests/e2e/run-e2e.sh
+# The PV test kernel on the patched Xen: 1- and 2-vCPU BATCH, the attacks.
+e2e-pvguest: deps
+	tests/pvguest/run.sh --patched
 
 demo: deps
 	$(MAKE) all tools
