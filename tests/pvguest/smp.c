@@ -86,6 +86,12 @@ int smp_call(void (*fn)(void))
 	return smp_set_work(AP_CALL);
 }
 
+/* Read the page entry I of vCPU 0's test L1 maps. */
+static void ap_read_other(unsigned int i)
+{
+	(void)*(volatile u8 *)(tpt.va + (u64)i * PAGE_SIZE);
+}
+
 static void ap_write(enum ap_work work, u64 val)
 {
 	static struct mmu_update req[512];
@@ -108,18 +114,21 @@ static void ap_write(enum ap_work work, u64 val)
 		rc = hyp_mmu_update(req, 512, &done);
 		break;
 	case AP_WRITE_BATCH:
-		for (i = 0; i < 512; i++)
+		/*
+		 * Also read through the L1 vCPU 0 batches, every 64 stores and
+		 * after the flush: while its batch is open, Xen bounces such a
+		 * read to us as a spurious fault (bench.c counts, retries).
+		 */
+		for (i = 0; i < 512; i++) {
 			l1[i] = val;
+			if ((i & 63) == 63)
+				ap_read_other(i);
+		}
 		rc = hyp_mmuext_op(&flush, 1);
 		ap_batch_ptes += 512;
 		ap_batches++;
-		/*
-		 * Then read through the L1 vCPU 0 batches: while its batch
-		 * is open, Xen bounces such a read to us as a spurious fault
-		 * (bench.c counts and retries it).
-		 */
 		for (i = 0; i < 512; i += 8)
-			(void)*(volatile u8 *)(tpt.va + (u64)i * PAGE_SIZE);
+			ap_read_other(i);
 		break;
 	default:
 		break;

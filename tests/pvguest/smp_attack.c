@@ -143,7 +143,7 @@ static void flush_race(const char *name)
 {
 	volatile u64 *l1 = tpt.l1[0], *entry = &l1[101];
 	u64 val[64], bad = writable_pte(virt_to_mfn(tpt.l2));
-	unsigned int i, opened = 0, closed = 0, attempts;
+	unsigned int i, stores, opened = 0, closed = 0, attempts;
 	bool was_open = false, ok = true;
 	u64 deadline;
 
@@ -163,12 +163,13 @@ static void flush_race(const char *name)
 		closed += was_open && !now_open;
 		was_open = now_open;
 	}
+	stores = i;
 	for (i = 0; i < 64; i++)
 		ok &= pte_same(l1[i], val[i]);
 	pr("PVGUEST: ATTACK %s valid: stores %u, batches seen open %u, closed "
 	   "between two of our stores %u, hypercalls by vCPU 1 %lu, entries "
 	   "ok %d\n",
-	   name, i, opened, closed, hammer_calls, ok);
+	   name, stores, opened, closed, hammer_calls, ok);
 
 	/* Phase 2: a forbidden store into an open batch, left to vCPU 1. */
 	for (attempts = 0; attempts < 1000; attempts++) {
