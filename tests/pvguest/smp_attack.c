@@ -19,6 +19,9 @@
  *   must bounce the first fault to the guest (its L2 entry reads
  *   unhooked), and close the batch when the retry faults again.
  *
+ * - smp-cr3-load: vCPU 1 reloads CR3 (a MOV that Xen emulates, no
+ *   hypercall) while vCPU 0 has a batch open: the emulation must close it.
+ *
  * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
  * gives the verdict.  Spin waits only: a hypercall would close the batch.
  */
@@ -339,6 +342,46 @@ static void bounced_read(const char *name)
 	   name, round - 1, open_seen, spurious[1], bounced_unhooked, ok);
 }
 
+/* vCPU 1: each round, reload CR3 with the boot page tables. */
+static void cr3_loader(void)
+{
+	u64 cr3 = virt_to_mfn((void *)pvg_si->pt_base) << PAGE_SHIFT;
+	unsigned int round;
+
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		bool open;
+
+		if (!wait_until(&go, round))
+			break;
+		open = l1_unhooked(0);
+		open_seen += open;
+		asm volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+		closed_after += open && !l1_unhooked(0);
+		done = round;
+	}
+}
+
+static void cr3_load(const char *name)
+{
+	unsigned int round;
+
+	if (smp_call(cr3_loader)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		open_batch(60);
+		go = round;
+		if (!wait_until(&done, round))
+			break;
+	}
+	pr("PVGUEST: ATTACK %s survived: rounds %u, batch open before the load "
+	   "%u, closed by it %u, entry ok %d\n",
+	   name, round - 1, open_seen, closed_after,
+	   pte_same(tpt.l1[0][60], tpt.pte_ro) ||
+	       pte_same(tpt.l1[0][60], tpt.pte_rw));
+}
+
 void smp_attack(const char *name)
 {
 	trap_set_hook(attack_hook);
@@ -347,6 +390,8 @@ void smp_attack(const char *name)
 		flush_race(name);
 	else if (!strncmp(name, "smp-mmu-update-open-l1", 32))
 		mmu_update_open_l1(name);
+	else if (!strncmp(name, "smp-cr3-load", 32))
+		cr3_load(name);
 	else if (!strncmp(name, "smp-bounced-read", 32))
 		bounced_read(name);
 	else if (!strncmp(name, "smp-alias-after-close", 32))

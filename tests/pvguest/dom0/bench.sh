@@ -382,6 +382,7 @@ fi
 # Two vCPUs: a batch closed by the other vCPU (smp-attacks.sh).
 for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
 	smp-mmu-update-open-l1:safety-mmu-update-on-open-l1 \
+	smp-cr3-load:safety-cr3-load-on-other-vcpu \
 	smp-bounced-read:safety-spurious-fault-bounced \
 	smp-alias-after-close:safety-alias-write-after-close; do
 	if [ "$smp" = 0 ]; then

@@ -128,6 +128,25 @@ CFG
 			echo "E2E: FAIL $2 rounds '$rounds', open '$open'; $base"
 		fi
 		;;
+	smp-cr3-load)
+		rounds=$(num "$1" 'rounds')
+		open=$(num "$1" 'batch open before the load')
+		[ -z "$skip" ] && [ "${open:-0}" = 0 ] &&
+			skip="vCPU 1 never found the batch open"
+		if [ -n "$skip" ] && [ $ok_base = 1 ]; then
+			echo "E2E: SKIP $2 $skip"
+		elif [ $ok_base = 1 ] && [ "$astate" = finished ] &&
+			[ "${rounds:-0}" -ge 1 ] &&
+			said "$1" "survived: rounds $rounds, batch open before the load $open, closed by it $open, entry ok 1" &&
+			[ "$(stat flush.cr3)" -ge "$open" ]; then
+			echo "E2E: PASS $2 $rounds emulated CR3 loads by vCPU 1," \
+				"$open with vCPU 0's batch open, each closed it" \
+				"(flush.cr3=$(stat flush.cr3)); $base"
+		else
+			echo "E2E: FAIL $2 rounds '$rounds', open '$open'," \
+				"flush.cr3 '$(stat flush.cr3)'; $base"
+		fi
+		;;
 	smp-bounced-read)
 		rounds=$(num "$1" 'rounds')
 		open=$(num "$1" 'batch open before the read')
