@@ -25,6 +25,7 @@ for arg in $(cat /proc/cmdline); do
 done
 
 # run_smp_attack: the attacks with two vCPUs.
+# shellcheck source=smp-attacks.sh
 . /e2e/pvguest/smp-attacks.sh
 
 has_domctl=0
