@@ -95,7 +95,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(FORKBENCH)
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e e2e-patched e2e-stock e2e-pvguest-loop e2e-linux eval pvguest
+        check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -198,6 +198,9 @@ e2e-patched: deps
 	tests/e2e/run-e2e.sh --patched
 e2e-stock: deps
 	tests/e2e/run-e2e.sh
+# The PV test kernel on the patched Xen: 1- and 2-vCPU BATCH, the attacks.
+e2e-pvguest: deps
+	tests/pvguest/run.sh --patched
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched

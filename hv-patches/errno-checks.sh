@@ -8,9 +8,9 @@
 #
 # Without options it checks what dom0 and a missing domain allow (dom0 must
 # be 64-bit PV).  --smp-opted-in names a guest with more than one vCPU that
-# enabled VMASST_TYPE_pt_batch (expects E2BIG); --shadow a guest with
-# shadow paging or log-dirty active (expects EBUSY).  Exit status 1 if any
-# check failed.
+# enabled VMASST_TYPE_pt_batch (since 0006 BATCH is accepted for it; the
+# check switches it back to EMULATE); --shadow a guest with shadow paging
+# or log-dirty active (expects EBUSY).  Exit status 1 if any check failed.
 set -u
 
 smp=
@@ -50,8 +50,10 @@ expect flags-in-einval "error EINVAL" pt-domctl raw 0 0 0 1
 expect stats-size "2 0 0 208" pt-domctl raw 0 2 0 0 0
 expect stats-null-efault "error EFAULT" pt-domctl raw 0 2 0 0 8
 expect missing-esrch "error ESRCH" pt-domctl get-mode 32000
-[ -n "$smp" ] &&
-	expect smp-e2big "error E2BIG" pt-domctl set-mode "$smp" batch
+if [ -n "$smp" ]; then
+	expect smp-batch batch pt-domctl set-mode "$smp" batch
+	expect smp-back-to-emulate emulate pt-domctl set-mode "$smp" emulate
+fi
 [ -n "$shadow" ] &&
 	expect shadow-ebusy "error EBUSY" pt-domctl set-mode "$shadow" batch
 exit $failed

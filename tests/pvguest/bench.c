@@ -124,13 +124,18 @@ static u64 time_mmu_update(unsigned int k, u64 val)
 /*
  * BATCH semantics the guest must cope with: while its L1 is unhooked, the
  * L2 entry that maps it reads as not present (counted, never "repaired"),
- * and a fault on a batched range may be spurious: retried, counted.
+ * and a fault on a batched range may be spurious: with two vCPUs, Xen
+ * bounces another vCPU's first access to the range the owner has unhooked
+ * (VMASST_TYPE_pt_batch).  The handler checks its own L2 entry: unhooked
+ * (present bit clear, frame kept) or hooked again meanwhile, it retries.
+ * Both vCPUs count here, hence the atomics.
  */
-u64 batch_unhooked_seen, batch_spurious_faults, batch_ptes;
+u64 batch_unhooked_seen, batch_spurious_faults, batch_ptes, batch_runs;
+u64 batch_faults_unhooked, batch_faults_rehooked, batch_faults_vcpu[2];
 
 static bool spurious_fault_hook(struct trap_frame *f, u64 cr2)
 {
-	u64 lo = tpt.va, hi = tpt.va + TEST_L1S * (512ul << PAGE_SHIFT);
+	u64 lo = tpt.va, hi = tpt.va + TEST_L1S * (512ul << PAGE_SHIFT), l2e;
 	bool in_l1 = false;
 	unsigned int i;
 
@@ -139,8 +144,20 @@ static bool spurious_fault_hook(struct trap_frame *f, u64 cr2)
 			in_l1 = true;
 	if (f->vector != 14 || !(in_l1 || (cr2 >= lo && cr2 < hi)))
 		return false;
+	if (!in_l1) {
+		l2e = ((volatile u64 *)tpt.l2)[(cr2 - lo) >> 21];
+		if (!(l2e & PTE_P) && (l2e & PTE_ADDR_MASK))
+			__atomic_add_fetch(&batch_faults_unhooked, 1,
+					   __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&batch_faults_rehooked, 1,
+					   __ATOMIC_RELAXED);
+	}
+	__atomic_add_fetch(&batch_faults_vcpu[smp_on_ap()], 1,
+			   __ATOMIC_RELAXED);
 	/* A fault storm is not spurious: give up after a bound. */
-	return ++batch_spurious_faults <= 100000;
+	return __atomic_add_fetch(&batch_spurious_faults, 1,
+				  __ATOMIC_RELAXED) <= 100000;
 }
 
 static u64 time_batch(unsigned int k, u64 val)
@@ -156,6 +173,7 @@ static u64 time_batch(unsigned int k, u64 val)
 	if (!(((volatile u64 *)tpt.l2)[0] & PTE_P))
 		batch_unhooked_seen++;
 	batch_ptes += k;
+	batch_runs++;
 	last_rc = hyp_mmuext_op(&flush, 1);
 	t1 = rdtsc_ordered();
 	return t1 - t0;

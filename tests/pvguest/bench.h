@@ -22,7 +22,8 @@ extern u64 bench_emulated_writes;
 #define RUN_BUCKETS 6
 extern u64 bench_emul_runs[RUN_BUCKETS];
 unsigned int run_bucket(u64 n);
-extern u64 batch_unhooked_seen, batch_spurious_faults, batch_ptes;
+extern u64 batch_unhooked_seen, batch_spurious_faults, batch_ptes, batch_runs;
+extern u64 batch_faults_unhooked, batch_faults_rehooked, batch_faults_vcpu[2];
 
 unsigned int bench_k(unsigned int i);
 /* Measure MODE for every k; REPEATS timed runs after two warm-ups. */

@@ -128,17 +128,26 @@ static const char *batch_gate(u64 wait_s)
 /* Stop vCPU 1 and report the spurious faults both vCPUs took in BATCH. */
 static void report_smp(const char *batch_na)
 {
-	u64 ptes = batch_ptes + ap_batch_ptes;
+	u64 ptes, runs, f;
 
 	if (smp_set_work(AP_EXIT))
 		pr("PVGUEST: WARN vCPU 1 did not stop\n");
-	if (batch_na)
+	ptes = batch_ptes + ap_batch_ptes;
+	runs = batch_runs + ap_batches;
+	f = batch_spurious_faults;
+	if (batch_na) {
 		pr("PVGUEST: INFO spurious_fault_rate n/a: %s\n", batch_na);
-	else
-		pr("PVGUEST: INFO spurious_fault_rate faults=%lu "
-		   "batched_ptes=%lu per_million_ptes=%lu\n",
-		   batch_spurious_faults, ptes,
-		   ptes ? batch_spurious_faults * 1000000 / ptes : 0);
+		return;
+	}
+	/* Faults this guest saw and retried, both vCPUs (bench.c). */
+	pr("PVGUEST: INFO spurious_fault_rate faults=%lu vcpu0=%lu vcpu1=%lu "
+	   "l2_unhooked=%lu l2_hooked_again=%lu batches=%lu batched_ptes=%lu "
+	   "per_batch=%lu.%03lu per_1000_ptes=%lu.%03lu "
+	   "per_million_ptes=%lu\n",
+	   f, batch_faults_vcpu[0], batch_faults_vcpu[1], batch_faults_unhooked,
+	   batch_faults_rehooked, runs, ptes, runs ? f / runs : 0,
+	   runs ? f * 1000 / runs % 1000 : 0, ptes ? f * 1000 / ptes : 0,
+	   ptes ? f * 1000000 / ptes % 1000 : 0, ptes ? f * 1000000 / ptes : 0);
 }
 
 void pvg_main(struct start_info *si, u64 boot_stack_top)
@@ -203,6 +212,9 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 	/* A BATCH attack runs alone: no benchmark, dom0 judges the outcome. */
 	cmdline_str("pvg.attack", attack, sizeof(attack));
 	if (attack[0]) {
+		/* The SMP attacks need vCPU 1 (smp_attack.c). */
+		if (cmdline_u64("pvg.smp", 0) && smp_start())
+			pvg_panic("cannot start vCPU 1");
 		batch_na = batch_gate(
 		    cmdline_u64("pvg.batch_wait", DEFAULT_BATCH_WAIT_S));
 		if (batch_na)

@@ -20,6 +20,7 @@
 
 const char *safety_run(const char *batch_na, bool batch_ran);
 void safety_attack(const char *name, u64 foreign_mfn);
+void smp_attack(const char *name); /* smp_attack.c */
 
 /* Set by an expected write fault; the hook resumes after the store. */
 static volatile u64 expect_addr, resume_rip;
@@ -259,6 +260,10 @@ void safety_attack(const char *name, u64 foreign_mfn)
 	bool trapped;
 	long rc;
 
+	if (!strncmp(name, "smp-", 4)) {
+		smp_attack(name);
+		return;
+	}
 	if (!strncmp(name, "mode-switch", 32) ||
 	    !strncmp(name, "destroy", 32)) {
 		attack_hold_batch(name);

@@ -10,14 +10,17 @@ enum ap_work {
 	AP_WRITE_EMULATE,
 	AP_WRITE_MMU,
 	AP_WRITE_BATCH,
+	AP_CALL, /* run the function given to smp_call() once */
 	AP_EXIT
 };
 
-extern volatile u64 ap_emulated_writes, ap_batch_ptes;
+extern volatile u64 ap_emulated_writes, ap_batch_ptes, ap_batches;
 
 int smp_start(void);
 /* Ask vCPU 1 for WORK and wait (bounded) until it does it; 0 on success. */
 int smp_set_work(enum ap_work work);
 bool smp_on_ap(void);
+/* Run FN once on vCPU 1 (it then idles in AP_CALL); 0 once it started. */
+int smp_call(void (*fn)(void));
 
 #endif

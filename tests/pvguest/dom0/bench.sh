@@ -24,6 +24,10 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
+# run_smp_attack: the attacks with two vCPUs.
+# shellcheck source=smp-attacks.sh
+. /e2e/pvguest/smp-attacks.sh
+
 has_domctl=0
 [ -x /usr/sbin/pt-domctl ] && has_domctl=1
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -56,8 +60,18 @@ check_counters() {
 	echo "$stats" | sed "s/^/E2E: INFO $1 stats: /"
 	want=$(sed -n 's/^PVGUEST: INFO emulated_writes=\([0-9]*\).*/\1/p' "$3")
 	got=$(echo "$stats" | awk '$1 == "emulated_writes" { print $2 }')
+	refused=$(echo "$stats" | awk '$1 == "unhook_refused" { print $2 }')
 	if [ -n "$want" ] && [ "$got" = "$want" ]; then
 		echo "E2E: PASS $1-counter-matches emulated_writes=$got"
+	elif [ "$4" = 0 ] && [ -n "$want" ] && [ -n "$got" ] &&
+		[ "$got" -gt "$want" ] &&
+		[ $((got - want)) -le "${refused:-0}" ]; then
+		# Two vCPUs in BATCH: a store whose batch could not open (the
+		# other vCPU was in Xen) is emulated, which the guest cannot
+		# tell; each is also an unhook_refused.
+		echo "E2E: PASS $1-counter-matches emulated_writes=$got:" \
+			"guest's $want plus $((got - want)) BATCH stores Xen" \
+			"emulated (unhook_refused=$refused)"
 	else
 		echo "E2E: FAIL $1-counter-matches hypervisor '$got'," \
 			"guest '$want'"
@@ -154,6 +168,13 @@ CFG
 	histogram=1
 	[ "$2" -gt 1 ] && histogram=0
 	check_counters "$name" "$domid" "$console" $histogram
+	if [ "$2" -gt 1 ] && [ $has_domctl = 1 ]; then
+		echo "E2E: INFO spurious faults in $name: Xen spurious_faults" \
+			"$(pt-domctl get-stats "$domid" 2>/dev/null |
+				awk '$1 == "spurious_faults" { print $2 }');" \
+			"guest: $(sed -n 's/^PVGUEST: INFO spurious_fault_rate //p' \
+				"$console")"
+	fi
 	# The guest's own verdicts (EMULATE controls, safety tests), in the
 	# lab's format, named after the guest.
 	sed -n "s/^PVGUEST: \(PASS\|FAIL\|SKIP\) /E2E: \1 $name:/p" "$console"
@@ -359,7 +380,19 @@ else
 		echo "E2E: SKIP safety-$attack $why"
 	done
 fi
-echo "E2E: SKIP safety-flush-race-from-other-vcpu BATCH is for one vCPU" \
-	"only: set-mode refuses a second (E2BIG)"
+# Two vCPUs: a batch closed by the other vCPU (smp-attacks.sh).
+for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
+	smp-mmu-update-open-l1:safety-mmu-update-on-open-l1 \
+	smp-cr3-load:safety-cr3-load-on-other-vcpu \
+	smp-bounced-read:safety-spurious-fault-bounced \
+	smp-alias-after-close:safety-alias-write-after-close; do
+	if [ "$smp" = 0 ]; then
+		echo "E2E: SKIP ${attack#*:} skipped (run.sh --no-smp)"
+	elif [ -z "${why:-}" ]; then
+		run_smp_attack "${attack%%:*}" "${attack#*:}"
+	else
+		echo "E2E: SKIP ${attack#*:} $why"
+	fi
+done
 xl destroy pvguest >/dev/null 2>&1
 exit 0

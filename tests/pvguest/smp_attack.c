@@ -1,0 +1,404 @@
+/*
+ * BATCH attacks with two vCPUs (pvg.attack=smp-..., pvg.smp=1), each in a
+ * guest of its own that dom0 has put in BATCH.  vCPU 0 holds a batch open
+ * on l1[0] with native stores and no hypercall, while vCPU 1 reaches Xen
+ * in a way that must close it first:
+ *
+ * - smp-flush-race: vCPU 1 issues hypercalls in a loop while vCPU 0 keeps
+ *   storing valid PTEs, then a forbidden one.  Every valid store must
+ *   survive the remote closes; the forbidden one must crash the guest at
+ *   the close (revalidation failure), never go live.
+ * - smp-mmu-update-open-l1: vCPU 1 mmu_updates the L1 vCPU 0 has open.
+ *   The hypercall must close the batch first, so that each entry holds
+ *   exactly one set of references; dom0 checks the domain goes away.
+ * - smp-alias-after-close: vCPU 1 writes through the alias vCPU 0 was
+ *   granted while the batch is open (validated at the close), then again,
+ *   a forbidden PTE, after the close: that store must trap and be refused.
+ *
+ * - smp-bounced-read: vCPU 1 reads through the L1 vCPU 0 has open.  Xen
+ *   must bounce the first fault to the guest (its L2 entry reads
+ *   unhooked), and close the batch when the retry faults again.
+ *
+ * - smp-cr3-load: vCPU 1 reloads CR3 (a MOV that Xen emulates, no
+ *   hypercall) while vCPU 0 has a batch open: the emulation must close it.
+ *
+ * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
+ * gives the verdict.  Spin waits only: a hypercall would close the batch.
+ */
+#include "hypercall.h"
+#include "smp.h"
+#include "testpt.h"
+
+#define PF_ERR_WRITE 0x2
+#define WAIT_NS 10000000000ul /* 10 s for the other vCPU */
+#define RACE_NS 3000000000ul  /* valid stores for 3 s */
+#define MMU_ROUNDS 100
+
+void smp_attack(const char *name);
+
+/* Per-vCPU expected write fault: the hook resumes after the store. */
+static volatile u64 expect_addr[2], resume_rip[2], spurious[2];
+static volatile bool faulted[2];
+
+/* vCPU 0 and vCPU 1 take turns through these. */
+static volatile unsigned int go, done;
+static volatile bool stop;
+static volatile u64 hammer_calls;
+static volatile long mmu_rc_ok, mmu_rc_bad;
+static volatile bool open_when_written, store_trapped;
+static volatile unsigned int open_seen, closed_after;
+static volatile u64 bounced_unhooked, read_value;
+
+static bool attack_hook(struct trap_frame *f, u64 cr2)
+{
+	unsigned int cpu = smp_on_ap();
+	u64 hi = tpt.va + TEST_L1S * (512ul << PAGE_SHIFT);
+
+	if (f->vector != 14)
+		return false;
+	if (resume_rip[cpu] && cr2 == expect_addr[cpu] &&
+	    (f->error_code & PF_ERR_WRITE)) {
+		faulted[cpu] = true;
+		f->rip = resume_rip[cpu];
+		resume_rip[cpu] = 0;
+		return true;
+	}
+	/* Xen bounced an access to the range vCPU 0 has unhooked: retry. */
+	if (cr2 < tpt.va || cr2 >= hi)
+		return false;
+	if (!(((volatile u64 *)tpt.l2)[(cr2 - tpt.va) >> 21] & PTE_P))
+		bounced_unhooked++;
+	return ++spurious[cpu] <= 100000;
+}
+
+/* A store of VAL to *P; true if Xen bounced it back as a write fault. */
+static bool store_traps(volatile u64 *p, u64 val)
+{
+	unsigned int cpu = smp_on_ap();
+
+	faulted[cpu] = false;
+	expect_addr[cpu] = (u64)p;
+	asm volatile("leaq 1f(%%rip), %%rax\n\t"
+		     "movq %%rax, %[resume]\n\t"
+		     "movq %[val], (%[ptr])\n"
+		     "1:"
+		     : [resume] "=m"(resume_rip[cpu])
+		     : [val] "r"(val), [ptr] "r"(p)
+		     : "rax", "memory");
+	resume_rip[cpu] = 0;
+	return faulted[cpu];
+}
+
+static bool l1_unhooked(unsigned int l1)
+{
+	return !(((volatile u64 *)tpt.l2)[l1] & PTE_P);
+}
+
+static u64 writable_pte(u64 mfn)
+{
+	return (mfn << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
+}
+
+static bool wait_until(volatile unsigned int *flag, unsigned int val)
+{
+	u64 deadline = now_ns() + WAIT_NS;
+
+	while (*flag != val && now_ns() < deadline)
+		asm volatile("pause");
+	return *flag == val;
+}
+
+/*
+ * Store valid PTEs into l1[0][slot] until one opens a batch (Xen emulates
+ * a store instead while vCPU 1 is inside Xen).  True once one is open.
+ */
+static bool open_batch(unsigned int slot)
+{
+	unsigned int i;
+
+	for (i = 0; i < 10000; i++) {
+		tpt.l1[0][slot] = i & 1 ? tpt.pte_rw : tpt.pte_ro;
+		if (l1_unhooked(0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * vCPU 1: hypercalls in a loop, with gaps of varying length in between (in
+ * which vCPU 0 can open a batch: none opens while vCPU 1 is in Xen).
+ */
+static void hammer(void)
+{
+	unsigned int i, gap = 1;
+
+	while (!stop) {
+		gap = gap * 1103515245 + 12345;
+		for (i = 0; i < ((gap >> 16) & 255); i++)
+			asm volatile("pause");
+		hyp_xen_version();
+		hammer_calls++;
+	}
+	done = 1;
+}
+
+static void flush_race(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0], *entry = &l1[101];
+	u64 val[64], bad = writable_pte(virt_to_mfn(tpt.l2));
+	unsigned int i, stores, opened = 0, closed = 0, attempts;
+	bool was_open = false, ok = true;
+	u64 deadline;
+
+	if (smp_call(hammer)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	/* Phase 1: valid stores, batches closed under our feet. */
+	deadline = now_ns() + RACE_NS;
+	for (i = 0; (i & 1023) || now_ns() < deadline; i++) {
+		bool now_open;
+
+		val[i % 64] = (i / 64) & 1 ? tpt.pte_rw : tpt.pte_ro;
+		l1[i % 64] = val[i % 64];
+		now_open = l1_unhooked(0);
+		opened += now_open && !was_open;
+		closed += was_open && !now_open;
+		was_open = now_open;
+	}
+	stores = i;
+	for (i = 0; i < 64; i++)
+		ok &= pte_same(l1[i], val[i]);
+	pr("PVGUEST: ATTACK %s valid: stores %u, batches seen open %u, closed "
+	   "between two of our stores %u, hypercalls by vCPU 1 %lu, entries "
+	   "ok %d\n",
+	   name, stores, opened, closed, hammer_calls, ok);
+
+	/* Phase 2: a forbidden store into an open batch, left to vCPU 1. */
+	for (attempts = 0; attempts < 1000; attempts++) {
+		if (!open_batch(100))
+			continue;
+		if (!store_traps(entry, bad))
+			break;
+	}
+	if (attempts == 1000) {
+		stop = true;
+		pr("PVGUEST: SKIP attack-%s no batch took the forbidden "
+		   "store\n",
+		   name);
+		return;
+	}
+	pr("PVGUEST: ATTACK %s forbidden store in an open batch: %d\n", name,
+	   l1_unhooked(0));
+	deadline = now_ns() + WAIT_NS;
+	while (l1_unhooked(0) && now_ns() < deadline)
+		asm volatile("pause");
+	stop = true;
+	/* Xen must have crashed us at the close: we should not get here. */
+	if (pte_same(*entry, bad))
+		pr("PVGUEST: FAIL attack-%s the forbidden PTE is live after "
+		   "the close (batch open %d)\n",
+		   name, l1_unhooked(0));
+	else
+		pr("PVGUEST: ATTACK %s survived: entry 0x%lx, batch open %d\n",
+		   name, *entry, l1_unhooked(0));
+}
+
+/* vCPU 1: each round, mmu_update the entries of the L1 vCPU 0 has open. */
+static void mmu_writer(void)
+{
+	struct mmu_update req[2];
+	unsigned int round, n;
+
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		if (!wait_until(&go, round))
+			break;
+		open_when_written = l1_unhooked(0);
+		open_seen += open_when_written;
+		req[0].ptr = pte_maddr(tpt.l1[0], 30) | MMU_NORMAL_PT_UPDATE;
+		req[0].val = round & 1 ? tpt.pte_ro : tpt.pte_rw;
+		req[1].ptr = pte_maddr(tpt.l1[0], 31) | MMU_NORMAL_PT_UPDATE;
+		req[1].val = round & 1 ? tpt.pte_rw : tpt.pte_ro;
+		if (!hyp_mmu_update(req, 2, &n) && n == 2)
+			mmu_rc_ok++;
+		/* vCPU 0 spins meanwhile: it cannot have opened another. */
+		closed_after += open_when_written && !l1_unhooked(0);
+		/* A forbidden entry: our L2 writable. */
+		req[0].ptr = pte_maddr(tpt.l1[0], 32) | MMU_NORMAL_PT_UPDATE;
+		req[0].val = writable_pte(virt_to_mfn(tpt.l2));
+		if (hyp_mmu_update(req, 1, &n))
+			mmu_rc_bad++;
+		done = round;
+	}
+}
+
+static void mmu_update_open_l1(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	unsigned int round, ok = 0;
+	u64 before = l1[32];
+
+	if (smp_call(mmu_writer)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		open_batch(30);
+		go = round;
+		if (!wait_until(&done, round))
+			break;
+		/* vCPU 1's writes came last: they must be what is there. */
+		ok += pte_same(l1[30], round & 1 ? tpt.pte_ro : tpt.pte_rw) &&
+		      pte_same(l1[31], round & 1 ? tpt.pte_rw : tpt.pte_ro);
+	}
+	pr("PVGUEST: ATTACK %s survived: rounds %u, batch open when vCPU 1 "
+	   "wrote %u, closed by its hypercall %u, entries ok %u, mmu_update ok "
+	   "%ld, forbidden refused %ld, forbidden entry unchanged %d\n",
+	   name, round - 1, open_seen, closed_after, ok, mmu_rc_ok, mmu_rc_bad,
+	   l1[32] == before);
+}
+
+/* vCPU 1: write through the alias during vCPU 0's batch, then after it. */
+static void alias_writer(void)
+{
+	volatile u64 *l1 = tpt.l1[0];
+
+	if (!wait_until(&go, 1))
+		return;
+	store_trapped = store_traps(&l1[41], tpt.pte_rw);
+	open_when_written = l1_unhooked(0);
+	done = 1;
+	if (!wait_until(&go, 2))
+		return;
+	/* The batch is closed: our RW translation must be gone. */
+	faulted[1] = store_traps(&l1[42], writable_pte(virt_to_mfn(tpt.l2)));
+	done = 2;
+}
+
+static void alias_after_close(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	u64 before = l1[42];
+	bool opened, still_open, closed, kept;
+
+	l1[41] = tpt.pte_ro;
+	if (smp_call(alias_writer)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	opened = open_batch(40);
+	go = 1;
+	wait_until(&done, 1);
+	still_open = l1_unhooked(0);
+	/* Withdraw the opt-in (no new batch), which also closes this one. */
+	hyp_vm_assist(VMASST_CMD_disable, PVG_VMASST_PT_BATCH);
+	hyp_mmuext_op(&flush, 1);
+	closed = !l1_unhooked(0);
+	kept = pte_same(l1[41], tpt.pte_rw);
+	go = 2;
+	wait_until(&done, 2);
+	pr("PVGUEST: ATTACK %s survived: batch opened %d, vCPU 1 wrote through "
+	   "the alias while open %d (trapped %d), still open %d, closed %d, "
+	   "its entry kept %d; store after the close trapped %d, entry "
+	   "unchanged %d\n",
+	   name, opened, open_when_written, store_trapped, still_open, closed,
+	   kept, faulted[1], l1[42] == before);
+}
+
+/* vCPU 1: each round, read through the L1 vCPU 0 has open. */
+static void reader(void)
+{
+	unsigned int round;
+
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		if (!wait_until(&go, round))
+			break;
+		open_seen += l1_unhooked(0);
+		read_value = *(volatile u64 *)(tpt.va + 50 * PAGE_SIZE);
+		done = round;
+	}
+}
+
+static void bounced_read(const char *name)
+{
+	u64 expect = *(volatile u64 *)tpt.data;
+	unsigned int round, ok = 0;
+
+	if (smp_call(reader)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		open_batch(50);
+		go = round;
+		if (!wait_until(&done, round))
+			break;
+		ok += read_value == expect;
+	}
+	pr("PVGUEST: ATTACK %s survived: rounds %u, batch open before the read "
+	   "%u, faults bounced to vCPU 1 %lu, with its L2 entry unhooked %lu, "
+	   "reads ok %u\n",
+	   name, round - 1, open_seen, spurious[1], bounced_unhooked, ok);
+}
+
+/* vCPU 1: each round, reload CR3 with the boot page tables. */
+static void cr3_loader(void)
+{
+	u64 cr3 = virt_to_mfn((void *)pvg_si->pt_base) << PAGE_SHIFT;
+	unsigned int round;
+
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		bool open;
+
+		if (!wait_until(&go, round))
+			break;
+		open = l1_unhooked(0);
+		open_seen += open;
+		asm volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+		closed_after += open && !l1_unhooked(0);
+		done = round;
+	}
+}
+
+static void cr3_load(const char *name)
+{
+	unsigned int round;
+
+	if (smp_call(cr3_loader)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		open_batch(60);
+		go = round;
+		if (!wait_until(&done, round))
+			break;
+	}
+	pr("PVGUEST: ATTACK %s survived: rounds %u, batch open before the load "
+	   "%u, closed by it %u, entry ok %d\n",
+	   name, round - 1, open_seen, closed_after,
+	   pte_same(tpt.l1[0][60], tpt.pte_ro) ||
+	       pte_same(tpt.l1[0][60], tpt.pte_rw));
+}
+
+void smp_attack(const char *name)
+{
+	trap_set_hook(attack_hook);
+	pr("PVGUEST: ATTACK %s start\n", name);
+	if (!strncmp(name, "smp-flush-race", 32))
+		flush_race(name);
+	else if (!strncmp(name, "smp-mmu-update-open-l1", 32))
+		mmu_update_open_l1(name);
+	else if (!strncmp(name, "smp-cr3-load", 32))
+		cr3_load(name);
+	else if (!strncmp(name, "smp-bounced-read", 32))
+		bounced_read(name);
+	else if (!strncmp(name, "smp-alias-after-close", 32))
+		alias_after_close(name);
+	else
+		pr("PVGUEST: SKIP attack-%s unknown attack\n", name);
+	stop = true;
+	smp_set_work(AP_EXIT);
+	trap_set_hook(NULL);
+}
