@@ -128,11 +128,7 @@ if [ -n "$fork" ]; then
 fi
 
 # Debian's kernel (dom0, and the stock guest), as the lab fetches it.
-cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
-if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-	cache=$work/cache
-	mkdir -p "$cache"
-fi
+cache=$(e2e_cache_dir "$work")
 e2e_kernel_tree "$cache"
 for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
 [ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
@@ -142,11 +138,7 @@ then
 	stock_elf=$vmlinuz
 fi
 
-if gzip -t "$xen" 2>/dev/null; then
-	gzip -dc "$xen" >"$work/xen.elf"
-else
-	cp "$xen" "$work/xen.elf"
-fi
+e2e_xen_elf "$xen" "$work/xen.elf"
 
 # Guest image: the lab's, with our /init appended over its own.
 e2e_log "building the images"

@@ -182,3 +182,26 @@ e2e_kernel_package() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
 }
+
+# The lab's download cache: ${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e when
+# it can be written, else WORK/cache (a run without a cache still works).
+# Prints the directory.  Usage: cache=$(e2e_cache_dir WORK)
+e2e_cache_dir() {
+	local c=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
+	if ! mkdir -p "$c" 2>/dev/null || [ ! -w "$c" ]; then
+		e2e_log "cache $c not writable, not caching"
+		c=$1/cache
+		mkdir -p "$c"
+	fi
+	echo "$c"
+}
+
+# Xen as the ELF QEMU's multiboot loader takes: XEN may be xen.gz or the
+# ELF itself.  Usage: e2e_xen_elf XEN OUT
+e2e_xen_elf() {
+	if gzip -t "$1" 2>/dev/null; then
+		gzip -dc "$1" >"$2"
+	else
+		cp "$1" "$2"
+	fi
+}

@@ -89,12 +89,7 @@ esac
 mkdir -p "$(dirname "$log")"
 
 # A cache is an optimisation only: fall back to the private temp dir.
-cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
-if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-	e2e_log "cache $cache not writable, not caching"
-	cache=$work/cache
-	mkdir -p "$cache"
-fi
+cache=$(e2e_cache_dir "$work")
 
 if [ "$do_build" = 1 ]; then
 	e2e_log "building ptswitchd and ptswitch-agent"
@@ -127,11 +122,7 @@ if [ ! -s "$guest_kernel" ] &&
 fi
 
 # QEMU's multiboot loader wants the ELF, Debian ships it gzipped.
-if gzip -t "$xen" 2>/dev/null; then
-	gzip -dc "$xen" >"$work/xen.elf"
-else
-	cp "$xen" "$work/xen.elf"
-fi
+e2e_xen_elf "$xen" "$work/xen.elf"
 
 e2e_log "building initramfs images"
 "$HERE/mkinitrd-guest.sh" --out "$work/guest.cpio.gz" \

@@ -120,21 +120,13 @@ fi
 "$build/ptswitchd" --check-config "$work/loop-policy.yaml" >/dev/null ||
 	e2e_die "the loop policy does not pass ptswitchd --check-config"
 
-cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
-if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-	cache=$work/cache
-	mkdir -p "$cache"
-fi
+cache=$(e2e_cache_dir "$work")
 e2e_kernel_tree "$cache"
 # shellcheck disable=SC2154 # ktree is set by e2e_kernel_tree (lib.sh)
 for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
 [ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
 
-if gzip -t "$xen" 2>/dev/null; then
-	gzip -dc "$xen" >"$work/xen.elf"
-else
-	cp "$xen" "$work/xen.elf"
-fi
+e2e_xen_elf "$xen" "$work/xen.elf"
 
 # The lab's dom0 image with ptswitchd and pt-domctl (no Linux guests: an
 # empty guest initrd), then our overlay archive appended.

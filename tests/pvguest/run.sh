@@ -132,20 +132,12 @@ domctl=
 
 # The dom0 kernel: the lab's cached unpacked linux-image package, fetched
 # as the lab does when it is not there yet.
-cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
-if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-	cache=$work/cache
-	mkdir -p "$cache"
-fi
+cache=$(e2e_cache_dir "$work")
 e2e_kernel_tree "$cache"
 for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
 [ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
 
-if gzip -t "$xen" 2>/dev/null; then
-	gzip -dc "$xen" >"$work/xen.elf"
-else
-	cp "$xen" "$work/xen.elf"
-fi
+e2e_xen_elf "$xen" "$work/xen.elf"
 
 # The lab's dom0 image (its guests are not used: an empty guest initrd),
 # then our overlay archive appended: the kernel loads both, in order.

@@ -25,6 +25,20 @@ for arg in $(cat /proc/cmdline); do
 done
 
 # run_smp_attack: the attacks with two vCPUs.
+# guest_ended NAME CONSOLE: true once the guest crashed (astate=crashed) or
+# printed its last line (astate=finished).
+guest_ended() {
+	if xl list "$1" 2>/dev/null | awk 'NR == 2 { exit $5 !~ /c/ }'; then
+		astate=crashed
+		return 0
+	fi
+	if grep -q 'PVGUEST: DONE' "$2" 2>/dev/null; then
+		astate=finished
+		return 0
+	fi
+	return 1
+}
+
 # shellcheck source=smp-attacks.sh
 . /e2e/pvguest/smp-attacks.sh
 
@@ -242,15 +256,7 @@ CFG
 				;;
 			esac
 		fi
-		if xl list "$aname" 2>/dev/null |
-			awk 'NR == 2 { exit $5 !~ /c/ }'; then
-			astate=crashed
-			break
-		fi
-		if grep -q 'PVGUEST: DONE' "$console" 2>/dev/null; then
-			astate=finished
-			break
-		fi
+		guest_ended "$aname" "$console" && break
 		sleep 1
 		waited=$((waited + 1))
 	done

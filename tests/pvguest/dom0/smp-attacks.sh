@@ -46,15 +46,7 @@ CFG
 			answer_batch "$adomid" "$aname"
 			answered=1
 		fi
-		if xl list "$aname" 2>/dev/null |
-			awk 'NR == 2 { exit $5 !~ /c/ }'; then
-			astate=crashed
-			break
-		fi
-		if grep -q 'PVGUEST: DONE' "$console" 2>/dev/null; then
-			astate=finished
-			break
-		fi
+		guest_ended "$aname" "$console" && break
 		sleep 1
 		waited=$((waited + 1))
 	done
