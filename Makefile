@@ -74,6 +74,8 @@ XSLABCTL  := $(B)/xslab/xs-labctl
 SIMGUESTS := $(B)/simguests
 # tests/tools: the ptswitch domctl issued directly (e2e, bypassing ptswitchd).
 PTDOMCTL  := $(B)/pt-domctl
+# tests/tools: the trace recorder of the recording lab (tests/traces/record).
+PTRECORD  := $(B)/pt-record
 # tests/eval: the policy evaluation (engine replay against an oracle).
 PTEVAL    := $(B)/ptswitch-eval
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
@@ -81,6 +83,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/xslab/labctl.c),$(XSLABCTL)) \
              $(if $(wildcard demo/simguests.c),$(SIMGUESTS)) \
              $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL)) \
+             $(if $(wildcard tests/tools/pt-record.c),$(PTRECORD)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL))
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
@@ -137,6 +140,11 @@ $(SIMGUESTS): $(call obj,demo/simguests.c) $(LIBDAEMON) $(LIBCOMMON)
 $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
+
+$(PTRECORD): $(call obj,tests/tools/pt-record.c) $(LIBEVAL) $(LIBDAEMON) \
+	     $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(PTEVAL): $(call obj,tests/eval/main.c) $(LIBEVAL) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
