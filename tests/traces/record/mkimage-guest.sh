@@ -57,6 +57,7 @@ printf '%s\n' "$workload" >"$root/etc/rec-workload"
 GCCVER=12
 GCCLIB=/usr/lib/gcc/x86_64-linux-gnu/$GCCVER
 PGBIN=/usr/lib/postgresql/15/bin
+PGLIB=/usr/lib/postgresql/15/lib
 
 add_compiler() {
 	e2e_install_bin "$root" "/usr/bin/x86_64-linux-gnu-gcc-$GCCVER" \
@@ -89,8 +90,14 @@ add_web() {
 add_db() {
 	e2e_copy_with_libs "$root" "$PGBIN/postgres" "$PGBIN/pgbench" \
 		"$PGBIN/pg_ctl" "$PGBIN/psql"
-	mkdir -p "$root/usr/share/postgresql"
+	# The server wants its module directory (not the JIT bitcode).
+	mkdir -p "$root/usr/share/postgresql" "$root$PGLIB"
+	cp "$PGLIB"/*.so "$root$PGLIB/"
 	cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+	# initdb wrote the host's time zone (UTC here) into the config.
+	mkdir -p "$root/usr/share/zoneinfo/Etc"
+	cp -L /usr/share/zoneinfo/Etc/UTC "$root/usr/share/zoneinfo/Etc/"
+	cp -L /usr/share/zoneinfo/UTC "$root/usr/share/zoneinfo/"
 	printf 'postgres:x:70:70:postgres:/var/lib/postgresql:/bin/sh\n' \
 		>>"$root/etc/passwd"
 	printf 'postgres:x:70:\n' >>"$root/etc/group"
@@ -98,7 +105,7 @@ add_db() {
 	# they take minutes; the server listens on a private socket only.
 	pgtmp=$(mktemp -d)
 	chown postgres "$pgtmp"
-	runuser -u postgres -- "$PGBIN/initdb" -D "$pgtmp/data" -A trust \
+	TZ=UTC runuser -u postgres -- "$PGBIN/initdb" -D "$pgtmp/data" -A trust \
 		--no-locale -E UTF8 --wal-segsize=1 >/dev/null
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pgtmp/data" -w -l \
 		"$pgtmp/log" -o "-c listen_addresses= -k $pgtmp" start >/dev/null

@@ -87,7 +87,14 @@ if [ ! -s "$guest_kernel" ] &&
 fi
 
 e2e_log "building guest images: $workloads"
-mkdir -p "$work/overlay/e2e/images"
+# The overlay must keep the base image's usr-merged links, or its lib/
+# directory would hide /usr/lib (and the kernel modules) in dom0.
+mkdir -p "$work/overlay/e2e/images" "$work/overlay/usr/bin" \
+	"$work/overlay/usr/sbin" "$work/overlay/usr/lib" \
+	"$work/overlay/usr/lib64"
+for d in bin sbin lib lib64; do
+	ln -s "usr/$d" "$work/overlay/$d"
+done
 for w in $workloads; do
 	"$HERE/mkimage-guest.sh" --out "$work/overlay/e2e/images/$w.cpio.gz" \
 		--agent "$build/ptswitch-agent" --workload "$w"

@@ -59,6 +59,7 @@ wl_compile() {
 		running || break
 		gcc -nostdlib -static -no-pie -Wl,-T,/src/pvguest/pvguest.lds \
 			-Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+			-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments \
 			-o /tmp/build/pvguest.elf /tmp/build/*.o
 		rm -f /tmp/build/*
 	done
@@ -87,7 +88,7 @@ wl_db() {
 		chmod 0700 /pgdata
 		su -s /bin/sh postgres -c "$pgsql/postgres -D /pgdata \
 			-c listen_addresses= -k /tmp -c shared_buffers=16MB \
-			-c max_connections=10 -c max_wal_size=16MB \
+			-c max_connections=10 -c max_wal_size=32MB \
 			-c min_wal_size=4MB >/tmp/postgres.log 2>&1 &"
 		i=0
 		until [ -S /tmp/.s.PGSQL.5432 ] || [ $i -ge 300 ]; do
