@@ -42,7 +42,10 @@ mem_of() {
 
 # dom0 runs the recorder: under TCG six busy guests would otherwise
 # starve it, and its samples would drift from 1 s.
-xl sched-credit -d 0 -w 1024 >/dev/null 2>&1 || info "no dom0 weight"
+# (Xen 4.17 defaults to credit2.)
+xl sched-credit2 -d 0 -w 1024 >/dev/null 2>&1 ||
+	xl sched-credit -d 0 -w 1024 >/dev/null 2>&1 ||
+	info "could not raise dom0's scheduler weight"
 
 names=
 doms=

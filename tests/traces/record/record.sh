@@ -7,12 +7,14 @@
 #
 #   record.sh [--out DIR] [--duration SECS] [--interval MS]
 #             [--workloads "idle forkloop compile web db mix"]
-#             [--timeout SECS] [--log FILE] [--no-build]
+#             [--timeout SECS] [--log FILE] [--no-build] [--xen XEN_GZ]
 #
 # --out       where the traces go (default tests/traces/recorded)
 # --duration  seconds recorded (default 600), --interval ms per row
 #             (default 1000)
 # --timeout   QEMU is killed after this (default: duration + 1500)
+# --xen       a hypervisor hv-patches/build-xen.sh built already (its
+#             OUTDIR/xen.gz, next to build-info); default: build (cached)
 #
 # Not part of CI: it takes about half an hour under TCG and needs about
 # 3.5 GiB of RAM for QEMU.  Exits 0 when every trace arrived intact and
@@ -31,6 +33,7 @@ timeout_s=
 log=
 do_build=1
 build=$TOP/build
+xen=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -40,7 +43,8 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	--xen) xen=$2; shift 2 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -59,11 +63,14 @@ trap 'exit 130' INT TERM
 
 "$TOP/scripts/install-deps.sh" record
 
-e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
-"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
-xen_key=$(sed -n 's/^series-key[ =:]*//p' "$work/xen/build-info" |
-	head -n 1)
-gzip -dc "$work/xen/xen.gz" >"$work/xen.elf"
+if [ -z "$xen" ]; then
+	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
+	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
+	xen=$work/xen/xen.gz
+fi
+xen_key=$(sed -n 's/^series-key[ =:]*//p' "$(dirname "$xen")/build-info" \
+	2>/dev/null | head -n 1)
+gzip -dc "$xen" >"$work/xen.elf"
 
 if [ "$do_build" = 1 ]; then
 	make -C "$TOP" -s BUILD="$build" all tools >&2
