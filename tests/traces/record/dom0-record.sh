@@ -8,7 +8,7 @@
 #   REC: INFO ...                  progress
 #   REC: FAIL ...                  the recording is not usable
 #   REC: LINE <name> <text>        one line of <name>.trace
-#   REC: SUM <name> <cksum output> checksum of <name>.trace
+#   REC: SUM <name> <md5>          checksum of <name>.trace
 #   REC: GUEST <name> <text>       a line of the guest's console log
 export PATH=/usr/sbin:/usr/bin
 
@@ -33,7 +33,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # Memory per workload (MB): the image unpacked in RAM plus room to run.
 mem_of() {
 	case $1 in
-	db) echo 384 ;;
+	db) echo 512 ;;
 	compile | mix) echo 320 ;;
 	web) echo 192 ;;
 	*) echo 160 ;;
@@ -114,7 +114,7 @@ for n in $names; do
 	while IFS= read -r line; do
 		echo "REC: LINE $n $line"
 	done <"$f"
-	echo "REC: SUM $n $(cksum <"$f")"
+	echo "REC: SUM $n $(md5sum <"$f" | cut -d" " -f1)"
 done
 for n in $names; do
 	log=$CONSOLE_DIR/guest-rec-$n.log
