@@ -63,7 +63,8 @@ on_crash = "preserve"
 EOF
 	if xl create -q "/tmp/$name.cfg"; then
 		names="$names $name"
-		doms="$doms $name=$(xl domid "rec-$name")"
+		# Trace names as the domains': distinct from the synthetic ones.
+		doms="$doms rec-$name=$(xl domid "rec-$name")"
 		info "created rec-$name at $(uptime_s)"
 	else
 		echo "REC: FAIL create rec-$name"
@@ -109,7 +110,7 @@ info "recording ended at $(uptime_s) (status $?)"
 xl list
 
 for n in $names; do
-	f=$OUT/$n.trace
+	f=$OUT/rec-$n.trace
 	[ -e "$f" ] || continue
 	while IFS= read -r line; do
 		echo "REC: LINE $n $line"
