@@ -80,8 +80,8 @@ int calib_apply_file(const char *path, struct policy_costs *c, char *err,
 	}
 	fclose(f);
 	if (!format_ok) {
-		snprintf(err, err_size, "%s: not a calibration file of format 1",
-			 path);
+		snprintf(err, err_size,
+			 "%s: not a calibration file of format 1", path);
 		return -1;
 	}
 	*c = out;

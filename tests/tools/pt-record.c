@@ -86,8 +86,8 @@ static uint64_t read_metric(struct xs_handle *xs, unsigned int domid,
 	uint64_t v = 0;
 	char *buf;
 
-	snprintf(path, sizeof(path), "/local/domain/%u/data/ptswitch/metrics/%s",
-		 domid, name);
+	snprintf(path, sizeof(path),
+		 "/local/domain/%u/data/ptswitch/metrics/%s", domid, name);
 	buf = xs_read(xs, XBT_NULL, path, &len);
 	if (!buf)
 		return 0;
@@ -145,10 +145,10 @@ static void write_row(struct recdom *d, const struct pt_stats *st,
 		runs[b] = delta(st->emul_runs[b], d->last.emul_runs[b]);
 		fprintf(d->out, "%" PRIu64 " ", runs[b]);
 	}
-	fprintf(d->out, "%" PRIu64,
-		rowfit_writes(&d->fit, runs,
-			      delta(st->emulated_writes,
-				    d->last.emulated_writes)));
+	fprintf(
+	    d->out, "%" PRIu64,
+	    rowfit_writes(&d->fit, runs,
+			  delta(st->emulated_writes, d->last.emulated_writes)));
 	for (m = 0; m < N_METRICS; m++)
 		fprintf(d->out, " %" PRIu64,
 			delta(metric[m], d->last_metric[m]));
@@ -260,8 +260,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 
 	for (i = 0; i < n; i++) {
-		int err = sample(xch, xs, &dom[i], &dom[i].last,
-				 dom[i].last_metric);
+		int err =
+		    sample(xch, xs, &dom[i], &dom[i].last, dom[i].last_metric);
 
 		if (err) {
 			fprintf(stderr, "pt-record: %s (dom%u): %s\n",
