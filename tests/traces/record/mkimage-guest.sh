@@ -34,6 +34,9 @@ done
 	e2e_die "mkimage-guest: --out, --agent and --workload are required"
 
 root=$(mktemp -d)
+# mktemp's 0700 would become the guest's / and lock out every user but
+# root (PostgreSQL runs as postgres).
+chmod 0755 "$root"
 pgtmp=
 cleanup() {
 	if [ -n "$pgtmp" ] && [ -e "$pgtmp/data/postmaster.pid" ]; then
