@@ -128,19 +128,26 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 	g->have_last = false;
 }
 
-/* Sum of the last k samples. */
-static void window_sum(const struct engine_guest *g, unsigned int k,
-		       struct pt_stats *sum, uint64_t *dt_ms)
+/* The j-th most recent sample (0: the last one). */
+static const struct engine_sample *sample_at(const struct engine_guest *g,
+					     unsigned int j)
+{
+	return &g->ring[(g->head + g->cap - 1 - j) % g->cap];
+}
+
+/* Sum of k samples, starting `from` samples back. */
+static void window_sum(const struct engine_guest *g, unsigned int from,
+		       unsigned int k, struct pt_stats *sum, uint64_t *dt_ms)
 {
 	unsigned int j;
 
 	memset(sum, 0, sizeof(*sum));
 	*dt_ms = 0;
-	for (j = 0; j < k && j < g->n; j++) {
-		unsigned int idx = (g->head + g->cap - 1 - j) % g->cap;
+	for (j = from; j < from + k && j < g->n; j++) {
+		const struct engine_sample *smp = sample_at(g, j);
 
-		add_delta(sum, &g->ring[idx].d);
-		*dt_ms += g->ring[idx].dt_ms;
+		add_delta(sum, &smp->d);
+		*dt_ms += smp->dt_ms;
 	}
 }
 
@@ -148,9 +155,11 @@ static void window_sum(const struct engine_guest *g, unsigned int k,
 struct model {
 	double cost_emulate, cost_batch, saving;
 	double saving_se;     /* standard error of saving, from the samples */
+	double var;	      /* one sample's variance (units of saving) */
 	double write_rate;    /* PTE writes per second */
 	double spurious_rate; /* spurious faults per batched PTE */
 	double secs;
+	unsigned int samples; /* how many samples the figures come from */
 };
 
 /*
@@ -217,14 +226,14 @@ static void costs_of(const struct policy_costs *c, enum pt_mode mode,
  * per sample.  Zero when every sample says the same.
  */
 static double saving_se(const struct policy *p, const struct engine_guest *g,
-			unsigned int k, double saving)
+			unsigned int from, unsigned int k, double saving,
+			double *var)
 {
 	double ss = 0.0, sum_ce = 0.0;
 	unsigned int j, used = 0;
 
-	for (j = 0; j < k; j++) {
-		const struct engine_sample *smp =
-		    &g->ring[(g->head + g->cap - 1 - j) % g->cap];
+	for (j = from; j < from + k; j++) {
+		const struct engine_sample *smp = sample_at(g, j);
 		struct pt_stats s;
 		double ce, cb, w, r, secs = (double)smp->dt_ms / 1000.0;
 
@@ -240,13 +249,16 @@ static double saving_se(const struct policy *p, const struct engine_guest *g,
 		sum_ce += ce;
 		used++;
 	}
+	*var = 0.0;
 	if (used < 2 || sum_ce <= 0.0)
 		return 0.0;
-	return sqrt(ss / ((double)used * (used - 1))) / (sum_ce / used);
+	/* One sample's variance, in units of the saving. */
+	*var = ss / (used - 1) / ((sum_ce / used) * (sum_ce / used));
+	return sqrt(*var / used);
 }
 
 static void model_window(const struct policy *p, const struct engine_guest *g,
-			 unsigned int k, struct model *m)
+			 unsigned int from, unsigned int k, struct model *m)
 {
 	const struct policy_costs *c = &p->cost;
 	struct pt_stats s;
@@ -254,9 +266,11 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 	double ce, cb, writes;
 
 	memset(m, 0, sizeof(*m));
-	if (k > g->n)
-		k = g->n;
-	window_sum(g, k, &s, &dt_ms);
+	if (from >= g->n)
+		return;
+	if (k > g->n - from)
+		k = g->n - from;
+	window_sum(g, from, k, &s, &dt_ms);
 	if (!dt_ms)
 		return;
 	m->secs = (double)dt_ms / 1000.0;
@@ -271,8 +285,71 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 	m->cost_emulate = ce / m->secs;
 	m->cost_batch = cb / m->secs;
 	m->saving = ce > 0 ? (ce - cb) / ce : 0.0;
-	m->saving_se = ce > 0 ? saving_se(p, g, k, m->saving) : 0.0;
+	if (ce > 0)
+		m->saving_se = saving_se(p, g, from, k, m->saving, &m->var);
+	m->samples = k;
 	m->write_rate = writes / m->secs;
+}
+
+/* Fewest samples on either side of a change point. */
+#define SEGMENT_MIN 3
+
+/*
+ * Student's t (97.5 %) over the normal quantile for a standard error
+ * estimated from k samples: a margin of z standard errors means what it
+ * says only with many samples, and a few samples need a wider one.
+ */
+static double few_samples_factor(unsigned int k)
+{
+	static const double t975[] = {
+	    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+	    2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+	    2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+	    2.060,  2.056, 2.052, 2.048, 2.045, 2.042,
+	};
+	unsigned int dof = k > 1 ? k - 1 : 1;
+
+	if (dof > sizeof(t975) / sizeof(t975[0]))
+		return 2.042 / 1.960;
+	return t975[dof - 1] / 1.960;
+}
+
+/*
+ * Where the workload changed inside the last k samples: the number of
+ * recent samples whose saving differs from that of the older ones, by a
+ * two-sample t test with the variance pooled within both segments, at
+ * more than noise-margin + 1 standard errors (one more than the margin
+ * because several split points are tried); the most significant split
+ * if several are; 0 if none.  After a phase change the old samples
+ * describe another workload, and averaging them in only delays the
+ * decision by up to a window.  A workload that is merely noisy has a
+ * large variance within the segments and shows no change.
+ */
+static unsigned int change_point(const struct policy *p,
+				 const struct engine_guest *g, unsigned int k)
+{
+	double z_min = p->noise_margin + 1.0, best_z = 0.0;
+	unsigned int r, best = 0;
+
+	for (r = SEGMENT_MIN; r + SEGMENT_MIN <= k; r++) {
+		struct model a, b;
+		double diff, var, se, z;
+
+		model_window(p, g, 0, r, &a);
+		model_window(p, g, r, k - r, &b);
+		if (a.cost_emulate <= 0.0 || b.cost_emulate <= 0.0)
+			continue;
+		diff = fabs(a.saving - b.saving);
+		var = ((r - 1) * a.var + (k - r - 1) * b.var) / (k - 2);
+		se = sqrt(var * (1.0 / r + 1.0 / (k - r))) *
+		     few_samples_factor(k - 1);
+		z = se > 0.0 ? diff / se : (diff > 1e-9 ? INFINITY : 0.0);
+		if (z > z_min && z > best_z) {
+			best_z = z;
+			best = r;
+		}
+	}
+	return best;
 }
 
 static void set_reason(struct engine_decision *out, const char *reason)
@@ -348,10 +425,21 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	unsigned int k = g->n < window ? g->n : window;
 	bool warm = g->n >= window;
 	bool pinned = false;
+	double margin;
 	struct model m;
 
 	memset(out, 0, sizeof(*out));
-	model_window(p, g, k, &m);
+	model_window(p, g, 0, k, &m);
+	margin = p->noise_margin;
+	if (warm && g->mode == PT_MODE_BATCH) {
+		/* Decide on what the guest does now, not a window ago. */
+		unsigned int recent = change_point(p, g, k);
+
+		if (recent) {
+			model_window(p, g, 0, recent, &m);
+			margin *= few_samples_factor(m.samples);
+		}
+	}
 	out->cost_emulate = m.cost_emulate;
 	out->cost_batch = m.cost_batch;
 	out->saving = m.saving;
@@ -389,15 +477,13 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		 * of noise_margin standard errors: a window whose samples
 		 * disagree must make a clearer case than a steady one.
 		 */
-		bool enter =
-		    m.saving - p->noise_margin * m.saving_se >= p->enter_saving;
+		bool enter = m.saving - margin * m.saving_se >= p->enter_saving;
 
 		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
 		set_reason(out, enter ? "saving" : "low-saving");
 	} else {
 		/* ... leave only below leave_saving (by the same margin). */
-		bool leave =
-		    m.saving + p->noise_margin * m.saving_se < p->leave_saving;
+		bool leave = m.saving + margin * m.saving_se < p->leave_saving;
 
 		out->want = leave ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, leave ? "low-saving" : "saving");

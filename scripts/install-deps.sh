@@ -5,6 +5,9 @@
 #   scripts/install-deps.sh e2e    the end-to-end lab on top of that (Xen
 #                                  under QEMU; the guest kernel is not
 #                                  installed, run-e2e.sh unpacks it)
+#   scripts/install-deps.sh record the trace-recording lab on top of e2e
+#                                  (the guests' workloads, copied from
+#                                  the host into their images)
 set -eu
 
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
@@ -13,7 +16,10 @@ for set in "$@"; do
 	case $set in
 	e2e) PKGS="$PKGS qemu-system-x86 busybox-static
 xen-hypervisor-4.17-amd64 xz-utils" ;;
-	*) echo "install-deps: unknown set '$set' (known: e2e)" >&2; exit 2 ;;
+	record) PKGS="$PKGS qemu-system-x86 busybox-static
+xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
+postgresql-15 postgresql-client-15" ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e record)" >&2; exit 2 ;;
 	esac
 done
 

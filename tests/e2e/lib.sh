@@ -122,11 +122,15 @@ e2e_extract_vmlinux() {
 # to LOG, each line stamped with host seconds since QEMU started.  Uses
 # the caller's $work for a fifo and sets its $qemu_pid while QEMU runs, so
 # the caller's cleanup can stop it: timeout(1) passes that SIGTERM on.
+# E2E_DOM0_MEM (default 512M) sets dom0's memory, for a dom0 whose
+# initramfs carries large guest images.
 e2e_boot() {
 	local xen_elf=$1 kernel=$2 cmdline=$3 initrd=$4 out=$5 secs=$6
 	local mem=${7:-2048} xen_cmdline stamp_pid
 	xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
-	xen_cmdline="$xen_cmdline dom0_mem=512M,max:512M dom0_max_vcpus=1"
+	local dom0_mem=${E2E_DOM0_MEM:-512M}
+	xen_cmdline="$xen_cmdline dom0_mem=$dom0_mem,max:$dom0_mem"
+	xen_cmdline="$xen_cmdline dom0_max_vcpus=1"
 	rm -f "$work/console"
 	mkfifo "$work/console"
 	perl -MTime::HiRes=time -ne \

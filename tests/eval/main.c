@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib.h"
 #include "log.h"
 #include "oracle.h"
 #include "policy.h"
@@ -29,6 +30,8 @@
 
 struct opts {
 	const char *config;
+	const char *calibration;
+	char calib_keys[128];
 	uint64_t duration_ms;
 	unsigned int vcpus;
 	bool check;
@@ -47,12 +50,17 @@ struct outcome {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ptswitch-eval [--config FILE] [--duration 1h] "
-		"[--vcpus N] [--check]\n"
-		"                     [--steady NAME,...] [--schedule] "
-		"[--decisions] TRACE...\n"
+		"usage: ptswitch-eval [--config FILE] [--calibration FILE] "
+		"[--duration 1h]\n"
+		"                     [--vcpus N] [--check] [--steady "
+		"NAME,...] [--schedule]\n"
+		"                     [--decisions] TRACE...\n"
 		"  --config FILE  policy (thresholds and cycle costs); "
 		"default: built-in\n"
+		"  --calibration FILE  cycle costs measured by the pvguest "
+		"benchmark\n"
+		"                 (docs/calibration.md) replace the "
+		"policy's\n"
 		"  --duration D   guest time replayed per trace (the trace "
 		"loops); default 1h\n"
 		"  --vcpus N      the guest's vCPUs (spurious faults, refused "
@@ -179,6 +187,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"calibration", required_argument, NULL, 'C'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"vcpus", required_argument, NULL, 'v'},
 	    {"check", no_argument, NULL, 'k'},
@@ -192,11 +201,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){.duration_ms = 3600000, .vcpus = 1};
-	while ((c = getopt_long(argc, argv, "c:d:v:ksh", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:C:d:v:ksh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'C':
+			o->calibration = optarg;
 			break;
 		case 'd':
 			if (scalar_duration_ms(optarg, &o->duration_ms) ||
@@ -240,16 +252,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int load_policy(const struct opts *o, struct policy *p)
+static int load_policy(struct opts *o, struct policy *p)
 {
 	struct policy_error err;
 	char msg[600];
 
 	policy_defaults(p);
-	if (!o->config)
-		return 0;
-	if (policy_load_file(o->config, p, &err)) {
+	if (o->config && policy_load_file(o->config, p, &err)) {
 		policy_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return -1;
+	}
+	if (o->calibration &&
+	    calib_apply_file(o->calibration, &p->cost, msg, sizeof(msg),
+			     o->calib_keys, sizeof(o->calib_keys))) {
 		fprintf(stderr, "%s\n", msg);
 		return -1;
 	}
@@ -273,9 +289,15 @@ static void print_header(const struct policy *p, const struct opts *o)
 	       "spurious-fault %g, mode-switch %g\n",
 	       p->cost.emulated_write, p->cost.batch, p->cost.batch_entry,
 	       p->cost.spurious_fault, p->cost.mode_switch);
+	if (o->calibration)
+		printf("  measured (%s) from %s; the rest from the policy\n",
+		       o->calib_keys[0] ? o->calib_keys : "none",
+		       o->calibration);
+	else
+		printf("  from the policy (placeholders unless it was "
+		       "calibrated)\n");
 	printf("each trace replayed for %s of guest time, %u vCPU(s); "
-	       "costs are modeled,\nnot measured (synthetic traces; "
-	       "placeholder costs unless --config is calibrated)\n\n",
+	       "every cost is modeled\nfrom the counters of the trace\n\n",
 	       dur, o->vcpus);
 	printf("%-14s %9s %9s %9s %9s %7s %7s %8s  %s\n", "trace", "Mcyc/s",
 	       "vs-oracle", "vs-emul", "vs-batch", "sw/h", "orc-sw/h", "class",

@@ -305,6 +305,58 @@ static void test_noise_margin_leave(void **state)
 	assert_float_equal(r.d.saving, -0.2275, 1e-12);
 }
 
+/*
+ * A phase change inside the window: in BATCH, six samples saving 0.89
+ * (10 batches) then four saving -0.6 (1500 batches).  The window as a
+ * whole still saves 0.294; the engine finds the change and decides on
+ * the four recent samples alone.
+ */
+static void test_change_point_exit(void **state)
+{
+	struct pt_stats good = batch(10, 1000, 0, 0),
+			bad = batch(1500, 1000, 0, 0);
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.window = 10;
+	feed(&r, &good, 6);
+	feed(&r, &bad, 4);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
+	assert_float_equal(r.d.saving, -0.6, 1e-12);
+
+	/* Without the change (one bad sample) the window decides: stay. */
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.window = 10;
+	feed(&r, &good, 9);
+	feed(&r, &bad, 1);
+	expect(&r, PT_MODE_BATCH, false, "saving");
+	assert_float_equal(r.d.saving, (9 * 0.89 - 0.6) / 10, 1e-12);
+}
+
+/*
+ * Noise is not a change: the same two samples alternating have a large
+ * variance within every segment, so the whole window decides (saving
+ * 0.145, between the thresholds: stay in BATCH).
+ */
+static void test_change_point_noise(void **state)
+{
+	struct pt_stats good = batch(10, 1000, 0, 0),
+			bad = batch(1500, 1000, 0, 0);
+	struct rig r;
+	unsigned int i;
+
+	(void)state;
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.window = 10;
+	for (i = 0; i < 5; i++) {
+		feed(&r, &good, 1);
+		feed(&r, &bad, 1);
+	}
+	expect(&r, PT_MODE_BATCH, false, "saving");
+	assert_float_equal(r.d.saving, 0.145, 1e-12);
+}
+
 static void test_hysteresis(void **state)
 {
 	struct rig r;
@@ -654,6 +706,8 @@ int main(void)
 	    cmocka_unit_test(test_warming_up),
 	    cmocka_unit_test(test_noise_margin_enter),
 	    cmocka_unit_test(test_noise_margin_leave),
+	    cmocka_unit_test(test_change_point_exit),
+	    cmocka_unit_test(test_change_point_noise),
 	    cmocka_unit_test(test_hysteresis),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_dwell),

@@ -1,0 +1,129 @@
+#!/bin/sh
+# Runs in the recording lab's dom0 (in place of the e2e checks, once
+# xenstored and xenconsoled are up): start one guest per workload image,
+# wait until every workload runs, record them all with pt-record, then
+# print the traces on the console for record.sh to collect.
+#
+# Console lines read by record.sh:
+#   REC: INFO ...                  progress
+#   REC: FAIL ...                  the recording is not usable
+#   REC: LINE <name> <text>        one line of <name>.trace
+#   REC: SUM <name> <md5>          checksum of <name>.trace
+#   REC: GUEST <name> <text>       a line of the guest's console log
+export PATH=/usr/sbin:/usr/bin
+
+IMAGES=/e2e/images
+OUT=/tmp/traces
+CONSOLE_DIR=/var/log/xen/console
+READY_TIMEOUT=600
+
+duration=600
+interval=1000
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in
+	rec.duration=*) duration=${arg#rec.duration=} ;;
+	rec.interval=*) interval=${arg#rec.interval=} ;;
+	esac
+done
+
+info() { echo "REC: INFO $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# Memory per workload (MB): the image unpacked in RAM plus room to run.
+mem_of() {
+	case $1 in
+	db) echo 512 ;;
+	compile | mix) echo 320 ;;
+	web) echo 192 ;;
+	*) echo 160 ;;
+	esac
+}
+
+# dom0 runs the recorder: under TCG six busy guests would otherwise
+# starve it, and its samples would drift from 1 s.
+# (Xen 4.17 defaults to credit2.)
+xl sched-credit2 -d 0 -w 1024 >/dev/null 2>&1 ||
+	xl sched-credit -d 0 -w 1024 >/dev/null 2>&1 ||
+	info "could not raise dom0's scheduler weight"
+
+names=
+doms=
+for img in "$IMAGES"/*.cpio.gz; do
+	name=$(basename "$img" .cpio.gz)
+	cat >"/tmp/$name.cfg" <<EOF
+name = "rec-$name"
+type = "pv"
+kernel = "/e2e/guest-kernel"
+ramdisk = "$img"
+extra = "console=hvc0 rdinit=/init quiet"
+memory = $(mem_of "$name")
+vcpus = 1
+on_crash = "preserve"
+EOF
+	if xl create -q "/tmp/$name.cfg"; then
+		names="$names $name"
+		# Trace names as the domains': distinct from the synthetic ones.
+		doms="$doms rec-$name=$(xl domid "rec-$name")"
+		info "created rec-$name at $(uptime_s)"
+	else
+		echo "REC: FAIL create rec-$name"
+	fi
+done
+
+# Which workloads run (each guest writes data/rec/ready).  Cheap on
+# purpose: no xl, one xenstore-read per guest.
+ready_list() {
+	for d in $doms; do
+		xenstore-read "/local/domain/${d#*=}/data/rec/ready" \
+			>/dev/null 2>&1 && printf ' %s' "${d%=*}"
+	done
+}
+t0=$(cut -d. -f1 /proc/uptime)
+last=0
+while :; do
+	running=$(ready_list)
+	[ "$(echo $running | wc -w)" -eq "$(echo $names | wc -w)" ] && break
+	now=$(($(cut -d. -f1 /proc/uptime) - t0))
+	if [ $now -ge $READY_TIMEOUT ]; then
+		echo "REC: FAIL after ${now}s only these workloads run:$running" \
+			"(recording all the same)"
+		for n in $names; do
+			tail -n 5 "$CONSOLE_DIR/guest-rec-$n.log" 2>/dev/null |
+				sed "s/^/REC: INFO $n: /"
+		done
+		break
+	fi
+	if [ $((now - last)) -ge 60 ]; then
+		info "after ${now}s, running:$running"
+		last=$now
+	fi
+	sleep 5
+done
+info "workloads running at $(uptime_s):$(ready_list)"
+
+mkdir -p "$OUT"
+info "recording ${duration}s every ${interval}ms:$doms"
+# shellcheck disable=SC2086 # one word per domain
+pt-record --interval "$interval" --duration "$duration" --dir "$OUT" $doms
+info "recording ended at $(uptime_s) (status $?)"
+xl list
+
+for n in $names; do
+	f=$OUT/rec-$n.trace
+	[ -e "$f" ] || continue
+	while IFS= read -r line; do
+		echo "REC: LINE $n $line"
+	done <"$f"
+	echo "REC: SUM $n $(md5sum <"$f" | cut -d" " -f1)"
+done
+for n in $names; do
+	log=$CONSOLE_DIR/guest-rec-$n.log
+	[ -e "$log" ] || continue
+	tail -n 40 "$log" | while IFS= read -r line; do
+		echo "REC: GUEST $n $line"
+	done
+done
+for n in $names; do
+	xl destroy "rec-$n" 2>/dev/null
+done

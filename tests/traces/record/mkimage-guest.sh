@@ -1,0 +1,131 @@
+#!/bin/sh
+# Build the initramfs of one recording guest: what every e2e guest has
+# (busybox, the xenstore CLI, ptswitch-agent), guest-init, and the
+# programs of its workload, copied from the host's Debian packages
+# (scripts/install-deps.sh record installs them).
+#
+#   mkimage-guest.sh --out FILE --agent BIN --workload W [--src DIR]
+#
+# W is one of: idle, forkloop, compile, web, db, mix.  compile and mix
+# carry gcc and binutils and the sources of DIR (the repository: the
+# guest compiles tests/pvguest, a freestanding C program, again and
+# again); web and mix carry nginx and ab; db carries PostgreSQL 15 with a
+# cluster made by initdb and filled by pgbench -i -s 1 on the host.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../e2e/lib.sh"
+
+out=
+agent=
+workload=
+src=$(cd "$HERE/../../.." && pwd)
+busybox=/bin/busybox
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=$2; shift 2 ;;
+	--agent) agent=$2; shift 2 ;;
+	--workload) workload=$2; shift 2 ;;
+	--src) src=$2; shift 2 ;;
+	*) e2e_die "mkimage-guest: unknown argument $1" ;;
+	esac
+done
+[ -n "$out" ] && [ -n "$agent" ] && [ -n "$workload" ] ||
+	e2e_die "mkimage-guest: --out, --agent and --workload are required"
+
+root=$(mktemp -d)
+# mktemp's 0700 would become the guest's / and lock out every user but
+# root (PostgreSQL runs as postgres).
+chmod 0755 "$root"
+pgtmp=
+cleanup() {
+	if [ -n "$pgtmp" ] && [ -e "$pgtmp/data/postmaster.pid" ]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pgtmp/data" -m fast \
+			stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$root" ${pgtmp:+"$pgtmp"}
+}
+trap cleanup EXIT INT TERM
+
+e2e_skeleton "$root" "$busybox"
+e2e_copy_with_libs "$root" /usr/bin/xenstore
+for tool in read write ls list rm exists chmod watch; do
+	ln -s xenstore "$root/usr/bin/xenstore-$tool"
+done
+e2e_install_bin "$root" "$agent" /usr/sbin/ptswitch-agent
+install -m 0755 "$HERE/guest-init" "$root/init"
+install -m 0755 "$HERE/workloads.sh" "$root/workloads.sh"
+printf '%s\n' "$workload" >"$root/etc/rec-workload"
+
+GCCVER=12
+GCCLIB=/usr/lib/gcc/x86_64-linux-gnu/$GCCVER
+PGBIN=/usr/lib/postgresql/15/bin
+PGLIB=/usr/lib/postgresql/15/lib
+
+add_compiler() {
+	e2e_install_bin "$root" "/usr/bin/x86_64-linux-gnu-gcc-$GCCVER" \
+		/usr/bin/gcc
+	for f in cc1 collect2 liblto_plugin.so; do
+		e2e_install_bin "$root" "$GCCLIB/$f" "$GCCLIB/$f"
+	done
+	cp -a "$GCCLIB/include" "$root/$GCCLIB/"
+	e2e_install_bin "$root" /usr/bin/x86_64-linux-gnu-as /usr/bin/as
+	e2e_install_bin "$root" /usr/bin/x86_64-linux-gnu-ld.bfd /usr/bin/ld
+	# The program the guest compiles: a freestanding one, so no libc
+	# headers are needed.
+	mkdir -p "$root/src/pvguest"
+	cp "$src"/tests/pvguest/*.c "$src"/tests/pvguest/*.h \
+		"$src"/tests/pvguest/head.S "$src"/tests/pvguest/pvguest.lds \
+		"$root/src/pvguest/"
+}
+
+add_web() {
+	e2e_copy_with_libs "$root" /usr/sbin/nginx /usr/bin/ab
+	mkdir -p "$root/etc/nginx" "$root/var/lib/nginx" "$root/var/log/nginx" \
+		"$root/srv/www"
+	cp "$HERE/nginx.conf" "$root/etc/nginx/nginx.conf"
+	# A small page and a larger one: static files, as a web server's
+	# most common load.
+	head -c 4096 /dev/zero | tr '\0' a >"$root/srv/www/index.html"
+	head -c 65536 /dev/zero | tr '\0' b >"$root/srv/www/big.html"
+}
+
+add_db() {
+	e2e_copy_with_libs "$root" "$PGBIN/postgres" "$PGBIN/pgbench" \
+		"$PGBIN/pg_ctl" "$PGBIN/psql"
+	# The server wants its module directory (not the JIT bitcode).
+	mkdir -p "$root/usr/share/postgresql" "$root$PGLIB"
+	cp "$PGLIB"/*.so "$root$PGLIB/"
+	cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+	# initdb wrote the host's time zone (UTC here) into the config.
+	mkdir -p "$root/usr/share/zoneinfo/Etc"
+	cp -L /usr/share/zoneinfo/Etc/UTC "$root/usr/share/zoneinfo/Etc/"
+	cp -L /usr/share/zoneinfo/UTC "$root/usr/share/zoneinfo/"
+	printf 'postgres:x:70:70:postgres:/var/lib/postgresql:/bin/sh\n' \
+		>>"$root/etc/passwd"
+	printf 'postgres:x:70:\n' >>"$root/etc/group"
+	# initdb and the pgbench tables are made here, not under TCG where
+	# they take minutes; the server listens on a private socket only.
+	pgtmp=$(mktemp -d)
+	chown postgres "$pgtmp"
+	TZ=UTC runuser -u postgres -- "$PGBIN/initdb" -D "$pgtmp/data" -A trust \
+		--no-locale -E UTF8 --wal-segsize=1 >/dev/null
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pgtmp/data" -w -l \
+		"$pgtmp/log" -o "-c listen_addresses= -k $pgtmp" start >/dev/null
+	runuser -u postgres -- "$PGBIN/pgbench" -h "$pgtmp" -i -s 1 -q \
+		postgres >/dev/null 2>&1
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pgtmp/data" -w -m fast \
+		stop >/dev/null
+	cp -a "$pgtmp/data" "$root/pgdata"
+}
+
+case $workload in
+idle | forkloop) ;;
+compile) add_compiler ;;
+web) add_web ;;
+db) add_db ;;
+mix) add_compiler; add_web ;;
+*) e2e_die "mkimage-guest: unknown workload $workload" ;;
+esac
+
+e2e_pack "$root" "$out" "$busybox"

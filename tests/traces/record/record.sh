@@ -1,0 +1,168 @@
+#!/bin/sh
+# Record page-table workload traces from real workloads in PV guests:
+# boot the patched Xen (hv-patches/) under QEMU (TCG) with one Debian
+# 6.1 PV guest per workload, record every guest at once with pt-record in
+# dom0, and collect the traces from the console.
+# See tests/traces/recorded/README.md.
+#
+#   record.sh [--out DIR] [--duration SECS] [--interval MS]
+#             [--workloads "idle forkloop compile web db mix"]
+#             [--timeout SECS] [--log FILE] [--no-build] [--xen XEN_GZ]
+#
+# --out       where the traces go (default tests/traces/recorded)
+# --duration  seconds recorded (default 600), --interval ms per row
+#             (default 1000)
+# --timeout   QEMU is killed after this (default: duration + 1500)
+# --xen       a hypervisor hv-patches/build-xen.sh built already (its
+#             OUTDIR/xen.gz, next to build-info); default: build (cached)
+#
+# Not part of CI: it takes about half an hour under TCG and needs about
+# 3.5 GiB of RAM for QEMU.  Exits 0 when every trace arrived intact and
+# parses.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../../.." && pwd)
+. "$TOP/tests/e2e/lib.sh"
+
+out=$TOP/tests/traces/recorded
+duration=600
+interval=1000
+workloads="idle forkloop compile web db mix"
+timeout_s=
+log=
+do_build=1
+build=$TOP/build
+xen=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--interval) interval=$2; shift 2 ;;
+	--workloads) workloads=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--no-build) do_build=0; shift ;;
+	--xen) xen=$2; shift 2 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	*) e2e_die "unknown argument $1 (see --help)" ;;
+	esac
+done
+[ -n "$timeout_s" ] || timeout_s=$((duration + 1500))
+[ -n "$log" ] || log=$build/record/console.log
+mkdir -p "$(dirname "$log")" "$out"
+
+work=$(mktemp -d)
+qemu_pid=
+cleanup() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$TOP/scripts/install-deps.sh" record
+
+if [ -z "$xen" ]; then
+	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
+	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
+	xen=$work/xen/xen.gz
+fi
+xen_key=$(sed -n 's/^series-key[ =:]*//p' "$(dirname "$xen")/build-info" \
+	2>/dev/null | head -n 1)
+gzip -dc "$xen" >"$work/xen.elf"
+
+if [ "$do_build" = 1 ]; then
+	make -C "$TOP" -s BUILD="$build" all tools >&2
+fi
+for bin in ptswitch-agent pt-domctl pt-record ptswitch-eval; do
+	[ -x "$build/$bin" ] || e2e_die "missing $build/$bin"
+done
+
+cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}/e2e
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+	cache=$work/cache
+	mkdir -p "$cache"
+fi
+e2e_kernel_tree "$cache"
+set -- "$ktree"/boot/vmlinuz-*
+vmlinuz=$1
+guest_kernel=$ktree/vmlinux
+if [ ! -s "$guest_kernel" ] &&
+	! e2e_extract_vmlinux "$vmlinuz" "$guest_kernel"; then
+	guest_kernel=$vmlinuz
+fi
+
+e2e_log "building guest images: $workloads"
+# The overlay must keep the base image's usr-merged links, or its lib/
+# directory would hide /usr/lib (and the kernel modules) in dom0.
+mkdir -p "$work/overlay/e2e/images" "$work/overlay/usr/bin" \
+	"$work/overlay/usr/sbin" "$work/overlay/usr/lib" \
+	"$work/overlay/usr/lib64"
+for d in bin sbin lib lib64; do
+	ln -s "usr/$d" "$work/overlay/$d"
+done
+for w in $workloads; do
+	"$HERE/mkimage-guest.sh" --out "$work/overlay/e2e/images/$w.cpio.gz" \
+		--agent "$build/ptswitch-agent" --workload "$w"
+done
+# The e2e dom0 image, then an overlay archive on top (the kernel unpacks
+# both, later files win): the recording replaces the checks.
+# (Its own guest image is unused here: give it the smallest.)
+"$HERE/mkimage-guest.sh" --out "$work/unused.cpio.gz" \
+	--agent "$build/ptswitch-agent" --workload idle
+"$TOP/tests/e2e/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" \
+	--kernel-tree "$ktree" --guest-initrd "$work/unused.cpio.gz" \
+	--guest-kernel "$guest_kernel" --domctl "$build/pt-domctl"
+install -m 0755 "$HERE/dom0-record.sh" "$work/overlay/e2e/checks.sh"
+e2e_install_bin "$work/overlay" "$build/pt-record" /usr/sbin/pt-record
+(cd "$work/overlay" && find . | LC_ALL=C sort |
+	/bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) |
+	gzip -1 >>"$work/dom0.cpio.gz"
+
+dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=patched"
+dom0_cmdline="$dom0_cmdline rec.duration=$duration rec.interval=$interval"
+e2e_log "booting under QEMU (TCG) for ${duration}s of recording," \
+	"console log: $log"
+t0=$(date +%s)
+# dom0 holds the compressed guest images (about 100 MB) in its initramfs.
+E2E_DOM0_MEM=1024M e2e_boot "$work/xen.elf" "$vmlinuz" "$dom0_cmdline" \
+	"$work/dom0.cpio.gz" "$log" "$timeout_s" 3584
+e2e_log "QEMU ran $(($(date +%s) - t0)) s"
+
+# Collect: every trace must arrive whole (checksum) and parse.
+grep -a 'REC: \(INFO\|FAIL\)' "$log" | sed 's/^\[ *[0-9.]*\] //' >&2 || true
+status=0
+for w in $workloads; do
+	f=$work/$w.trace
+	grep -a "REC: LINE $w " "$log" | sed "s/^\[ *[0-9.]*\] REC: LINE $w //" \
+		>"$f" || true
+	want=$(grep -a "REC: SUM $w " "$log" |
+		sed "s/^\[ *[0-9.]*\] REC: SUM $w //" | tr -d '\r')
+	got=$(md5sum <"$f" | cut -d' ' -f1)
+	if [ -z "$want" ] || [ "$want" != "$got" ]; then
+		e2e_log "$w: trace incomplete or damaged (md5 '$got'," \
+			"dom0 said '$want')"
+		status=1
+		continue
+	fi
+	if ! "$build/ptswitch-eval" --duration 10s "$f" >/dev/null; then
+		e2e_log "$w: trace does not parse"
+		status=1
+		continue
+	fi
+	{
+		echo "# workload $w, recorded by tests/traces/record/record.sh" \
+			"--duration $duration --interval $interval"
+		echo "# on $(date -u +%Y-%m-%d): Xen 4.17 + hv-patches" \
+			"(series-key ${xen_key:-?}) under QEMU TCG, guest" \
+			"Debian $(basename "$vmlinuz" | sed 's/vmlinuz-//')" \
+			"PV, 1 vCPU"
+		cat "$f"
+	} >"$out/$w.trace"
+	grep -a "REC: GUEST $w " "$log" | sed "s/^\[ *[0-9.]*\] REC: GUEST //" \
+		>"$out/$w.console" || true
+	e2e_log "$w: $(grep -c '^[0-9]' "$f") rows -> $out/$w.trace"
+done
+grep -aq 'E2E: DONE' "$log" || { e2e_log "dom0 never finished"; status=1; }
+exit $status

@@ -1,0 +1,127 @@
+# shellcheck shell=sh
+# The workloads of the recording guests (sourced by guest-init; busybox
+# sh).  Each wl_<name> runs until the file $STOP exists, and writes
+# data/rec/ready once it is really running.  The images carry only what
+# their workload needs (mkimage-guest.sh).
+
+STOP=${STOP:-/run/stop}
+
+ready() {
+	xenstore-write data/rec/ready "$1" 2>/dev/null
+}
+
+running() {
+	[ ! -e "$STOP" ]
+}
+
+wl_idle() {
+	ready idle
+	while running; do
+		sleep 5
+	done
+}
+
+# A shell script of the kind configure scripts and init scripts are made
+# of: command substitutions and pipelines of small programs, each one a
+# fork and, for the non-builtins, an exec.
+wl_forkloop() {
+	ready forkloop
+	n=0
+	while running; do
+		for f in /etc/passwd /etc/group /init /workloads.sh; do
+			lines=$(wc -l <"$f")
+			words=$(grep -c . "$f" | tr -d ' ')
+			first=$(head -n 1 "$f" | cut -c1-8)
+			echo "$f $lines $words $first" | sed 's/ /:/g' >/dev/null
+			ls -l /usr/bin | awk '{ s += $5 } END { print s }' \
+				>/dev/null
+		done
+		n=$((n + 1))
+	done
+}
+
+# gcc compiling a real program, file by file and then linking, as make -j1
+# would: the project's own freestanding PV test kernel (tests/pvguest).
+wl_compile() {
+	cflags="-std=gnu11 -O2 -g -Wall -Wextra -ffreestanding -fno-pic
+		-fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables
+		-fno-tree-loop-distribute-patterns -mno-red-zone
+		-mgeneral-regs-only -mcmodel=small"
+	mkdir -p /tmp/build
+	ready compile
+	while running; do
+		for c in /src/pvguest/*.c /src/pvguest/head.S; do
+			running || break
+			o=/tmp/build/$(basename "${c%.*}").o
+			# shellcheck disable=SC2086 # one word per flag
+			gcc $cflags -c -o "$o" "$c"
+		done
+		running || break
+		gcc -nostdlib -static -no-pie -Wl,-T,/src/pvguest/pvguest.lds \
+			-Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+			-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments \
+			-o /tmp/build/pvguest.elf /tmp/build/*.o
+		rm -f /tmp/build/*
+	done
+}
+
+# nginx serving static files to ab on the loopback: a new connection per
+# request (keep-alive off), two clients at a time.
+wl_web() {
+	ifconfig lo 127.0.0.1 up
+	[ -e /run/nginx.pid ] || nginx
+	ready web
+	while running; do
+		ab -q -n 400 -c 2 http://127.0.0.1/index.html >/dev/null 2>&1
+		ab -q -n 100 -c 2 http://127.0.0.1/big.html >/dev/null 2>&1
+	done
+}
+
+# PostgreSQL 15 with pgbench (TPC-B like, scale 1), two clients; every
+# 30 s pgbench starts over with new connections (new backends).
+wl_db() {
+	pgsql=/usr/lib/postgresql/15/bin
+	if [ ! -S /tmp/.s.PGSQL.5432 ]; then
+		mkdir -p /dev/shm
+		mount -t tmpfs tmpfs /dev/shm
+		chown -R postgres:postgres /pgdata
+		chmod 0700 /pgdata
+		su -s /bin/sh postgres -c "$pgsql/postgres -D /pgdata \
+			-c listen_addresses= -k /tmp -c shared_buffers=16MB \
+			-c max_connections=10 -c max_wal_size=32MB \
+			-c min_wal_size=4MB >/tmp/postgres.log 2>&1 &"
+		i=0
+		until [ -S /tmp/.s.PGSQL.5432 ] || [ $i -ge 300 ]; do
+			sleep 1
+			i=$((i + 1))
+		done
+	fi
+	ready db
+	while running; do
+		su -s /bin/sh postgres -c \
+			"$pgsql/pgbench -h /tmp -c 2 -j 1 -T 30 postgres" \
+			>/dev/null 2>&1 || sleep 1
+	done
+}
+
+# Phases of the workloads above, in a fixed cycle; each phase change is
+# logged on the console with the guest's uptime.
+wl_mix() {
+	ready mix
+	phase=0
+	while running; do
+		for p in compile:90 idle:45 forkloop:60 web:90; do
+			running || break
+			name=${p%:*}
+			secs=${p#*:}
+			phase=$((phase + 1))
+			echo "rec: phase $phase $name ${secs}s at $(cut -d' ' -f1 \
+				/proc/uptime)"
+			xenstore-write data/rec/phase "$phase $name" 2>/dev/null
+			(STOP=/run/stop.$phase; "wl_$name") &
+			sleep "$secs"
+			: >/run/stop.$phase
+			wait
+		done
+	done
+}
