@@ -17,18 +17,8 @@ for arg in $cmdline; do
 	esac
 done
 
-pass() { echo "E2E: PASS $1"; }
-fail() {
-	name=$1
-	shift
-	echo "E2E: FAIL $name $*"
-}
-skip() {
-	name=$1
-	shift
-	echo "E2E: SKIP $name $*"
-}
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# shellcheck source=../../../tests/e2e/dom0/verdicts.sh
+. /e2e/verdicts.sh
 console() { cat "$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
 # kg NAME KEY: the value of a "KGUEST: KEY..." line of guest NAME.
 kg() { console "$1" | tr -d '\r' | sed -n "s/^KGUEST: $2//p" | head -n 1; }

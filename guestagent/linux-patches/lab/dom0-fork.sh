@@ -33,19 +33,8 @@ for arg in $cmdline; do
 	esac
 done
 
-pass() { echo "E2E: PASS $1"; }
-fail() {
-	name=$1
-	shift
-	echo "E2E: FAIL $name $*"
-}
-skip() {
-	name=$1
-	shift
-	echo "E2E: SKIP $name $*"
-}
-info() { echo "E2E: INFO $*"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# shellcheck source=../../../tests/e2e/dom0/verdicts.sh
+. /e2e/verdicts.sh
 xs() { xenstore-read "$1" 2>/dev/null; }
 console() { tr -d '\r' <"$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
 wait_until() {

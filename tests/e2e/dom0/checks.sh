@@ -24,18 +24,8 @@ for arg in $cmdline; do
 	esac
 done
 
-pass() { echo "E2E: PASS $1"; }
-fail() {
-	name=$1
-	shift
-	echo "E2E: FAIL $name $*"
-}
-skip() {
-	name=$1
-	shift
-	echo "E2E: SKIP $name $*"
-}
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# shellcheck source=verdicts.sh
+. /e2e/verdicts.sh
 xs() { xenstore-read "$1" 2>/dev/null; }
 
 # wait_until SECONDS COMMAND...: poll once a second.

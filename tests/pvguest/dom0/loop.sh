@@ -25,10 +25,8 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
-pass() { echo "E2E: PASS $*"; }
-fail() { echo "E2E: FAIL $*"; }
-skip() { echo "E2E: SKIP $*"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# shellcheck source=../../e2e/dom0/verdicts.sh
+. /e2e/verdicts.sh
 xs() { xenstore-read "$1" 2>/dev/null; }
 daemon_alive() { [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; }
 stat_of() { echo "$2" | awk -v k="$1" '$1 == k { print $2 }'; }
