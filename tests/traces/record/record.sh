@@ -160,8 +160,8 @@ for w in $workloads; do
 			"PV, 1 vCPU"
 		cat "$f"
 	} >"$out/$w.trace"
-	grep -a "REC: GUEST $w " "$log" | sed "s/^\[ *[0-9.]*\] REC: GUEST //" \
-		>"$out/$w.console" || true
+	grep -a "REC: GUEST $w " "$log" |
+		sed "s/^\[ *[0-9.]*\] REC: GUEST $w //" >"$out/$w.console" || true
 	e2e_log "$w: $(grep -c '^[0-9]' "$f") rows -> $out/$w.trace"
 done
 grep -aq 'E2E: DONE' "$log" || { e2e_log "dom0 never finished"; status=1; }
