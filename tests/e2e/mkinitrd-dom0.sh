@@ -84,7 +84,7 @@ printf '# e2e: xl defaults\n' >"$root/etc/xen/xl.conf"
 mkdir -p "$root/e2e"
 cp "${guest_kernel:-$vmlinuz}" "$root/e2e/guest-kernel"
 cp "$guest_initrd" "$root/e2e/guest.cpio.gz"
-cp "$HERE/dom0/checks.sh" "$HERE/dom0/verdicts.sh" "$HERE/dom0/policy.yaml" \
+cp "$HERE/dom0/checks.sh" "$HERE/dom0/checklib.sh" "$HERE/dom0/policy.yaml" \
 	"$root/e2e/"
 install -m 0755 "$HERE/dom0/init" "$root/init"
 

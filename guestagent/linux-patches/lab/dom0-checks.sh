@@ -17,21 +17,11 @@ for arg in $cmdline; do
 	esac
 done
 
-# shellcheck source=../../../tests/e2e/dom0/verdicts.sh
-. /e2e/verdicts.sh
+# shellcheck source=../../../tests/e2e/dom0/checklib.sh
+. /e2e/checklib.sh
 console() { cat "$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
 # kg NAME KEY: the value of a "KGUEST: KEY..." line of guest NAME.
 kg() { console "$1" | tr -d '\r' | sed -n "s/^KGUEST: $2//p" | head -n 1; }
-wait_until() {
-	limit=$1
-	shift
-	waited=0
-	until "$@"; do
-		waited=$((waited + 1))
-		[ $waited -ge "$limit" ] && return 1
-		sleep 1
-	done
-}
 
 # create_guest NAME KERNEL
 create_guest() {
@@ -165,10 +155,6 @@ esac
 # The same fork work again, with the patched guest in BATCH where the
 # hypervisor offers it (hv-patches 0005).  Counters from Xen say whether
 # batches were really used.
-stat_of() {
-	pt-domctl get-stats "$1" 2>/dev/null |
-		awk -v k="$2" '$1 == k { print $2 }'
-}
 done_work() {
 	xenstore-read "/local/domain/$1/data/e2e/work" >/dev/null 2>&1
 }

@@ -33,25 +33,9 @@ for arg in $cmdline; do
 	esac
 done
 
-# shellcheck source=../../../tests/e2e/dom0/verdicts.sh
-. /e2e/verdicts.sh
-xs() { xenstore-read "$1" 2>/dev/null; }
+# shellcheck source=../../../tests/e2e/dom0/checklib.sh
+. /e2e/checklib.sh
 console() { tr -d '\r' <"$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
-wait_until() {
-	limit=$1
-	shift
-	waited=0
-	until "$@"; do
-		waited=$((waited + 1))
-		[ $waited -ge "$limit" ] && return 1
-		sleep 1
-	done
-}
-# stat_of DOMID KEY: one counter of pt-domctl get-stats.
-stat_of() {
-	pt-domctl get-stats "$1" 2>/dev/null |
-		awk -v k="$2" '$1 == k { print $2 }'
-}
 hv_mode() { pt-domctl get-mode "$1" 2>&1; }
 # fb KEY SUMMARY: one key=value of a forkbench summary line.
 fb() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }

@@ -24,22 +24,9 @@ for arg in $cmdline; do
 	esac
 done
 
-# shellcheck source=verdicts.sh
-. /e2e/verdicts.sh
-xs() { xenstore-read "$1" 2>/dev/null; }
+# shellcheck source=checklib.sh
+. /e2e/checklib.sh
 
-# wait_until SECONDS COMMAND...: poll once a second.
-wait_until() {
-	limit=$1
-	shift
-	waited=0
-	until "$@"; do
-		waited=$((waited + 1))
-		[ $waited -ge "$limit" ] && return 1
-		sleep 1
-	done
-	return 0
-}
 
 # wait_daemon SECONDS COMMAND...: as wait_until, but give up at once if
 # the daemon has died.
@@ -288,11 +275,6 @@ else
 fi
 
 # --- hypervisor counters and enforcement (patched Xen only) -----------
-# stat_of DOMID KEY: one counter from the hypervisor, daemon bypassed.
-stat_of() {
-	pt-domctl get-stats "$1" 2>/dev/null |
-		awk -v k="$2" '$1 == k { print $2 }'
-}
 forks_of() { xs "/local/domain/$1/data/e2e/forks"; }
 
 if [ "$xen" != patched ]; then

@@ -25,11 +25,11 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
-# shellcheck source=../../e2e/dom0/verdicts.sh
-. /e2e/verdicts.sh
-xs() { xenstore-read "$1" 2>/dev/null; }
+# shellcheck source=../../e2e/dom0/checklib.sh
+. /e2e/checklib.sh
 daemon_alive() { [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; }
-stat_of() { echo "$2" | awk -v k="$1" '$1 == k { print $2 }'; }
+# stat_in KEY STATS: one counter of a get-stats output already read.
+stat_in() { echo "$2" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 # --- the daemon -------------------------------------------------------
 daemon_pid=
@@ -104,8 +104,8 @@ while [ $waited -lt $limit ]; do
 	[ -z "$w_first" ] && w_first=$writes
 	[ -n "$writes" ] && w_last=$writes
 	stats=$(pt-domctl get-stats "$d" 2>/dev/null)
-	hv=$(stat_of mode "$stats")
-	batches=$(stat_of batches "$stats")
+	hv=$(stat_in mode "$stats")
+	batches=$(stat_in batches "$stats")
 	now=$(uptime_s)
 	echo "$now mode=$mode reason=$reason hv=$hv batches=$batches" \
 		"req='$req' ack='$ack'" >>"$SAMPLES"
@@ -140,7 +140,7 @@ while [ $waited -lt $limit ]; do
 			low_ls=$(xenstore-ls "$tool" 2>&1) low_seen=1
 		switches=$(xs "$tool/switches")
 	fi
-	[ -n "$stats" ] && reval=$(stat_of revalidation_failures "$stats")
+	[ -n "$stats" ] && reval=$(stat_in revalidation_failures "$stats")
 	[ -n "$stats" ] && last_stats=$stats
 	if grep -q 'PVGUEST: DONE' "$CONSOLE" 2>/dev/null; then
 		state=finished
