@@ -105,25 +105,36 @@ check_counters() {
 	fi
 }
 
+# create_pvguest NAME VCPUS EXTRA [CFG-LINE...]: our kernel as a PV guest,
+# with EXTRA as its command line.  The domain is kept after it stops, for
+# the counters and the post-mortem.
+create_pvguest() {
+	cfg=/tmp/$1.cfg
+	{
+		echo "name = \"$1\""
+		echo 'type = "pv"'
+		echo 'kernel = "/e2e/pvguest/pvguest.elf"'
+		echo 'memory = 32'
+		echo "vcpus = $2"
+		echo "extra = \"$3\""
+		shift 3
+		for line in "$@"; do
+			echo "$line"
+		done
+		echo 'on_poweroff = "preserve"'
+		echo 'on_crash = "preserve"'
+	} >"$cfg"
+	xl create -q "$cfg"
+}
+
 # run_guest NAME VCPUS EXTRA-ARGS
 run_guest() {
 	name=$1
 	console=$CONSOLE_DIR/guest-$name.log
-	cat >"/tmp/$name.cfg" <<CFG
-name = "$name"
-type = "pv"
-kernel = "/e2e/pvguest/pvguest.elf"
-memory = 32
-vcpus = $2
-# rdtsc executed natively, not emulated by Xen.
-tsc_mode = "native"
-extra = "pvg.repeats=$repeats $3"
-# Keep the domain after it stops, for the counters and the post-mortem.
-on_poweroff = "preserve"
-on_crash = "preserve"
-CFG
 	echo "E2E: TIME $name-create $(uptime_s)"
-	if ! xl create -q "/tmp/$name.cfg"; then
+	# tsc_mode native: rdtsc executed natively, not emulated by Xen.
+	if ! create_pvguest "$name" "$2" "pvg.repeats=$repeats $3" \
+		'tsc_mode = "native"'; then
 		echo "E2E: FAIL $name-create xl create failed"
 		return 0
 	fi
@@ -203,17 +214,7 @@ CFG
 run_attack() {
 	aname=pvguest-attack-$1
 	console=$CONSOLE_DIR/guest-$aname.log
-	cat >"/tmp/$aname.cfg" <<CFG
-name = "$aname"
-type = "pv"
-kernel = "/e2e/pvguest/pvguest.elf"
-memory = 32
-vcpus = 1
-extra = "pvg.attack=$1 pvg.foreign_mfn=$2"
-on_poweroff = "preserve"
-on_crash = "preserve"
-CFG
-	if ! xl create -q "/tmp/$aname.cfg"; then
+	if ! create_pvguest "$aname" 1 "pvg.attack=$1 pvg.foreign_mfn=$2"; then
 		echo "E2E: FAIL attack-$1 xl create failed"
 		return 0
 	fi

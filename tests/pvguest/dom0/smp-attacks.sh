@@ -21,17 +21,7 @@ domain_gone() {
 run_smp_attack() {
 	aname=pvguest-attack-$1
 	console=$CONSOLE_DIR/guest-$aname.log
-	cat >"/tmp/$aname.cfg" <<CFG
-name = "$aname"
-type = "pv"
-kernel = "/e2e/pvguest/pvguest.elf"
-memory = 32
-vcpus = 2
-extra = "pvg.attack=$1 pvg.smp=1"
-on_poweroff = "preserve"
-on_crash = "preserve"
-CFG
-	if ! xl create -q "/tmp/$aname.cfg"; then
+	if ! create_pvguest "$aname" 2 "pvg.attack=$1 pvg.smp=1"; then
 		echo "E2E: FAIL $2 xl create failed"
 		return 0
 	fi
