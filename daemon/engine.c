@@ -135,22 +135,6 @@ static const struct engine_sample *sample_at(const struct engine_guest *g,
 	return &g->ring[(g->head + g->cap - 1 - j) % g->cap];
 }
 
-/* Sum of k samples, starting `from` samples back. */
-static void window_sum(const struct engine_guest *g, unsigned int from,
-		       unsigned int k, struct pt_stats *sum, uint64_t *dt_ms)
-{
-	unsigned int j;
-
-	memset(sum, 0, sizeof(*sum));
-	*dt_ms = 0;
-	for (j = from; j < from + k && j < g->n; j++) {
-		const struct engine_sample *smp = sample_at(g, j);
-
-		add_delta(sum, &smp->d);
-		*dt_ms += smp->dt_ms;
-	}
-}
-
 /* What the window says, in cycles per second. */
 struct model {
 	double cost_emulate, cost_batch, saving;
@@ -220,59 +204,114 @@ static void costs_of(const struct policy_costs *c, enum pt_mode mode,
 }
 
 /*
- * Standard error of the window's saving 1 - sum(cb)/sum(ce), a ratio
- * estimate over k samples taken as rates (ticks may jitter):
- * sqrt(sum(r^2) / (k (k - 1))) / mean(ce) with r = (ce - cb) - saving x ce
- * per sample.  Zero when every sample says the same.
+ * Running sums over the k most recent samples (index j + 1 holds samples
+ * 0..j), so that any run of them is modeled in constant time: the
+ * change-point search tries every split of the window.
  */
-static double saving_se(const struct policy *p, const struct engine_guest *g,
-			unsigned int from, unsigned int k, double saving,
-			double *var)
+struct moments {
+	double used;	  /* samples with a length */
+	double ce, ce2;	  /* EMULATE cost rate, and its square */
+	double dce, d2;	  /* saving rate d = ce - cb, times ce, squared */
+};
+
+struct prefix {
+	unsigned int k;
+	struct pt_stats sum[ENGINE_MAX_WINDOW + 1];
+	uint64_t dt_ms[ENGINE_MAX_WINDOW + 1];
+	struct moments mom[ENGINE_MAX_WINDOW + 1];
+};
+
+static void stats_diff(struct pt_stats *out, const struct pt_stats *hi,
+		       const struct pt_stats *lo)
 {
-	double ss = 0.0, sum_ce = 0.0;
-	unsigned int j, used = 0;
+	const uint64_t *h = stats_u64(hi), *l = stats_u64(lo);
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
 
-	for (j = from; j < from + k; j++) {
-		const struct engine_sample *smp = sample_at(g, j);
-		struct pt_stats s;
-		double ce, cb, w, r, secs = (double)smp->dt_ms / 1000.0;
-
-		if (!smp->dt_ms)
-			continue;
-		memset(&s, 0, sizeof(s));
-		add_delta(&s, &smp->d);
-		costs_of(&p->cost, g->mode, &s, &ce, &cb, &w);
-		ce /= secs;
-		cb /= secs;
-		r = (ce - cb) - saving * ce;
-		ss += r * r;
-		sum_ce += ce;
-		used++;
-	}
-	*var = 0.0;
-	if (used < 2 || sum_ce <= 0.0)
-		return 0.0;
-	/* One sample's variance, in units of the saving. */
-	*var = ss / (used - 1) / ((sum_ce / used) * (sum_ce / used));
-	return sqrt(*var / used);
+	for (i = 0; i < FIELDS; i++)
+		o[i] = h[i] - l[i];
 }
 
+static void prefix_build(const struct policy *p, const struct engine_guest *g,
+			 unsigned int k, struct prefix *pre)
+{
+	unsigned int j;
+
+	if (k > g->n)
+		k = g->n;
+	pre->k = k;
+	memset(&pre->sum[0], 0, sizeof(pre->sum[0]));
+	pre->dt_ms[0] = 0;
+	memset(&pre->mom[0], 0, sizeof(pre->mom[0]));
+	for (j = 0; j < k; j++) {
+		const struct engine_sample *smp = sample_at(g, j);
+		struct moments *m = &pre->mom[j + 1];
+		struct pt_stats one;
+		double ce, cb, w, d, secs = (double)smp->dt_ms / 1000.0;
+
+		pre->sum[j + 1] = pre->sum[j];
+		add_delta(&pre->sum[j + 1], &smp->d);
+		pre->dt_ms[j + 1] = pre->dt_ms[j] + smp->dt_ms;
+		*m = pre->mom[j];
+		if (!smp->dt_ms)
+			continue;
+		memset(&one, 0, sizeof(one));
+		add_delta(&one, &smp->d);
+		costs_of(&p->cost, g->mode, &one, &ce, &cb, &w);
+		ce /= secs;
+		d = ce - cb / secs;
+		m->used += 1.0;
+		m->ce += ce;
+		m->ce2 += ce * ce;
+		m->dce += d * ce;
+		m->d2 += d * d;
+	}
+}
+
+/*
+ * The window's saving 1 - sum(cb)/sum(ce) is a ratio estimate over
+ * samples taken as rates (ticks may jitter).  Its standard error is
+ * sqrt(sum(r^2) / (n (n - 1))) / mean(ce) with r = d - saving x ce per
+ * sample; sum(r^2) expands into the running sums.  Zero when every
+ * sample says the same.
+ */
+static double saving_se(const struct moments *m, double saving, double *var)
+{
+	double ss, mean_ce;
+
+	*var = 0.0;
+	if (m->used < 2.0 || m->ce <= 0.0)
+		return 0.0;
+	ss = m->d2 - 2.0 * saving * m->dce + saving * saving * m->ce2;
+	/* The expansion can round a zero sum a hair below it. */
+	if (ss < 0.0)
+		ss = 0.0;
+	mean_ce = m->ce / m->used;
+	/* One sample's variance, in units of the saving. */
+	*var = ss / (m->used - 1.0) / (mean_ce * mean_ce);
+	return sqrt(*var / m->used);
+}
+
+/* The model of k samples, starting `from` samples back. */
 static void model_window(const struct policy *p, const struct engine_guest *g,
-			 unsigned int from, unsigned int k, struct model *m)
+			 const struct prefix *pre, unsigned int from,
+			 unsigned int k, struct model *m)
 {
 	const struct policy_costs *c = &p->cost;
 	struct pt_stats s;
+	struct moments mom;
 	uint64_t dt_ms;
 	double ce, cb, writes;
 
 	memset(m, 0, sizeof(*m));
-	if (from >= g->n)
+	if (from >= pre->k)
 		return;
-	if (k > g->n - from)
-		k = g->n - from;
-	window_sum(g, from, k, &s, &dt_ms);
+	if (k > pre->k - from)
+		k = pre->k - from;
+	dt_ms = pre->dt_ms[from + k] - pre->dt_ms[from];
 	if (!dt_ms)
 		return;
+	stats_diff(&s, &pre->sum[from + k], &pre->sum[from]);
 	m->secs = (double)dt_ms / 1000.0;
 	costs_of(c, g->mode, &s, &ce, &cb, &writes);
 	if (g->mode != PT_MODE_EMULATE) {
@@ -285,8 +324,17 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 	m->cost_emulate = ce / m->secs;
 	m->cost_batch = cb / m->secs;
 	m->saving = ce > 0 ? (ce - cb) / ce : 0.0;
-	if (ce > 0)
-		m->saving_se = saving_se(p, g, from, k, m->saving, &m->var);
+	if (ce > 0) {
+		const struct moments *hi = &pre->mom[from + k],
+				     *lo = &pre->mom[from];
+
+		mom.used = hi->used - lo->used;
+		mom.ce = hi->ce - lo->ce;
+		mom.ce2 = hi->ce2 - lo->ce2;
+		mom.dce = hi->dce - lo->dce;
+		mom.d2 = hi->d2 - lo->d2;
+		m->saving_se = saving_se(&mom, m->saving, &m->var);
+	}
 	m->samples = k;
 	m->write_rate = writes / m->secs;
 }
@@ -326,7 +374,8 @@ static double few_samples_factor(unsigned int k)
  * large variance within the segments and shows no change.
  */
 static unsigned int change_point(const struct policy *p,
-				 const struct engine_guest *g, unsigned int k)
+				 const struct engine_guest *g,
+				 const struct prefix *pre, unsigned int k)
 {
 	double z_min = p->noise_margin + 1.0, best_z = 0.0;
 	unsigned int r, best = 0;
@@ -335,8 +384,8 @@ static unsigned int change_point(const struct policy *p,
 		struct model a, b;
 		double diff, var, se, z;
 
-		model_window(p, g, 0, r, &a);
-		model_window(p, g, r, k - r, &b);
+		model_window(p, g, pre, 0, r, &a);
+		model_window(p, g, pre, r, k - r, &b);
 		if (a.cost_emulate <= 0.0 || b.cost_emulate <= 0.0)
 			continue;
 		diff = fabs(a.saving - b.saving);
@@ -427,16 +476,18 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	bool pinned = false;
 	double margin;
 	struct model m;
+	struct prefix pre;
 
 	memset(out, 0, sizeof(*out));
-	model_window(p, g, 0, k, &m);
+	prefix_build(p, g, k, &pre);
+	model_window(p, g, &pre, 0, k, &m);
 	margin = p->noise_margin;
 	if (warm && g->mode == PT_MODE_BATCH) {
 		/* Decide on what the guest does now, not a window ago. */
-		unsigned int recent = change_point(p, g, k);
+		unsigned int recent = change_point(p, g, &pre, k);
 
 		if (recent) {
-			model_window(p, g, 0, recent, &m);
+			model_window(p, g, &pre, 0, recent, &m);
 			margin *= few_samples_factor(m.samples);
 		}
 	}
