@@ -55,26 +55,9 @@ while [ $# -gt 0 ]; do
 done
 
 t_start=$(date +%s)
-work=$(mktemp -d)
-qemu_pid=
-cleanup() {
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_workdir
 
-[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
-if [ -z "$flavour" ]; then
-	case $(realpath "$xen") in
-	/boot/xen-*) flavour=stock ;;
-	*) flavour=patched ;;
-	esac
-fi
-case $flavour in
-stock | patched) ;;
-*) e2e_die "--expect takes stock or patched" ;;
-esac
+flavour=$(e2e_flavour "$xen" "$flavour") || exit 1
 # The fork end-to-end: its own guest /init and dom0 checks, forkbench in
 # the guests, ptswitchd in dom0, and room for the benchmark's parent.
 guest_init=$HERE/lab/guest-init

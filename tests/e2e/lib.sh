@@ -209,3 +209,40 @@ e2e_xen_elf() {
 		cp "$1" "$2"
 	fi
 }
+
+# A private work directory in $work, removed on exit together with the
+# QEMU that e2e_boot runs from it.  Usage: e2e_workdir (before e2e_boot)
+e2e_workdir() {
+	work=$(mktemp -d)
+	qemu_pid=
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+e2e_cleanup() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+
+# Which hypervisor XEN is, for the dom0 checks: FLAVOUR when --expect
+# named one, else stock for Debian's own file and patched for any other.
+# Dies unless XEN is readable and the flavour is one of ALLOWED (default
+# "stock patched").  Prints it.
+# Usage: flavour=$(e2e_flavour XEN "$flavour" [ALLOWED]) || exit 1
+e2e_flavour() {
+	local xen=$1 flavour=$2 allowed=${3:-stock patched} a
+	[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
+	if [ -z "$flavour" ]; then
+		case $(realpath "$xen") in
+		/boot/xen-*) flavour=stock ;;
+		*) flavour=patched ;;
+		esac
+	fi
+	for a in $allowed; do
+		if [ "$a" = "$flavour" ]; then
+			echo "$flavour"
+			return 0
+		fi
+	done
+	e2e_die "--expect takes one of: $allowed"
+}

@@ -52,14 +52,7 @@ while [ $# -gt 0 ]; do
 done
 
 t_start=$(date +%s)
-work=$(mktemp -d)
-qemu_pid=
-cleanup() {
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_workdir
 
 "$TOP/scripts/install-deps.sh"
 "$HERE/install-deps.sh"
@@ -74,17 +67,7 @@ t_xen=$(date +%s)
 
 # Which hypervisor: stock when it is Debian's file, else patched.  The
 # dom0 checks use this to know what to expect.
-[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
-if [ -z "$flavour" ]; then
-	case $(realpath "$xen") in
-	/boot/xen-*) flavour=stock ;;
-	*) flavour=patched ;;
-	esac
-fi
-case $flavour in
-stock | patched) ;;
-*) e2e_die "--expect takes stock or patched" ;;
-esac
+flavour=$(e2e_flavour "$xen" "$flavour") || exit 1
 [ -n "$log" ] || log=$build/e2e/console-$flavour.log
 mkdir -p "$(dirname "$log")"
 

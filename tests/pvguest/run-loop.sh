@@ -67,10 +67,7 @@ for n in "$timeout_s" "$loop_timeout" "$hold"; do
 done
 
 t_start=$(date +%s)
-work=$(mktemp -d)
-cleanup() { rm -rf "$work"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_workdir
 
 if [ $patched = 1 ]; then
 	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
@@ -78,17 +75,7 @@ if [ $patched = 1 ]; then
 	xen=$work/xen/xen.gz
 	[ -n "$flavour" ] || flavour=patched
 fi
-[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
-if [ -z "$flavour" ]; then
-	case $(realpath "$xen") in
-	/boot/xen-*) flavour=stock ;;
-	*) flavour=patched ;;
-	esac
-fi
-case $flavour in
-stock | patched) ;;
-*) e2e_die "--expect takes stock or patched" ;;
-esac
+flavour=$(e2e_flavour "$xen" "$flavour") || exit 1
 [ -n "$log" ] || log=$build/pvguest/loop-$flavour.log
 mkdir -p "$(dirname "$log")"
 t_xen=$(date +%s)

@@ -70,14 +70,7 @@ case $repeats in
 esac
 
 t_start=$(date +%s)
-work=$(mktemp -d)
-qemu_pid=
-cleanup() {
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_workdir
 
 case $build_xen in
 patched)
@@ -98,23 +91,15 @@ baseline)
 	[ -n "$flavour" ] || flavour=baseline
 	;;
 esac
-[ -r "$xen" ] || e2e_die "no hypervisor at $xen"
+flavour=$(e2e_flavour "$xen" "$flavour" "stock patched baseline") || exit 1
 # What the calibration file names as its hypervisor (no temp paths).
 xen_label=$xen
 [ -r "$work/xen/build-info" ] && xen_label="hv-patches/build-xen.sh $(
 	awk -F= '$1 == "series-key" { print "series-key=" $2 }' \
 		"$work/xen/build-info")"
-if [ -z "$flavour" ]; then
-	case $(realpath "$xen") in
-	/boot/xen-*) flavour=stock ;;
-	*) flavour=patched ;;
-	esac
-fi
-case $flavour in
-stock | patched) dom0_flavour=$flavour ;;
-baseline) dom0_flavour=stock ;; # unpatched: no ptswitch domctl
-*) e2e_die "--expect takes stock, patched or baseline" ;;
-esac
+dom0_flavour=$flavour
+# The unpatched baseline has no ptswitch domctl: dom0 expects stock.
+[ "$flavour" = baseline ] && dom0_flavour=stock
 [ -n "$log" ] || log=$build/pvguest/console-$flavour.log
 [ -n "$calib" ] || calib=$build/pvguest/calibration-$flavour.txt
 mkdir -p "$(dirname "$log")" "$(dirname "$calib")"
