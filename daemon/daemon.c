@@ -12,14 +12,6 @@
 #include "daemon.h"
 #include "log.h"
 
-uint64_t ptd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 uint64_t ptd_realtime_s(void)
 {
 	return (uint64_t)time(NULL);

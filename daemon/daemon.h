@@ -53,7 +53,6 @@ void publish_guest_stats(struct ptswitchd *d, struct guest *g);
 void publish_forget(struct ptswitchd *d, struct guest *g);
 
 /* Wall-clock and monotonic milliseconds. */
-uint64_t ptd_now_ms(void);
 uint64_t ptd_realtime_s(void);
 
 #endif /* PTSWITCHD_DAEMON_H */

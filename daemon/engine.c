@@ -209,9 +209,9 @@ static void costs_of(const struct policy_costs *c, enum pt_mode mode,
  * change-point search tries every split of the window.
  */
 struct moments {
-	double used;	  /* samples with a length */
-	double ce, ce2;	  /* EMULATE cost rate, and its square */
-	double dce, d2;	  /* saving rate d = ce - cb, times ce, squared */
+	double used;	/* samples with a length */
+	double ce, ce2; /* EMULATE cost rate, and its square */
+	double dce, d2; /* saving rate d = ce - cb, times ce, squared */
 };
 
 struct prefix {

@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -337,7 +338,7 @@ static bool handle_events(struct ptswitchd *d)
 	char **ev;
 
 	while ((ev = store_next_event(d->xs))) {
-		ptd_event(d, ev[0], ev[1], ptd_now_ms());
+		ptd_event(d, ev[0], ev[1], pt_monotonic_ms());
 		free(ev);
 	}
 	/* xs_check_watch says EAGAIN when merely nothing is pending. */
@@ -362,7 +363,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 		return 1;
 	}
 	publish_daemon(d);
-	ptd_scan(d, ptd_now_ms());
+	ptd_scan(d, pt_monotonic_ms());
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
 	sd_notify(0, "READY=1");
@@ -372,7 +373,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 		 (unsigned long long)d->policy.interval_ms);
 
 	while (!stop) {
-		uint64_t now = ptd_now_ms();
+		uint64_t now = pt_monotonic_ms();
 		bool hold = now < events_after_ms;
 		struct pollfd pfd[3] = {
 		    /* A negative fd is ignored by poll(2). */
@@ -409,7 +410,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 			 * events in batches rather than one wake-up each.
 			 * Acks wait at most this long.
 			 */
-			events_after_ms = ptd_now_ms() + EVENT_BATCH_MS;
+			events_after_ms = pt_monotonic_ms() + EVENT_BATCH_MS;
 		}
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -440,7 +441,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 					rc = 1;
 					break;
 				}
-				ptd_tick(d, ptd_now_ms());
+				ptd_tick(d, pt_monotonic_ms());
 				/* Once a tick, not per watch event. */
 				notify_status(d);
 			}
@@ -477,7 +478,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.once) {
-		uint64_t now = ptd_now_ms();
+		uint64_t now = pt_monotonic_ms();
 
 		publish_daemon(&d);
 		ptd_scan(&d, now);

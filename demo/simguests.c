@@ -30,6 +30,7 @@
 #include <time.h>
 #include <xenstore.h>
 
+#include "clock.h"
 #include "log.h"
 #include "proto.h"
 #include "ptswitch.h"
@@ -97,14 +98,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* After a failed request: was it the connection itself? */
@@ -619,11 +612,11 @@ int main(int argc, char **argv)
 	buf = calloc((f.map.n / SLOTS + 1) * TRACE_MAX_METRICS, sizeof(*buf));
 	if (!buf)
 		goto out;
-	start = next = now_ms();
+	start = next = pt_monotonic_ms();
 	pfd.fd = xs_fileno(f.xs);
 	pfd.events = POLLIN;
 	while (!stop_requested && !f.lost) {
-		now = now_ms();
+		now = pt_monotonic_ms();
 		if (duration_s && now - start >= duration_s * 1000)
 			break;
 		if (f.rescan_pending &&
@@ -659,7 +652,7 @@ int main(int argc, char **argv)
 	}
 	if (f.lost)
 		log_err("xenstore connection lost");
-	summary(&f, (double)(now_ms() - start) / 1000.0, true);
+	summary(&f, (double)(pt_monotonic_ms() - start) / 1000.0, true);
 	rc = f.lost ? 1 : 0;
 	free(buf);
 out:

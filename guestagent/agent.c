@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "handshake.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,20 +22,12 @@ struct agent {
 	struct publisher pub;
 	struct handshake hs;
 	struct probe_result probe;
-	long long next_tick;	/* ms, monotonic */
-	long long next_connect; /* ms, while disconnected */
-	long long backoff;	/* ms */
+	uint64_t next_tick;    /* ms, monotonic */
+	uint64_t next_connect; /* ms, while disconnected */
+	uint64_t backoff;      /* ms */
 	bool down_logged;
 	char last_bad[PROTO_MAX_VALUE + 1]; /* last malformed request logged */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void status(struct agent *a, const char *msg)
 {
@@ -54,7 +47,7 @@ static void disconnect(struct agent *a, int err)
 	log_warn("xenstore connection lost (%s); reconnecting", strerror(-err));
 	xsio_close(&a->xs);
 	a->backoff = AGENT_BACKOFF_MIN_MS;
-	a->next_connect = now_ms() + a->backoff;
+	a->next_connect = pt_monotonic_ms() + a->backoff;
 	status(a, "xenstore connection lost, reconnecting");
 }
 
@@ -157,7 +150,7 @@ static void try_connect(struct agent *a)
 			log_warn("cannot connect to xenstore (%s); retrying",
 				 strerror(-r));
 		a->down_logged = true;
-		a->next_connect = now_ms() + a->backoff;
+		a->next_connect = pt_monotonic_ms() + a->backoff;
 		a->backoff = a->backoff * 2 > AGENT_BACKOFF_MAX_MS
 				 ? AGENT_BACKOFF_MAX_MS
 				 : a->backoff * 2;
@@ -191,12 +184,12 @@ static void try_connect(struct agent *a)
 
 static void tick(struct agent *a)
 {
-	long long now = now_ms();
+	uint64_t now = pt_monotonic_ms();
 	int r;
 
-	a->next_tick += (long long)a->o->interval * 1000;
+	a->next_tick += (uint64_t)a->o->interval * 1000;
 	if (a->next_tick <= now) /* suspended or starved: don't catch up */
-		a->next_tick = now + (long long)a->o->interval * 1000;
+		a->next_tick = now + (uint64_t)a->o->interval * 1000;
 	r = refresh_caps(a);
 	if (!r && xsio_connected(&a->xs))
 		r = publish_metrics_now(a);
@@ -223,7 +216,7 @@ static int wait_events(struct agent *a, int sigfd)
 	    {.fd = sigfd, .events = POLLIN},
 	    {.fd = a->xs.fd, .events = POLLIN},
 	};
-	long long now = now_ms(), until = a->next_tick;
+	uint64_t now = pt_monotonic_ms(), until = a->next_tick;
 	struct signalfd_siginfo si;
 	int n, timeout;
 
@@ -263,14 +256,15 @@ int agent_run(const struct agent_opts *o, int sigfd)
 		 a.probe.batch_ok ? "supported" : "not supported",
 		 a.probe.reason ? a.probe.reason : "kernel opted in");
 	a.backoff = AGENT_BACKOFF_MIN_MS;
-	a.next_connect = now_ms();
-	a.next_tick = now_ms() + (long long)o->interval * 1000;
+	a.next_connect = pt_monotonic_ms();
+	a.next_tick = pt_monotonic_ms() + (uint64_t)o->interval * 1000;
 	try_connect(&a);
 
 	for (;;) {
-		if (!xsio_connected(&a.xs) && now_ms() >= a.next_connect)
+		if (!xsio_connected(&a.xs) &&
+		    pt_monotonic_ms() >= a.next_connect)
 			try_connect(&a);
-		if (now_ms() >= a.next_tick)
+		if (pt_monotonic_ms() >= a.next_tick)
 			tick(&a);
 		r = wait_events(&a, sigfd);
 		if (r)

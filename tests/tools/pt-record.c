@@ -24,6 +24,7 @@
 #include <xenctrl.h>
 #include <xenstore.h>
 
+#include "clock.h"
 #include "proto.h"
 #include "pt_domctl.h"
 #include "pt_xc.h"
@@ -56,14 +57,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void sleep_until_ms(uint64_t t)
@@ -268,10 +261,10 @@ int main(int argc, char **argv)
 				dom[i].name, dom[i].domid, strerror(-err));
 			return 1;
 		}
-		dom[i].last_ms = now_ms();
+		dom[i].last_ms = pt_monotonic_ms();
 		write_header(&dom[i], interval_ms);
 	}
-	start = now_ms();
+	start = pt_monotonic_ms();
 	for (next = start + interval_ms;
 	     !stop && next <= start + (uint64_t)duration_s * 1000;
 	     next += interval_ms) {
@@ -280,7 +273,7 @@ int main(int argc, char **argv)
 		sleep_until_ms(next);
 		if (stop)
 			break;
-		t = now_ms();
+		t = pt_monotonic_ms();
 		for (i = 0; i < n; i++) {
 			struct pt_stats st;
 			uint64_t metric[N_METRICS];

@@ -1,0 +1,9 @@
+#ifndef PTSWITCH_CLOCK_H
+#define PTSWITCH_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds on CLOCK_MONOTONIC: for intervals and deadlines only. */
+uint64_t pt_monotonic_ms(void);
+
+#endif /* PTSWITCH_CLOCK_H */
