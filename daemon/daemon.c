@@ -128,7 +128,7 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 	/* Answers to requests of a previous run are stale. */
 	g->last_ack_seq = seq;
 	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0,
-			  g->ring, d->policy.window);
+			  g->ring, engine_ring_len(&d->policy));
 	if (seq)
 		snprintf(g->fsm.reason, sizeof(g->fsm.reason), "recovered");
 }
@@ -159,7 +159,7 @@ static void guest_add(struct ptswitchd *d, unsigned int domid, uint64_t now_ms)
 		log_err("dom%u: out of memory", domid);
 		return;
 	}
-	g->ring = calloc(d->policy.window, sizeof(*g->ring));
+	g->ring = calloc(engine_ring_len(&d->policy), sizeof(*g->ring));
 	if (!g->ring) {
 		free(g);
 		log_err("dom%u: out of memory", domid);
@@ -428,8 +428,8 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token,
 		publish_guest(d, g, now_ms);
 }
 
-/* A new window length: new rings, and the guests measure afresh. */
-static void resize_windows(struct ptswitchd *d, unsigned int window)
+/* A new window or ring length: new rings, the guests measure afresh. */
+static void resize_windows(struct ptswitchd *d, unsigned int len)
 {
 	unsigned int i;
 
@@ -439,12 +439,12 @@ static void resize_windows(struct ptswitchd *d, unsigned int window)
 
 		if (!g)
 			continue;
-		ring = calloc(window, sizeof(*ring));
+		ring = calloc(len, sizeof(*ring));
 		if (!ring)
-			continue; /* keeps the old window; warms up later */
+			continue; /* keeps the old ring; warms up later */
 		free(g->ring);
 		g->ring = ring;
-		engine_guest_set_ring(&g->eng, ring, window);
+		engine_guest_set_ring(&g->eng, ring, len);
 	}
 }
 
@@ -465,8 +465,9 @@ int ptd_reload(struct ptswitchd *d)
 		publish_daemon(d);
 		return -1;
 	}
-	if (p.window != d->policy.window)
-		resize_windows(d, p.window);
+	if (p.window != d->policy.window ||
+	    engine_ring_len(&p) != engine_ring_len(&d->policy))
+		resize_windows(d, engine_ring_len(&p));
 	d->policy = p;
 	d->policy_error[0] = '\0';
 	log_msg(LOG_NOTICE, "policy loaded from %s (%s)", d->config_path,

@@ -102,6 +102,8 @@ void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 	s->t_ms = now_ms;
 	s->dt_ms = now_ms - g->last_ms;
 	take_delta(&s->d, now, &g->last);
+	if (g->mode == PT_MODE_BATCH)
+		add_delta(&g->stay, &s->d);
 	g->head = (g->head + 1) % g->cap;
 	if (g->n < g->cap)
 		g->n++;
@@ -116,6 +118,11 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 {
 	if (mode == g->mode)
 		return;
+	if (g->mode == PT_MODE_BATCH) {
+		g->last_stay = g->stay;
+		g->have_last_stay = true;
+	}
+	memset(&g->stay, 0, sizeof(g->stay));
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
 	g->switch_ms[g->n_switches % ENGINE_MAX_SWITCH_HISTORY] = now_ms;
@@ -363,10 +370,11 @@ static double few_samples_factor(unsigned int k)
 }
 
 /*
- * Where the workload changed inside the last k samples: the number of
- * recent samples whose saving differs from that of the older ones, by a
- * two-sample t test with the variance pooled within both segments, at
- * more than noise-margin + 1 standard errors (one more than the margin
+ * Where the workload changed inside the last k samples, at most r_max
+ * samples back: the number of recent samples whose saving differs from
+ * that of the older ones, by a two-sample t test with the variance
+ * pooled within both segments, at more than noise-margin + 1 standard
+ * errors (one more than the margin
  * because several split points are tried); the most significant split
  * if several are; 0 if none.  After a phase change the old samples
  * describe another workload, and averaging them in only delays the
@@ -375,12 +383,13 @@ static double few_samples_factor(unsigned int k)
  */
 static unsigned int change_point(const struct policy *p,
 				 const struct engine_guest *g,
-				 const struct prefix *pre, unsigned int k)
+				 const struct prefix *pre, unsigned int k,
+				 unsigned int r_max)
 {
 	double z_min = p->noise_margin + 1.0, best_z = 0.0;
 	unsigned int r, best = 0;
 
-	for (r = SEGMENT_MIN; r + SEGMENT_MIN <= k; r++) {
+	for (r = SEGMENT_MIN; r <= r_max && r + SEGMENT_MIN <= k; r++) {
 		struct model a, b;
 		double diff, var, se, z;
 
@@ -399,6 +408,65 @@ static unsigned int change_point(const struct policy *p,
 		}
 	}
 	return best;
+}
+
+/* Whether a model makes the case for entering BATCH, by the margin. */
+static bool favours_batch(const struct policy *p, const struct model *m,
+			  double margin)
+{
+	return m->write_rate >= p->min_write_rate &&
+	       m->saving - margin * m->saving_se >= p->enter_saving;
+}
+
+/* Samples the case for BATCH must span on probation: one dwell. */
+static unsigned int probation_samples(const struct policy *p)
+{
+	uint64_t iv = p->interval_ms ? p->interval_ms : 1;
+
+	return (unsigned int)((p->min_dwell_ms + iv - 1) / iv);
+}
+
+unsigned int engine_ring_len(const struct policy *p)
+{
+	unsigned int window =
+	    p->window < ENGINE_MAX_WINDOW ? p->window : ENGINE_MAX_WINDOW;
+	unsigned int span = probation_samples(p);
+
+	if (span <= window)
+		return window;
+	return span + window - 1 < ENGINE_MAX_WINDOW ? span + window - 1
+						     : ENGINE_MAX_WINDOW;
+}
+
+/* Did the last BATCH stay cost more than it saved, with both switches? */
+static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
+{
+	double ce, cb, writes;
+
+	if (!g->have_last_stay)
+		return false;
+	costs_of(&p->cost, PT_MODE_BATCH, &g->last_stay, &ce, &cb, &writes);
+	return ce - cb < 2.0 * p->cost.mode_switch;
+}
+
+/*
+ * After a losing stay, the case for BATCH must have held for a dwell:
+ * the ring must hold a dwell's samples (as many as it can hold) with no
+ * change of the saving among them.  A favourable phase shorter than the
+ * dwell then starts no stay, which the dwell would only stretch into the
+ * next, unfavourable phase; a long one still does, one dwell late.
+ */
+static bool probation_served(const struct policy *p,
+			     const struct engine_guest *g,
+			     const struct prefix *pre)
+{
+	unsigned int span = probation_samples(p);
+
+	if (span > g->cap)
+		span = g->cap;
+	if (pre->k < span)
+		return false;
+	return !change_point(p, g, pre, pre->k, span - 1);
 }
 
 static void set_reason(struct engine_decision *out, const char *reason)
@@ -479,12 +547,13 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	struct prefix pre;
 
 	memset(out, 0, sizeof(*out));
-	prefix_build(p, g, k, &pre);
+	/* The whole ring: the probation looks further back than the window. */
+	prefix_build(p, g, g->n, &pre);
 	model_window(p, g, &pre, 0, k, &m);
 	margin = p->noise_margin;
 	if (warm && g->mode == PT_MODE_BATCH) {
 		/* Decide on what the guest does now, not a window ago. */
-		unsigned int recent = change_point(p, g, &pre, k);
+		unsigned int recent = change_point(p, g, &pre, k, k);
 
 		if (recent) {
 			model_window(p, g, &pre, 0, recent, &m);
@@ -528,10 +597,15 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		 * of noise_margin standard errors: a window whose samples
 		 * disagree must make a clearer case than a steady one.
 		 */
-		bool enter = m.saving - margin * m.saving_se >= p->enter_saving;
+		bool enter = favours_batch(p, &m, margin);
 
 		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
 		set_reason(out, enter ? "saving" : "low-saving");
+		if (enter && last_stay_lost(p, g) &&
+		    !probation_served(p, g, &pre)) {
+			out->want = PT_MODE_EMULATE;
+			set_reason(out, "probation");
+		}
 	} else {
 		/* ... leave only below leave_saving (by the same margin). */
 		bool leave = m.saving + margin * m.saving_se < p->leave_saving;

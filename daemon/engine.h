@@ -48,6 +48,12 @@ struct engine_guest {
 	uint64_t mode_since_ms;
 	unsigned int n_switches; /* switches ever; switch_ms is a ring */
 	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
+	/*
+	 * Counters of the current BATCH stay and of the last finished one:
+	 * a stay that cost more than it saved puts the guest on probation.
+	 */
+	struct pt_stats stay, last_stay;
+	bool have_last_stay;
 };
 
 /* Facts about a guest that do not come from the counters. */
@@ -69,8 +75,15 @@ struct engine_decision {
 };
 
 /*
- * ring[cap] is memory the caller owns (cap 1..ENGINE_MAX_WINDOW, at least
- * the policy window): the engine itself never allocates.
+ * Samples a guest's ring must hold for policy p: the window, and on
+ * probation enough windows to span the dwell (at most ENGINE_MAX_WINDOW).
+ */
+unsigned int engine_ring_len(const struct policy *p);
+
+/*
+ * ring[cap] is memory the caller owns (cap 1..ENGINE_MAX_WINDOW; at least
+ * engine_ring_len(), or probations last only as long as the ring): the
+ * engine itself never allocates.
  */
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
 		       uint64_t now_ms, struct engine_sample *ring,

@@ -48,7 +48,7 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 	memset(res, 0, sizeof(*res));
 	simbook_init(&book, rg->vcpus, simbook_seed(rg->domid));
 	fsm_init(&fsm, PT_MODE_EMULATE, 0);
-	engine_guest_init(&g, PT_MODE_EMULATE, 0, ring, p->window);
+	engine_guest_init(&g, PT_MODE_EMULATE, 0, ring, engine_ring_len(p));
 	engine_observe(&g, &book.st, t0);
 
 	for (i = 0; i < rg->n; i++) {

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the decision engine: the cost model against hand-computed
  * figures, hysteresis, the guards (incapable, SMP, spurious, pins,
- * exclude), dwell, rate limit, switch cost, warm-up and counter resets.
+ * exclude), dwell, rate limit, switch cost, warm-up, counter resets and
+ * the probation after a losing BATCH stay.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -357,6 +358,83 @@ static void test_change_point_noise(void **state)
 	assert_float_equal(r.d.saving, 0.145, 1e-12);
 }
 
+/*
+ * A BATCH stay that cost more than it saved puts the guest on probation:
+ * the next stay starts only once the case for BATCH has held for a dwell
+ * (10 samples here), so a favourable phase shorter than the dwell starts
+ * none.  A stay that paid leaves no probation.
+ */
+static void test_probation(void **state)
+{
+	struct pt_stats hi = emul_high(), lo = emul(1000, 0, 1000),
+			good = batch(10, 1000, 0, 0),
+			bad = batch(1000, 1000, 0, 0);
+	struct rig r;
+	unsigned int n;
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.min_dwell_ms = 10000;
+	feed(&r, &hi, 10);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	switch_to(&r, PT_MODE_BATCH);
+	/* The stay turns out badly: 1.1e6 cycles a second for 1e6. */
+	feed(&r, &bad, 10);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
+	switch_to(&r, PT_MODE_EMULATE);
+
+	feed(&r, &lo, 10);
+	expect(&r, PT_MODE_EMULATE, false, "low-saving");
+	/* A favourable phase of 8 s, shorter than the dwell: no stay. */
+	for (n = 1; n <= 8; n++) {
+		feed(&r, &hi, 1);
+		if (n >= 3)
+			expect(&r, PT_MODE_EMULATE, false, "probation");
+	}
+	/* It goes on: the stay starts once the phase has lasted a dwell. */
+	do {
+		feed(&r, &hi, 1);
+		n++;
+		decide(&r);
+	} while (!r.d.switch_now && n < 40);
+	assert_true(r.d.switch_now);
+	assert_string_equal(r.d.reason, "saving");
+	assert_true(n >= 10);
+	assert_true(n <= 15);
+
+	/* That stay pays overall (10 good, 3 bad): no probation after it. */
+	switch_to(&r, PT_MODE_BATCH);
+	feed(&r, &good, 10);
+	feed(&r, &bad, 3);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
+	switch_to(&r, PT_MODE_EMULATE);
+	feed(&r, &lo, 10);
+	feed(&r, &hi, 3);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+}
+
+/* The ring spans the window and, for the probation, a dwell more. */
+static void test_ring_len(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	policy_defaults(&p);
+	p.window = 10;
+	p.interval_ms = 1000;
+	p.min_dwell_ms = 30000;
+	assert_int_equal(engine_ring_len(&p), 39);
+	p.min_dwell_ms = 0;
+	assert_int_equal(engine_ring_len(&p), 10);
+	p.min_dwell_ms = 5000;
+	assert_int_equal(engine_ring_len(&p), 10);
+	p.min_dwell_ms = 100000;
+	assert_int_equal(engine_ring_len(&p), ENGINE_MAX_WINDOW);
+	p.interval_ms = 250;
+	p.min_dwell_ms = 3000;
+	assert_int_equal(engine_ring_len(&p), 21);
+}
+
 static void test_hysteresis(void **state)
 {
 	struct rig r;
@@ -708,6 +786,8 @@ int main(void)
 	    cmocka_unit_test(test_noise_margin_leave),
 	    cmocka_unit_test(test_change_point_exit),
 	    cmocka_unit_test(test_change_point_noise),
+	    cmocka_unit_test(test_probation),
+	    cmocka_unit_test(test_ring_len),
 	    cmocka_unit_test(test_hysteresis),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_dwell),
