@@ -541,6 +541,7 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	    p->window < ENGINE_MAX_WINDOW ? p->window : ENGINE_MAX_WINDOW;
 	unsigned int k = g->n < window ? g->n : window;
 	bool warm = g->n >= window;
+	bool early = !warm && g->mode == PT_MODE_EMULATE && k >= SEGMENT_MIN;
 	bool pinned = false;
 	double margin;
 	struct model m;
@@ -551,6 +552,8 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	prefix_build(p, g, g->n, &pre);
 	model_window(p, g, &pre, 0, k, &m);
 	margin = p->noise_margin;
+	if (early)
+		margin *= few_samples_factor(k);
 	if (warm && g->mode == PT_MODE_BATCH) {
 		/* Decide on what the guest does now, not a window ago. */
 		unsigned int recent = change_point(p, g, &pre, k, k);
@@ -579,7 +582,7 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		set_reason(out, "pinned");
 	} else if (f->vcpus > p->smp_max_vcpus) {
 		force_emulate(g, out, "smp-vcpus");
-	} else if (!warm) {
+	} else if (!warm && !early) {
 		set_reason(out, "warming-up");
 	} else if (g->mode == PT_MODE_BATCH &&
 		   m.spurious_rate > p->smp_max_spurious) {
@@ -600,7 +603,9 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		bool enter = favours_batch(p, &m, margin);
 
 		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
-		set_reason(out, enter ? "saving" : "low-saving");
+		set_reason(out, enter	? "saving"
+				: early ? "warming-up"
+					: "low-saving");
 		if (enter && last_stay_lost(p, g) &&
 		    !probation_served(p, g, &pre)) {
 			out->want = PT_MODE_EMULATE;

@@ -225,7 +225,7 @@ static void test_model_batch(void **state)
 static void test_warming_up(void **state)
 {
 	struct rig r;
-	struct pt_stats d = emul_high();
+	struct pt_stats d = emul_high(), mid, lo;
 
 	(void)state;
 	rig_init(&r, PT_MODE_EMULATE);
@@ -234,9 +234,28 @@ static void test_warming_up(void **state)
 	expect(&r, PT_MODE_EMULATE, false, "warming-up");
 	feed(&r, &d, 1);
 	expect(&r, PT_MODE_BATCH, true, "saving");
-	/* A bigger window after a reload needs more samples again. */
+	/*
+	 * Before a bigger window is full, three samples that agree still
+	 * make the case (the margin widened for so few samples) ...
+	 */
 	r.p.window = 5;
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	/* ... three that disagree do not: wait for the window. */
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.window = 5;
+	feed(&r, &d, 1);
+	mid = emul_mid();
+	feed(&r, &mid, 1);
+	feed(&r, &d, 1);
 	expect(&r, PT_MODE_EMULATE, false, "warming-up");
+	feed(&r, &mid, 1);
+	expect(&r, PT_MODE_EMULATE, false, "warming-up");
+	/* Only entering is decided early: leaving BATCH waits. */
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.window = 5;
+	lo = batch(1000, 1000, 0, 0);
+	feed(&r, &lo, 3);
+	expect(&r, PT_MODE_BATCH, false, "warming-up");
 }
 
 /*
