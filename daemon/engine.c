@@ -418,6 +418,12 @@ static bool favours_batch(const struct policy *p, const struct model *m,
 	       m->saving - margin * m->saving_se >= p->enter_saving;
 }
 
+/* How long a switch made now is expected to last: a dwell, a window. */
+static double stay_horizon(const struct policy *p, const struct model *m)
+{
+	return fmax((double)p->min_dwell_ms / 1000.0, m->secs);
+}
+
 /* Samples the case for BATCH must span on probation: one dwell. */
 static unsigned int probation_samples(const struct policy *p)
 {
@@ -436,6 +442,30 @@ unsigned int engine_ring_len(const struct policy *p)
 		return window;
 	return span + window - 1 < ENGINE_MAX_WINDOW ? span + window - 1
 						     : ENGINE_MAX_WINDOW;
+}
+
+/*
+ * Few writes are no reason to stay in BATCH when BATCH costs more than
+ * EMULATE over the last dwell (beyond the noise, and by more than the
+ * switch back costs): short runs make each batch dear, however few they
+ * are.  Over a dwell, not a window: a pause between bursts of work that
+ * BATCH pays for is no reason to leave.
+ */
+static bool quiet_batch_costs_more(const struct policy *p,
+				   const struct engine_guest *g,
+				   const struct prefix *pre)
+{
+	unsigned int span = probation_samples(p);
+	struct model m;
+
+	if (span > g->cap)
+		span = g->cap;
+	if (pre->k < span)
+		return false;
+	model_window(p, g, pre, 0, span, &m);
+	return m.saving + p->noise_margin * m.saving_se < p->leave_saving &&
+	       (m.cost_batch - m.cost_emulate) * stay_horizon(p, &m) >
+		   p->cost.mode_switch;
 }
 
 /* Did the last BATCH stay cost more than it saved, with both switches? */
@@ -518,11 +548,7 @@ static void gate_switch(const struct policy *p, const struct engine_guest *g,
 		return;
 	}
 	if (!pinned && out->want == PT_MODE_BATCH) {
-		/* Expected stay: at least the dwell, at least one window. */
-		double horizon =
-		    fmax((double)p->min_dwell_ms / 1000.0, m->secs);
-
-		if ((m->cost_emulate - m->cost_batch) * horizon <=
+		if ((m->cost_emulate - m->cost_batch) * stay_horizon(p, m) <=
 		    p->cost.mode_switch) {
 			set_reason(out, "switch-cost");
 			return;
@@ -587,7 +613,9 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	} else if (g->mode == PT_MODE_BATCH &&
 		   m.spurious_rate > p->smp_max_spurious) {
 		force_emulate(g, out, "spurious");
-	} else if (m.write_rate < p->min_write_rate) {
+	} else if (m.write_rate < p->min_write_rate &&
+		   !(g->mode == PT_MODE_BATCH &&
+		     quiet_batch_costs_more(p, g, &pre))) {
 		/*
 		 * Too little work to tell the modes apart, and too little
 		 * for either to matter: a switch would only cost.  Stay.

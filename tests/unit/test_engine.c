@@ -432,6 +432,38 @@ static void test_probation(void **state)
 	expect(&r, PT_MODE_BATCH, true, "saving");
 }
 
+/*
+ * In BATCH, a few writes in short runs cost more than EMULATE would: the
+ * engine leaves once they have lasted a dwell (10 samples here), not on
+ * a window of them (a pause between bursts).  Seconds without writes
+ * cost nothing either way and never make it leave.
+ */
+static void test_quiet_batch(void **state)
+{
+	struct pt_stats good = batch(10, 1000, 0, 0),
+			/* 50 writes/s: 55000 cycles in BATCH for 50000 */
+	    quiet = batch(50, 50, 0, 0), none = batch(0, 0, 0, 0);
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.min_dwell_ms = 10000;
+	feed(&r, &good, 10);
+	expect(&r, PT_MODE_BATCH, false, "saving");
+	feed(&r, &quiet, 5);
+	expect(&r, PT_MODE_BATCH, false, "idle");
+	feed(&r, &quiet, 4);
+	expect(&r, PT_MODE_BATCH, false, "idle");
+	feed(&r, &quiet, 1);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
+
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.min_dwell_ms = 10000;
+	feed(&r, &good, 10);
+	feed(&r, &none, 30);
+	expect(&r, PT_MODE_BATCH, false, "idle");
+}
+
 /* The ring spans the window and, for the probation, a dwell more. */
 static void test_ring_len(void **state)
 {
@@ -807,6 +839,7 @@ int main(void)
 	    cmocka_unit_test(test_change_point_noise),
 	    cmocka_unit_test(test_probation),
 	    cmocka_unit_test(test_ring_len),
+	    cmocka_unit_test(test_quiet_batch),
 	    cmocka_unit_test(test_hysteresis),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_dwell),
