@@ -3,7 +3,11 @@
 # BATCH from an EMULATE recording with the counters Xen kept for the same
 # workload run in BATCH (record.sh --batch W), per round of the workload.
 #
-#   batch-check.sh EMULATE.hv BATCH.hv
+#   batch-check.sh [--total] EMULATE.hv BATCH.hv
+#
+# --total compares the totals over the recording instead (workloads that
+# count no rounds, as pmix's compile phases: both guests were recorded
+# over the same seconds and run the same timed phases).
 #
 # Both files are record.sh's <w>.hv: pt-domctl get-stats at the start and
 # the end of the recording, and workload_runs (rounds done) from the
@@ -15,9 +19,11 @@
 # (docs/cost-model.md): the pvguest calibration's and the placeholders.
 set -eu
 
-[ $# -eq 2 ] || { sed -n '2,14p' "$0"; exit 2; }
+total=0
+[ "${1:-}" = --total ] && { total=1; shift; }
+[ $# -eq 2 ] || { sed -n '2,18p' "$0"; exit 2; }
 
-awk '
+awk -v total="$total" '
 # The constants of daemon/simbook.c for one vCPU.
 BEGIN {
 	REFUSE = 0.01
@@ -39,20 +45,26 @@ function pr(name, pred, real) {
 }
 END {
 	re = v[1, "workload_runs"]; rb = v[2, "workload_runs"]
-	if (re <= 0 || rb <= 0) {
+	unit = "round"
+	if (!total && (re <= 0 || rb <= 0)) {
 		print "batch-check: no workload_runs in both files" > "/dev/stderr"
 		exit 1
+	}
+	nre = re + 0; nrb = rb + 0
+	if (total) {
+		re = rb = 1
+		unit = "recording"
 	}
 	runs = 0
 	for (i = 1; i <= nb; i++)
 		runs += v[1, "emul_runs." bucket[i]]
 	wr = v[1, "emulated_writes"]
 	printf "EMULATE guest: %d rounds, %d emulated writes in %d runs\n",
-	       re, wr, runs
+	       nre, wr, runs
 	printf "modes (start, end): EMULATE guest %s, %s; BATCH guest %s, %s\n",
 	       mode[1, "start"], mode[1, "end"], mode[2, "start"], mode[2, "end"]
-	printf "BATCH guest: %d rounds\n", rb
-	printf "\nper round                   predicted         real  real/pred\n"
+	printf "BATCH guest: %d rounds\n", nrb
+	printf "\nper %-9s               predicted         real  real/pred\n", unit
 	pb = runs * (1 - REFUSE) / re
 	pr("batches", pb, v[2, "batches"] / rb)
 	for (i = 1; i <= nb; i++)
@@ -76,7 +88,7 @@ END {
 		pred = pb * B + wr * (1 - REFUSE) / re * V + wr * REFUSE / re * E
 		real = v[2, "batches"] / rb * B + v[2, "batch_ptes"] / rb * V
 		real += v[2, "emulated_writes"] / rb * E
-		printf "\nMcycles per round, E %d B %d V %d (%s):\n", E, B, V,
+		printf "\nMcycles per %s, E %d B %d V %d (%s):\n", unit, E, B, V,
 		       k ? "placeholders" : "pvguest calibration"
 		printf "  EMULATE %.1f, BATCH predicted %.1f (%+.0f %%),",
 		       emul / 1e6, pred / 1e6, (pred / emul - 1) * 100
