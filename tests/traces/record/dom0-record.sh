@@ -40,7 +40,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 mem_of() {
 	case $1 in
 	db) echo 512 ;;
-	pmix) echo 384 ;;
+	pmix*) echo 384 ;;
 	pfork*) echo 256 ;;
 	compile | mix) echo 320 ;;
 	web) echo 192 ;;
