@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 	--xen) xen=$2; shift 2 ;;
 	--guest-kernel) guest_kernel_opt=$2; shift 2 ;;
 	--batch) batch=$2; shift 2 ;;
-	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
