@@ -10,6 +10,12 @@
 #   REC: LINE <name> <text>        one line of <name>.trace
 #   REC: SUM <name> <md5>          checksum of <name>.trace
 #   REC: GUEST <name> <text>       a line of the guest's console log
+#   REC: HV <name> <when> <text>   a line of pt-domctl get-stats of
+#                                  <name> at the start or the end
+#
+# An image named <w>-batch (record.sh --batch) is the same workload in a
+# guest put in BATCH (pt-domctl set-mode) before the recording starts;
+# every other guest stays in EMULATE (no ptswitchd runs here).
 export PATH=/usr/sbin:/usr/bin
 
 IMAGES=/e2e/images
@@ -34,6 +40,8 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 mem_of() {
 	case $1 in
 	db) echo 512 ;;
+	pmix*) echo 384 ;;
+	pfork*) echo 256 ;;
 	compile | mix) echo 320 ;;
 	web) echo 192 ;;
 	*) echo 160 ;;
@@ -102,11 +110,30 @@ while :; do
 done
 info "workloads running at $(uptime_s):$(ready_list)"
 
+for d in $doms; do
+	case ${d%=*} in
+	*-batch) info "${d%=*} set-mode batch:" \
+		"$(pt-domctl set-mode "${d#*=}" batch 2>&1)" ;;
+	esac
+done
+# Xen's own counters, the BATCH ones included, around the recording.
+hv_stats() {
+	for d in $doms; do
+		pt-domctl get-stats "${d#*=}" 2>&1 |
+			sed "s/^/REC: HV ${d%=*} $1 /"
+		# Workloads that count their rounds (pfork) publish them.
+		r=$(xenstore-read "/local/domain/${d#*=}/data/rec/runs" \
+			2>/dev/null) && echo "REC: HV ${d%=*} $1 workload_runs $r"
+	done
+}
+hv_stats start
+
 mkdir -p "$OUT"
 info "recording ${duration}s every ${interval}ms:$doms"
 # shellcheck disable=SC2086 # one word per domain
 pt-record --interval "$interval" --duration "$duration" --dir "$OUT" $doms
 info "recording ended at $(uptime_s) (status $?)"
+hv_stats end
 xl list
 
 for n in $names; do

@@ -5,12 +5,15 @@
 # (scripts/install-deps.sh record installs them).
 #
 #   mkimage-guest.sh --out FILE --agent BIN --workload W [--src DIR]
+#                    [--forkbench BIN]
 #
-# W is one of: idle, forkloop, compile, web, db, mix.  compile and mix
+# W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix.  compile and mix
 # carry gcc and binutils and the sources of DIR (the repository: the
 # guest compiles tests/pvguest, a freestanding C program, again and
 # again); web and mix carry nginx and ab; db carries PostgreSQL 15 with a
 # cluster made by initdb and filled by pgbench -i -s 1 on the host.
+# pfork and pmix carry forkbench (--forkbench, tests/forkbench built
+# static), pmix also what compile does.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,12 +24,14 @@ agent=
 workload=
 src=$(cd "$HERE/../../.." && pwd)
 busybox=/bin/busybox
+forkbench=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--agent) agent=$2; shift 2 ;;
 	--workload) workload=$2; shift 2 ;;
 	--src) src=$2; shift 2 ;;
+	--forkbench) forkbench=$2; shift 2 ;;
 	*) e2e_die "mkimage-guest: unknown argument $1" ;;
 	esac
 done
@@ -119,12 +124,20 @@ add_db() {
 	cp -a "$pgtmp/data" "$root/pgdata"
 }
 
+add_forkbench() {
+	[ -x "$forkbench" ] ||
+		e2e_die "mkimage-guest: $workload needs --forkbench BIN"
+	install -D -m 0755 "$forkbench" "$root/usr/bin/forkbench"
+}
+
 case $workload in
 idle | forkloop) ;;
 compile) add_compiler ;;
 web) add_web ;;
 db) add_db ;;
 mix) add_compiler; add_web ;;
+pfork) add_forkbench ;;
+pmix) add_forkbench; add_compiler ;;
 *) e2e_die "mkimage-guest: unknown workload $workload" ;;
 esac
 

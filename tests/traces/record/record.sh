@@ -8,6 +8,7 @@
 #   record.sh [--out DIR] [--duration SECS] [--interval MS]
 #             [--workloads "idle forkloop compile web db mix"]
 #             [--timeout SECS] [--log FILE] [--no-build] [--xen XEN_GZ]
+#             [--guest-kernel DIR|patched] [--batch "pfork"]
 #
 # --out       where the traces go (default tests/traces/recorded)
 # --duration  seconds recorded (default 600), --interval ms per row
@@ -15,6 +16,13 @@
 # --timeout   QEMU is killed after this (default: duration + 1500)
 # --xen       a hypervisor hv-patches/build-xen.sh built already (its
 #             OUTDIR/xen.gz, next to build-info); default: build (cached)
+# --guest-kernel  every guest boots this kernel instead of Debian's: a
+#             guestagent/linux-patches/build-kernel.sh OUTDIR, or
+#             "patched" to build it (cached).  It opts in to BATCH; the
+#             guests stay in EMULATE all the same (no ptswitchd runs)
+# --batch     also record each of these workloads in a second guest,
+#             <w>-batch, put in BATCH before the recording starts (needs
+#             --guest-kernel); its trace and Xen's counters go to OUT/batch
 #
 # Not part of CI: it takes about half an hour under TCG and needs about
 # 3.5 GiB of RAM for QEMU.  Exits 0 when every trace arrived intact and
@@ -34,6 +42,8 @@ log=
 do_build=1
 build=$TOP/build
 xen=
+guest_kernel_opt=
+batch=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -44,9 +54,17 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
 	--xen) xen=$2; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	--guest-kernel) guest_kernel_opt=$2; shift 2 ;;
+	--batch) batch=$2; shift 2 ;;
+	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
+done
+[ -z "$batch" ] || [ -n "$guest_kernel_opt" ] ||
+	e2e_die "--batch needs --guest-kernel (Debian's kernel cannot batch)"
+batch_names=
+for b in $batch; do
+	batch_names="$batch_names $b-batch"
 done
 [ -n "$timeout_s" ] || timeout_s=$((duration + 1500))
 [ -n "$log" ] || log=$build/record/console.log
@@ -75,7 +93,7 @@ gzip -dc "$xen" >"$work/xen.elf"
 if [ "$do_build" = 1 ]; then
 	make -C "$TOP" -s BUILD="$build" all tools >&2
 fi
-for bin in ptswitch-agent pt-domctl pt-record ptswitch-eval; do
+for bin in ptswitch-agent pt-domctl pt-record ptswitch-eval forkbench; do
 	[ -x "$build/$bin" ] || e2e_die "missing $build/$bin"
 done
 
@@ -92,8 +110,25 @@ if [ ! -s "$guest_kernel" ] &&
 	! e2e_extract_vmlinux "$vmlinuz" "$guest_kernel"; then
 	guest_kernel=$vmlinuz
 fi
+guest_desc="Debian $(basename "$vmlinuz" | sed 's/vmlinuz-//')"
+case $guest_kernel_opt in
+'') ;;
+patched)
+	e2e_log "building the ptswitch guest kernel (build-kernel.sh)"
+	"$TOP/guestagent/linux-patches/build-kernel.sh" "$work/kernel" >&2
+	guest_kernel_opt=$work/kernel ;;
+esac
+if [ -n "$guest_kernel_opt" ]; then
+	[ -s "$guest_kernel_opt/vmlinux" ] ||
+		e2e_die "no vmlinux in $guest_kernel_opt"
+	guest_kernel=$guest_kernel_opt/vmlinux
+	kinfo=$guest_kernel_opt/build-info
+	guest_desc="ptswitch Linux $(sed -n 's/^kernelrelease=//p' "$kinfo")"
+	guest_desc="$guest_desc (guestagent/linux-patches, series-key"
+	guest_desc="$guest_desc $(sed -n 's/^series-key=//p' "$kinfo"))"
+fi
 
-e2e_log "building guest images: $workloads"
+e2e_log "building guest images: $workloads$batch_names"
 # The overlay must keep the base image's usr-merged links, or its lib/
 # directory would hide /usr/lib (and the kernel modules) in dom0.
 mkdir -p "$work/overlay/e2e/images" "$work/overlay/usr/bin" \
@@ -102,9 +137,10 @@ mkdir -p "$work/overlay/e2e/images" "$work/overlay/usr/bin" \
 for d in bin sbin lib lib64; do
 	ln -s "usr/$d" "$work/overlay/$d"
 done
-for w in $workloads; do
+for w in $workloads $batch_names; do
 	"$HERE/mkimage-guest.sh" --out "$work/overlay/e2e/images/$w.cpio.gz" \
-		--agent "$build/ptswitch-agent" --workload "$w"
+		--agent "$build/ptswitch-agent" --workload "${w%-batch}" \
+		--forkbench "$build/forkbench"
 done
 # The e2e dom0 image, then an overlay archive on top (the kernel unpacks
 # both, later files win): the recording replaces the checks.
@@ -133,7 +169,10 @@ e2e_log "QEMU ran $(($(date +%s) - t0)) s"
 # Collect: every trace must arrive whole (checksum) and parse.
 grep -a 'REC: \(INFO\|FAIL\)' "$log" | sed 's/^\[ *[0-9.]*\] //' >&2 || true
 status=0
-for w in $workloads; do
+[ -z "$batch" ] || mkdir -p "$out/batch"
+for w in $workloads $batch_names; do
+	dest=$out
+	case $w in *-batch) dest=$out/batch ;; esac
 	f=$work/$w.trace
 	grep -a "REC: LINE $w " "$log" | sed "s/^\[ *[0-9.]*\] REC: LINE $w //" \
 		>"$f" || true
@@ -156,13 +195,22 @@ for w in $workloads; do
 			"--duration $duration --interval $interval"
 		echo "# on $(date -u +%Y-%m-%d): Xen 4.17 + hv-patches" \
 			"(series-key ${xen_key:-?}) under QEMU TCG, guest" \
-			"Debian $(basename "$vmlinuz" | sed 's/vmlinuz-//')" \
-			"PV, 1 vCPU"
+			"$guest_desc PV, 1 vCPU"
+		case $w in
+		*-batch) echo "# in BATCH (pt-domctl set-mode) throughout" ;;
+		esac
 		cat "$f"
-	} >"$out/$w.trace"
+	} >"$dest/$w.trace"
 	grep -a "REC: GUEST $w " "$log" |
-		sed "s/^\[ *[0-9.]*\] REC: GUEST $w //" >"$out/$w.console" || true
-	e2e_log "$w: $(grep -c '^[0-9]' "$f") rows -> $out/$w.trace"
+		sed "s/^\[ *[0-9.]*\] REC: GUEST $w //" >"$dest/$w.console" ||
+		true
+	# Xen's counters at the start and the end (the BATCH ones too).
+	if grep -aq "REC: HV rec-$w " "$log"; then
+		grep -a "REC: HV rec-$w " "$log" |
+			sed "s/^\[ *[0-9.]*\] REC: HV rec-$w //" | tr -d '\r' \
+			>"$dest/$w.hv"
+	fi
+	e2e_log "$w: $(grep -c '^[0-9]' "$f") rows -> $dest/$w.trace"
 done
 grep -aq 'E2E: DONE' "$log" || { e2e_log "dom0 never finished"; status=1; }
 exit $status

@@ -125,3 +125,53 @@ wl_mix() {
 		done
 	done
 }
+
+# The workloads below need forkbench in the image (mkimage-guest.sh
+# --forkbench) and are meant for the ptswitch guest kernel
+# (record.sh --guest-kernel), whose forks reach Xen as 512-PTE runs.
+
+# A server-like process that forks a child now and then: forkbench's
+# parent of 48 MiB re-dirties its buffer and forks (the child checks the
+# pages and exits), three times per run, then the process exits and the
+# shell pauses 1 to 4 s before the next one starts (new buffer: page
+# faults, then the exit's unmap).
+wl_pfork() {
+	r=$(tr -d . </proc/uptime | cut -d' ' -f1)
+	runs=$(xenstore-read data/rec/runs 2>/dev/null || echo 0)
+	ready pfork
+	while running; do
+		forkbench -m 48 -f 3 -l pfork >/tmp/pfork.out 2>&1 ||
+			sed 's/^/rec: pfork: /' /tmp/pfork.out
+		# Runs done (dom0 reads it around the recording), and each
+		# run's summary (fork latency) on the console.
+		runs=$((runs + 1))
+		xenstore-write data/rec/runs "$runs" 2>/dev/null
+		grep '^forkbench: ' /tmp/pfork.out | sed 's/^/rec: /'
+		running || break
+		# A linear congruential generator: varied pauses, no $RANDOM.
+		r=$(((r * 1103515245 + 12345) % 2147483648))
+		sleep $((r / 65536 % 4 + 1))
+	done
+}
+
+# Phases as wl_mix, for the ptswitch guest kernel: forks of a large
+# resident set (pfork), then compile, idle and the fork loop.
+wl_pmix() {
+	ready pmix
+	phase=0
+	while running; do
+		for p in pfork:60 compile:90 idle:45 forkloop:60; do
+			running || break
+			name=${p%:*}
+			secs=${p#*:}
+			phase=$((phase + 1))
+			echo "rec: phase $phase $name ${secs}s at $(cut -d' ' -f1 \
+				/proc/uptime)"
+			xenstore-write data/rec/phase "$phase $name" 2>/dev/null
+			(STOP=/run/stop.$phase; "wl_$name") &
+			sleep "$secs"
+			: >/run/stop.$phase
+			wait
+		done
+	done
+}
