@@ -104,13 +104,14 @@ wl_db() {
 	done
 }
 
-# Phases of the workloads above, in a fixed cycle; each phase change is
-# logged on the console with the guest's uptime.
-wl_mix() {
-	ready mix
+# Phases of the workloads here, in a fixed cycle ("name:seconds ..."),
+# as workload NAME; each phase change is logged on the console with the
+# guest's uptime.
+run_phases() {
+	ready "$1"
 	phase=0
 	while running; do
-		for p in compile:90 idle:45 forkloop:60 web:90; do
+		for p in $2; do
 			running || break
 			name=${p%:*}
 			secs=${p#*:}
@@ -124,6 +125,10 @@ wl_mix() {
 			wait
 		done
 	done
+}
+
+wl_mix() {
+	run_phases mix "compile:90 idle:45 forkloop:60 web:90"
 }
 
 # The workloads below need forkbench in the image (mkimage-guest.sh
@@ -157,21 +162,5 @@ wl_pfork() {
 # Phases as wl_mix, for the ptswitch guest kernel: forks of a large
 # resident set (pfork), then compile, idle and the fork loop.
 wl_pmix() {
-	ready pmix
-	phase=0
-	while running; do
-		for p in pfork:60 compile:90 idle:45 forkloop:60; do
-			running || break
-			name=${p%:*}
-			secs=${p#*:}
-			phase=$((phase + 1))
-			echo "rec: phase $phase $name ${secs}s at $(cut -d' ' -f1 \
-				/proc/uptime)"
-			xenstore-write data/rec/phase "$phase $name" 2>/dev/null
-			(STOP=/run/stop.$phase; "wl_$name") &
-			sleep "$secs"
-			: >/run/stop.$phase
-			wait
-		done
-	done
+	run_phases pmix "pfork:60 compile:90 idle:45 forkloop:60"
 }
