@@ -44,7 +44,12 @@ void policy_defaults(struct policy *p)
 	 */
 	p->max_switches = 10;
 	p->rate_period_ms = 600000;
-	p->smp_max_vcpus = 8;
+	/*
+	 * One: a 2-vCPU Linux guest's workload hung in BATCH in the SMP
+	 * end-to-end (guestagent/linux-patches/README.md), not explained
+	 * yet.  SMP guests get BATCH only where an admin raises this.
+	 */
+	p->smp_max_vcpus = 1;
 	p->smp_max_spurious = 0.05;
 	p->cost.emulated_write = 2000.0;
 	p->cost.batch = 8000.0;

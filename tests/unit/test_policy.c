@@ -264,7 +264,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.min_dwell_ms, 30000);
 	assert_int_equal(p.max_switches, 10);
 	assert_int_equal(p.rate_period_ms, 600000);
-	assert_int_equal(p.smp_max_vcpus, 8);
+	assert_int_equal(p.smp_max_vcpus, 1);
 	assert_true(p.cost.emulated_write >= 1);
 	assert_int_equal(p.n_overrides, 0);
 	assert_string_equal(p.source, "(built-in)");
