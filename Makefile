@@ -154,8 +154,9 @@ $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
 
-$(FORKBENCH): $(call obj,tests/forkbench/forkbench.c)
-	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
+$(FORKBENCH): $(call obj,tests/forkbench/forkbench.c \
+		      tests/forkbench/sidethreads.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
 
 $(PTRECORD): $(call obj,tests/tools/pt-record.c) $(LIBEVAL) $(LIBDAEMON) \
 	     $(LIBCOMMON)
