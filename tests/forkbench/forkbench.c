@@ -38,9 +38,9 @@
 
 #define PAGE 4096u
 #define WORDS (PAGE / sizeof(uint64_t))
-#define L1_SPAN (2ul << 20)   /* the memory one L1 page maps */
-#define TAIL_PAGES 512	      /* -t: the churn region, 2 MiB */
-#define CHILD_DIRTY 4 /* pages each child writes (its COW copies) */
+#define L1_SPAN (2ul << 20) /* the memory one L1 page maps */
+#define TAIL_PAGES 512	    /* -t: the churn region, 2 MiB */
+#define CHILD_DIRTY 4	    /* pages each child writes (its COW copies) */
 
 /* Child exit statuses. */
 #define CHILD_OK 0

@@ -92,8 +92,7 @@ static int churn_round(struct side_threads *st, uint64_t r)
 
 	/* Map fresh memory over the second quarter: zero as well. */
 	if (mmap(t + q * WORDS, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-		 0) == MAP_FAILED)
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
 		return errno;
 	madvise(t + q * WORDS, len, MADV_NOHUGEPAGE);
 	st->churn_bad += tail_check(t, q, 2 * q, r, true);

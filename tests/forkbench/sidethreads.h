@@ -25,16 +25,16 @@
 
 struct side_threads {
 	/* Set by the caller before side_threads_start(). */
-	const uint64_t *buf;	/* the fork buffer */
+	const uint64_t *buf; /* the fork buffer */
 	size_t buf_pages;
 	uint64_t (*expect)(size_t word); /* buf[word] for word % 512 == 1 */
-	uint64_t *tail;		/* the churn thread's region */
-	size_t tail_pages;	/* a multiple of 4 */
+	uint64_t *tail;			 /* the churn thread's region */
+	size_t tail_pages;		 /* a multiple of 4 */
 
 	/* Results, valid after side_threads_stop(). */
 	uint64_t reader_passes, reader_bad;
 	uint64_t churn_rounds, churn_bad;
-	int error;		/* errno of a failed mmap/mprotect/madvise */
+	int error; /* errno of a failed mmap/mprotect/madvise */
 
 	/* Private. */
 	pthread_t reader, churn;
