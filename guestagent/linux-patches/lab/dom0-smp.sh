@@ -62,14 +62,27 @@ flushes() {
 }
 
 # stress SEQ LABEL: one stress run; samples the hypervisor's mode (and the
-# daemon's) every second into $seen until the guest reports done.
+# daemon's) every second into $seen until the guest reports done, and
+# shows Xen's counters and the guest's progress every 30 samples.
 seen=
+samples=0
 sample() {
 	seen="$seen $(hv_mode "$g")/$(xs "/tool/ptswitch/domain/$g/mode")"
+	samples=$((samples + 1))
+	if [ $((samples % 30)) = 0 ]; then
+		pt-domctl get-stats "$g" 2>&1 |
+			grep -E '^(batch|emulated_writes|flush|spurious|unhook|revalid)' |
+			grep -v ' 0$' | tr '\n' ' ' |
+			sed "s/^/E2E: INFO progress $(uptime_s) hv: /"
+		echo
+		console "$NAME" | grep -a 'KGUEST: progress' | tail -n "$procs" |
+			sed 's/^/E2E: INFO progress guest: /'
+	fi
 	result_is "$g" "$1"
 }
 stress() {
 	seen=
+	samples=0
 	command "$g" "$1 stress $2"
 	wait_until "$stress_timeout" sample "$1"
 }
