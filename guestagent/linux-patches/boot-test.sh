@@ -104,7 +104,9 @@ EOF
 	dom0_checks=$HERE/lab/dom0-smp.sh
 	policy=$HERE/lab/smp-policy.yaml
 	fb_args="e2e.smp.procs=$smp_procs e2e.smp.mib=$smp_mib"
+	# Each of the two stress runs may take a third of the time left.
 	fb_args="$fb_args e2e.smp.forks=$smp_forks"
+	fb_args="$fb_args e2e.smp.timeout=$(((timeout_s - 300) / 3))"
 	# dom0 512 MiB, the guest as dom0-smp.sh sizes it, Xen and slack 384.
 	need=$((512 + smp_procs * (smp_mib + 8) + 160 + 384))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
@@ -177,6 +179,12 @@ install -m 0755 "$dom0_checks" "$work/doverlay/e2e/checks.sh"
 if [ -n "$policy" ]; then
 	cp "$policy" "$work/doverlay/e2e/"
 	cp "$HERE/lab/dom0-forklib.sh" "$work/doverlay/e2e/forklib.sh"
+fi
+if [ -n "$smp" ]; then
+	# To show where the guest's vCPUs are if the stress gets stuck.
+	e2e_install_bin "$work/doverlay" /usr/lib/xen-4.17/bin/xenctx \
+		/usr/sbin/xenctx
+	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
 fi
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
 e2e_pack "$work/doverlay" "$work/doverlay.cpio.gz" /bin/busybox

@@ -20,7 +20,7 @@ BOOT_TIMEOUT=900
 SWITCH_TIMEOUT=600
 
 xen=stock
-procs=2 mib=32 forks=10 stress_timeout=3600
+procs=2 mib=32 forks=10 stress_timeout=600
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
@@ -49,16 +49,17 @@ fi
 # snap FILE: all of Xen's counters of the guest; delta A B KEY: B - A.
 snap() { pt-domctl get-stats "$g" >"$1" 2>&1; }
 delta() {
-	awk -v k="$3" '$1 == k { v[FILENAME == ARGV[1]] = $2 }
-		END { print v[0] - v[1] }' "$1" "$2"
+	awk -v k="$3" 'FNR == NR { if ($1 == k) a = $2; next }
+		$1 == k { b = $2 } END { print b - a }' "$1" "$2"
 }
-# flushes A B: the flush reasons that grew, "name +n, ...".
+# flushes A B: the flush reasons that grew, "name +n, ..." (or none).
 flushes() {
-	for r in $(awk '/^flush\./ { sub(/^flush\./, "", $1); print $1 }' "$1")
+	f=$(for r in $(awk '/^flush\./ { sub(/^flush\./, ""); print $1 }' "$1")
 	do
 		n=$(delta "$1" "$2" "flush.$r")
 		[ "$n" != 0 ] && printf '%s +%s, ' "$r" "$n"
-	done | sed 's/, $//'
+	done | sed 's/, $//')
+	echo "${f:-none}"
 }
 
 # stress SEQ LABEL: one stress run; samples the hypervisor's mode (and the
@@ -84,7 +85,23 @@ stress() {
 	seen=
 	samples=0
 	command "$g" "$1 stress $2"
-	wait_until "$stress_timeout" sample "$1"
+	wait_until "$stress_timeout" sample "$1" && return 0
+	stuck "$1"
+	return 1
+}
+# stuck SEQ: what a stress run that did not finish was doing: Xen's
+# counters and the guest's vCPUs (xenctx pauses the domain, which closes
+# an open batch, so they are read twice), then the guest's console.
+stuck() {
+	info "stress $1 did not finish in ${stress_timeout}s; its state:"
+	for i in 1 2; do
+		hv_dump "$g" "stuck ($i)"
+		xl vcpu-list "$NAME" 2>&1 | sed 's/^/E2E: INFO stuck: /'
+		xenctx -s /e2e/kguest/System.map -C -S "$g" 2>&1 |
+			sed 's/^/E2E: INFO stuck: /'
+		sleep 5
+	done
+	console "$NAME" | tail -n 40 | sed 's/^/E2E: INFO stuck guest: /'
 }
 # tally: the samples in $seen as "mode/daemon-mode xN, ...".
 tally() {
