@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAGE 4096u
 #define WORDS (PAGE / sizeof(uint64_t))
@@ -19,6 +20,25 @@ static void bump(uint64_t *counter)
 	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Page P of the buffer through the pipe and back: the kernel reads it
+ * (copy_from_user), so its faults in the buffer are kernel-mode ones.
+ * Returns the mismatches in every word but the first (which the main
+ * thread rewrites), or one if the pipe failed.
+ */
+static uint64_t through_pipe(struct side_threads *st, size_t p)
+{
+	uint64_t copy[WORDS], bad = 0;
+	size_t w;
+
+	if (write(st->pipe[1], st->buf + p * WORDS, PAGE) != PAGE ||
+	    read(st->pipe[0], copy, PAGE) != PAGE)
+		return 1;
+	for (w = 1; w < WORDS; w++)
+		bad += copy[w] != st->expect(p * WORDS + w);
+	return bad;
+}
+
 static void *reader(void *arg)
 {
 	struct side_threads *st = arg;
@@ -32,6 +52,8 @@ static void *reader(void *arg)
 			if (buf[i] != st->expect(i))
 				st->reader_bad++;
 		}
+		st->reader_bad +=
+		    through_pipe(st, st->reader_passes % st->buf_pages);
 		bump(&st->reader_passes);
 	}
 	return NULL;
@@ -150,14 +172,19 @@ int side_threads_start(struct side_threads *st)
 	st->error = 0;
 	if (!st->tail_pages || st->tail_pages % 4)
 		return EINVAL;
+	if (pipe(st->pipe))
+		return errno;
 	err = pthread_create(&st->reader, NULL, reader, st);
 	if (err)
-		return err;
+		goto close_pipe;
 	err = pthread_create(&st->churn, NULL, churn, st);
-	if (err) {
-		__atomic_store_n(&st->stop, true, __ATOMIC_RELAXED);
-		pthread_join(st->reader, NULL);
-	}
+	if (!err)
+		return 0;
+	__atomic_store_n(&st->stop, true, __ATOMIC_RELAXED);
+	pthread_join(st->reader, NULL);
+close_pipe:
+	close(st->pipe[0]);
+	close(st->pipe[1]);
 	return err;
 }
 
@@ -172,6 +199,8 @@ void side_threads_stop(struct side_threads *st)
 	__atomic_store_n(&st->stop, true, __ATOMIC_RELAXED);
 	pthread_join(st->reader, NULL);
 	pthread_join(st->churn, NULL);
+	close(st->pipe[0]);
+	close(st->pipe[1]);
 }
 
 bool side_threads_ok(const struct side_threads *st)

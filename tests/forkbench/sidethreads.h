@@ -4,8 +4,10 @@
  * other vCPUs of an SMP guest.
  *
  * The reader reads one word of every page of the fork buffer that never
- * changes after the fill, and checks it.  On a Xen PV guest in BATCH its
- * loads hit the 2 MiB ranges whose L1 Xen has unhooked for the fork on
+ * changes after the fill, and checks it; after each pass it also sends
+ * one page through a pipe and checks what comes back, so that the kernel
+ * reads the buffer too.  On a Xen PV guest in BATCH its loads (and the
+ * kernel's) hit the 2 MiB ranges whose L1 Xen has unhooked for the fork on
  * another vCPU: the spurious faults the guest must retry.
  *
  * The churn thread owns the "tail", a region that shares the buffer's
@@ -27,7 +29,7 @@ struct side_threads {
 	/* Set by the caller before side_threads_start(). */
 	const uint64_t *buf; /* the fork buffer */
 	size_t buf_pages;
-	uint64_t (*expect)(size_t word); /* buf[word] for word % 512 == 1 */
+	uint64_t (*expect)(size_t word); /* buf[word], word % 512 != 0 */
 	uint64_t *tail;			 /* the churn thread's region */
 	size_t tail_pages;		 /* a multiple of 4 */
 
@@ -38,6 +40,7 @@ struct side_threads {
 
 	/* Private. */
 	pthread_t reader, churn;
+	int pipe[2];
 	bool stop;
 };
 
