@@ -85,8 +85,14 @@ stress() {
 	seen=
 	samples=0
 	command "$g" "$1 stress $2"
-	wait_until "$stress_timeout" sample "$1" && return 0
+	wait_until "$stress_timeout" sample "$1"
+	rc=$?
+	mode_after=$(hv_mode "$g")
+	[ $rc = 0 ] && return 0
 	stuck "$1"
+	if [ "$2" = batch ] && ! still_stuck "$1"; then
+		info "stress $1 was stuck in BATCH only"
+	fi
 	return 1
 }
 # stuck SEQ: what a stress run that did not finish was doing: Xen's
@@ -101,7 +107,48 @@ stuck() {
 			sed 's/^/E2E: INFO stuck: /'
 		sleep 5
 	done
-	console "$NAME" | tail -n 40 | sed 's/^/E2E: INFO stuck guest: /'
+	console "$NAME" | grep -av 'KGUEST: progress' | tail -n 20 |
+		sed 's/^/E2E: INFO stuck guest: /'
+}
+
+# Back in EMULATE, does a stuck run go on?  If not, walk each vCPU's
+# page tables to its last fault address (cr2): xen-mfndump maps guest
+# pages, a foreign MMU op that BATCH refuses.
+still_stuck() {
+	pt-domctl set-mode "$g" emulate >/dev/null 2>&1
+	if wait_until 120 result_is "$g" "$1"; then
+		info "stress $1 finished once back in EMULATE"
+		return 1
+	fi
+	info "stress $1 still stuck 120 s after set-mode emulate"
+	for v in 0 1; do
+		pt_walk "$v"
+	done
+	return 0
+}
+# pt_walk VCPU: the entries on the way to the vCPU's cr2, L4 to L1.
+pt_walk() {
+	ctx=$(xenctx -a "$g" "$1" 2>&1)
+	cr3=$(echo "$ctx" | sed -n 's/.*cr3: *\([0-9a-f]*\).*/\1/p' | head -n 1)
+	cr2=$(echo "$ctx" | sed -n 's/.*cr2: *\([0-9a-f]*\).*/\1/p' | head -n 1)
+	if [ -z "$cr3" ] || [ -z "$cr2" ]; then
+		info "walk vcpu$1: no cr2/cr3 in xenctx -a"
+		return
+	fi
+	mfn=$((0x$cr3 >> 12))
+	for lvl in 4 3 2 1; do
+		idx=$(((0x$cr2 >> (3 + 9 * lvl)) & 511))
+		dump=$(xen-mfndump dump-ptes "$g" "$mfn" 2>&1)
+		e=$(echo "$dump" | sed -n "s/^  pte\[$idx\]: 0x//p")
+		info "walk vcpu$1 cr2 $cr2: L$lvl mfn $(printf '%x' "$mfn")" \
+			"($(echo "$dump" | sed -n 's/^ pfn: //p' |
+				head -n 1)) [$idx] = ${e:-?}" \
+			"$(echo "$dump" | grep -i 'error\|fail' | head -n 1)"
+		[ -n "$e" ] || break
+		# The frame: bits 12-51 (the last 13 hex digits, NX dropped).
+		e=$(echo "$e" | sed 's/^.*\(.\{13\}\)$/\1/')
+		mfn=$(((0x$e >> 12) & 0xffffffffff))
+	done
 }
 # tally: the samples in $seen as "mode/daemon-mode xN, ...".
 tally() {
@@ -242,10 +289,10 @@ fi
 # Every sample, Xen's and the daemon's, said batch; no switch in between.
 if [ -n "$seen" ] &&
 	! echo "$seen" | tr ' ' '\n' | grep . | grep -qv '^batch/batch$' &&
-	[ "$(hv_mode "$g")" = batch ] && [ "$sw0" = "$sw1" ]; then
+	[ "$mode_after" = batch ] && [ "$sw0" = "$sw1" ]; then
 	pass batch-mode-held "$seen2"
 else
-	fail batch-mode-held "modes '$seen2', now $(hv_mode "$g")," \
+	fail batch-mode-held "modes '$seen2', after $mode_after," \
 		"switches $sw0 -> $sw1"
 fi
 nb=$(delta /tmp/b0 /tmp/b1 batches)
@@ -284,9 +331,22 @@ else
 	fail daemon-clean-stop "ptswitchd died early"
 fi
 pt-domctl set-mode "$g" emulate >/dev/null 2>&1
-command "$g" "3 idle"
+ctxt_moved() {
+	[ "$(xs "/local/domain/$g/data/ptswitch/metrics/ctxt")" != "$c0" ]
+}
+# Alive: its /init answers (unless it still waits for a stuck stress
+# run), its agent still publishes, it did not crash.
+answers() {
+	if [ $done2 = yes ]; then
+		command "$g" "3 idle"
+		wait_until 300 result_is "$g" 3
+	else
+		c0=$(xs "/local/domain/$g/data/ptswitch/metrics/ctxt")
+		wait_until 120 ctxt_moved
+	fi
+}
 state=$(xl list "$NAME" 2>/dev/null | awk 'NR == 2 { print $5 }')
-if wait_until 300 result_is "$g" 3 && [ "$(hv_mode "$g")" = emulate ] &&
+if answers && [ "$(hv_mode "$g")" = emulate ] &&
 	! echo "$state" | grep -q c; then
 	pass smp-guest-alive "state '$state'"
 else
