@@ -104,9 +104,11 @@ EOF
 	dom0_checks=$HERE/lab/dom0-smp.sh
 	policy=$HERE/lab/smp-policy.yaml
 	fb_args="e2e.smp.procs=$smp_procs e2e.smp.mib=$smp_mib"
-	# Each of the two stress runs may take a third of the time left.
+	# Each of the two stress runs may take a quarter of the time left
+	# after the boot, the rest is for the checks (and a stuck run's
+	# diagnosis).
 	fb_args="$fb_args e2e.smp.forks=$smp_forks"
-	fb_args="$fb_args e2e.smp.timeout=$(((timeout_s - 300) / 3))"
+	fb_args="$fb_args e2e.smp.timeout=$(((timeout_s - 300) / 4))"
 	# dom0 512 MiB, the guest as dom0-smp.sh sizes it, Xen and slack 384.
 	need=$((512 + smp_procs * (smp_mib + 8) + 160 + 384))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need

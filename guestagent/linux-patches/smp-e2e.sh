@@ -26,7 +26,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 . "$TOP/tests/e2e/lib.sh"
 
 size=2,32,10
-timeout_s=2400
+timeout_s=1800
 xen=
 kdir=
 log=
