@@ -305,6 +305,9 @@ int main(int argc, char **argv)
 	int err;
 
 	parse(argc, argv, &o);
+	/* -v lines as they come, for whoever watches a slow run. */
+	if (o.verbose)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	if (setup(&b, o.mib, o.threads))
 		return 1;
 	fork_ns = calloc(o.forks, sizeof(*fork_ns));
