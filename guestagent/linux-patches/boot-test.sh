@@ -183,13 +183,11 @@ if [ -n "$policy" ]; then
 	cp "$HERE/lab/dom0-forklib.sh" "$work/doverlay/e2e/forklib.sh"
 fi
 if [ -n "$smp" ]; then
-	# To show where the guest's vCPUs are if the stress gets stuck, and
-	# their page tables.
+	# To show where the guest's vCPUs are if the stress gets stuck.
 	# Its libraries are the image's already (libxenctrl, as xl's); an
 	# overlay must not carry /lib, which is a symlink in the image.
 	mkdir -p "$work/doverlay/usr/sbin"
-	install -m 0755 /usr/lib/xen-4.17/bin/xenctx \
-		/usr/lib/xen-4.17/bin/xen-mfndump "$work/doverlay/usr/sbin/"
+	install -m 0755 /usr/lib/xen-4.17/bin/xenctx "$work/doverlay/usr/sbin/"
 	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
 fi
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"

@@ -96,9 +96,6 @@ stress() {
 	mode_after=$(hv_mode "$g")
 	[ $rc = 0 ] && return 0
 	stuck "$1"
-	if [ "$2" = batch ] && ! still_stuck "$1"; then
-		info "stress $1 was stuck in BATCH only"
-	fi
 	return 1
 }
 # stuck SEQ: what a stress run that did not finish was doing: Xen's
@@ -117,45 +114,31 @@ stuck() {
 		sed 's/^/E2E: INFO stuck guest: /'
 }
 
-# Back in EMULATE, does a stuck run go on?  If not, walk each vCPU's
-# page tables to its last fault address (cr2): xen-mfndump maps guest
-# pages, a foreign MMU op that BATCH refuses.
+# Back in EMULATE (the caller has stopped ptswitchd, which would put it
+# back in BATCH), does a stuck run go on?  If not, print what each vCPU
+# sees at its last fault address (cr2): xenctx -m walks the vCPU's page
+# tables there (in libxenctrl) and dumps the page, or says it cannot.
 still_stuck() {
 	pt-domctl set-mode "$g" emulate >/dev/null 2>&1
 	if wait_until 120 result_is "$g" "$1"; then
 		info "stress $1 finished once back in EMULATE"
 		return 1
 	fi
-	info "stress $1 still stuck 120 s after set-mode emulate"
+	info "stress $1 still stuck 120 s after set-mode emulate" \
+		"(mode $(hv_mode "$g"))"
 	for v in 0 1; do
-		pt_walk "$v"
+		ctx=$(xenctx -a "$g" "$v" 2>&1)
+		cr2=$(echo "$ctx" | sed -n 's/.*cr2: *\([0-9a-f]*\).*/\1/p' |
+			head -n 1)
+		info "vcpu$v: $(echo "$ctx" | grep -E '^(rip|cr2|cr3)' |
+			tr '\n' ' ')"
+		[ -n "$cr2" ] || continue
+		xenctx -m "0x${cr2%???}000" -l 2 "$g" "$v" 2>&1 | grep . |
+			head -n 6 | sed "s/^/E2E: INFO vcpu$v at cr2: /"
 	done
 	return 0
 }
-# pt_walk VCPU: the entries on the way to the vCPU's cr2, L4 to L1.
-pt_walk() {
-	ctx=$(xenctx -a "$g" "$1" 2>&1)
-	cr3=$(echo "$ctx" | sed -n 's/.*cr3: *\([0-9a-f]*\).*/\1/p' | head -n 1)
-	cr2=$(echo "$ctx" | sed -n 's/.*cr2: *\([0-9a-f]*\).*/\1/p' | head -n 1)
-	if [ -z "$cr3" ] || [ -z "$cr2" ]; then
-		info "walk vcpu$1: no cr2/cr3 in xenctx -a"
-		return
-	fi
-	mfn=$((0x$cr3 >> 12))
-	for lvl in 4 3 2 1; do
-		idx=$(((0x$cr2 >> (3 + 9 * lvl)) & 511))
-		dump=$(xen-mfndump dump-ptes "$g" "$mfn" 2>&1)
-		e=$(echo "$dump" | sed -n "s/^  pte\[$idx\]: 0x//p")
-		info "walk vcpu$1 cr2 $cr2: L$lvl mfn $(printf '%x' "$mfn")" \
-			"($(echo "$dump" | sed -n 's/^ pfn: //p' |
-				head -n 1)) [$idx] = ${e:-?}" \
-			"$(echo "$dump" | grep -i 'error\|fail' | head -n 1)"
-		[ -n "$e" ] || break
-		# The frame: bits 12-51 (the last 13 hex digits, NX dropped).
-		e=$(echo "$e" | sed 's/^.*\(.\{13\}\)$/\1/')
-		mfn=$(((0x$e >> 12) & 0xffffffffff))
-	done
-}
+
 # tally: the samples in $seen as "mode/daemon-mode xN, ...".
 tally() {
 	echo "$seen" | tr ' ' '\n' | grep . | sort | uniq -c |
@@ -336,6 +319,7 @@ if kill -0 "$daemon_pid" 2>/dev/null; then
 else
 	fail daemon-clean-stop "ptswitchd died early"
 fi
+[ $done2 = no ] && still_stuck 2
 pt-domctl set-mode "$g" emulate >/dev/null 2>&1
 ctxt_moved() {
 	[ "$(xs "/local/domain/$g/data/ptswitch/metrics/ctxt")" != "$c0" ]
