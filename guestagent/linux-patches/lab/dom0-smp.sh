@@ -133,8 +133,17 @@ still_stuck() {
 		info "vcpu$v: $(echo "$ctx" | grep -E '^(rip|cr2|cr3)' |
 			tr '\n' ' ')"
 		[ -n "$cr2" ] || continue
-		xenctx -m "0x${cr2%???}000" -l 2 "$g" "$v" 2>&1 | grep . |
-			head -n 6 | sed "s/^/E2E: INFO vcpu$v at cr2: /"
+		# cr2's page, the first page of its 2 MiB (its L1), and the
+		# first pages of the L1s before and after it.
+		base=$((0x$cr2 & ~0x1fffff))
+		for a in "0x${cr2%???}000" $base $((base - 0x200000)) \
+			$((base + 0x200000)); do
+			a=$(printf '%x' "$a")
+			xenctx -m "0x$a" -l 1 "$g" "$v" 2>&1 | grep . |
+				head -n 2 | tr '\n' ' ' |
+				sed "s/^/E2E: INFO vcpu$v reads $a: /"
+			echo
+		done
 	done
 	return 0
 }
