@@ -12,6 +12,9 @@
 #   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
 #                      under ptswitchd, forkbench in EMULATE then in BATCH
 #                      (guestagent/linux-patches/README.md)
+#   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
+#                      vCPUs pinned to BATCH by ptswitchd, a concurrent
+#                      fork/mmap stress, EMULATE as the control
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -98,7 +101,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(FORKBENCH)
 
 .PHONY: all tools tests check demo bench install uninstall clean format deps \
-        check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux eval pvguest
+        check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
+        e2e-linux-smp eval pvguest
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -154,8 +158,9 @@ $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
 
-$(FORKBENCH): $(call obj,tests/forkbench/forkbench.c)
-	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
+$(FORKBENCH): $(call obj,tests/forkbench/forkbench.c \
+		      tests/forkbench/sidethreads.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
 
 $(PTRECORD): $(call obj,tests/tools/pt-record.c) $(LIBEVAL) $(LIBDAEMON) \
 	     $(LIBCOMMON)
@@ -215,6 +220,9 @@ e2e-pvguest-loop: deps
 # The patched Linux guest's fork latency per mode, under ptswitchd.
 e2e-linux: deps
 	guestagent/linux-patches/fork-e2e.sh
+# The patched Linux guest with two vCPUs in BATCH under an SMP stress.
+e2e-linux-smp: deps
+	guestagent/linux-patches/smp-e2e.sh
 
 demo: deps
 	$(MAKE) all tools

@@ -6,6 +6,7 @@
 #   boot-test.sh [--xen XEN_GZ] [--expect stock|patched] [--kernel DIR]
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
 #                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
+#                [--smp PROCS,MIB,FORKS]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
 #            refuses the opt-in, so the patched guest must report
@@ -21,6 +22,11 @@
 #            instead of the boot checks: forkbench of MIB MiB, FORKS forks
 #            per measured run, LOAD per load run, and the stock guest's
 #            size and forks (see fork-e2e.sh, which sets these)
+# --smp      run the SMP end-to-end (lab/dom0-smp.sh, a 2-vCPU guest
+#            pinned to BATCH by ptswitchd) instead: PROCS forkbench -t at
+#            once, each MIB MiB and FORKS forks, in EMULATE then in BATCH
+#            (see smp-e2e.sh, which sets these); Xen's serial log must
+#            then show no crash or warning either
 #
 # Exits 0 only if every check passed and dom0 reached the end.
 set -eu
@@ -39,6 +45,7 @@ do_build=1
 timeout_s=1500
 log=
 fork=
+smp=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -49,7 +56,8 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--fork) fork=$2; shift 2 ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	--smp) smp=$2; shift 2 ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -64,6 +72,7 @@ guest_init=$HERE/lab/guest-init
 dom0_checks=$HERE/lab/dom0-checks.sh
 qemu_mb=2048
 fb_args=
+policy=
 if [ -n "$fork" ]; then
 	IFS=, read -r fb_mib fb_forks fb_load fb_smib fb_sforks <<EOF
 $fork
@@ -75,14 +84,37 @@ EOF
 	done
 	guest_init=$HERE/lab/guest-fork-init
 	dom0_checks=$HERE/lab/dom0-fork.sh
+	policy=$HERE/lab/fork-policy.yaml
 	fb_args="e2e.fb.mib=$fb_mib e2e.fb.forks=$fb_forks"
 	fb_args="$fb_args e2e.fb.load=$fb_load e2e.fb.smib=$fb_smib"
 	fb_args="$fb_args e2e.fb.sforks=$fb_sforks"
 	# dom0 512 MiB, each guest its parent plus 128, Xen and slack 384.
 	need=$((512 + fb_mib + 128 + fb_smib + 128 + 384))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
+elif [ -n "$smp" ]; then
+	IFS=, read -r smp_procs smp_mib smp_forks <<EOF
+$smp
+EOF
+	for v in "$smp_procs" "$smp_mib" "$smp_forks"; do
+		case $v in
+		'' | *[!0-9]*) e2e_die "--smp takes three numbers" ;;
+		esac
+	done
+	guest_init=$HERE/lab/guest-fork-init
+	dom0_checks=$HERE/lab/dom0-smp.sh
+	policy=$HERE/lab/smp-policy.yaml
+	fb_args="e2e.smp.procs=$smp_procs e2e.smp.mib=$smp_mib"
+	# Each of the two stress runs may take a quarter of the time left
+	# after the boot, the rest is for the checks (and a stuck run's
+	# diagnosis).
+	fb_args="$fb_args e2e.smp.forks=$smp_forks"
+	fb_args="$fb_args e2e.smp.timeout=$(((timeout_s - 300) / 4))"
+	# dom0 512 MiB, the guest as dom0-smp.sh sizes it, Xen and slack 384.
+	need=$((512 + smp_procs * (smp_mib + 8) + 160 + 384))
+	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
 fi
-[ -n "$log" ] || log=$build/console-${fork:+fork-}$flavour.log
+[ -n "$log" ] ||
+	log=$build/console-${fork:+fork-}${smp:+smp-}$flavour.log
 mkdir -p "$build" "$(dirname "$log")"
 
 "$TOP/scripts/install-deps.sh"
@@ -102,7 +134,7 @@ agent=$build/ptswitch-agent
 domctl=
 [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
 daemon=
-if [ -n "$fork" ]; then
+if [ -n "$fork$smp" ]; then
 	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
 	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
 	daemon=$build/ptswitchd
@@ -128,7 +160,7 @@ e2e_log "building the images"
 "$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --agent "$agent"
 mkdir -p "$work/goverlay"
 install -m 0755 "$guest_init" "$work/goverlay/init"
-if [ -n "$fork" ]; then
+if [ -n "$fork$smp" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
 	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
 fi
@@ -146,7 +178,18 @@ e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 	${domctl:+--domctl "$domctl"} ${daemon:+--ptswitchd "$daemon"} >&2
 mkdir -p "$work/doverlay/e2e/kguest"
 install -m 0755 "$dom0_checks" "$work/doverlay/e2e/checks.sh"
-[ -z "$fork" ] || cp "$HERE/lab/fork-policy.yaml" "$work/doverlay/e2e/"
+if [ -n "$policy" ]; then
+	cp "$policy" "$work/doverlay/e2e/"
+	cp "$HERE/lab/dom0-forklib.sh" "$work/doverlay/e2e/forklib.sh"
+fi
+if [ -n "$smp" ]; then
+	# To show where the guest's vCPUs are if the stress gets stuck.
+	# Its libraries are the image's already (libxenctrl, as xl's); an
+	# overlay must not carry /lib, which is a symlink in the image.
+	mkdir -p "$work/doverlay/usr/sbin"
+	install -m 0755 /usr/lib/xen-4.17/bin/xenctx "$work/doverlay/usr/sbin/"
+	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
+fi
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
 e2e_pack "$work/doverlay" "$work/doverlay.cpio.gz" /bin/busybox
 cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
@@ -165,8 +208,25 @@ strip | grep -a '^E2E: \(PASS\|FAIL\|SKIP\|INFO\|CONSOLE\|RESULT\|TIME\)' ||
 	true
 e2e_log "boot+checks $((t_end - t_boot)) s, total $((t_end - t_start)) s"
 
-nfail=$(strip | grep -ac '^E2E: FAIL ' || true)
-npass=$(strip | grep -ac '^E2E: PASS ' || true)
+# The SMP run also reads Xen's whole serial log: dom0's "xl dmesg" sees
+# only what is left in Xen's ring.
+xpass=0 xfail=0
+if [ -n "$smp" ]; then
+	xbad=$(strip | grep -a '^(XEN)' | grep -a -E \
+		'domain_crash|crashed|Xen WARN|Xen BUG|Assertion|FATAL|Panic|pt batch:' ||
+		true)
+	if [ -z "$xbad" ]; then
+		echo "E2E: PASS xen-serial-clean"
+		xpass=1
+	else
+		xfail=1
+		echo "E2E: FAIL xen-serial-clean $(echo "$xbad" | head -n 3 |
+			tr '\n' '|')"
+		echo "$xbad" | head -n 40 | sed 's/^/E2E: INFO xen: /'
+	fi
+fi
+nfail=$(($(strip | grep -ac '^E2E: FAIL ' || true) + xfail))
+npass=$(($(strip | grep -ac '^E2E: PASS ' || true) + xpass))
 if ! strip | grep -aq '^E2E: DONE'; then
 	nfail=$((nfail + 1))
 	echo "E2E: FAIL run dom0 never reached the end; last console lines:"

@@ -14,6 +14,11 @@
  * Prints each round's fork() latency (parent side, CLOCK_MONOTONIC around
  * the call) on request, the median/p10/p90 and one summary line that
  * starts "forkbench:".  Exits 0 only if every check matched.
+ *
+ * With -t, two side threads (sidethreads.h) read the buffer and churn the
+ * mappings next to it while the main thread forks, so that an SMP guest
+ * changes and walks the same page tables on several vCPUs at once; their
+ * checks are part of the result.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,9 +34,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sidethreads.h"
+
 #define PAGE 4096u
 #define WORDS (PAGE / sizeof(uint64_t))
-#define CHILD_DIRTY 4 /* pages each child writes (its COW copies) */
+#define L1_SPAN (2ul << 20) /* the memory one L1 page maps */
+#define TAIL_PAGES 512	    /* -t: the churn region, 2 MiB */
+#define CHILD_DIRTY 4	    /* pages each child writes (its COW copies) */
 
 /* Child exit statuses. */
 #define CHILD_OK 0
@@ -42,10 +51,13 @@ struct opts {
 	unsigned long forks;
 	const char *label;
 	bool verbose;
+	bool threads;
 	bool corrupt_child; /* test hook: the child damages what it checks */
 };
 
 struct buf {
+	void *map; /* the whole mapping: mem, and the tail with -t */
+	size_t map_len;
 	uint64_t *mem;
 	size_t pages;
 	uint64_t rest; /* checksum terms of every word but each page's first */
@@ -65,6 +77,12 @@ static uint64_t pattern(size_t idx, uint64_t round)
 	x ^= x >> 29;
 	x *= 0xbf58476d1ce4e5b9ull;
 	return x ^ (x >> 32);
+}
+
+/* What fill() leaves in word IDX (for the reader thread). */
+static uint64_t filled(size_t idx)
+{
+	return pattern(idx, 0);
 }
 
 static uint64_t checksum(const uint64_t *mem, size_t pages)
@@ -176,11 +194,14 @@ static uint64_t pct(const uint64_t *v, size_t n, unsigned int p)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: forkbench [-m MIB] [-f FORKS] [-l LABEL] [-v]\n"
+	fprintf(f, "usage: forkbench [-m MIB] [-f FORKS] [-l LABEL] [-v] [-t]\n"
 		   "  -m  resident set of the parent in MiB (default 1024)\n"
 		   "  -f  forks (default 1000)\n"
 		   "  -l  label for the summary line (e.g. the mode)\n"
 		   "  -v  print every fork's latency\n"
+		   "  -t  side threads: a reader of the buffer and a churn "
+		   "of the mappings\n      next to it (mmap, mprotect, "
+		   "madvise, munmap), checked too\n"
 		   "  --corrupt-child  test hook: each child damages its "
 		   "copy before checking\n");
 }
@@ -203,13 +224,14 @@ static void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
 	    {"corrupt-child", no_argument, NULL, 'C'},
+	    {"threads", no_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	*o = (struct opts){.mib = 1024, .forks = 1000, .label = "-"};
-	while ((c = getopt_long(argc, argv, "m:f:l:vh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:f:l:vth", longs, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o->mib = number(optarg, "size");
@@ -222,6 +244,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 't':
+			o->threads = true;
 			break;
 		case 'C':
 			o->corrupt_child = true;
@@ -240,19 +265,31 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 }
 
-static int setup(struct buf *b, unsigned long mib)
+/*
+ * Maps the buffer, and with THREADS the churn thread's tail right after
+ * it, placed so that the buffer ends in the middle of an L1 page's span:
+ * the tail's first half shares the buffer's last L1, its second half
+ * reaches into the next one.
+ */
+static int setup(struct buf *b, unsigned long mib, bool threads)
 {
-	size_t len = (size_t)mib << 20;
+	size_t len = (size_t)mib << 20, off = 0;
 
 	b->pages = len / PAGE;
-	b->mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	b->map_len = len + (threads ? TAIL_PAGES * PAGE + L1_SPAN : 0);
+	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (b->mem == MAP_FAILED) {
+	if (b->map == MAP_FAILED) {
 		perror("forkbench: mmap");
 		return -1;
 	}
 	/* 4 KiB PTEs, not huge PMDs: fork must walk every PTE. */
-	madvise(b->mem, len, MADV_NOHUGEPAGE);
+	madvise(b->map, b->map_len, MADV_NOHUGEPAGE);
+	if (threads)
+		off = (L1_SPAN + L1_SPAN / 2 -
+		       ((uintptr_t)b->map + len) % L1_SPAN) %
+		      L1_SPAN;
+	b->mem = (uint64_t *)((char *)b->map + off);
 	fill(b);
 	return 0;
 }
@@ -261,18 +298,36 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct buf b;
+	struct side_threads st = {0};
 	uint64_t *fork_ns, *wait_ns, round, want;
 	unsigned long bad_child = 0, bad_parent = 0, failed = 0;
-	bool final_ok;
+	bool final_ok, side_ok = true, ok;
+	int err;
 
 	parse(argc, argv, &o);
-	if (setup(&b, o.mib))
+	/* -v lines as they come, for whoever watches a slow run. */
+	if (o.verbose)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (setup(&b, o.mib, o.threads))
 		return 1;
 	fork_ns = calloc(o.forks, sizeof(*fork_ns));
 	wait_ns = calloc(o.forks, sizeof(*wait_ns));
 	if (!fork_ns || !wait_ns) {
 		perror("forkbench: calloc");
 		return 1;
+	}
+	if (o.threads) {
+		st.buf = b.mem;
+		st.buf_pages = b.pages;
+		st.expect = filled;
+		st.tail = b.mem + b.pages * WORDS;
+		st.tail_pages = TAIL_PAGES;
+		err = side_threads_start(&st);
+		if (err) {
+			fprintf(stderr, "forkbench: threads: %s\n",
+				strerror(err));
+			return 1;
+		}
 	}
 
 	for (round = 0; round < o.forks; round++) {
@@ -310,7 +365,12 @@ int main(int argc, char **argv)
 				? ""
 				: " CHECKSUM MISMATCH");
 	}
+	if (o.threads) {
+		side_threads_stop(&st);
+		side_ok = side_threads_ok(&st);
+	}
 	final_ok = checksum(b.mem, b.pages) == b.rest + b.head;
+	ok = !failed && !bad_child && !bad_parent && final_ok && side_ok;
 
 	qsort(fork_ns, round, sizeof(*fork_ns), cmp_u64);
 	qsort(wait_ns, round, sizeof(*wait_ns), cmp_u64);
@@ -320,20 +380,26 @@ int main(int argc, char **argv)
 		       round, o.mib, pct(fork_ns, round, 50) / 1e6,
 		       pct(fork_ns, round, 10) / 1e6,
 		       pct(fork_ns, round, 90) / 1e6);
-	printf(
-	    "forkbench: label=%s mib=%lu forks=%" PRIu64
-	    " fork_us_median=%" PRIu64 " fork_us_p10=%" PRIu64
-	    " fork_us_p90=%" PRIu64 " child_us_median=%" PRIu64
-	    " bad_child=%lu bad_parent=%lu final=%s result=%s\n",
-	    o.label, o.mib, round, round ? pct(fork_ns, round, 50) / 1000 : 0,
-	    round ? pct(fork_ns, round, 10) / 1000 : 0,
-	    round ? pct(fork_ns, round, 90) / 1000 : 0,
-	    round ? pct(wait_ns, round, 50) / 1000 : 0, bad_child, bad_parent,
-	    final_ok ? "ok" : "bad",
-	    !failed && !bad_child && !bad_parent && final_ok ? "ok" : "FAIL");
+	printf("forkbench: label=%s mib=%lu forks=%" PRIu64
+	       " fork_us_median=%" PRIu64 " fork_us_p10=%" PRIu64
+	       " fork_us_p90=%" PRIu64 " child_us_median=%" PRIu64
+	       " bad_child=%lu bad_parent=%lu final=%s",
+	       o.label, o.mib, round,
+	       round ? pct(fork_ns, round, 50) / 1000 : 0,
+	       round ? pct(fork_ns, round, 10) / 1000 : 0,
+	       round ? pct(fork_ns, round, 90) / 1000 : 0,
+	       round ? pct(wait_ns, round, 50) / 1000 : 0, bad_child,
+	       bad_parent, final_ok ? "ok" : "bad");
+	if (o.threads)
+		printf(" reader_passes=%" PRIu64 " reader_bad=%" PRIu64
+		       " churn_rounds=%" PRIu64 " churn_bad=%" PRIu64
+		       " side_error=%d",
+		       st.reader_passes, st.reader_bad, st.churn_rounds,
+		       st.churn_bad, st.error);
+	printf(" result=%s\n", ok ? "ok" : "FAIL");
 	fflush(stdout);
 	free(fork_ns);
 	free(wait_ns);
-	munmap(b.mem, b.pages * PAGE);
-	return !failed && !bad_child && !bad_parent && final_ok ? 0 : 1;
+	munmap(b.map, b.map_len);
+	return ok ? 0 : 1;
 }

@@ -20,6 +20,13 @@ check "... whose p10 <= median <= p90" awk '{
 	exit !(v["fork_us_p10"] <= v["fork_us_median"] &&
 	       v["fork_us_median"] <= v["fork_us_p90"]) }' <<<"$sum"
 
+out=$("$FB" -m 4 -f 5 -l host -t 2>&1)
+rc=$?
+sum=$(grep '^forkbench: ' <<<"$out")
+check "-t: the side threads run and pass ($sum)" [ $rc -eq 0 ]
+check "... and report their passes, rounds and checks" \
+	grep -qE ' final=ok reader_passes=[1-9][0-9]* reader_bad=0 churn_rounds=[1-9][0-9]* churn_bad=0 side_error=0 result=ok$' <<<"$sum"
+
 out=$("$FB" -m 2 -f 3 --corrupt-child 2>&1)
 rc=$?
 check "a child seeing damaged memory makes it exit 1" [ $rc -eq 1 ]

@@ -12,8 +12,6 @@
 # E2E: INFO / E2E: RESULT lines.
 export PATH=/usr/sbin:/usr/bin
 
-CONSOLE_DIR=/var/log/xen/console
-DAEMON_LOG=/var/log/ptswitchd.log
 POLICY=/e2e/fork-policy.yaml
 BOOT_TIMEOUT=900
 SWITCH_TIMEOUT=600
@@ -35,60 +33,8 @@ done
 
 # shellcheck source=../../../tests/e2e/dom0/checklib.sh
 . /e2e/checklib.sh
-console() { tr -d '\r' <"$CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
-hv_mode() { pt-domctl get-mode "$1" 2>&1; }
-# fb KEY SUMMARY: one key=value of a forkbench summary line.
-fb() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
-# create_guest NAME KERNEL MIB FORKS
-create_guest() {
-	cat >"/tmp/$1.cfg" <<CFG
-name = "$1"
-type = "pv"
-kernel = "$2"
-ramdisk = "/e2e/guest.cpio.gz"
-extra = "console=hvc0 rdinit=/init fb.mib=$3 fb.forks=$4 fb.load=$load"
-memory = $(($3 + 128))
-vcpus = 1
-on_crash = "preserve"
-CFG
-	xl create -q "/tmp/$1.cfg"
-}
-
-# command DOMID SEQ WHAT...: dom0-owned, guest-readable.
-command() {
-	c=/local/domain/$1/e2e/command
-	d=$1
-	shift
-	xenstore-write "$c" "$*" && xenstore-chmod "$c" n0 "r$d"
-}
-result_is() {
-	case $(xs "/local/domain/$1/data/e2e/result") in
-	"$2 "*) return 0 ;;
-	esac
-	return 1
-}
-result_of() {
-	xs "/local/domain/$1/data/e2e/result" | sed 's/^[0-9]* //'
-}
-
-# bench DOMID SEQ LABEL: one forkbench run; prints its summary line.
-bench() {
-	command "$1" "$2 bench $3"
-	if wait_until "$bench_timeout" result_is "$1" "$2"; then
-		result_of "$1"
-	else
-		echo "timeout"
-	fi
-}
-
-# Xen's counters of DOMID, prefixed.
-hv_dump() {
-	pt-domctl get-stats "$1" 2>&1 |
-		grep -E '^(mode|opted|emulated|emul_runs|batch|flush|spurious|unhook|revalid)' |
-		tr '\n' ' ' | sed "s/^/E2E: INFO $2 hv: /"
-	echo
-}
+# shellcheck source=dom0-forklib.sh
+. /e2e/forklib.sh
 
 if [ ! -x /usr/sbin/pt-domctl ] || [ ! -x /usr/sbin/ptswitchd ]; then
 	fail fork-e2e-setup "pt-domctl or ptswitchd missing from the image"
@@ -102,8 +48,10 @@ fi
 echo "E2E: TIME kfork-create $(uptime_s)"
 info "forkbench: patched ${mib} MiB x $forks forks, stock ${smib} MiB x" \
 	"$sforks forks, load runs of $load forks"
-create_guest kfork-patched /e2e/kguest/vmlinux "$mib" "$forks"
-create_guest kfork-stock /e2e/guest-kernel "$smib" "$sforks"
+create_guest kfork-patched /e2e/kguest/vmlinux $((mib + 128)) 1 \
+	"fb.mib=$mib fb.forks=$forks fb.load=$load"
+create_guest kfork-stock /e2e/guest-kernel $((smib + 128)) 1 \
+	"fb.mib=$smib fb.forks=$sforks fb.load=$load"
 p=$(xl domid kfork-patched 2>/dev/null)
 s=$(xl domid kfork-stock 2>/dev/null)
 if [ -z "$p" ] || [ -z "$s" ]; then
@@ -111,10 +59,6 @@ if [ -z "$p" ] || [ -z "$s" ]; then
 	xl list | sed 's/^/E2E: INFO xl: /'
 	exit 0
 fi
-ready() {
-	[ "$(xs "/local/domain/$1/data/e2e/ready")" = 1 ] &&
-		xenstore-exists "/local/domain/$1/data/ptswitch/caps"
-}
 if wait_until $BOOT_TIMEOUT ready "$p" && wait_until 60 ready "$s"; then
 	pass guests-ready
 else

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SMP end-to-end: the ptswitch guest kernel with two vCPUs on the BATCH
+# hypervisor (Xen under QEMU TCG), put in BATCH by ptswitchd (a pin, after
+# the agent's ack), under a page-table stress on both vCPUs at once:
+# several forkbench -t (tests/forkbench) forking re-dirtied parents while
+# other threads of each parent read its buffer and churn the mappings
+# next to it.  The same stress runs in EMULATE first, as the control.
+# lab/dom0-smp.sh has the checks; boot-test.sh --smp builds and boots.
+#
+#   smp-e2e.sh [--size PROCS,MIB,FORKS] [--xen XEN_GZ] [--kernel DIR]
+#              [--timeout SECS] [--log FILE]
+#
+# --size     forkbench runs at once, each parent's MiB, forks per run
+#            (default: the CI size, see README.md)
+# --xen      a hypervisor with SMP BATCH (default: hv-patches/build-xen.sh,
+#            cached)
+# --kernel   a build-kernel.sh OUTDIR (default: build-kernel.sh, cached)
+# --log      console log (default build/kguest/console-smp-patched.log)
+#
+# Ends with "N passed, N failed"; exits 0 only if every check passed.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../../tests/e2e/lib.sh
+. "$TOP/tests/e2e/lib.sh"
+
+size=2,32,10
+timeout_s=1800
+xen=
+kdir=
+log=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--size) size=$2; shift 2 ;;
+	--xen) xen=$2; shift 2 ;;
+	--kernel) kdir=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	*) e2e_die "unknown argument $1 (see --help)" ;;
+	esac
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+t0=$(date +%s)
+if [ -z "$xen" ]; then
+	e2e_log "building the BATCH hypervisor (hv-patches/build-xen.sh)"
+	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
+	xen=$work/xen/xen.gz
+fi
+e2e_log "SMP end-to-end, sizes $size, hypervisor built in" \
+	"$(($(date +%s) - t0)) s"
+"$HERE/boot-test.sh" --xen "$xen" --expect patched --smp "$size" \
+	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"} ${log:+--log "$log"}
