@@ -33,6 +33,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # Memory per workload (MB): the image unpacked in RAM plus room to run.
 mem_of() {
 	case $1 in
+	kbuild) echo 1024 ;;
 	db) echo 512 ;;
 	compile | mix) echo 320 ;;
 	web) echo 192 ;;
