@@ -121,7 +121,10 @@ done
 for n in $names; do
 	log=$CONSOLE_DIR/guest-rec-$n.log
 	[ -e "$log" ] || continue
-	tail -n 40 "$log" | while IFS= read -r line; do
+	lines=40
+	# kbuild: all of make's output during the recording.
+	[ "$n" = kbuild ] && lines=400
+	tail -n "$lines" "$log" | while IFS= read -r line; do
 		echo "REC: GUEST $n $line"
 	done
 done
