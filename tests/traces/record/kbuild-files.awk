@@ -88,23 +88,25 @@ BEGIN {
 	tree = norm(tree)
 }
 
-# Pass 1: parents.  Process ids are reused in a long build: each life of
-# a pid starts at a fork returning it (LIFE k of CHILD at line
-# born[CHILD, k], forked by parent[CHILD, k]).
+# Pass 1: parents.  Process ids are reused in a long build (pid_max is
+# often 32768): life k of pid CHILD starts when the fork call that
+# returned it started, at line born[CHILD, k] (its first calls can be
+# logged before the fork returns); parent[CHILD, k] made that call.
 FNR == NR {
+	if ($2 ~ /^(clone|clone3|vfork|fork)\(/)
+		forking[$1] = FNR
 	if ($2 ~ /^(clone|clone3|vfork|fork)\(/ ||
 	    $2 ~ /^<\.\.\.$/ && $3 ~ /^(clone|clone3|vfork|fork)$/) {
 		if ($NF ~ /^[0-9]+$/ && $(NF - 1) == "=") {
 			k = ++lives[$NF]
-			born[$NF, k] = FNR
+			born[$NF, k] = ($2 == "<...") ? forking[$1] : FNR
 			parent[$NF, k] = $1
 		}
 	}
 	next
 }
 
-# Pass 2.  A child's first calls can be logged before its parent's fork
-# returns: a life begins halfway between two forks of the same pid.
+# Pass 2.
 {
 	pid = $1
 	line = substr($0, length(pid) + 2)
@@ -112,11 +114,8 @@ FNR == NR {
 		life[pid] = 0
 		cwd[pid] = tree
 	}
-	while (life[pid] < lives[pid]) {
-		k = life[pid] + 1
-		if (k > 1 && FNR < (born[pid, k - 1] + born[pid, k]) / 2)
-			break
-		life[pid] = k
+	while (life[pid] < lives[pid] && FNR > born[pid, life[pid] + 1]) {
+		k = ++life[pid]
 		p = parent[pid, k]
 		cwd[pid] = (p in cwd) ? cwd[p] : tree
 		delete pending[pid]
