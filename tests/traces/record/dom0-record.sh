@@ -15,8 +15,7 @@ export PATH=/usr/sbin:/usr/bin
 IMAGES=/e2e/images
 OUT=/tmp/traces
 CONSOLE_DIR=/var/log/xen/console
-# kcompile runs make prepare before it is ready: 8 minutes and more.
-READY_TIMEOUT=1200
+READY_TIMEOUT=600
 
 duration=600
 interval=1000
@@ -34,7 +33,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # Memory per workload (MB): the image unpacked in RAM plus room to run.
 mem_of() {
 	case $1 in
-	kbuild | kcompile) echo 1024 ;;
+	kbuild) echo 1024 ;;
 	db) echo 512 ;;
 	compile | mix) echo 320 ;;
 	web) echo 192 ;;
@@ -123,8 +122,8 @@ for n in $names; do
 	log=$CONSOLE_DIR/guest-rec-$n.log
 	[ -e "$log" ] || continue
 	lines=40
-	# kbuild, kcompile: all of make's output during the recording.
-	case $n in kbuild | kcompile) lines=400 ;; esac
+	# kbuild: all of make's output during the recording.
+	[ "$n" = kbuild ] && lines=400
 	tail -n "$lines" "$log" | while IFS= read -r line; do
 		echo "REC: GUEST $n $line"
 	done

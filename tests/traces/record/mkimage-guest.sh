@@ -6,13 +6,13 @@
 #
 #   mkimage-guest.sh --out FILE --agent BIN --workload W [--src DIR]
 #
-# W is one of: idle, forkloop, compile, web, db, mix, kbuild, kcompile.
-# compile and mix carry gcc and binutils and the sources of DIR (the
-# repository: the guest compiles tests/pvguest, a freestanding C program,
-# again and again); web and mix carry nginx and ab; db carries PostgreSQL
-# 15 with a cluster made by initdb and filled by pgbench -i -s 1 on the
-# host; kbuild and kcompile carry a configured Linux tree and the host's
-# tools that build it (add_kbuild).
+# W is one of: idle, forkloop, compile, web, db, mix, kbuild.  compile and mix
+# carry gcc and binutils and the sources of DIR (the repository: the
+# guest compiles tests/pvguest, a freestanding C program, again and
+# again); web and mix carry nginx and ab; db carries PostgreSQL 15 with a
+# cluster made by initdb and filled by pgbench -i -s 1 on the host;
+# kbuild carries a configured Linux tree and the host's tools that build
+# it (add_kbuild).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -166,7 +166,7 @@ compile) add_compiler ;;
 web) add_web ;;
 db) add_db ;;
 mix) add_compiler; add_web ;;
-kbuild | kcompile) add_kbuild ;;
+kbuild) add_kbuild ;;
 *) e2e_die "mkimage-guest: unknown workload $workload" ;;
 esac
 

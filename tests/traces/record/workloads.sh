@@ -128,52 +128,31 @@ wl_mix() {
 
 # make -j1 (one vCPU) of a real kernel: Debian's linux 6.1, configured on
 # the host (tinyconfig + the Xen PV guest fragment), pruned to what its
-# build uses (kbuild-tree.sh).  Every line make prints goes to the
-# console with the guest's uptime and a count.  The environment is the
-# one the host's traced build had.
-# shellcheck disable=SC2154 # $workload: set by guest-init
-kmake() {
-	read -r up _ </proc/uptime
-	echo "rec: $workload make -j1 $* starts at $up"
-	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
-		LC_ALL=C KBUILD_BUILD_USER=ptswitch \
-		KBUILD_BUILD_HOST=build KBUILD_BUILD_TIMESTAMP=@0 \
-		make -j1 "$@" 2>&1 | (
-		n=0
-		while IFS= read -r line; do
-			read -r up _ </proc/uptime
-			n=$((n + 1))
-			echo "rec: $workload $up #$n $line"
-		done
-	)
-	read -r up _ </proc/uptime
-	echo "rec: $workload make ended at $up"
-}
-
-# The build from its start: nothing is built before the recording, make
-# begins with the build's own preparation (Kconfig's toolchain probes,
-# host tools, generated headers, objtool), then compiles the kernel.
+# build uses (kbuild-tree.sh).  Nothing is built before the recording:
+# make starts with the build's own preparation (host tools, generated
+# headers, objtool), then compiles the kernel.  Every line make prints
+# goes to the console with the guest's uptime and a count.  The
+# environment is the one the host's traced build had.
 wl_kbuild() {
 	cd /src/linux || return
 	ready kbuild
 	while running; do
-		kmake
+		read -r up _ </proc/uptime
+		echo "rec: kbuild make -j1 starts at $up"
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
+			LC_ALL=C KBUILD_BUILD_USER=ptswitch \
+			KBUILD_BUILD_HOST=build KBUILD_BUILD_TIMESTAMP=@0 \
+			make -j1 2>&1 | (
+			n=0
+			while IFS= read -r line; do
+				read -r up _ </proc/uptime
+				n=$((n + 1))
+				echo "rec: kbuild $up #$n $line"
+			done
+		)
+		read -r up _ </proc/uptime
+		echo "rec: kbuild make ended at $up"
 		running || break
 		make clean >/dev/null 2>&1
-	done
-}
-
-# The same build with its preparation done first (make prepare, before
-# the workload says it is ready): what is recorded is the compilation of
-# the kernel's objects, the bulk of a kernel build.
-wl_kcompile() {
-	cd /src/linux || return
-	kmake prepare
-	ready kcompile
-	while running; do
-		kmake
-		running || break
-		make clean >/dev/null 2>&1
-		kmake prepare
 	done
 }
