@@ -50,15 +50,23 @@ function emit(kind, p) {
 	}
 }
 
-function record(pid, path, kind,    abs) {
+# A relative path is resolved against the process's working directory
+# and, in case that was followed wrongly, against TREE as well, where
+# make works: a path too many costs a file in the guest, one too few
+# breaks its build.
+function record(pid, path, kind) {
 	if (path == "")
 		return
-	if (substr(path, 1, 1) == "/")
-		abs = norm(path)
-	else if (pid in cwd && cwd[pid] != "")
-		abs = norm(cwd[pid] "/" path)
-	else
+	if (substr(path, 1, 1) == "/") {
+		record_abs(norm(path), kind)
 		return
+	}
+	if (pid in cwd && cwd[pid] != "")
+		record_abs(norm(cwd[pid] "/" path), kind)
+	record_abs(norm(tree "/" path), kind)
+}
+
+function record_abs(abs, kind) {
 	if (kind == "X")
 		emit("X", abs)
 	if (abs == tree)

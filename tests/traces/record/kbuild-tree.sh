@@ -132,7 +132,10 @@ log "verifying: building the pruned tree"
 cp -a "$work/pruned" "$work/verify"
 (cd "$work/verify" && kenv nice make -j2 >"$work/verify.log" 2>&1) || {
 	tail -n 20 "$work/verify.log" >&2
-	log "the pruned tree does not build"
+	# Kept for a look: which files the trace found, and the failure.
+	mkdir -p "$cache/kbuild-$key.failed"
+	cp "$work/files" "$work/verify.log" "$cache/kbuild-$key.failed/"
+	log "the pruned tree does not build ($cache/kbuild-$key.failed)"
 	exit 1
 }
 verified=$(grep -c '^  CC ' "$work/verify.log")
