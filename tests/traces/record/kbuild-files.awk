@@ -117,7 +117,9 @@ FNR == NR {
 # Pass 2.
 {
 	pid = $1
-	line = substr($0, length(pid) + 2)
+	# strace pads short pids: "123   openat(...".
+	line = $0
+	sub(/^[0-9]+ +/, "", line)
 	if (!(pid in life)) {
 		life[pid] = 0
 		cwd[pid] = tree
