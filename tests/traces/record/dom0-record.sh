@@ -39,6 +39,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # Memory per workload (MB): the image unpacked in RAM plus room to run.
 mem_of() {
 	case $1 in
+	kbuild) echo 1024 ;;
 	db) echo 512 ;;
 	pmix*) echo 384 ;;
 	pfork*) echo 256 ;;
@@ -147,7 +148,10 @@ done
 for n in $names; do
 	log=$CONSOLE_DIR/guest-rec-$n.log
 	[ -e "$log" ] || continue
-	tail -n 40 "$log" | while IFS= read -r line; do
+	lines=40
+	# kbuild: all of make's output during the recording.
+	[ "$n" = kbuild ] && lines=400
+	tail -n "$lines" "$log" | while IFS= read -r line; do
 		echo "REC: GUEST $n $line"
 	done
 done

@@ -7,13 +7,15 @@
 #   mkimage-guest.sh --out FILE --agent BIN --workload W [--src DIR]
 #                    [--forkbench BIN]
 #
-# W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix.  compile and mix
-# carry gcc and binutils and the sources of DIR (the repository: the
-# guest compiles tests/pvguest, a freestanding C program, again and
-# again); web and mix carry nginx and ab; db carries PostgreSQL 15 with a
-# cluster made by initdb and filled by pgbench -i -s 1 on the host.
-# pfork and pmix carry forkbench (--forkbench, tests/forkbench built
-# static), pmix also what compile does.
+# W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix,
+# kbuild.  compile and mix carry gcc and binutils and the sources of DIR
+# (the repository: the guest compiles tests/pvguest, a freestanding C
+# program, again and again); web and mix carry nginx and ab; db carries
+# PostgreSQL 15 with a cluster made by initdb and filled by pgbench -i -s
+# 1 on the host.  pfork and pmix carry forkbench (--forkbench,
+# tests/forkbench built static), pmix also what compile does; kbuild
+# carries a configured Linux tree and the host's tools that build it
+# (add_kbuild).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -130,6 +132,45 @@ add_forkbench() {
 	install -D -m 0755 "$forkbench" "$root/usr/bin/forkbench"
 }
 
+# A host file at its own path in the guest, replacing what is there
+# (busybox links: cp would write through them into busybox), with its
+# times (make compares them).
+host_copy() {
+	hd=$(readlink -f "$(dirname "$1")")
+	mkdir -p "$root$hd"
+	rm -f "$root$hd/$(basename "$1")"
+	cp -pL "$1" "$root$hd/$(basename "$1")"
+}
+
+# A configured, pruned Linux 6.1 tree at /src/linux (kbuild-tree.sh) and
+# the host files its build used: the same programs (make, gcc, binutils,
+# the shell, coreutils, ...), headers and libraries as on the host.  ld's
+# LLVM plugin and the libraries only it needs are left out (ldd adds back
+# any a program needs).
+add_kbuild() {
+	kb=$("$HERE/kbuild-tree.sh")
+	mkdir -p "$root/src/linux"
+	tar -xzf "$kb/tree.tar.gz" -C "$root/src/linux"
+	llvm_only='/lib\(z3\|icu[a-z]*\|xml2\|edit\|ffi\|tinfo\|bsd\|md\|stdc++\)\.so'
+	grep -v -e "$llvm_only" "$kb/tools.list" | while read -r kind path; do
+		if [ -d "$path" ]; then
+			mkdir -p "$root$(readlink -f "$path")"
+			continue
+		fi
+		[ -f "$path" ] || continue
+		host_copy "$path"
+		[ "$kind" = X ] || continue
+		e2e_copy_libs "$root" "$path"
+		# A script's interpreter is loaded by the kernel, unseen.
+		if [ "$(head -c 2 "$path")" = '#!' ]; then
+			interp=$(head -n 1 "$path" | sed 's/^#! *//; s/ .*//')
+			host_copy "$interp"
+			e2e_copy_libs "$root" "$interp"
+		fi
+	done
+	cp "$kb/build-info" "$root/src/build-info"
+}
+
 case $workload in
 idle | forkloop) ;;
 compile) add_compiler ;;
@@ -138,6 +179,7 @@ db) add_db ;;
 mix) add_compiler; add_web ;;
 pfork) add_forkbench ;;
 pmix) add_forkbench; add_compiler ;;
+kbuild) add_kbuild ;;
 *) e2e_die "mkimage-guest: unknown workload $workload" ;;
 esac
 

@@ -164,3 +164,34 @@ wl_pfork() {
 wl_pmix() {
 	run_phases pmix "pfork:60 compile:90 idle:45 forkloop:60"
 }
+
+# make -j1 (one vCPU) of a real kernel: Debian's linux 6.1, configured on
+# the host (tinyconfig + the Xen PV guest fragment), pruned to what its
+# build uses (kbuild-tree.sh).  Nothing is built before the recording:
+# make starts with the build's own preparation (host tools, generated
+# headers, objtool), then compiles the kernel.  Every line make prints
+# goes to the console with the guest's uptime and a count.  The
+# environment is the one the host's traced build had.
+wl_kbuild() {
+	cd /src/linux || return
+	ready kbuild
+	while running; do
+		read -r up _ </proc/uptime
+		echo "rec: kbuild make -j1 starts at $up"
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
+			LC_ALL=C KBUILD_BUILD_USER=ptswitch \
+			KBUILD_BUILD_HOST=build KBUILD_BUILD_TIMESTAMP=@0 \
+			make -j1 2>&1 | (
+			n=0
+			while IFS= read -r line; do
+				read -r up _ </proc/uptime
+				n=$((n + 1))
+				echo "rec: kbuild $up #$n $line"
+			done
+		)
+		read -r up _ </proc/uptime
+		echo "rec: kbuild make ended at $up"
+		running || break
+		make clean >/dev/null 2>&1
+	done
+}
