@@ -494,6 +494,8 @@ static bool probation_served(const struct policy *p,
 
 	if (span > g->cap)
 		span = g->cap;
+	if (span == 0)
+		return true; /* no dwell: nothing to wait for */
 	if (pre->k < span)
 		return false;
 	return !change_point(p, g, pre, pre->k, span - 1);

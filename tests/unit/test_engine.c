@@ -430,6 +430,16 @@ static void test_probation(void **state)
 	feed(&r, &lo, 10);
 	feed(&r, &hi, 3);
 	expect(&r, PT_MODE_BATCH, true, "saving");
+
+	/* Without a dwell there is nothing to wait for. */
+	r.p.min_dwell_ms = 0;
+	switch_to(&r, PT_MODE_BATCH);
+	feed(&r, &bad, 5);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
+	switch_to(&r, PT_MODE_EMULATE);
+	feed(&r, &lo, 10);
+	feed(&r, &hi, 3);
+	expect(&r, PT_MODE_BATCH, true, "saving");
 }
 
 /*
