@@ -118,12 +118,13 @@ grep '^T ' "$work/files" | cut -c3- | (
 	done
 )
 # Host paths, less what the guest has or must not get: the kernel's
-# file systems, temporary files, the host's own users and caches, and
-# ld's LLVM plugin (optional, and 100 MB of libraries).
+# file systems, temporary files, the home of the user who runs this,
+# variable data and caches, and ld's LLVM plugin (optional, and 100 MB
+# of libraries).
 tmpd=${TMPDIR:-/tmp}
 grep '^[XH] /' "$work/files" | grep -v \
 	-e ' /proc/' -e ' /sys/' -e ' /dev/' -e ' /run/' -e ' /tmp/' \
-	-e " $tmpd/" -e " $work/" -e ' /root/' -e ' /home/' -e ' /var/' \
+	-e " $tmpd/" -e " $work/" -e " ${HOME:-/nonexistent}/" -e ' /var/' \
 	-e ' /etc/ld\.so\.' -e ' /etc/passwd' -e ' /etc/group' \
 	-e ' /etc/nsswitch' -e ' /usr/local/' -e 'LLVM' >"$work/tools.list" ||
 	true
