@@ -432,6 +432,15 @@ static unsigned int probation_samples(const struct policy *p)
 	return (unsigned int)((p->min_dwell_ms + iv - 1) / iv);
 }
 
+/* The dwell's samples, as many as the guest's ring can hold. */
+static unsigned int dwell_samples(const struct policy *p,
+				  const struct engine_guest *g)
+{
+	unsigned int span = probation_samples(p);
+
+	return span < g->cap ? span : g->cap;
+}
+
 unsigned int engine_ring_len(const struct policy *p)
 {
 	unsigned int window =
@@ -455,11 +464,9 @@ static bool quiet_batch_costs_more(const struct policy *p,
 				   const struct engine_guest *g,
 				   const struct prefix *pre)
 {
-	unsigned int span = probation_samples(p);
+	unsigned int span = dwell_samples(p, g);
 	struct model m;
 
-	if (span > g->cap)
-		span = g->cap;
 	if (pre->k < span)
 		return false;
 	model_window(p, g, pre, 0, span, &m);
@@ -490,10 +497,8 @@ static bool probation_served(const struct policy *p,
 			     const struct engine_guest *g,
 			     const struct prefix *pre)
 {
-	unsigned int span = probation_samples(p);
+	unsigned int span = dwell_samples(p, g);
 
-	if (span > g->cap)
-		span = g->cap;
 	if (span == 0)
 		return true; /* no dwell: nothing to wait for */
 	if (pre->k < span)
