@@ -113,3 +113,36 @@ double oracle_schedule_cost(const struct oracle_problem *pb,
 		*switches = n_sw;
 	return c + n_sw * pb->switch_cost;
 }
+
+void oracle_react(const enum pt_mode *in, enum pt_mode *out, size_t n,
+		  unsigned int enter_lag, unsigned int leave_lag,
+		  unsigned int dwell)
+{
+	enum pt_mode mode = PT_MODE_EMULATE;
+	unsigned int held = dwell; /* the start has its dwell served */
+	size_t i, a, b;
+
+	/* First where each stay would run, lags applied ... */
+	for (i = 0; i < n; i++)
+		out[i] = PT_MODE_EMULATE;
+	for (a = 0; a < n; a = b) {
+		if (in[a] != PT_MODE_BATCH) {
+			b = a + 1;
+			continue;
+		}
+		for (b = a; b < n && in[b] == PT_MODE_BATCH; b++)
+			;
+		for (i = a + enter_lag; i < b + leave_lag && i < n; i++)
+			out[i] = PT_MODE_BATCH;
+	}
+	/* ... then hold every mode entered for the dwell. */
+	for (i = 0; i < n; i++) {
+		if (out[i] != mode && held >= dwell) {
+			mode = out[i];
+			held = 0;
+		}
+		out[i] = mode;
+		if (held < dwell)
+			held++;
+	}
+}

@@ -38,4 +38,16 @@ int oracle_solve(const struct oracle_problem *pb, enum pt_mode *sched,
 double oracle_schedule_cost(const struct oracle_problem *pb,
 			    const enum pt_mode *sched, unsigned int *switches);
 
+/*
+ * The schedule `in` as run by a policy that sees each change of workload
+ * only once an interval has shown it: every stay in BATCH starts
+ * enter_lag intervals late and ends leave_lag late (a stay that the lag
+ * swallows is dropped), and a mode once entered is kept for the dwell.
+ * Not a bound: the cost of following the oracle's phases as fast as the
+ * replay lets a policy react.  The start is EMULATE, its dwell served.
+ */
+void oracle_react(const enum pt_mode *in, enum pt_mode *out, size_t n,
+		  unsigned int enter_lag, unsigned int leave_lag,
+		  unsigned int dwell);
+
 #endif /* PTEVAL_ORACLE_H */

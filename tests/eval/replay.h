@@ -17,6 +17,14 @@
 #include "ptswitch.h"
 #include "trace.h"
 
+/*
+ * The fastest a replayed policy can follow a change of workload: it sees
+ * the change at the end of the first interval that shows it, and BATCH
+ * runs from the interval after the ack; EMULATE from the next one.
+ */
+#define REPLAY_ENTER_LAG 2
+#define REPLAY_LEAVE_LAG 1
+
 struct replay_guest {
 	const struct trace *trace;
 	size_t n; /* intervals to replay; the trace loops */

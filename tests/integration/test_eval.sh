@@ -52,13 +52,14 @@ check_run() {
 	fi
 	for name in "${names[@]}"; do
 		row=$(awk -v n="$name" '$1 == n' "$out")
-		# name Mcyc/s vs-oracle vs-emul vs-batch sw/h orc-sw/h class ...
+		# name Mcyc/s vs-oracle vs-react vs-emul vs-batch sw/h orc-sw/h
+		# class ...
 		if ! awk '
 			function pct(s) { return s ~ /^[+-][0-9]+\.[0-9][0-9]%$/ }
-			NF >= 9 && $2 ~ /^[0-9]+\.[0-9][0-9]$/ && pct($3) &&
-			pct($4) && pct($5) && $6 ~ /^[0-9]+\.[0-9]$/ &&
-			$7 ~ /^[0-9]+\.[0-9]$/ &&
-			($8 == "steady" || $8 == "phased") { f = 1 }
+			NF >= 10 && $2 ~ /^[0-9]+\.[0-9][0-9]$/ && pct($3) &&
+			pct($4) && pct($5) && pct($6) &&
+			$7 ~ /^[0-9]+\.[0-9]$/ && $8 ~ /^[0-9]+\.[0-9]$/ &&
+			($9 == "steady" || $9 == "phased") { f = 1 }
 			END { exit !f }' <<<"$row"; then
 			bad "$label: $name: no well-formed row ('$row')"
 			continue

@@ -214,6 +214,46 @@ static void test_bad_input(void **state)
 	assert_int_equal(oracle_solve(&pb, NULL, &r), -EINVAL);
 }
 
+/* Parse a schedule written as '.' (EMULATE) and 'B' (BATCH). */
+static size_t modes(const char *str, enum pt_mode *s)
+{
+	size_t i;
+
+	for (i = 0; str[i]; i++)
+		s[i] = str[i] == 'B' ? B : E;
+	return i;
+}
+
+/*
+ * Each stay starts two intervals late and ends one late; a stay of one
+ * interval vanishes; a stay at the end is cut by the end.  With a dwell,
+ * each mode entered is held that long, which can swallow a later stay.
+ */
+static void test_react(void **state)
+{
+	enum pt_mode in[20], out[20], want[20];
+	size_t n = modes("BBBB...B..BBB....BBB", in), i;
+
+	(void)state;
+	assert_int_equal(modes("..BBB.......BB.....B", want), n);
+	oracle_react(in, out, n, 2, 1, 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(out[i], want[i]);
+	/* No lag, no dwell: the schedule itself. */
+	oracle_react(in, out, n, 0, 0, 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(out[i], in[i]);
+	/*
+	 * Dwell 4: BATCH 2-5 (held), EMULATE 6-11 (held 6-9; nothing to
+	 * enter at 10-11), BATCH 12-15 (held past 14), EMULATE from 16
+	 * (held to the end, so the last stay never starts).
+	 */
+	assert_int_equal(modes("..BBBB......BBBB....", want), n);
+	oracle_react(in, out, n, 2, 1, 4);
+	for (i = 0; i < n; i++)
+		assert_int_equal(out[i], want[i]);
+}
+
 #define HDR                                                                    \
 	"ptswitch-trace 1\nname t\n"                                           \
 	"fields runs-1 runs-2-9 runs-10-49 runs-50-99 runs-100-511 "           \
@@ -319,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(test_dwell_in_emulate),
 	    cmocka_unit_test(test_brute_force),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_react),
 	    cmocka_unit_test(test_rowcost),
 	    cmocka_unit_test(test_replay_handshake),
 	    cmocka_unit_test(test_replay_stays),
