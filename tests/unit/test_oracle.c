@@ -2,8 +2,8 @@
  * Unit tests of the policy evaluation (tests/eval/): the offline oracle
  * on tiny problems whose optimal schedule is worked out by hand
  * (including one where the dwell rule forbids the greedy choice) and
- * against brute force, the per-row cost model, and the replay's
- * handshake delay.
+ * against brute force, the late-following schedule (vs-react), the
+ * per-row cost model, and the replay's handshake delay.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,16 +214,6 @@ static void test_bad_input(void **state)
 	assert_int_equal(oracle_solve(&pb, NULL, &r), -EINVAL);
 }
 
-/* Parse a schedule written as '.' (EMULATE) and 'B' (BATCH). */
-static size_t modes(const char *str, enum pt_mode *s)
-{
-	size_t i;
-
-	for (i = 0; str[i]; i++)
-		s[i] = str[i] == 'B' ? B : E;
-	return i;
-}
-
 /*
  * Each stay starts two intervals late and ends one late; a stay of one
  * interval vanishes; a stay at the end is cut by the end.  With a dwell,
@@ -231,27 +221,25 @@ static size_t modes(const char *str, enum pt_mode *s)
  */
 static void test_react(void **state)
 {
-	enum pt_mode in[20], out[20], want[20];
-	size_t n = modes("BBBB...B..BBB....BBB", in), i;
+	const char *in_s = "BBBBEEEBEEBBBEEEEBBB";
+	enum pt_mode in[20], out[20];
+	size_t i;
 
 	(void)state;
-	assert_int_equal(modes("..BBB.......BB.....B", want), n);
-	oracle_react(in, out, n, 2, 1, 0);
-	for (i = 0; i < n; i++)
-		assert_int_equal(out[i], want[i]);
+	for (i = 0; i < 20; i++)
+		in[i] = in_s[i] == 'B' ? B : E;
+	oracle_react(in, out, 20, 2, 1, 0);
+	expect_sched(out, "EEBBBEEEEEEEBBEEEEEB");
 	/* No lag, no dwell: the schedule itself. */
-	oracle_react(in, out, n, 0, 0, 0);
-	for (i = 0; i < n; i++)
-		assert_int_equal(out[i], in[i]);
+	oracle_react(in, out, 20, 0, 0, 0);
+	expect_sched(out, in_s);
 	/*
 	 * Dwell 4: BATCH 2-5 (held), EMULATE 6-11 (held 6-9; nothing to
 	 * enter at 10-11), BATCH 12-15 (held past 14), EMULATE from 16
 	 * (held to the end, so the last stay never starts).
 	 */
-	assert_int_equal(modes("..BBBB......BBBB....", want), n);
-	oracle_react(in, out, n, 2, 1, 4);
-	for (i = 0; i < n; i++)
-		assert_int_equal(out[i], want[i]);
+	oracle_react(in, out, 20, 2, 1, 4);
+	expect_sched(out, "EEBBBBEEEEEEBBBBEEEE");
 }
 
 #define HDR                                                                    \
