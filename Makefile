@@ -18,7 +18,8 @@
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
-#   make install       DESTDIR=, PREFIX= (default /usr/local)
+#   make install       DESTDIR=, PREFIX= (default /usr/local); with the
+#                      manual pages (make install-man)
 #   make format        clang-format every source file in place
 
 PREFIX    ?= /usr/local
@@ -100,7 +101,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
              $(FORKBENCH)
 
-.PHONY: all tools tests check demo bench install uninstall clean format deps \
+.PHONY: all tools tests check demo bench install install-man uninstall clean \
+        format deps \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
         e2e-linux-smp eval pvguest
 
@@ -248,7 +250,7 @@ eval: $(PTEVAL) $(EVAL_CALIB)
 	@echo
 	$(PTEVAL) $(EVAL_TRACES)
 
-install: all
+install: all install-man
 	install -D -m 0755 $(PTSWITCHD) $(DESTDIR)$(SBINDIR)/ptswitchd
 	install -D -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/ptswitch-agent
 	@# Never overwrite a policy the admin may have edited.
@@ -262,10 +264,23 @@ install: all
 			$(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
 	done
 
+# The pages name /etc/ptswitch: follow SYSCONFDIR as the units do.
+MANPAGES := man/ptswitchd.8 man/ptswitch-agent.8 man/ptswitch.yaml.5
+install-man:
+	for m in $(MANPAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		install -d $$d && \
+		sed 's|/etc/ptswitch|$(SYSCONFDIR)/ptswitch|g' $$m \
+			>$$d/$$(basename $$m) && \
+		chmod 0644 $$d/$$(basename $$m) || exit 1; \
+	done
+
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ptswitchd $(DESTDIR)$(SBINDIR)/ptswitch-agent \
 		$(DESTDIR)$(UNITDIR)/ptswitchd.service \
-		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service
+		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,ptswitchd.8 ptswitch-agent.8) \
+		$(DESTDIR)$(MANDIR)/man5/ptswitch.yaml.5
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^hv-patches/')

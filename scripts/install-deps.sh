@@ -11,7 +11,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
-libcmocka-dev xenstore-utils xen-utils-4.17 python3"
+libcmocka-dev xenstore-utils xen-utils-4.17 python3 groff-base"
 for set in "$@"; do
 	case $set in
 	e2e) PKGS="$PKGS qemu-system-x86 busybox-static
