@@ -97,7 +97,10 @@ static void usage(FILE *out)
 	    "\n"
 	    "Exit status: 0 on a clean stop, 1 on a configuration or start-up "
 	    "error,\n"
-	    "2 on a usage error.\n",
+	    "2 on a usage error.\n"
+	    "\n"
+	    "See also: ptswitchd(8), ptswitch.yaml(5) (the policy file), "
+	    "ptswitch-agent(8).\n",
 	    PROTO_TOOL_DIR, PROTO_DAEMON_DIR, DEFAULT_CONFIG, PROTO_TOOL_DIR);
 }
 /* clang-format on */
