@@ -10,3 +10,6 @@ echo "=== ptswitch-agent footprint"
 echo
 echo "=== ptswitchd at scale"
 "$here/daemon-bench.sh" "$build" "${BENCH_GUESTS:-1000}" "${DAEMON_SECS:-60}"
+echo
+echo "=== one mode switch, outside the hypervisor"
+"$here/switch-bench.sh" "$build" "${SWITCH_GUESTS:-8}" "${SWITCH_SECS:-40}"
