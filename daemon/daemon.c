@@ -264,8 +264,17 @@ static void set_mode(struct ptswitchd *d, struct guest *g, enum pt_mode want,
 		     const struct fsm_input *in)
 {
 	enum pt_mode hv = fsm_mode(&g->fsm);
+	uint64_t t0 = now_us(), took;
 	int err = d->be.ops->set_mode(&d->be, g->domid, want);
-	int gerr = d->be.ops->get_mode(&d->be, g->domid, &hv);
+	int gerr;
+
+	/* What a switch costs the hypervisor side (BATCH pauses the guest). */
+	took = now_us() - t0;
+	d->setmode_n++;
+	d->setmode_us_total += took;
+	if (took > d->setmode_us_max)
+		d->setmode_us_max = took;
+	gerr = d->be.ops->get_mode(&d->be, g->domid, &hv);
 
 	if (gerr)
 		hv = err ? fsm_mode(&g->fsm) : want;
@@ -284,8 +293,8 @@ static void set_mode(struct ptswitchd *d, struct guest *g, enum pt_mode want,
 	if (want == PT_MODE_EMULATE)
 		write_request(d, g, PROTO_REQ_EMULATE);
 	log_dom(LOG_NOTICE, g->domid, pt_mode_name(want), g->fsm.reason,
-		"switched %s to %s (%s)", g->name, pt_mode_name(want),
-		g->fsm.reason);
+		"switched %s to %s (%s); set-mode took %llu us", g->name,
+		pt_mode_name(want), g->fsm.reason, (unsigned long long)took);
 }
 
 static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)

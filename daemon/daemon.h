@@ -30,7 +30,9 @@ struct ptswitchd {
 	/* Figures for the benchmark and --verbose. */
 	uint64_t tick_us_last, tick_us_max;
 	uint64_t decide_us_last; /* tick start to last switch action */
-	char status[160];	 /* last STATUS= sent to systemd */
+	/* set-mode calls: how many, their total and longest duration. */
+	uint64_t setmode_n, setmode_us_total, setmode_us_max;
+	char status[160]; /* last STATUS= sent to systemd */
 };
 
 int ptd_init(struct ptswitchd *d);

@@ -297,12 +297,18 @@ static void log_figures(struct ptswitchd *d)
 
 	log_info("figures: ticks=%llu guests=%u tick-us-last=%llu "
 		 "tick-us-max=%llu xs-reads=%llu xs-writes=%llu "
-		 "xs-removes=%llu",
+		 "xs-removes=%llu set-mode-calls=%llu set-mode-us-mean=%llu "
+		 "set-mode-us-max=%llu",
 		 (unsigned long long)d->ticks, d->n_guests,
 		 (unsigned long long)d->tick_us_last,
 		 (unsigned long long)d->tick_us_max,
 		 (unsigned long long)c->reads, (unsigned long long)c->writes,
-		 (unsigned long long)c->removes);
+		 (unsigned long long)c->removes,
+		 (unsigned long long)d->setmode_n,
+		 (unsigned long long)(d->setmode_n
+					  ? d->setmode_us_total / d->setmode_n
+					  : 0),
+		 (unsigned long long)d->setmode_us_max);
 }
 
 static void notify_status(struct ptswitchd *d)
