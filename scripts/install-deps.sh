@@ -18,7 +18,8 @@ for set in "$@"; do
 xen-hypervisor-4.17-amd64 xz-utils" ;;
 	record) PKGS="$PKGS qemu-system-x86 busybox-static
 xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
-postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev" ;;
+postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
+redis-server redis-tools" ;;
 	*) echo "install-deps: unknown set '$set' (known: e2e record)" >&2; exit 2 ;;
 	esac
 done

@@ -40,7 +40,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 mem_of() {
 	case $1 in
 	kbuild) echo 1024 ;;
-	db) echo 512 ;;
+	db | redis*) echo 512 ;;
 	pmix*) echo 384 ;;
 	pfork*) echo 256 ;;
 	compile | mix) echo 320 ;;
@@ -149,8 +149,9 @@ for n in $names; do
 	log=$CONSOLE_DIR/guest-rec-$n.log
 	[ -e "$log" ] || continue
 	lines=40
-	# kbuild: all of make's output during the recording.
-	[ "$n" = kbuild ] && lines=400
+	# kbuild: all of make's output during the recording; redis: every
+	# snapshot's line.
+	case $n in kbuild | redis*) lines=400 ;; esac
 	tail -n "$lines" "$log" | while IFS= read -r line; do
 		echo "REC: GUEST $n $line"
 	done

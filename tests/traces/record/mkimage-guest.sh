@@ -8,14 +8,15 @@
 #                    [--forkbench BIN]
 #
 # W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix,
-# kbuild.  compile and mix carry gcc and binutils and the sources of DIR
+# kbuild, redis.  compile and mix carry gcc and binutils and the sources of DIR
 # (the repository: the guest compiles tests/pvguest, a freestanding C
 # program, again and again); web and mix carry nginx and ab; db carries
 # PostgreSQL 15 with a cluster made by initdb and filled by pgbench -i -s
 # 1 on the host.  pfork and pmix carry forkbench (--forkbench,
 # tests/forkbench built static), pmix also what compile does; kbuild
 # carries a configured Linux tree and the host's tools that build it
-# (add_kbuild).
+# (add_kbuild); redis carries Redis 7.0's server, redis-cli and
+# redis-benchmark (add_redis).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -171,6 +172,14 @@ add_kbuild() {
 	cp "$kb/build-info" "$root/src/build-info"
 }
 
+# Redis 7.0: the server, the CLI and the load generator.  Debian's
+# redis-server is a link to redis-check-rdb (one binary, which picks its
+# role by the name it runs under): copy it as redis-server.
+add_redis() {
+	e2e_install_bin "$root" /usr/bin/redis-check-rdb /usr/bin/redis-server
+	e2e_copy_with_libs "$root" /usr/bin/redis-cli /usr/bin/redis-benchmark
+}
+
 case $workload in
 idle | forkloop) ;;
 compile) add_compiler ;;
@@ -180,6 +189,7 @@ mix) add_compiler; add_web ;;
 pfork) add_forkbench ;;
 pmix) add_forkbench; add_compiler ;;
 kbuild) add_kbuild ;;
+redis) add_redis ;;
 *) e2e_die "mkimage-guest: unknown workload $workload" ;;
 esac
 

@@ -195,3 +195,86 @@ wl_kbuild() {
 		make clean >/dev/null 2>&1
 	done
 }
+
+# Redis 7.0 taking snapshots while clients write: a server process of
+# some 72 MiB that forks for every BGSAVE (the child writes the RDB file
+# and exits; the parent, still serving, takes copy-on-write faults on
+# the pages the clients' writes touch).  Meant for the ptswitch guest
+# kernel, as pfork.  No configuration file: no automatic saves, no AOF;
+# the server listens on a unix socket only (the guest kernel has no
+# INET), its RDB file goes to /tmp, i.e. guest RAM (the child writes
+# temp-<pid>.rdb and renames it over dump.rdb: two files at the peak).
+#   - fill: 200000 SETs of 1 KiB values to random keys of 50000
+#     (pipelined): about 98 % of the keys exist afterwards, about 72 MiB
+#     resident, an RDB file of about 52 MB;
+#   - clients: redis-benchmark, two keep-alive connections, SET and GET
+#     of those keys, 1000 requests each, then a second's pause (a
+#     moderate, steady load rather than a saturated one);
+#   - snapshots: BGSAVE 12 s after the previous one ended; each one's
+#     fork time (latest_fork_usec), length, copy-on-write size and the
+#     commands served since the last line go to the console ("rec:
+#     redis bgsave"), and the count to data/rec/runs.
+REDIS_SOCK=/run/redis.sock
+
+rcli() {
+	redis-cli -s "$REDIS_SOCK" "$@" 2>&1 | tr -d '\r'
+}
+
+# One field of one INFO section.
+rinfo() {
+	rcli info "$1" | sed -n "s/^$2://p"
+}
+
+wl_redis() {
+	keys=50000
+	redis-server --save '' --appendonly no --dir /tmp --port 0 \
+		--unixsocket "$REDIS_SOCK" --daemonize yes \
+		--logfile /tmp/redis.log
+	i=0
+	until [ "$(rcli ping)" = PONG ] || [ $i -ge 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	read -r up _ </proc/uptime
+	echo "rec: redis fill starts at $up"
+	redis-benchmark -s "$REDIS_SOCK" -t set -n $((keys * 4)) -r $keys \
+		-d 1024 -P 16 -c 1 -q >/dev/null 2>&1 ||
+		echo "rec: redis fill failed"
+	read -r up _ </proc/uptime
+	echo "rec: redis filled at $up: $(rcli dbsize) keys," \
+		"rss $(rinfo memory used_memory_rss)"
+	ready redis
+	(
+		while running; do
+			redis-benchmark -s "$REDIS_SOCK" -t set,get -n 1000 \
+				-r $keys -d 1024 -c 2 -q >/dev/null 2>&1
+			sleep 1
+		done
+	) &
+	n=0
+	cmds0=$(rinfo stats total_commands_processed)
+	read -r t0 _ </proc/uptime
+	while running; do
+		sleep 12
+		running || break
+		read -r start _ </proc/uptime
+		rcli bgsave >/dev/null
+		while [ "$(rinfo persistence rdb_bgsave_in_progress)" = 1 ]; do
+			sleep 1
+		done
+		read -r end _ </proc/uptime
+		n=$((n + 1))
+		xenstore-write data/rec/runs "$n" 2>/dev/null
+		cmds=$(rinfo stats total_commands_processed)
+		echo "rec: redis bgsave $n at $start: fork_usec" \
+			"$(rinfo stats latest_fork_usec)" \
+			"status $(rinfo persistence rdb_last_bgsave_status)" \
+			"ended $end cow $(rinfo persistence rdb_last_cow_size)" \
+			"rss $(rinfo memory used_memory_rss)" \
+			"cmds/s $(awk -v c=$((cmds - cmds0)) -v a="$t0" -v b="$end" \
+				'BEGIN { printf "%.0f", c / (b - a) }')"
+		cmds0=$cmds
+		t0=$end
+	done
+	wait
+}
