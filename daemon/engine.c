@@ -239,18 +239,28 @@ static void stats_diff(struct pt_stats *out, const struct pt_stats *hi,
 		o[i] = h[i] - l[i];
 }
 
-static void prefix_build(const struct policy *p, const struct engine_guest *g,
-			 unsigned int k, struct prefix *pre)
+static void prefix_init(struct prefix *pre)
+{
+	pre->k = 0;
+	memset(&pre->sum[0], 0, sizeof(pre->sum[0]));
+	pre->dt_ms[0] = 0;
+	memset(&pre->mom[0], 0, sizeof(pre->mom[0]));
+}
+
+/*
+ * Extend the running sums to the k most recent samples (at most the
+ * ring's).  Most decisions look at the window only; the whole ring is
+ * summed only for the tests that look further back.  Entry j + 1 depends
+ * on samples 0..j alone, so building in steps gives the same figures.
+ */
+static void prefix_extend(const struct policy *p, const struct engine_guest *g,
+			  unsigned int k, struct prefix *pre)
 {
 	unsigned int j;
 
 	if (k > g->n)
 		k = g->n;
-	pre->k = k;
-	memset(&pre->sum[0], 0, sizeof(pre->sum[0]));
-	pre->dt_ms[0] = 0;
-	memset(&pre->mom[0], 0, sizeof(pre->mom[0]));
-	for (j = 0; j < k; j++) {
+	for (j = pre->k; j < k; j++) {
 		const struct engine_sample *smp = sample_at(g, j);
 		struct moments *m = &pre->mom[j + 1];
 		struct pt_stats one;
@@ -273,6 +283,8 @@ static void prefix_build(const struct policy *p, const struct engine_guest *g,
 		m->dce += d * ce;
 		m->d2 += d * d;
 	}
+	if (k > pre->k)
+		pre->k = k;
 }
 
 /*
@@ -462,11 +474,12 @@ unsigned int engine_ring_len(const struct policy *p)
  */
 static bool quiet_batch_costs_more(const struct policy *p,
 				   const struct engine_guest *g,
-				   const struct prefix *pre)
+				   struct prefix *pre)
 {
 	unsigned int span = dwell_samples(p, g);
 	struct model m;
 
+	prefix_extend(p, g, span, pre);
 	if (pre->k < span)
 		return false;
 	model_window(p, g, pre, 0, span, &m);
@@ -495,12 +508,14 @@ static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
  */
 static bool probation_served(const struct policy *p,
 			     const struct engine_guest *g,
-			     const struct prefix *pre)
+			     struct prefix *pre)
 {
 	unsigned int span = dwell_samples(p, g);
 
 	if (span == 0)
 		return true; /* no dwell: nothing to wait for */
+	/* The whole ring: the probation looks further back than the window. */
+	prefix_extend(p, g, g->n, pre);
 	if (pre->k < span)
 		return false;
 	return !change_point(p, g, pre, pre->k, span - 1);
@@ -581,8 +596,9 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	struct prefix pre;
 
 	memset(out, 0, sizeof(*out));
-	/* The whole ring: the probation looks further back than the window. */
-	prefix_build(p, g, g->n, &pre);
+	/* The window; the tests that look further back extend the sums. */
+	prefix_init(&pre);
+	prefix_extend(p, g, k, &pre);
 	model_window(p, g, &pre, 0, k, &m);
 	margin = p->noise_margin;
 	if (early)
