@@ -507,8 +507,7 @@ static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
  * next, unfavourable phase; a long one still does, one dwell late.
  */
 static bool probation_served(const struct policy *p,
-			     const struct engine_guest *g,
-			     struct prefix *pre)
+			     const struct engine_guest *g, struct prefix *pre)
 {
 	unsigned int span = dwell_samples(p, g);
 
