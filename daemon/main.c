@@ -341,7 +341,7 @@ static bool handle_events(struct ptswitchd *d)
 		ptd_event(d, ev[0], ev[1], pt_monotonic_ms());
 		free(ev);
 	}
-	/* xs_check_watch says EAGAIN when merely nothing is pending. */
+	/* EAGAIN when merely nothing is pending. */
 	return errno == EAGAIN;
 }
 
@@ -375,6 +375,8 @@ static int run(struct ptswitchd *d, const struct options *o)
 	while (!stop) {
 		uint64_t now = pt_monotonic_ms();
 		bool hold = now < events_after_ms;
+		/* Events read during a tick's calls: take them now. */
+		bool queued = !hold && store_events_pending(d->xs);
 		struct pollfd pfd[3] = {
 		    /* A negative fd is ignored by poll(2). */
 		    {.fd = hold ? -1 : store_fd(d->xs), .events = POLLIN},
@@ -387,6 +389,8 @@ static int run(struct ptswitchd *d, const struct options *o)
 		if (hold &&
 		    (timeout < 0 || (uint64_t)timeout > events_after_ms - now))
 			timeout = (int)(events_after_ms - now);
+		if (queued)
+			timeout = 0;
 		n = poll(pfd, 3, timeout);
 
 		if (n < 0 && errno != EINTR) {
@@ -396,9 +400,9 @@ static int run(struct ptswitchd *d, const struct options *o)
 		}
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
-		if (n <= 0)
+		if (n <= 0 && !queued)
 			continue;
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (queued || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (!handle_events(d)) {
 				log_err("lost the xenstore connection: %s",
 					strerror(errno));
@@ -432,10 +436,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 			uint64_t expirations;
 
 			if (read(tfd, &expirations, sizeof(expirations)) > 0) {
-				/*
-				 * A lost xenstored closes libxenstore's socket
-				 * without waking the watch pipe: check here.
-				 */
+				/* Events first, and a lost xenstored. */
 				if (!handle_events(d)) {
 					log_err("lost the xenstore connection");
 					rc = 1;

@@ -1,7 +1,8 @@
 /*
- * A thin layer over libxenstore: bounded reads, writes that happen only
- * when the value changed (a cache of what we last wrote), permissions,
- * watches, and operation counters for the benchmark.
+ * The daemon's xenstore access (over daemon/xswire.h, one thread, one
+ * connection): bounded reads, writes that happen only when the value
+ * changed (a cache of what we last wrote), permissions, watches, and
+ * operation counters for the benchmark.
  */
 #ifndef PTSWITCHD_STORE_H
 #define PTSWITCHD_STORE_H
@@ -18,7 +19,12 @@ struct store_counters {
 
 struct store *store_open(void);
 void store_close(struct store *x);
+/*
+ * Poll it for watch events; events already read (while waiting for a
+ * reply) do not make it readable: check store_events_pending() too.
+ */
 int store_fd(struct store *x);
+bool store_events_pending(const struct store *x);
 const struct store_counters *store_counters(const struct store *x);
 
 /*
