@@ -318,15 +318,14 @@ int xswire_call(struct xswire *w, enum xsd_sockmsg_type type,
 	memcpy(v + 1, iov, n_iov * sizeof(*iov));
 	w->have_reply = false;
 	err = send_all(w, v, n_iov + 1);
+	/* The answer takes a trip through xenstored: wait, then read. */
 	while (!err && !w->have_reply) {
 		err = parse(w);
 		if (err || w->have_reply)
 			break;
-		err = fill(w);
-		if (err == 0)
-			err = wait_fd(w, POLLIN);
-		else if (err > 0)
-			err = 0;
+		err = wait_fd(w, POLLIN);
+		if (!err && fill(w) < 0)
+			err = -w->err;
 	}
 	if (err)
 		return err;
