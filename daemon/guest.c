@@ -134,18 +134,16 @@ static void read_ack(struct guest *g, struct store *xs, const char *path)
 	g->have_ack = true;
 }
 
-static void read_metric(struct guest *g, struct store *xs, const char *path,
-			const char *name)
+/* n: what store_read() returned for it into buf. */
+static void read_metric(struct guest *g, const char *name, const char *buf,
+			int n)
 {
-	char buf[PROTO_MAX_VALUE + 1];
 	uint64_t v;
-	int n;
 
 	if (!proto_metric_name_ok(name)) {
 		reject(g, GKEY_METRICS, "a metric name", -EINVAL);
 		return;
 	}
-	n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 	if (n == -ENOENT)
 		return;
 	if (n >= 0)
@@ -179,17 +177,27 @@ static void note_metric(struct guest *g, const char *name)
 void guest_read_metrics(struct guest *g, struct store *xs)
 {
 	static const char *const kept[] = {"forks", "pgfault"};
-	char path[128];
+	enum { N_KEPT = sizeof(kept) / sizeof(kept[0]) };
+	char path[N_KEPT][128], buf[N_KEPT][PROTO_MAX_VALUE + 1];
+	const char *paths[N_KEPT];
+	char *bufs[N_KEPT];
+	int res[N_KEPT];
 	unsigned int i;
 
 	if (!g->metrics_dirty)
 		return;
 	g->metrics_dirty = false;
-	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-		snprintf(path, sizeof(path), "/local/domain/%u/%s/metrics/%s",
-			 g->domid, PROTO_GUEST_DIR, kept[i]);
-		read_metric(g, xs, path, kept[i]);
+	for (i = 0; i < N_KEPT; i++) {
+		snprintf(path[i], sizeof(path[i]),
+			 "/local/domain/%u/%s/metrics/%s", g->domid,
+			 PROTO_GUEST_DIR, kept[i]);
+		paths[i] = path[i];
+		bufs[i] = buf[i];
 	}
+	/* Both in one trip to xenstored; a lost connection shows anyway. */
+	store_read_many(xs, N_KEPT, paths, bufs, PROTO_MAX_VALUE, res);
+	for (i = 0; i < N_KEPT; i++)
+		read_metric(g, kept[i], buf[i], res[i]);
 }
 
 void guest_read_node(struct guest *g, struct store *xs, const char *path)

@@ -373,10 +373,14 @@ static int run(struct ptswitchd *d, const struct options *o)
 		 (unsigned long long)d->policy.interval_ms);
 
 	while (!stop) {
+		/* The answers to posted writes, before sleeping. */
+		int flushed = store_flush(d->xs);
 		uint64_t now = pt_monotonic_ms();
 		bool hold = now < events_after_ms;
-		/* Events read during a tick's calls: take them now. */
-		bool queued = !hold && store_events_pending(d->xs);
+		/*
+		 * Events read meanwhile, or a lost connection: no waiting.
+		 */
+		bool queued = flushed || (!hold && store_events_pending(d->xs));
 		struct pollfd pfd[3] = {
 		    /* A negative fd is ignored by poll(2). */
 		    {.fd = hold ? -1 : store_fd(d->xs), .events = POLLIN},

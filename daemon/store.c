@@ -5,6 +5,7 @@
 #include <string.h>
 #include <xenstore.h>
 
+#include "log.h"
 #include "store.h"
 #include "xswire.h"
 
@@ -23,6 +24,7 @@
 struct cache_entry {
 	struct cache_entry *next;
 	uint64_t value_hash;
+	bool unknown; /* a posted write of it failed */
 	char path[];
 };
 
@@ -60,7 +62,8 @@ static uint64_t hash_value(const char *s)
 	return h;
 }
 
-static void cache_store(struct store *x, const char *path, const char *value)
+static struct cache_entry *cache_store(struct store *x, const char *path,
+				       const char *value)
 {
 	struct cache_entry *e = cache_find(x, path);
 	size_t n = strlen(path) + 1;
@@ -68,22 +71,36 @@ static void cache_store(struct store *x, const char *path, const char *value)
 
 	if (e) {
 		e->value_hash = hash_value(value);
-		return;
+		e->unknown = false;
+		return e;
 	}
 	e = malloc(sizeof(*e) + n);
 	if (!e)
-		return; /* only costs a redundant write later */
+		return NULL; /* only costs a redundant write later */
 	memcpy(e->path, path, n);
 	e->value_hash = hash_value(value);
+	e->unknown = false;
 	h = hash_path(path);
 	e->next = x->cache[h];
 	x->cache[h] = e;
+	return e;
+}
+
+/* Whether path already holds value, as far as we know. */
+static bool cache_has(struct store *x, const char *path, const char *value)
+{
+	struct cache_entry *e = cache_find(x, path);
+
+	return e && !e->unknown && e->value_hash == hash_value(value);
 }
 
 void store_forget(struct store *x, const char *path)
 {
 	size_t n = strlen(path);
 	unsigned int i;
+
+	/* Posted writes refer to cache entries. */
+	xswire_flush(x->w);
 
 	for (i = 0; i < CACHE_BUCKETS; i++) {
 		struct cache_entry **pp = &x->cache[i];
@@ -102,6 +119,16 @@ void store_forget(struct store *x, const char *path)
 	}
 }
 
+/* A posted write failed: say so, and write the value again next time. */
+static void post_failed(void *ctx, void *tag, int err)
+{
+	struct cache_entry *e = tag;
+
+	(void)ctx;
+	e->unknown = true;
+	log_warn("cannot write %s: %s", e->path, strerror(err));
+}
+
 struct store *store_open(void)
 {
 	struct store *x = calloc(1, sizeof(*x));
@@ -116,6 +143,7 @@ struct store *store_open(void)
 		errno = err;
 		return NULL;
 	}
+	xswire_on_failure(x->w, post_failed, x);
 	return x;
 }
 
@@ -181,9 +209,28 @@ int store_read(struct store *x, const char *path, char *buf, size_t max)
 	return (int)len;
 }
 
+int store_read_many(struct store *x, unsigned int n, const char *const *paths,
+		    char *const *bufs, size_t max, int *res)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		res[i] = -EIO;
+	for (i = 0; i < n && !err; i++) {
+		x->ctr.reads++;
+		err = xswire_post_read(x->w, paths[i], bufs[i], max, &res[i]);
+	}
+	if (!err)
+		err = xswire_flush(x->w);
+	for (i = 0; i < n; i++)
+		if (res[i] >= 0 && strlen(bufs[i]) != (size_t)res[i])
+			res[i] = -EINVAL;
+	return err;
+}
+
 int store_write(struct store *x, const char *path, const char *value)
 {
-	struct cache_entry *e = cache_find(x, path);
 	struct iovec iov[2] = {
 	    str_iov(path),
 	    {.iov_base = (void *)value, .iov_len = strlen(value)},
@@ -192,7 +239,7 @@ int store_write(struct store *x, const char *path, const char *value)
 	unsigned int n;
 	int err;
 
-	if (e && e->value_hash == hash_value(value))
+	if (cache_has(x, path, value))
 		return 0;
 	x->ctr.writes++;
 	err = xswire_call(x->w, XS_WRITE, iov, 2, &r, &n);
@@ -200,6 +247,36 @@ int store_write(struct store *x, const char *path, const char *value)
 		return err;
 	cache_store(x, path, value);
 	return 0;
+}
+
+void store_post(struct store *x, const char *path, const char *value)
+{
+	struct iovec iov[2] = {
+	    str_iov(path),
+	    {.iov_base = (void *)value, .iov_len = strlen(value)},
+	};
+	struct cache_entry *e;
+	int err;
+
+	if (cache_has(x, path, value))
+		return;
+	/* Believed written until the answer says otherwise. */
+	e = cache_store(x, path, value);
+	if (!e) {
+		err = store_write(x, path, value);
+		if (err)
+			log_warn("cannot write %s: %s", path, strerror(-err));
+		return;
+	}
+	x->ctr.writes++;
+	err = xswire_post(x->w, XS_WRITE, iov, 2, e);
+	if (err)
+		post_failed(x, e, -err);
+}
+
+int store_flush(struct store *x)
+{
+	return xswire_flush(x->w);
 }
 
 int store_rm(struct store *x, const char *path)

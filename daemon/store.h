@@ -34,8 +34,25 @@ const struct store_counters *store_counters(const struct store *x);
  */
 int store_read(struct store *x, const char *path, char *buf, size_t max);
 
+/*
+ * Read n nodes with one wait for xenstored instead of n: res[i] as
+ * store_read() would return for paths[i] into bufs[i].  Returns 0, or a
+ * negative errno if the connection broke.
+ */
+int store_read_many(struct store *x, unsigned int n, const char *const *paths,
+		    char *const *bufs, size_t max, int *res);
+
 /* Write if the value differs from what we last wrote or read back. */
 int store_write(struct store *x, const char *path, const char *value);
+/*
+ * The same without waiting for xenstored: a failure is logged ("cannot
+ * write PATH: ...") when the answer comes, at the latest by the next
+ * call or store_flush().  Later requests see the write (xenstored keeps
+ * a connection's order).
+ */
+void store_post(struct store *x, const char *path, const char *value);
+/* Collect the answers to posted writes. 0 or -errno (connection lost). */
+int store_flush(struct store *x);
 /* Remove a node and everything below; forgets cached values. */
 int store_rm(struct store *x, const char *path);
 /*

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,13 +23,27 @@ struct xswire {
 	int err;	 /* sticky: the connection is broken */
 	size_t off, len; /* in[off..len) not parsed yet */
 	char in[IN_SIZE];
+	/* Requests sent and not answered yet, oldest first. */
+	struct pending {
+		enum xsd_sockmsg_type type;
+		void *tag; /* posted: for the failure callback */
+		char *buf; /* a posted read: where the value goes */
+		size_t max;
+		int *res;
+	} sent[XSWIRE_MAX_POSTED + 1];
+	unsigned int sent_head, sent_n;
+	bool call_waiting; /* the newest of them is xswire_call()'s */
 	bool have_reply;
 	uint32_t reply_type;
 	unsigned int reply_len;
 	char reply[XENSTORE_PAYLOAD_MAX + 1];
+	xswire_fail_fn *fail;
+	void *fail_ctx;
 	char ***evq; /* ring of events not taken yet */
 	size_t ev_head, ev_n, ev_cap;
 };
+
+#define SENT_RING (XSWIRE_MAX_POSTED + 1)
 
 _Static_assert(IN_SIZE >= sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX,
 	       "the input buffer must hold a whole message");
@@ -167,7 +182,62 @@ static int queue_event(struct xswire *w, const char *p, unsigned int len)
 	return 0;
 }
 
-/* Take every whole message in the buffer: events queue, a reply is kept. */
+static int error_of(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
+		if (!strcmp(s, xsd_errors[i].errstring))
+			return xsd_errors[i].errnum;
+	return EINVAL;
+}
+
+/* xenstored answers a connection's requests in order. */
+static int answer(struct xswire *w, const struct xsd_sockmsg *hdr,
+		  const char *body)
+{
+	struct pending *p;
+	char err_name[32];
+
+	if (!w->sent_n)
+		return broken(w, EPROTO);
+	p = &w->sent[w->sent_head];
+	w->sent_head = (w->sent_head + 1) % SENT_RING;
+	w->sent_n--;
+	if (hdr->type != XS_ERROR && hdr->type != (uint32_t)p->type)
+		return broken(w, EBADMSG);
+	if (!w->sent_n && w->call_waiting) {
+		w->call_waiting = false;
+		w->have_reply = true;
+		w->reply_type = hdr->type;
+		w->reply_len = hdr->len;
+		memcpy(w->reply, body, hdr->len);
+		w->reply[hdr->len] = '\0';
+		return 0;
+	}
+	if (hdr->type == XS_ERROR) {
+		snprintf(err_name, sizeof(err_name), "%.*s",
+			 (int)strnlen(body, hdr->len), body);
+		if (p->res)
+			*p->res = -error_of(err_name);
+		else if (w->fail)
+			w->fail(w->fail_ctx, p->tag, error_of(err_name));
+		return 0;
+	}
+	if (p->res) {
+		if (hdr->len > p->max) {
+			*p->res = -E2BIG;
+			return 0;
+		}
+		memcpy(p->buf, body, hdr->len);
+		p->buf[hdr->len] = '\0';
+		*p->res = (int)hdr->len;
+	}
+	return 0;
+}
+
+/* Take every whole message in the buffer: events queue, replies go
+ * where their requests said. */
 static int parse(struct xswire *w)
 {
 	struct xsd_sockmsg hdr;
@@ -186,14 +256,9 @@ static int parse(struct xswire *w)
 			if (err)
 				return broken(w, -err);
 		} else {
-			/* One request at a time: this answers it. */
-			if (w->have_reply)
-				return broken(w, EPROTO);
-			w->have_reply = true;
-			w->reply_type = hdr.type;
-			w->reply_len = hdr.len;
-			memcpy(w->reply, body, hdr.len);
-			w->reply[hdr.len] = '\0';
+			err = answer(w, &hdr, body);
+			if (err)
+				return err;
 		}
 		w->off += sizeof(hdr) + hdr.len;
 	}
@@ -286,19 +351,10 @@ static int send_all(struct xswire *w, const struct iovec *iov,
 	return 0;
 }
 
-static int error_of(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
-		if (!strcmp(s, xsd_errors[i].errstring))
-			return xsd_errors[i].errnum;
-	return EINVAL;
-}
-
-int xswire_call(struct xswire *w, enum xsd_sockmsg_type type,
-		const struct iovec *iov, unsigned int n_iov, const char **reply,
-		unsigned int *len)
+/* Send one request and note what to do with its answer. */
+static int send_request(struct xswire *w, enum xsd_sockmsg_type type,
+			const struct iovec *iov, unsigned int n_iov,
+			const struct pending *what)
 {
 	struct xsd_sockmsg hdr = {.type = type};
 	struct iovec v[8];
@@ -313,31 +369,103 @@ int xswire_call(struct xswire *w, enum xsd_sockmsg_type type,
 		hdr.len += (uint32_t)iov[i].iov_len;
 	if (hdr.len > XENSTORE_PAYLOAD_MAX)
 		return -E2BIG;
+	if (w->sent_n == XSWIRE_MAX_POSTED) {
+		err = xswire_flush(w);
+		if (err)
+			return err;
+	}
 	v[0].iov_base = &hdr;
 	v[0].iov_len = sizeof(hdr);
 	memcpy(v + 1, iov, n_iov * sizeof(*iov));
-	w->have_reply = false;
 	err = send_all(w, v, n_iov + 1);
-	/* The answer takes a trip through xenstored: wait, then read. */
-	while (!err && !w->have_reply) {
+	if (err)
+		return err;
+	w->sent[(w->sent_head + w->sent_n) % SENT_RING] = *what;
+	w->sent[(w->sent_head + w->sent_n) % SENT_RING].type = type;
+	w->sent_n++;
+	return 0;
+}
+
+/* Read and parse until cond(w) holds or the connection breaks. */
+static int wait_until(struct xswire *w, bool (*cond)(const struct xswire *))
+{
+	int err = 0;
+
+	/* An answer takes a trip through xenstored: wait, then read. */
+	while (!err) {
 		err = parse(w);
-		if (err || w->have_reply)
+		if (err || cond(w))
 			break;
 		err = wait_fd(w, POLLIN);
 		if (!err && fill(w) < 0)
 			err = -w->err;
 	}
+	return err;
+}
+
+static bool all_answered(const struct xswire *w)
+{
+	return !w->sent_n;
+}
+
+static bool call_answered(const struct xswire *w)
+{
+	return w->have_reply;
+}
+
+int xswire_post(struct xswire *w, enum xsd_sockmsg_type type,
+		const struct iovec *iov, unsigned int n_iov, void *tag)
+{
+	struct pending what = {.tag = tag};
+
+	return send_request(w, type, iov, n_iov, &what);
+}
+
+int xswire_post_read(struct xswire *w, const char *path, char *buf, size_t max,
+		     int *res)
+{
+	struct iovec iov = {.iov_base = (void *)path,
+			    .iov_len = strlen(path) + 1};
+	struct pending what = {.buf = buf, .max = max, .res = res};
+
+	*res = -EIO; /* until the answer says otherwise */
+	return send_request(w, XS_READ, &iov, 1, &what);
+}
+
+int xswire_flush(struct xswire *w)
+{
+	return w->sent_n ? wait_until(w, all_answered) : 0;
+}
+
+int xswire_call(struct xswire *w, enum xsd_sockmsg_type type,
+		const struct iovec *iov, unsigned int n_iov, const char **reply,
+		unsigned int *len)
+{
+	struct pending what = {0};
+	int err;
+
+	err = send_request(w, type, iov, n_iov, &what);
+	if (err)
+		return err;
+	w->call_waiting = true;
+	w->have_reply = false;
+	err = wait_until(w, call_answered);
+	w->call_waiting = false;
 	if (err)
 		return err;
 	w->have_reply = false;
 	if (w->reply_type == XS_ERROR)
 		return -error_of(w->reply);
-	if (w->reply_type != (uint32_t)type)
-		return broken(w, EBADMSG);
 	*reply = w->reply;
 	if (len)
 		*len = w->reply_len;
 	return 0;
+}
+
+void xswire_on_failure(struct xswire *w, xswire_fail_fn *fn, void *ctx)
+{
+	w->fail = fn;
+	w->fail_ctx = ctx;
 }
 
 char **xswire_next_event(struct xswire *w)
@@ -345,7 +473,9 @@ char **xswire_next_event(struct xswire *w)
 	char **vec;
 	int err = 0;
 
-	if (!w->ev_n) {
+	/* Answers to posted requests come first in the stream. */
+	err = xswire_flush(w);
+	if (!err && !w->ev_n) {
 		err = parse(w);
 		if (!err && !w->ev_n) {
 			err = fill(w);
@@ -353,9 +483,6 @@ char **xswire_next_event(struct xswire *w)
 				err = parse(w);
 		}
 	}
-	/* Replies come only while a call waits for one. */
-	if (!err && w->have_reply)
-		err = broken(w, EPROTO);
 	if (!w->ev_n) {
 		errno = err ? -err : EAGAIN;
 		return NULL;

@@ -36,6 +36,28 @@ int xswire_call(struct xswire *w, enum xsd_sockmsg_type type,
 		unsigned int *len);
 
 /*
+ * Requests that need no answer now go out without waiting (at most
+ * XSWIRE_MAX_POSTED at a time); the next call, xswire_flush() or
+ * xswire_next_event() collects their answers.  xenstored handles a
+ * connection's requests in order, so a later call sees their effect.
+ */
+#define XSWIRE_MAX_POSTED 64
+
+/* A posted request failed: tag as posted, err a positive errno. */
+typedef void xswire_fail_fn(void *ctx, void *tag, int err);
+void xswire_on_failure(struct xswire *w, xswire_fail_fn *fn, void *ctx);
+int xswire_post(struct xswire *w, enum xsd_sockmsg_type type,
+		const struct iovec *iov, unsigned int n_iov, void *tag);
+/*
+ * Post a read: once answered, *res holds the value's length (buf
+ * NUL-terminated) or a negative errno (-E2BIG when longer than max).
+ */
+int xswire_post_read(struct xswire *w, const char *path, char *buf, size_t max,
+		     int *res);
+/* Wait for the answers to everything posted.  0 or -errno (broken). */
+int xswire_flush(struct xswire *w);
+
+/*
  * Next watch event: a malloc'd vector, vec[0] the path and vec[1] the
  * token (free it).  NULL with errno EAGAIN when none is pending, another
  * errno when the connection is gone.
