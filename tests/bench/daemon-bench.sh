@@ -132,6 +132,9 @@ run() {
 	kill "$SPID" "$DPID"
 	wait "$SPID" "$DPID" 2>/dev/null
 	SPID= DPID=
+	# The load the guests made (whole run): compare runs at equal load.
+	echo "[$name] simguests (whole run): $(grep '^simguests: total' "$lab/simguests.log" |
+		grep -o 'writes_per_s=[0-9]*\|acks_ok=[0-9]*' | tr '\n' ' ')"
 	xslab_stop
 }
 
