@@ -174,30 +174,41 @@ static void note_metric(struct guest *g, const char *name)
 		g->metrics_dirty = true;
 }
 
-void guest_read_metrics(struct guest *g, struct store *xs)
+void guest_read_metrics(struct guest *const *gs, unsigned int n,
+			struct store *xs)
 {
 	static const char *const kept[] = {"forks", "pgfault"};
-	enum { N_KEPT = sizeof(kept) / sizeof(kept[0]) };
-	char path[N_KEPT][128], buf[N_KEPT][PROTO_MAX_VALUE + 1];
-	const char *paths[N_KEPT];
-	char *bufs[N_KEPT];
-	int res[N_KEPT];
-	unsigned int i;
+	enum {
+		N_KEPT = sizeof(kept) / sizeof(kept[0]),
+		N_MAX = N_KEPT * GUEST_METRICS_MAX_GUESTS,
+	};
+	static char path[N_MAX][128], buf[N_MAX][PROTO_MAX_VALUE + 1];
+	const char *paths[N_MAX];
+	char *bufs[N_MAX];
+	int res[N_MAX];
+	unsigned int i, k, m = 0;
 
-	if (!g->metrics_dirty)
-		return;
-	g->metrics_dirty = false;
-	for (i = 0; i < N_KEPT; i++) {
-		snprintf(path[i], sizeof(path[i]),
-			 "/local/domain/%u/%s/metrics/%s", g->domid,
-			 PROTO_GUEST_DIR, kept[i]);
-		paths[i] = path[i];
-		bufs[i] = buf[i];
+	for (i = 0; i < n && i < GUEST_METRICS_MAX_GUESTS; i++) {
+		if (!gs[i]->metrics_dirty)
+			continue;
+		for (k = 0; k < N_KEPT; k++, m++) {
+			snprintf(path[m], sizeof(path[m]),
+				 "/local/domain/%u/%s/metrics/%s", gs[i]->domid,
+				 PROTO_GUEST_DIR, kept[k]);
+			paths[m] = path[m];
+			bufs[m] = buf[m];
+		}
 	}
-	/* Both in one trip to xenstored; a lost connection shows anyway. */
-	store_read_many(xs, N_KEPT, paths, bufs, PROTO_MAX_VALUE, res);
-	for (i = 0; i < N_KEPT; i++)
-		read_metric(g, kept[i], buf[i], res[i]);
+	/* All in one trip to xenstored; a lost connection shows anyway. */
+	if (m)
+		store_read_many(xs, m, paths, bufs, PROTO_MAX_VALUE, res);
+	for (i = 0, m = 0; i < n && i < GUEST_METRICS_MAX_GUESTS; i++) {
+		if (!gs[i]->metrics_dirty)
+			continue;
+		gs[i]->metrics_dirty = false;
+		for (k = 0; k < N_KEPT; k++, m++)
+			read_metric(gs[i], kept[k], buf[m], res[m]);
+	}
 }
 
 void guest_read_node(struct guest *g, struct store *xs, const char *path)
