@@ -294,12 +294,13 @@ static void log_figures(struct ptswitchd *d)
 
 	log_info("figures: ticks=%llu guests=%u tick-us-last=%llu "
 		 "tick-us-max=%llu xs-reads=%llu xs-writes=%llu "
-		 "xs-removes=%llu",
+		 "xs-removes=%llu xs-events=%llu",
 		 (unsigned long long)d->ticks, d->n_guests,
 		 (unsigned long long)d->tick_us_last,
 		 (unsigned long long)d->tick_us_max,
 		 (unsigned long long)c->reads, (unsigned long long)c->writes,
-		 (unsigned long long)c->removes);
+		 (unsigned long long)c->removes,
+		 (unsigned long long)c->events);
 }
 
 static void notify_status(struct ptswitchd *d)

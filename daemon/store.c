@@ -452,5 +452,9 @@ int store_unwatch(struct store *x, const char *path, const char *token)
 
 char **store_next_event(struct store *x)
 {
-	return xswire_next_event(x->w);
+	char **ev = xswire_next_event(x->w);
+
+	if (ev)
+		x->ctr.events++;
+	return ev;
 }

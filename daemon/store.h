@@ -15,6 +15,7 @@ struct store;
 
 struct store_counters {
 	uint64_t reads, writes, removes, dirs, watches, perms;
+	uint64_t events; /* watch events taken */
 };
 
 struct store *store_open(void);
