@@ -299,8 +299,7 @@ static void log_figures(struct ptswitchd *d)
 		 (unsigned long long)d->tick_us_last,
 		 (unsigned long long)d->tick_us_max,
 		 (unsigned long long)c->reads, (unsigned long long)c->writes,
-		 (unsigned long long)c->removes,
-		 (unsigned long long)c->events);
+		 (unsigned long long)c->removes, (unsigned long long)c->events);
 }
 
 static void notify_status(struct ptswitchd *d)
