@@ -90,6 +90,8 @@ FORKBENCH := $(B)/forkbench
 FORKBENCH_LINK := $(if $(filter 1,$(SAN)),,-static)
 # tests/tools: the trace recorder of the recording lab (tests/traces/record).
 PTRECORD  := $(B)/pt-record
+# tests/tools: the daemon's xenstore layer driven against xenstored.
+STORECHECK := $(B)/xs-storecheck
 # tests/eval: the policy evaluation (engine replay against an oracle).
 PTEVAL    := $(B)/ptswitch-eval
 TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
@@ -98,6 +100,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard demo/simguests.c),$(SIMGUESTS)) \
              $(if $(wildcard tests/tools/pt-domctl.c),$(PTDOMCTL)) \
              $(if $(wildcard tests/tools/pt-record.c),$(PTRECORD)) \
+             $(if $(wildcard tests/tools/xs-storecheck.c),$(STORECHECK)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
              $(FORKBENCH)
 
@@ -159,6 +162,9 @@ $(SIMGUESTS): $(call obj,demo/simguests.c) $(LIBDAEMON) $(LIBCOMMON)
 $(PTDOMCTL): $(call obj,tests/tools/pt-domctl.c) $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lxencall
+$(STORECHECK): $(call obj,tests/tools/xs-storecheck.c) $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(FORKBENCH): $(call obj,tests/forkbench/forkbench.c \
 		      tests/forkbench/sidethreads.c)

@@ -350,9 +350,30 @@ static uint64_t stats_period_ms(const struct ptswitchd *d)
 	return window > 60000 ? window : 60000;
 }
 
+/*
+ * The guests whose stats are due, after every guest has been decided
+ * on: their metrics are read a chunk at a time, one trip to xenstored
+ * each, instead of one trip per guest.
+ */
+static void publish_due_stats(struct ptswitchd *d, struct guest *list)
+{
+	struct guest *chunk[GUEST_METRICS_MAX_GUESTS];
+	unsigned int i, n;
+
+	while (list) {
+		for (n = 0; list && n < GUEST_METRICS_MAX_GUESTS;
+		     list = list->stats_next)
+			chunk[n++] = list;
+		guest_read_metrics(chunk, n, d->xs);
+		for (i = 0; i < n; i++)
+			publish_guest_stats(d, chunk[i]);
+	}
+}
+
 void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 {
 	uint64_t t0 = now_us();
+	struct guest *due = NULL, **due_tail = &due;
 	unsigned int i;
 
 	d->ticks++;
@@ -398,11 +419,13 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 		g->have_decision = true;
 		guest_step(d, g, now_ms);
 		if (now_ms - g->stats_published_ms >= stats_period_ms(d)) {
-			guest_read_metrics(g, d->xs);
-			publish_guest_stats(d, g);
+			g->stats_next = NULL;
+			*due_tail = g;
+			due_tail = &g->stats_next;
 			g->stats_published_ms = now_ms;
 		}
 	}
+	publish_due_stats(d, due);
 	d->tick_us_last = now_us() - t0;
 	if (d->tick_us_last > d->tick_us_max)
 		d->tick_us_max = d->tick_us_last;

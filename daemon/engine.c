@@ -74,6 +74,41 @@ static void add_delta(struct pt_stats *sum, const struct engine_delta *d)
 	sum->unhook_refused += d->unhook_refused;
 }
 
+/* The counters the cost model reads, of absolute counters. */
+static void delta_of(struct engine_delta *d, const struct pt_stats *s)
+{
+	static const struct pt_stats zero;
+
+	take_delta(d, s, &zero);
+}
+
+static void delta_sum(struct engine_delta *sum, const struct engine_delta *d)
+{
+	unsigned int b;
+
+	sum->emulated_writes += d->emulated_writes;
+	for (b = 0; b < PT_HIST_BUCKETS; b++)
+		sum->emul_runs[b] += d->emul_runs[b];
+	sum->batches += d->batches;
+	sum->batch_ptes += d->batch_ptes;
+	sum->spurious_faults += d->spurious_faults;
+	sum->unhook_refused += d->unhook_refused;
+}
+
+static void delta_diff(struct engine_delta *out, const struct engine_delta *hi,
+		       const struct engine_delta *lo)
+{
+	unsigned int b;
+
+	out->emulated_writes = hi->emulated_writes - lo->emulated_writes;
+	for (b = 0; b < PT_HIST_BUCKETS; b++)
+		out->emul_runs[b] = hi->emul_runs[b] - lo->emul_runs[b];
+	out->batches = hi->batches - lo->batches;
+	out->batch_ptes = hi->batch_ptes - lo->batch_ptes;
+	out->spurious_faults = hi->spurious_faults - lo->spurious_faults;
+	out->unhook_refused = hi->unhook_refused - lo->unhook_refused;
+}
+
 void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 		    uint64_t now_ms)
 {
@@ -160,7 +195,7 @@ struct model {
  * emulated writes, and capped at a full page.
  */
 static double counterfactual_batch(const struct policy_costs *c,
-				   const struct pt_stats *s)
+				   const struct engine_delta *s)
 {
 	double runs = 0, est = 0, scale, cost = 0;
 	unsigned int b;
@@ -184,7 +219,7 @@ static double counterfactual_batch(const struct policy_costs *c,
 
 /* Modeled cycles of both modes for counters booked in the given mode. */
 static void costs_of(const struct policy_costs *c, enum pt_mode mode,
-		     const struct pt_stats *s, double *ce, double *cb,
+		     const struct engine_delta *s, double *ce, double *cb,
 		     double *writes)
 {
 	if (mode == PT_MODE_EMULATE) {
@@ -223,48 +258,44 @@ struct moments {
 
 struct prefix {
 	unsigned int k;
-	struct pt_stats sum[ENGINE_MAX_WINDOW + 1];
+	struct engine_delta sum[ENGINE_MAX_WINDOW + 1];
 	uint64_t dt_ms[ENGINE_MAX_WINDOW + 1];
 	struct moments mom[ENGINE_MAX_WINDOW + 1];
 };
 
-static void stats_diff(struct pt_stats *out, const struct pt_stats *hi,
-		       const struct pt_stats *lo)
+static void prefix_init(struct prefix *pre)
 {
-	const uint64_t *h = stats_u64(hi), *l = stats_u64(lo);
-	uint64_t *o = (uint64_t *)out;
-	size_t i;
-
-	for (i = 0; i < FIELDS; i++)
-		o[i] = h[i] - l[i];
+	pre->k = 0;
+	memset(&pre->sum[0], 0, sizeof(pre->sum[0]));
+	pre->dt_ms[0] = 0;
+	memset(&pre->mom[0], 0, sizeof(pre->mom[0]));
 }
 
-static void prefix_build(const struct policy *p, const struct engine_guest *g,
-			 unsigned int k, struct prefix *pre)
+/*
+ * Extend the running sums to the k most recent samples (at most the
+ * ring's).  Most decisions look at the window only; the whole ring is
+ * summed only for the tests that look further back.  Entry j + 1 depends
+ * on samples 0..j alone, so building in steps gives the same figures.
+ */
+static void prefix_extend(const struct policy *p, const struct engine_guest *g,
+			  unsigned int k, struct prefix *pre)
 {
 	unsigned int j;
 
 	if (k > g->n)
 		k = g->n;
-	pre->k = k;
-	memset(&pre->sum[0], 0, sizeof(pre->sum[0]));
-	pre->dt_ms[0] = 0;
-	memset(&pre->mom[0], 0, sizeof(pre->mom[0]));
-	for (j = 0; j < k; j++) {
+	for (j = pre->k; j < k; j++) {
 		const struct engine_sample *smp = sample_at(g, j);
 		struct moments *m = &pre->mom[j + 1];
-		struct pt_stats one;
 		double ce, cb, w, d, secs = (double)smp->dt_ms / 1000.0;
 
 		pre->sum[j + 1] = pre->sum[j];
-		add_delta(&pre->sum[j + 1], &smp->d);
+		delta_sum(&pre->sum[j + 1], &smp->d);
 		pre->dt_ms[j + 1] = pre->dt_ms[j] + smp->dt_ms;
 		*m = pre->mom[j];
 		if (!smp->dt_ms)
 			continue;
-		memset(&one, 0, sizeof(one));
-		add_delta(&one, &smp->d);
-		costs_of(&p->cost, g->mode, &one, &ce, &cb, &w);
+		costs_of(&p->cost, g->mode, &smp->d, &ce, &cb, &w);
 		ce /= secs;
 		d = ce - cb / secs;
 		m->used += 1.0;
@@ -273,6 +304,8 @@ static void prefix_build(const struct policy *p, const struct engine_guest *g,
 		m->dce += d * ce;
 		m->d2 += d * d;
 	}
+	if (k > pre->k)
+		pre->k = k;
 }
 
 /*
@@ -305,7 +338,7 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 			 unsigned int k, struct model *m)
 {
 	const struct policy_costs *c = &p->cost;
-	struct pt_stats s;
+	struct engine_delta s;
 	struct moments mom;
 	uint64_t dt_ms;
 	double ce, cb, writes;
@@ -318,7 +351,7 @@ static void model_window(const struct policy *p, const struct engine_guest *g,
 	dt_ms = pre->dt_ms[from + k] - pre->dt_ms[from];
 	if (!dt_ms)
 		return;
-	stats_diff(&s, &pre->sum[from + k], &pre->sum[from]);
+	delta_diff(&s, &pre->sum[from + k], &pre->sum[from]);
 	m->secs = (double)dt_ms / 1000.0;
 	costs_of(c, g->mode, &s, &ce, &cb, &writes);
 	if (g->mode != PT_MODE_EMULATE) {
@@ -462,11 +495,12 @@ unsigned int engine_ring_len(const struct policy *p)
  */
 static bool quiet_batch_costs_more(const struct policy *p,
 				   const struct engine_guest *g,
-				   const struct prefix *pre)
+				   struct prefix *pre)
 {
 	unsigned int span = dwell_samples(p, g);
 	struct model m;
 
+	prefix_extend(p, g, span, pre);
 	if (pre->k < span)
 		return false;
 	model_window(p, g, pre, 0, span, &m);
@@ -478,11 +512,13 @@ static bool quiet_batch_costs_more(const struct policy *p,
 /* Did the last BATCH stay cost more than it saved, with both switches? */
 static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
 {
+	struct engine_delta stay;
 	double ce, cb, writes;
 
 	if (!g->have_last_stay)
 		return false;
-	costs_of(&p->cost, PT_MODE_BATCH, &g->last_stay, &ce, &cb, &writes);
+	delta_of(&stay, &g->last_stay);
+	costs_of(&p->cost, PT_MODE_BATCH, &stay, &ce, &cb, &writes);
 	return ce - cb < 2.0 * p->cost.mode_switch;
 }
 
@@ -494,13 +530,14 @@ static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
  * next, unfavourable phase; a long one still does, one dwell late.
  */
 static bool probation_served(const struct policy *p,
-			     const struct engine_guest *g,
-			     const struct prefix *pre)
+			     const struct engine_guest *g, struct prefix *pre)
 {
 	unsigned int span = dwell_samples(p, g);
 
 	if (span == 0)
 		return true; /* no dwell: nothing to wait for */
+	/* The whole ring: the probation looks further back than the window. */
+	prefix_extend(p, g, g->n, pre);
 	if (pre->k < span)
 		return false;
 	return !change_point(p, g, pre, pre->k, span - 1);
@@ -581,8 +618,9 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	struct prefix pre;
 
 	memset(out, 0, sizeof(*out));
-	/* The whole ring: the probation looks further back than the window. */
-	prefix_build(p, g, g->n, &pre);
+	/* The window; the tests that look further back extend the sums. */
+	prefix_init(&pre);
+	prefix_extend(p, g, k, &pre);
 	model_window(p, g, &pre, 0, k, &m);
 	margin = p->noise_margin;
 	if (early)

@@ -134,18 +134,16 @@ static void read_ack(struct guest *g, struct store *xs, const char *path)
 	g->have_ack = true;
 }
 
-static void read_metric(struct guest *g, struct store *xs, const char *path,
-			const char *name)
+/* n: what store_read() returned for it into buf. */
+static void read_metric(struct guest *g, const char *name, const char *buf,
+			int n)
 {
-	char buf[PROTO_MAX_VALUE + 1];
 	uint64_t v;
-	int n;
 
 	if (!proto_metric_name_ok(name)) {
 		reject(g, GKEY_METRICS, "a metric name", -EINVAL);
 		return;
 	}
-	n = store_read(xs, path, buf, PROTO_MAX_VALUE);
 	if (n == -ENOENT)
 		return;
 	if (n >= 0)
@@ -176,19 +174,40 @@ static void note_metric(struct guest *g, const char *name)
 		g->metrics_dirty = true;
 }
 
-void guest_read_metrics(struct guest *g, struct store *xs)
+void guest_read_metrics(struct guest *const *gs, unsigned int n,
+			struct store *xs)
 {
 	static const char *const kept[] = {"forks", "pgfault"};
-	char path[128];
-	unsigned int i;
+	enum {
+		N_KEPT = sizeof(kept) / sizeof(kept[0]),
+		N_MAX = N_KEPT * GUEST_METRICS_MAX_GUESTS,
+	};
+	static char path[N_MAX][128], buf[N_MAX][PROTO_MAX_VALUE + 1];
+	const char *paths[N_MAX];
+	char *bufs[N_MAX];
+	int res[N_MAX];
+	unsigned int i, k, m = 0;
 
-	if (!g->metrics_dirty)
-		return;
-	g->metrics_dirty = false;
-	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-		snprintf(path, sizeof(path), "/local/domain/%u/%s/metrics/%s",
-			 g->domid, PROTO_GUEST_DIR, kept[i]);
-		read_metric(g, xs, path, kept[i]);
+	for (i = 0; i < n && i < GUEST_METRICS_MAX_GUESTS; i++) {
+		if (!gs[i]->metrics_dirty)
+			continue;
+		for (k = 0; k < N_KEPT; k++, m++) {
+			snprintf(path[m], sizeof(path[m]),
+				 "/local/domain/%u/%s/metrics/%s", gs[i]->domid,
+				 PROTO_GUEST_DIR, kept[k]);
+			paths[m] = path[m];
+			bufs[m] = buf[m];
+		}
+	}
+	/* All in one trip to xenstored; a lost connection shows anyway. */
+	if (m)
+		store_read_many(xs, m, paths, bufs, PROTO_MAX_VALUE, res);
+	for (i = 0, m = 0; i < n && i < GUEST_METRICS_MAX_GUESTS; i++) {
+		if (!gs[i]->metrics_dirty)
+			continue;
+		gs[i]->metrics_dirty = false;
+		for (k = 0; k < N_KEPT; k++, m++)
+			read_metric(gs[i], kept[k], buf[m], res[m]);
 	}
 }
 

@@ -57,8 +57,9 @@ struct guest {
 	uint64_t switches;
 	uint64_t since_s; /* realtime of the last mode change */
 	uint64_t stats_published_ms;
-	bool published;		 /* publish_guest() ran at least once */
-	uint64_t published_hash; /* of what it published last */
+	struct guest *stats_next; /* list of guests due this tick */
+	bool published;		  /* publish_guest() ran at least once */
+	uint64_t published_hash;  /* of what it published last */
 };
 
 bool guest_capable(const struct guest *g);
@@ -69,8 +70,13 @@ bool guest_capable(const struct guest *g);
  * good value in place.
  */
 void guest_read_node(struct guest *g, struct store *xs, const char *path);
-/* Read the metrics the daemon keeps, if they changed since last time. */
-void guest_read_metrics(struct guest *g, struct store *xs);
+/*
+ * Read the metrics the daemon keeps of n guests, of those where they
+ * changed since last time, with one wait for xenstored.
+ */
+#define GUEST_METRICS_MAX_GUESTS 32
+void guest_read_metrics(struct guest *const *gs, unsigned int n,
+			struct store *xs);
 /* Read every guest-written node (new guest, or resync). */
 void guest_read_all(struct guest *g, struct store *xs);
 /* After an event on path: has the domain's directory gone? */

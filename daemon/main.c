@@ -297,13 +297,13 @@ static void log_figures(struct ptswitchd *d)
 
 	log_info("figures: ticks=%llu guests=%u tick-us-last=%llu "
 		 "tick-us-max=%llu xs-reads=%llu xs-writes=%llu "
-		 "xs-removes=%llu set-mode-calls=%llu set-mode-us-mean=%llu "
-		 "set-mode-us-max=%llu",
+		 "xs-removes=%llu xs-events=%llu set-mode-calls=%llu "
+		 "set-mode-us-mean=%llu set-mode-us-max=%llu",
 		 (unsigned long long)d->ticks, d->n_guests,
 		 (unsigned long long)d->tick_us_last,
 		 (unsigned long long)d->tick_us_max,
 		 (unsigned long long)c->reads, (unsigned long long)c->writes,
-		 (unsigned long long)c->removes,
+		 (unsigned long long)c->removes, (unsigned long long)c->events,
 		 (unsigned long long)d->setmode_n,
 		 (unsigned long long)(d->setmode_n
 					  ? d->setmode_us_total / d->setmode_n
@@ -350,7 +350,7 @@ static bool handle_events(struct ptswitchd *d)
 		ptd_event(d, ev[0], ev[1], pt_monotonic_ms());
 		free(ev);
 	}
-	/* xs_check_watch says EAGAIN when merely nothing is pending. */
+	/* EAGAIN when merely nothing is pending. */
 	return errno == EAGAIN;
 }
 
@@ -382,8 +382,14 @@ static int run(struct ptswitchd *d, const struct options *o)
 		 (unsigned long long)d->policy.interval_ms);
 
 	while (!stop) {
+		/* The answers to posted writes, before sleeping. */
+		int flushed = store_flush(d->xs);
 		uint64_t now = pt_monotonic_ms();
 		bool hold = now < events_after_ms;
+		/*
+		 * Events read meanwhile, or a lost connection: no waiting.
+		 */
+		bool queued = flushed || (!hold && store_events_pending(d->xs));
 		struct pollfd pfd[3] = {
 		    /* A negative fd is ignored by poll(2). */
 		    {.fd = hold ? -1 : store_fd(d->xs), .events = POLLIN},
@@ -396,6 +402,8 @@ static int run(struct ptswitchd *d, const struct options *o)
 		if (hold &&
 		    (timeout < 0 || (uint64_t)timeout > events_after_ms - now))
 			timeout = (int)(events_after_ms - now);
+		if (queued)
+			timeout = 0;
 		n = poll(pfd, 3, timeout);
 
 		if (n < 0 && errno != EINTR) {
@@ -405,9 +413,9 @@ static int run(struct ptswitchd *d, const struct options *o)
 		}
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
-		if (n <= 0)
+		if (n <= 0 && !queued)
 			continue;
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (queued || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (!handle_events(d)) {
 				log_err("lost the xenstore connection: %s",
 					strerror(errno));
@@ -441,10 +449,7 @@ static int run(struct ptswitchd *d, const struct options *o)
 			uint64_t expirations;
 
 			if (read(tfd, &expirations, sizeof(expirations)) > 0) {
-				/*
-				 * A lost xenstored closes libxenstore's socket
-				 * without waking the watch pipe: check here.
-				 */
+				/* Events first, and a lost xenstored. */
 				if (!handle_events(d)) {
 					log_err("lost the xenstore connection");
 					rc = 1;
