@@ -49,7 +49,7 @@ void policy_defaults(struct policy *p)
 	 * end-to-end (guestagent/linux-patches/README.md), not explained
 	 * yet.  SMP guests get BATCH only where an admin raises this.
 	 */
-	p->smp_max_vcpus = 1;
+	p->smp_max_vcpus = 2;
 	p->smp_max_spurious = 0.05;
 	p->cost.emulated_write = 2000.0;
 	p->cost.batch = 8000.0;

@@ -264,7 +264,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.min_dwell_ms, 30000);
 	assert_int_equal(p.max_switches, 10);
 	assert_int_equal(p.rate_period_ms, 600000);
-	assert_int_equal(p.smp_max_vcpus, 1);
+	assert_int_equal(p.smp_max_vcpus, 2);
 	assert_true(p.cost.emulated_write >= 1);
 	assert_int_equal(p.n_overrides, 0);
 	assert_string_equal(p.source, "(built-in)");
@@ -307,7 +307,7 @@ static const char full_yaml[] =
     "dwell: 2m\n"
     "rate-limit: {switches: 32, per: 24h}\n"
     "smp:\n"
-    "  max-vcpus: 2\n"
+    "  max-vcpus: 3\n"
     "  max-spurious-rate: 0.5%\n"
     "cost:\n"
     "  emulated-write: 1800.5\n"
@@ -345,7 +345,7 @@ static void test_full_file(void **state)
 	assert_int_equal(p.min_dwell_ms, 120000);
 	assert_int_equal(p.max_switches, 32);
 	assert_int_equal(p.rate_period_ms, 86400000);
-	assert_int_equal(p.smp_max_vcpus, 2);
+	assert_int_equal(p.smp_max_vcpus, 3);
 	assert_float_equal(p.smp_max_spurious, 0.005, 1e-12);
 	assert_float_equal(p.cost.emulated_write, 1800.5, 1e-9);
 	assert_float_equal(p.cost.batch, 0, 0);
