@@ -82,31 +82,31 @@ static void delta_of(struct engine_delta *d, const struct pt_stats *s)
 	take_delta(d, s, &zero);
 }
 
+/* struct engine_delta is all uint64_t too: sums and differences by field. */
+#define DELTA_FIELDS (sizeof(struct engine_delta) / sizeof(uint64_t))
+
+_Static_assert(sizeof(struct engine_delta) % sizeof(uint64_t) == 0,
+	       "struct engine_delta must hold only uint64_t counters");
+
 static void delta_sum(struct engine_delta *sum, const struct engine_delta *d)
 {
-	unsigned int b;
+	uint64_t *s = (uint64_t *)sum;
+	const uint64_t *a = (const uint64_t *)d;
+	size_t i;
 
-	sum->emulated_writes += d->emulated_writes;
-	for (b = 0; b < PT_HIST_BUCKETS; b++)
-		sum->emul_runs[b] += d->emul_runs[b];
-	sum->batches += d->batches;
-	sum->batch_ptes += d->batch_ptes;
-	sum->spurious_faults += d->spurious_faults;
-	sum->unhook_refused += d->unhook_refused;
+	for (i = 0; i < DELTA_FIELDS; i++)
+		s[i] += a[i];
 }
 
 static void delta_diff(struct engine_delta *out, const struct engine_delta *hi,
 		       const struct engine_delta *lo)
 {
-	unsigned int b;
+	uint64_t *o = (uint64_t *)out;
+	const uint64_t *h = (const uint64_t *)hi, *l = (const uint64_t *)lo;
+	size_t i;
 
-	out->emulated_writes = hi->emulated_writes - lo->emulated_writes;
-	for (b = 0; b < PT_HIST_BUCKETS; b++)
-		out->emul_runs[b] = hi->emul_runs[b] - lo->emul_runs[b];
-	out->batches = hi->batches - lo->batches;
-	out->batch_ptes = hi->batch_ptes - lo->batch_ptes;
-	out->spurious_faults = hi->spurious_faults - lo->spurious_faults;
-	out->unhook_refused = hi->unhook_refused - lo->unhook_refused;
+	for (i = 0; i < DELTA_FIELDS; i++)
+		o[i] = h[i] - l[i];
 }
 
 void engine_observe(struct engine_guest *g, const struct pt_stats *now,
