@@ -47,11 +47,7 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 t0=$(date +%s)
-if [ -z "$xen" ]; then
-	e2e_log "building the BATCH hypervisor (hv-patches/build-xen.sh)"
-	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
-	xen=$work/xen/xen.gz
-fi
+[ -n "$xen" ] || xen=$(e2e_batch_xen "$TOP" "$work") || exit 1
 e2e_log "SMP end-to-end, sizes $size, hypervisor built in" \
 	"$(($(date +%s) - t0)) s"
 "$HERE/boot-test.sh" --xen "$xen" --expect patched --smp "$size" \

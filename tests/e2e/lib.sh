@@ -11,6 +11,14 @@ e2e_die() {
 	exit 1
 }
 
+# e2e_batch_xen TOP WORKDIR: build the hypervisor with BATCH from TOP's
+# hv-patches/ (cached by build-xen.sh) into WORKDIR/xen; print its xen.gz.
+e2e_batch_xen() {
+	e2e_log "building the BATCH hypervisor (hv-patches/build-xen.sh)"
+	"$1/hv-patches/build-xen.sh" "$2/xen" >&2 || return 1
+	echo "$2/xen/xen.gz"
+}
+
 # Copy a file into ROOT at the same path, resolving symlinks.
 e2e_copy_file() {
 	local root src dst

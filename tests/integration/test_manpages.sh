@@ -64,9 +64,9 @@ check "ptswitch.yaml.5 names every decision reason (missing: $missing)" \
 	test -z "$missing"
 
 # make install puts the pages under MANDIR.
-make -s -C "$TOP" install-man DESTDIR="$T/root" PREFIX=/usr >/dev/null
+make -s -C "$TOP" install-man DESTDIR="$T/destdir" PREFIX=/usr >/dev/null
 for page in man8/ptswitchd.8 man8/ptswitch-agent.8 man5/ptswitch.yaml.5; do
 	check "make install-man installs $page" \
-		test -f "$T/root/usr/share/man/$page"
+		test -f "$T/destdir/usr/share/man/$page"
 done
 finish

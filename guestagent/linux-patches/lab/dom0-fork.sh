@@ -36,14 +36,7 @@ done
 # shellcheck source=dom0-forklib.sh
 . /e2e/forklib.sh
 
-if [ ! -x /usr/sbin/pt-domctl ] || [ ! -x /usr/sbin/ptswitchd ]; then
-	fail fork-e2e-setup "pt-domctl or ptswitchd missing from the image"
-	exit 0
-fi
-if [ "$xen" = stock ]; then
-	skip fork-e2e "needs the hypervisor with BATCH (hv-patches)"
-	exit 0
-fi
+lab_preflight fork-e2e || exit 0
 
 echo "E2E: TIME kfork-create $(uptime_s)"
 info "forkbench: patched ${mib} MiB x $forks forks, stock ${smib} MiB x" \

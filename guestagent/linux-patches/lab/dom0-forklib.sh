@@ -10,6 +10,19 @@ hv_mode() { pt-domctl get-mode "$1" 2>&1; }
 # fb KEY SUMMARY: one key=value of a forkbench summary line.
 fb() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
+# lab_preflight TEST: whether the lab can run here (our tools in the
+# image, the hypervisor with BATCH); if not, says so as TEST's result.
+lab_preflight() {
+	if [ ! -x /usr/sbin/pt-domctl ] || [ ! -x /usr/sbin/ptswitchd ]; then
+		fail "$1-setup" "pt-domctl or ptswitchd missing from the image"
+		return 1
+	fi
+	if [ "$xen" = stock ]; then
+		skip "$1" "needs the hypervisor with BATCH (hv-patches)"
+		return 1
+	fi
+}
+
 # create_guest NAME KERNEL MEMORY_MIB VCPUS GUEST_ARGS
 create_guest() {
 	cat >"/tmp/$1.cfg" <<CFG

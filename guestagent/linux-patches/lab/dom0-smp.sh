@@ -37,14 +37,7 @@ done
 # shellcheck source=dom0-forklib.sh
 . /e2e/forklib.sh
 
-if [ ! -x /usr/sbin/pt-domctl ] || [ ! -x /usr/sbin/ptswitchd ]; then
-	fail smp-e2e-setup "pt-domctl or ptswitchd missing from the image"
-	exit 0
-fi
-if [ "$xen" = stock ]; then
-	skip smp-e2e "needs the hypervisor with BATCH (hv-patches)"
-	exit 0
-fi
+lab_preflight smp-e2e || exit 0
 
 # snap FILE: all of Xen's counters of the guest; delta A B KEY: B - A.
 snap() { pt-domctl get-stats "$g" >"$1" 2>&1; }
