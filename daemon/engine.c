@@ -61,27 +61,6 @@ static void take_delta(struct engine_delta *d, const struct pt_stats *now,
 	d->unhook_refused = now->unhook_refused - old->unhook_refused;
 }
 
-static void add_delta(struct pt_stats *sum, const struct engine_delta *d)
-{
-	unsigned int b;
-
-	sum->emulated_writes += d->emulated_writes;
-	for (b = 0; b < PT_HIST_BUCKETS; b++)
-		sum->emul_runs[b] += d->emul_runs[b];
-	sum->batches += d->batches;
-	sum->batch_ptes += d->batch_ptes;
-	sum->spurious_faults += d->spurious_faults;
-	sum->unhook_refused += d->unhook_refused;
-}
-
-/* The counters the cost model reads, of absolute counters. */
-static void delta_of(struct engine_delta *d, const struct pt_stats *s)
-{
-	static const struct pt_stats zero;
-
-	take_delta(d, s, &zero);
-}
-
 /* struct engine_delta is all uint64_t too: sums and differences by field. */
 #define DELTA_FIELDS (sizeof(struct engine_delta) / sizeof(uint64_t))
 
@@ -138,7 +117,7 @@ void engine_observe(struct engine_guest *g, const struct pt_stats *now,
 	s->dt_ms = now_ms - g->last_ms;
 	take_delta(&s->d, now, &g->last);
 	if (g->mode == PT_MODE_BATCH)
-		add_delta(&g->stay, &s->d);
+		delta_sum(&g->stay, &s->d);
 	g->head = (g->head + 1) % g->cap;
 	if (g->n < g->cap)
 		g->n++;
@@ -512,13 +491,11 @@ static bool quiet_batch_costs_more(const struct policy *p,
 /* Did the last BATCH stay cost more than it saved, with both switches? */
 static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
 {
-	struct engine_delta stay;
 	double ce, cb, writes;
 
 	if (!g->have_last_stay)
 		return false;
-	delta_of(&stay, &g->last_stay);
-	costs_of(&p->cost, PT_MODE_BATCH, &stay, &ce, &cb, &writes);
+	costs_of(&p->cost, PT_MODE_BATCH, &g->last_stay, &ce, &cb, &writes);
 	return ce - cb < 2.0 * p->cost.mode_switch;
 }
 

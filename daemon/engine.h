@@ -52,7 +52,7 @@ struct engine_guest {
 	 * Counters of the current BATCH stay and of the last finished one:
 	 * a stay that cost more than it saved puts the guest on probation.
 	 */
-	struct pt_stats stay, last_stay;
+	struct engine_delta stay, last_stay;
 	bool have_last_stay;
 };
 
