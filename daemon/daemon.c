@@ -9,20 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 
 uint64_t ptd_realtime_s(void)
 {
 	return (uint64_t)time(NULL);
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 bool ptd_advise(const struct ptswitchd *d)
@@ -264,12 +257,12 @@ static void set_mode(struct ptswitchd *d, struct guest *g, enum pt_mode want,
 		     const struct fsm_input *in)
 {
 	enum pt_mode hv = fsm_mode(&g->fsm);
-	uint64_t t0 = now_us(), took;
+	uint64_t t0 = pt_monotonic_us(), took;
 	int err = d->be.ops->set_mode(&d->be, g->domid, want);
 	int gerr;
 
 	/* What a switch costs the hypervisor side (BATCH pauses the guest). */
-	took = now_us() - t0;
+	took = pt_monotonic_us() - t0;
 	d->setmode_n++;
 	d->setmode_us_total += took;
 	if (took > d->setmode_us_max)
@@ -372,7 +365,7 @@ static void publish_due_stats(struct ptswitchd *d, struct guest *list)
 
 void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = pt_monotonic_us();
 	struct guest *due = NULL, **due_tail = &due;
 	unsigned int i;
 
@@ -426,7 +419,7 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 		}
 	}
 	publish_due_stats(d, due);
-	d->tick_us_last = now_us() - t0;
+	d->tick_us_last = pt_monotonic_us() - t0;
 	if (d->tick_us_last > d->tick_us_max)
 		d->tick_us_max = d->tick_us_last;
 }
