@@ -22,6 +22,14 @@ not_ok() {
 	echo "FAIL - $*"
 }
 
+# need_bins PATH...: each must be built, or the test cannot run.
+need_bins() {
+	local b
+	for b in "$@"; do
+		[ -x "$b" ] || { echo "no $b (make tests)"; exit 1; }
+	done
+}
+
 # check DESCRIPTION CMD...: CMD must succeed.
 check() {
 	local what=$1

@@ -10,7 +10,7 @@ set -u
 
 AGENT=$PTSWITCH_BUILD/ptswitch-agent
 FIX=$TOP/tests/fixtures/guest
-[ -x "$AGENT" ] || { echo "no $AGENT (make tests)"; exit 1; }
+need_bins "$AGENT"
 lab_setup
 
 CAPS_BATCH="missing-pde spurious-fault lazy-flush"

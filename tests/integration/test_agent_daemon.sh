@@ -10,9 +10,7 @@ set -u
 AGENT=$PTSWITCH_BUILD/ptswitch-agent
 DAEMON=$PTSWITCH_BUILD/ptswitchd
 FIX=$TOP/tests/fixtures/guest
-for b in "$AGENT" "$DAEMON"; do
-	[ -x "$b" ] || { echo "no $b (make tests)"; exit 1; }
-done
+need_bins "$AGENT" "$DAEMON"
 lab_setup
 
 D=$LAB/daemon

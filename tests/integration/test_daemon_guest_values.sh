@@ -14,7 +14,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 DAEMON=$PTSWITCH_BUILD/ptswitchd
-[ -x "$DAEMON" ] || { echo "no $DAEMON (make tests)"; exit 1; }
+need_bins "$DAEMON"
 lab_setup
 D=$LAB/daemon
 mkdir -p "$D"
