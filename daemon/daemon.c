@@ -387,7 +387,7 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 			continue;
 		}
 		if (!err)
-			engine_observe(&g->eng, &st, now_ms);
+			engine_observe(&d->policy, &g->eng, &st, now_ms);
 		if (!d->be.ops->get_mode(&d->be, g->domid, &hv) &&
 		    hv != fsm_mode(&g->fsm) && g->fsm.state != FSM_REQUESTED) {
 			log_dom(

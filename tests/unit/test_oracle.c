@@ -284,10 +284,10 @@ static void test_rowcost(void **state)
 }
 
 /*
- * A steady trace of whole-page runs, built-in policy: the case is clear
- * from the third sample on (early entry), so the engine decides at the
- * end of interval 2, the agent acks before the next tick, and BATCH
- * starts at interval 4, once.
+ * A steady trace of whole-page runs, built-in policy: the noise guard
+ * has its scale after two samples, the regret is far past the switch
+ * cost, so the engine decides at the end of interval 1, the agent acks
+ * before the next tick, and BATCH starts at interval 3, once.
  * The oracle switches before interval 0; always-BATCH costs the same.
  */
 static void test_replay_handshake(void **state)
@@ -306,11 +306,11 @@ static void test_replay_handshake(void **state)
 	load(HDR "0 0 0 0 10 20 13000\n", &t);
 	assert_int_equal(replay_policy(&p, &rg, s, &rr), 0);
 	for (i = 0; i < 60; i++)
-		assert_int_equal(s[i], i < 4 ? E : B);
+		assert_int_equal(s[i], i < 3 ? E : B);
 	assert_int_equal(rr.switches, 1);
-	assert_int_equal(rr.batch_intervals, 56);
+	assert_int_equal(rr.batch_intervals, 57);
 
-	rowcost_fill(&p.cost, 1, &t, 60, ce, cb);
+	rowcost_fill(&p.cost, 1, &t, 60, 1000, ce, cb);
 	solve(ce, cb, 60, 30, p.cost.mode_switch, E, os, &orr);
 	for (i = 0; i < 60; i++)
 		assert_int_equal(os[i], B);
