@@ -277,13 +277,22 @@ static void avg_add(struct engine_avg *a, double keep, double secs, double ce,
 	}
 }
 
+/*
+ * Measured decisions start once the noise guard has a scale (two
+ * stretches of a second) or the samples cover a window, whichever is
+ * first: at long intervals one sample is a window.
+ */
+static bool warm(const struct policy *p, const struct engine_guest *g)
+{
+	return g->ncc > 0.0 || g->seen_secs >= window_secs(p);
+}
+
 /* One accepted sample of `secs` seconds: the rule's update. */
 static void take_sample(const struct policy *p, struct engine_guest *g,
 			const struct engine_delta *d, double secs,
 			uint64_t now_ms)
 {
 	double ce, cb, writes, x, toward, h;
-	bool far;
 
 	costs_of(&p->cost, g->mode, d, &ce, &cb, &writes);
 	x = ce - cb; /* > 0: BATCH was cheaper */
@@ -304,8 +313,6 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 		g->regret = g->mode == PT_MODE_BATCH ? h : -h;
 	g->bound = h;
 	toward = g->mode == PT_MODE_BATCH ? -x : x;
-	far = g->mode == PT_MODE_BATCH ? -g->regret >= h : g->regret >= h;
-	g->held = far ? fmax(0.0, toward) : 0.0;
 	g->regret = fmax(-h, fmin(h, g->regret + x));
 	/* The excursion restarts whenever the counter is back home. */
 	if ((g->mode == PT_MODE_BATCH ? g->regret : -g->regret) >= h) {
@@ -317,6 +324,15 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	}
 	if (g->seen_secs < 86400.0)
 		g->seen_secs += secs;
+	/*
+	 * What holding back costs, for the bound's accounting: the plain
+	 * rule would run this sample in the other mode; the guard or the
+	 * warm-up keeps it in this one.
+	 */
+	g->held = 0.0;
+	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
+	    (g->exc_regret < guard(p, g) || !warm(p, g)))
+		g->held = fmax(0.0, toward);
 }
 
 enum engine_observed engine_observe(const struct policy *p,
@@ -383,16 +399,6 @@ static void force_emulate(const struct engine_guest *g,
 	out->want = PT_MODE_EMULATE;
 	out->switch_now = g->mode != PT_MODE_EMULATE;
 	set_reason(out, reason);
-}
-
-/*
- * Measured decisions start once the noise guard has a scale (two
- * stretches of a second) or the samples cover a window, whichever is
- * first: at long intervals one sample is a window.
- */
-static bool warm(const struct policy *p, const struct engine_guest *g)
-{
-	return g->ncc > 0.0 || g->seen_secs >= window_secs(p);
 }
 
 /* Spurious faults per batched PTE over the window. */
