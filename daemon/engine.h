@@ -21,7 +21,11 @@
 #include "ptswitch.h"
 
 #define ENGINE_MAX_WINDOW 64
-#define ENGINE_MAX_SWITCH_HISTORY 32
+/*
+ * Switch times kept per guest: twice the largest rate-limit budget (32),
+ * so that the rate limit's price counts the switches beyond it.
+ */
+#define ENGINE_MAX_SWITCH_HISTORY 64
 /*
  * Sanity bound on any counter's rate, per second.  An emulated write
  * costs thousands of cycles and re-validating a batched entry over a

@@ -338,7 +338,14 @@ static void test_rate_limit(void **state)
 	/* Switches older than the period no longer count. */
 	r.p.rate_period_ms = 1000;
 	assert_float_equal(engine_bound(&r.p, &r.g, r.t + 5000), 1e6, 1e-6);
-	(void)n;
+	/* The default budget, 40 switches in the period: 2^9 times. */
+	rig_init(&r, PT_MODE_EMULATE);
+	policy_defaults(&r.p);
+	for (n = 0; n < 40; n++)
+		engine_note_switch(
+		    &r.g, n % 2 ? PT_MODE_EMULATE : PT_MODE_BATCH, r.t);
+	assert_float_equal(engine_bound(&r.p, &r.g, r.t),
+			   r.p.cost.mode_switch * 512, 1e-6);
 }
 
 /*
