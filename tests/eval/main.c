@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bound.h"
 #include "calib.h"
 #include "log.h"
 #include "oracle.h"
@@ -159,36 +160,6 @@ static bool name_listed(const char *list, const char *name)
 	return false;
 }
 
-/*
- * What the reaction delay and the dwell cost the policy's schedule s:
- * for each of its switches, the extra cost of the intervals it spent in
- * the old mode after the rule had decided (the replay's lag: two
- * intervals into BATCH, one out) and of the dwell's intervals it was
- * held in the new one.  The bound's additive term (docs/policy.md).
- */
-static double lag_cost(const struct oracle_problem *pb, const enum pt_mode *s,
-		       unsigned int dwell)
-{
-	enum pt_mode prev = pb->start;
-	double extra = 0.0;
-	size_t i, j;
-
-	for (i = 0; i < pb->n; i++) {
-		enum pt_mode m = s[i];
-		unsigned int lag;
-
-		if (m == prev)
-			continue;
-		lag = m == PT_MODE_BATCH ? REPLAY_ENTER_LAG : REPLAY_LEAVE_LAG;
-		for (j = i >= lag ? i - lag : 0; j < i; j++)
-			extra += fmax(0.0, pb->cost[prev][j] - pb->cost[m][j]);
-		for (j = i; j < i + dwell && j < pb->n; j++)
-			extra += fmax(0.0, pb->cost[m][j] - pb->cost[!m][j]);
-		prev = m;
-	}
-	return extra;
-}
-
 static int evaluate(const struct policy *p, const struct opts *o,
 		    const struct trace *t, struct outcome *out)
 {
@@ -212,9 +183,8 @@ static int evaluate(const struct policy *p, const struct opts *o,
 	    .switch_cost = p->cost.mode_switch,
 	    .start = PT_MODE_EMULATE,
 	};
-	struct oracle_problem free_pb;
 	struct replay_result rr;
-	struct oracle_result orr, frr;
+	struct oracle_result orr;
 	double best_static;
 	size_t w;
 	int rc = -ENOMEM;
@@ -231,23 +201,15 @@ static int evaluate(const struct policy *p, const struct opts *o,
 	rc = replay_policy(p, &rg, ps, &rr);
 	if (!rc)
 		rc = oracle_solve(&pb, os, &orr);
-	/*
-	 * The bound's yardstick: the offline optimum that pays the largest
-	 * regret bound H the rule used per switch, with no dwell.
-	 */
-	free_pb = pb;
-	free_pb.dwell = 0;
-	free_pb.switch_cost = fmax(rr.max_bound, p->cost.mode_switch);
-	if (!rc)
-		rc = oracle_solve(&free_pb, NULL, &frr);
 	if (rc)
 		goto out;
 	out->policy = oracle_schedule_cost(&pb, ps, &out->sw_policy);
 	out->oracle = orr.cost;
 	out->sw_oracle = orr.switches;
 	out->rejected = rr.rejected;
-	out->bound = o->bound_ratio * frr.cost + 2.0 * free_pb.switch_cost +
-		     lag_cost(&pb, ps, pb.dwell) + rr.held;
+	rc = bound_of(&pb, ps, &rr, o->bound_ratio, &out->bound);
+	if (rc)
+		goto out;
 	oracle_react(os, rs, n, REPLAY_ENTER_LAG, REPLAY_LEAVE_LAG, pb.dwell);
 	out->react = oracle_schedule_cost(&pb, rs, NULL);
 	out->emulate = out->batch = 0.0;
