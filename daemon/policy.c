@@ -42,13 +42,13 @@ void policy_defaults(struct policy *p)
 	 */
 	p->min_dwell_ms = 0;
 	/*
-	 * The rate limit is a price, not a wall: beyond 32 switches in ten
+	 * The rate limit is a price, not a wall: beyond 32 switches in five
 	 * minutes each switch needs twice the regret of the one before.
-	 * 32 is a phase change every 20 s, which the rule follows at the
-	 * plain price (tests/eval/README.md).
+	 * About one switch per window (10 s) at the plain price: phases
+	 * shorter than a window read as noise to the guard anyway.
 	 */
 	p->max_switches = 32;
-	p->rate_period_ms = 600000;
+	p->rate_period_ms = 300000;
 	/*
 	 * One: a 2-vCPU Linux guest's workload hung in BATCH in the SMP
 	 * end-to-end (guestagent/linux-patches/README.md), not explained
