@@ -18,6 +18,8 @@
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
+#include "policy_scalar.h"
+#include "promfile.h"
 
 #define DEFAULT_CONFIG "/etc/ptswitch/ptswitch.yaml"
 /* How long watch events may wait to be handled together. */
@@ -76,6 +78,13 @@ static void usage(FILE *out)
 	    "  -1, --once             scan the guests, run one decision round, "
 	    "print a\n"
 	    "                         table and exit\n"
+	    "      --metrics-file PATH\n"
+	    "                         write a Prometheus textfile "
+	    "(node_exporter's\n"
+	    "                         textfile collector) to PATH, atomically\n"
+	    "      --metrics-interval DURATION\n"
+	    "                         how often to write it: 10s, 1m, ... "
+	    "(default 30s)\n"
 	    "  -v, --verbose          log decisions and debug messages\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n"
@@ -111,6 +120,7 @@ struct options {
 	const char *check_config;
 	const char *backend;
 	bool advise, foreground, once, verbose, builtin;
+	struct promfile metrics;
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -123,6 +133,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"advise", no_argument, NULL, 'a'},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"once", no_argument, NULL, '1'},
+	    {"metrics-file", required_argument, NULL, 'M'},
+	    {"metrics-interval", required_argument, NULL, 'I'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -131,6 +143,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->config = DEFAULT_CONFIG;
+	o->metrics.period_ms = PROMFILE_DEFAULT_PERIOD_MS;
 	while ((c = getopt_long(argc, argv, "c:b:af1vhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -155,6 +168,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case '1':
 			o->once = true;
+			break;
+		case 'M':
+			o->metrics.path = optarg;
+			break;
+		case 'I':
+			if (scalar_duration_ms(optarg, &o->metrics.period_ms) ||
+			    o->metrics.period_ms < 1000) {
+				fprintf(stderr,
+					"ptswitchd: --metrics-interval '%s': "
+					"want a duration of at least 1s "
+					"(10s, 1m, ...)\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			o->verbose = true;
@@ -354,7 +381,7 @@ static bool handle_events(struct ptswitchd *d)
 	return errno == EAGAIN;
 }
 
-static int run(struct ptswitchd *d, const struct options *o)
+static int run(struct ptswitchd *d, struct options *o)
 {
 	uint64_t wd_usec = 0, events_after_ms = 0;
 	int sfd, tfd, rc = 0;
@@ -458,12 +485,13 @@ static int run(struct ptswitchd *d, const struct options *o)
 				ptd_tick(d, pt_monotonic_ms());
 				/* Once a tick, not per watch event. */
 				notify_status(d);
+				promfile_tick(&o->metrics, d,
+					      pt_monotonic_ms());
 			}
 		}
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping; guests stay in their current modes");
-	(void)o;
 	close(sfd);
 	close(tfd);
 	return rc;
@@ -499,6 +527,8 @@ int main(int argc, char **argv)
 		ptd_tick(&d, now);
 		print_table(&d);
 		rc = 0;
+		if (o.metrics.path && promfile_write(&o.metrics, &d, now))
+			rc = 1;
 	} else {
 		if (!o.foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0)) {
 			log_err("cannot detach: %s", strerror(errno));

@@ -12,8 +12,9 @@
 #                                  (make deb, make deb-check)
 set -eu
 
+# prometheus: promtool, which checks the metrics textfile and the alert rules.
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
-libcmocka-dev xenstore-utils xen-utils-4.17 python3 groff-base"
+libcmocka-dev xenstore-utils xen-utils-4.17 python3 groff-base prometheus"
 for set in "$@"; do
 	case $set in
 	e2e) PKGS="$PKGS qemu-system-x86 busybox-static
