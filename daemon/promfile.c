@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -41,7 +42,10 @@ static void header(FILE *out, const char *name, const char *type,
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One sample per guest; value() gives it, extra adds labels. */
+/*
+ * One sample per guest; value() gives it (NaN: unknown, no sample),
+ * extra adds a label.
+ */
 typedef double (*guest_value)(const struct guest *g, unsigned int arg);
 
 static void per_guest(FILE *out, const struct ptswitchd *d, const char *name,
@@ -52,14 +56,15 @@ static void per_guest(FILE *out, const struct ptswitchd *d, const char *name,
 
 	for (i = 1; i < PTD_MAX_DOMID; i++) {
 		const struct guest *g = d->guests[i];
+		double v;
 
-		if (!g)
+		if (!g || isnan(v = value(g, arg)))
 			continue;
 		fprintf(out, "%s{", name);
 		put_guest_labels(out, g);
 		if (extra_key)
 			fprintf(out, ",%s=\"%s\"", extra_key, extra_val);
-		fprintf(out, "} %.17g\n", value(g, arg));
+		fprintf(out, "} %.17g\n", v);
 	}
 }
 
@@ -91,7 +96,8 @@ static double v_since(const struct guest *g, unsigned int arg)
 static double v_saving(const struct guest *g, unsigned int arg)
 {
 	(void)arg;
-	return g->have_decision ? g->decision.saving : 0.0;
+	/* Before the first decision there is no model of the guest yet. */
+	return g->have_decision ? g->decision.saving : NAN;
 }
 
 static double v_refused(const struct guest *g, unsigned int arg)
@@ -194,7 +200,7 @@ void promfile_format(const struct ptswitchd *d, FILE *out)
 		  NULL, v_since, 0);
 	header(out, "ptswitch_guest_modeled_saving_ratio", "gauge",
 	       "The cost model's predicted fraction saved by BATCH over the "
-	       "window.");
+	       "window (absent before the first decision).");
 	per_guest(out, d, "ptswitch_guest_modeled_saving_ratio", NULL, NULL,
 		  v_saving, 0);
 	header(out, "ptswitch_guest_refused", "gauge",
