@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
+#include "logid.h"
 #include "policy_scalar.h"
 #include "promfile.h"
 
@@ -509,6 +510,7 @@ int main(int argc, char **argv)
 		return check_config(o.check_config);
 
 	log_init("ptswitchd", o.verbose);
+	logid_attach(&d);
 	if (load_policy(&d, &o) || ptd_init(&d) || open_backend(&d, o.backend))
 		return 1;
 	d.force_advise = o.advise;
