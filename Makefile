@@ -67,7 +67,7 @@ ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
 ALL_LDFLAGS = $(EXTRA) $(LDFLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
-DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c daemon/ctl.c,$(wildcard daemon/*.c))
 AGENT_SRC  := $(filter-out guestagent/main.c,$(wildcard guestagent/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 EVAL_SRC   := $(filter-out tests/eval/main.c,$(wildcard tests/eval/*.c))
@@ -80,6 +80,7 @@ LIBAGENT  := $(B)/libptagent.a
 LIBEVAL   := $(B)/libpteval.a
 
 PTSWITCHD := $(B)/ptswitchd
+PTSWITCHCTL := $(B)/ptswitchctl
 AGENT     := $(B)/ptswitch-agent
 UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
@@ -118,8 +119,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
         e2e-linux-smp eval pvguest
 
-all: $(PTSWITCHD) $(AGENT)
-daemon: $(PTSWITCHD)
+all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
+daemon: $(PTSWITCHD) $(PTSWITCHCTL)
 agent: $(AGENT)
 
 tools: $(TOOLS)
@@ -143,6 +144,10 @@ $(LIBEVAL): $(call obj,$(EVAL_SRC))
 
 $(PTSWITCHD): $(call obj,daemon/main.c) $(LIBDAEMON) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# The operator's read-only view: xenstore and the lock, nothing else.
+$(PTSWITCHCTL): $(call obj,daemon/ctl.c daemon/lock.c) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 # The agent maps only libxenstore and libc (RSS budget 2 MiB); --as-needed
 # in case a -l slips in again.
@@ -270,14 +275,15 @@ eval: $(PTEVAL) $(EVAL_CALIB)
 
 install: install-daemon install-agent
 
-install-daemon: $(PTSWITCHD)
+install-daemon: $(PTSWITCHD) $(PTSWITCHCTL)
 	install -D -m 0755 $(PTSWITCHD) $(DESTDIR)$(SBINDIR)/ptswitchd
+	install -D -m 0755 $(PTSWITCHCTL) $(DESTDIR)$(SBINDIR)/ptswitchctl
 	@# Never overwrite a policy the admin may have edited.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml ] || \
 		install -D -m 0644 config/ptswitch.yaml \
 			$(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml
 	$(MAKE) install-unit UNIT=ptswitchd
-	$(MAKE) install-man MANPAGES="man/ptswitchd.8 man/ptswitch.yaml.5"
+	$(MAKE) install-man MANPAGES="man/ptswitchd.8 man/ptswitchctl.8 man/ptswitch.yaml.5"
 
 install-agent: $(AGENT)
 	install -D -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/ptswitch-agent
@@ -293,7 +299,8 @@ install-unit:
 		$(DESTDIR)$(UNITDIR)/$(UNIT).service
 
 # The pages name /etc/ptswitch: follow SYSCONFDIR as the units do.
-MANPAGES ?= man/ptswitchd.8 man/ptswitch-agent.8 man/ptswitch.yaml.5
+MANPAGES ?= man/ptswitchd.8 man/ptswitchctl.8 man/ptswitch-agent.8 \
+            man/ptswitch.yaml.5
 install-man:
 	for m in $(MANPAGES); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
@@ -305,6 +312,7 @@ install-man:
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ptswitchd $(DESTDIR)$(SBINDIR)/ptswitch-agent \
+		$(DESTDIR)$(SBINDIR)/ptswitchctl $(DESTDIR)$(MANDIR)/man8/ptswitchctl.8 \
 		$(DESTDIR)$(UNITDIR)/ptswitchd.service \
 		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,ptswitchd.8 ptswitch-agent.8) \

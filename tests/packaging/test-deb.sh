@@ -53,7 +53,9 @@ dpkg-deb -c "$daemon_deb" | awk '{print $6}' | sed 's|^\./|/|' \
 dpkg-deb -c "$agent_deb" | awk '{print $6}' | sed 's|^\./|/|' \
 	>"$work/agent.list"
 has() { grep -qxF "$2" "$work/$1.list"; }
-for f in /usr/sbin/ptswitchd /etc/ptswitch/ptswitch.yaml \
+for f in /usr/sbin/ptswitchd /usr/sbin/ptswitchctl /etc/ptswitch/ptswitch.yaml \
+	/usr/share/man/man8/ptswitchctl.8.gz \
+	/usr/share/doc/ptswitchd/examples/ptswitch.rules.yml \
 	/lib/systemd/system/ptswitchd.service \
 	/usr/share/man/man8/ptswitchd.8.gz \
 	/usr/share/man/man5/ptswitch.yaml.5.gz \
