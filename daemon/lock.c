@@ -51,10 +51,13 @@ int lock_take(const char *path, unsigned int wait_ms, pid_t *holder)
 	int fd;
 
 	*holder = 0;
-	/* /run/ptswitchd exists under systemd (RuntimeDirectory=). */
+	/*
+	 * /run/ptswitchd exists under systemd (RuntimeDirectory=); made
+	 * here otherwise.  A lock beside another socket needs no directory.
+	 */
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
+	if (!strcmp(path, LOCK_DEFAULT_PATH) && slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0755) && errno != EEXIST)
 			return -errno;

@@ -542,9 +542,10 @@ static int take_lock(const struct options *o)
 			    ? "stop it first (systemctl stop ptswitchd)"
 			    : "one per host");
 	else if (lock_fd < 0)
-		log_err("cannot take the lock %s: %s", path,
-			strerror(-lock_fd));
-	return lock_fd;
+		/* No /run to write to is no reason not to run. */
+		log_warn("running without the single-instance lock: %s: %s",
+			 path, strerror(-lock_fd));
+	return lock_fd == -EWOULDBLOCK ? -1 : 0;
 }
 
 int main(int argc, char **argv)

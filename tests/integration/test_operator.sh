@@ -97,6 +97,14 @@ check "its reason says why" xs_is $T/domain/1/reason excluded
 ptd --revert-all >/dev/null 2>&1
 check "--revert-all again: nothing to do, exit 0" test $? -eq 0
 
+# A lock that cannot be made (no directory) is not a reason to stop.
+XENSTORED_PATH=$LAB/none/socket "$DAEMON" --foreground --builtin-policy \
+	--backend "sim:$D/sim.map" >"$D/nolock.log" 2>&1
+check "an unusable lock path: a warning" \
+	grep -q "running without the single-instance lock" "$D/nolock.log"
+check "and it goes on (here to fail on the missing xenstored)" \
+	grep -q "cannot connect to xenstore" "$D/nolock.log"
+
 # Usage errors change nothing.
 before=$(xenstore-ls $T 2>/dev/null)
 "$DAEMON" --act >"$D/usage.log" 2>&1
