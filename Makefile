@@ -19,7 +19,12 @@
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
 #   make install       DESTDIR=, PREFIX= (default /usr/local); with the
-#                      manual pages (make install-man)
+#                      manual pages (make install-man); install-daemon and
+#                      install-agent install one side each
+#   make deb           the Debian packages ptswitchd and ptswitch-agent
+#                      (dpkg-buildpackage -us -uc -b), into build/deb/
+#   make deb-check     build them, lintian, install into a throwaway root,
+#                      check contents and units (CI)
 #   make format        clang-format every source file in place
 
 PREFIX    ?= /usr/local
@@ -52,6 +57,9 @@ endif
 # 'deps' step that runs before the first compile.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# The agent needs libxenstore and nothing else (its package depends on
+# that alone, and it builds without the daemon's -dev packages).
+AGENT_LIBS = $(shell $(PKG_CONFIG) --libs xenstore 2>/dev/null)
 
 CPPFLAGS  += -D_GNU_SOURCE -Icommon -Idaemon -Iguestagent -Itests/eval
 ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
@@ -59,7 +67,7 @@ ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
 ALL_LDFLAGS = $(EXTRA) $(LDFLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
-DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c daemon/ctl.c,$(wildcard daemon/*.c))
 AGENT_SRC  := $(filter-out guestagent/main.c,$(wildcard guestagent/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 EVAL_SRC   := $(filter-out tests/eval/main.c,$(wildcard tests/eval/*.c))
@@ -72,6 +80,7 @@ LIBAGENT  := $(B)/libptagent.a
 LIBEVAL   := $(B)/libpteval.a
 
 PTSWITCHD := $(B)/ptswitchd
+PTSWITCHCTL := $(B)/ptswitchctl
 AGENT     := $(B)/ptswitch-agent
 UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
@@ -104,12 +113,15 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
              $(FORKBENCH)
 
-.PHONY: all tools tests check demo bench install install-man uninstall clean \
-        format deps \
+.PHONY: all agent daemon tools tests check demo bench install install-man \
+        install-daemon install-agent install-unit uninstall clean format deps \
+        deb deb-check \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
         e2e-linux-smp eval pvguest
 
-all: $(PTSWITCHD) $(AGENT)
+all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
+daemon: $(PTSWITCHD) $(PTSWITCHCTL)
+agent: $(AGENT)
 
 tools: $(TOOLS)
 
@@ -133,9 +145,14 @@ $(LIBEVAL): $(call obj,$(EVAL_SRC))
 $(PTSWITCHD): $(call obj,daemon/main.c) $(LIBDAEMON) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# --as-needed: the agent maps only libxenstore and libc (RSS budget 2 MiB).
+# The operator's read-only view: xenstore and the lock, nothing else.
+$(PTSWITCHCTL): $(call obj,daemon/ctl.c daemon/lock.c) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
+
+# The agent maps only libxenstore and libc (RSS budget 2 MiB); --as-needed
+# in case a -l slips in again.
 $(AGENT): $(call obj,guestagent/main.c) $(LIBAGENT) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBEVAL) $(LIBDAEMON) $(LIBAGENT) \
 	      $(LIBCOMMON)
@@ -263,22 +280,34 @@ eval: $(PTEVAL) $(EVAL_CALIB)
 		$(PTEVAL) --interval $$iv --steady breakeven,subthreshold \
 			--check-bound $(EVAL_SUITE)/*.trace || exit 1; done
 
-install: all install-man
+install: install-daemon install-agent
+
+install-daemon: $(PTSWITCHD) $(PTSWITCHCTL)
 	install -D -m 0755 $(PTSWITCHD) $(DESTDIR)$(SBINDIR)/ptswitchd
-	install -D -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/ptswitch-agent
+	install -D -m 0755 $(PTSWITCHCTL) $(DESTDIR)$(SBINDIR)/ptswitchctl
 	@# Never overwrite a policy the admin may have edited.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml ] || \
 		install -D -m 0644 config/ptswitch.yaml \
 			$(DESTDIR)$(SYSCONFDIR)/ptswitch/ptswitch.yaml
-	for u in ptswitchd ptswitch-agent; do \
-		sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/ptswitch|$(SYSCONFDIR)/ptswitch|g' \
-			config/$$u.service >$(B)/$$u.service && \
-		install -D -m 0644 $(B)/$$u.service \
-			$(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
-	done
+	$(MAKE) install-unit UNIT=ptswitchd
+	$(MAKE) install-man MANPAGES="man/ptswitchd.8 man/ptswitchctl.8 man/ptswitch.yaml.5"
+
+install-agent: $(AGENT)
+	install -D -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/ptswitch-agent
+	$(MAKE) install-unit UNIT=ptswitch-agent
+	$(MAKE) install-man MANPAGES="man/ptswitch-agent.8"
+
+# The units name /usr/local/sbin and /etc/ptswitch: follow the prefixes.
+install-unit:
+	@mkdir -p $(B)
+	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/ptswitch|$(SYSCONFDIR)/ptswitch|g' \
+		config/$(UNIT).service >$(B)/$(UNIT).service
+	install -D -m 0644 $(B)/$(UNIT).service \
+		$(DESTDIR)$(UNITDIR)/$(UNIT).service
 
 # The pages name /etc/ptswitch: follow SYSCONFDIR as the units do.
-MANPAGES := man/ptswitchd.8 man/ptswitch-agent.8 man/ptswitch.yaml.5
+MANPAGES ?= man/ptswitchd.8 man/ptswitchctl.8 man/ptswitch-agent.8 \
+            man/ptswitch.yaml.5
 install-man:
 	for m in $(MANPAGES); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
@@ -290,10 +319,24 @@ install-man:
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ptswitchd $(DESTDIR)$(SBINDIR)/ptswitch-agent \
+		$(DESTDIR)$(SBINDIR)/ptswitchctl $(DESTDIR)$(MANDIR)/man8/ptswitchctl.8 \
 		$(DESTDIR)$(UNITDIR)/ptswitchd.service \
 		$(DESTDIR)$(UNITDIR)/ptswitch-agent.service \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,ptswitchd.8 ptswitch-agent.8) \
 		$(DESTDIR)$(MANDIR)/man5/ptswitch.yaml.5
+
+# Debian packages (debian/): binaries only, unsigned, out of the tree's
+# way in build/deb/.  DEB_BUILD_PROFILES=pkg.ptswitch.agent-only builds
+# the agent alone, with its small Build-Depends.
+deb:
+	scripts/install-deps.sh deb
+	scripts/build-deb.sh build/deb
+
+# The packages built, linted, installed into a throwaway root, and their
+# units checked with systemd-analyze (tests/packaging/test-deb.sh; CI).
+deb-check:
+	scripts/install-deps.sh deb
+	tests/packaging/test-deb.sh build/deb-check
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^hv-patches/')

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,13 +21,37 @@
 static const char *log_ident = "ptswitch";
 static bool log_to_journal;
 static bool log_is_verbose;
+static log_dom_identity_fn log_identity;
+
+bool log_stream_is_journal(const char *env, int fd)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!env || sscanf(env, "%llu:%llu%n", &dev, &ino, &end) != 2 ||
+	    env[end] != '\0')
+		return false;
+	return !fstat(fd, &st) && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *ident, bool verbose)
 {
 	log_ident = ident;
 	log_is_verbose = verbose;
-	/* systemd sets JOURNAL_STREAM when stderr is connected to journald. */
-	log_to_journal = getenv("JOURNAL_STREAM") != NULL;
+	/*
+	 * systemd sets JOURNAL_STREAM to the device and inode of the stream
+	 * it connected; a process that inherited the variable with stderr
+	 * redirected elsewhere must keep writing there (systemd.exec(5)).
+	 */
+	log_to_journal =
+	    log_stream_is_journal(getenv("JOURNAL_STREAM"), STDERR_FILENO);
+}
+
+void log_set_dom_identity(log_dom_identity_fn fn)
+{
+	log_identity = fn;
 }
 
 bool log_verbose(void)
@@ -129,6 +154,36 @@ void log_msg(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+size_t log_format_dom_journal(char *buf, size_t size, int prio,
+			      unsigned int domid, const char *mode,
+			      const char *reason, const char *msg)
+{
+	struct jentry e = {.len = 0};
+	const char *name = NULL, *uuid = NULL;
+	char full[1100], id[12];
+
+	snprintf(full, sizeof(full), "dom%u: %s", domid, msg);
+	snprintf(id, sizeof(id), "%u", domid);
+	jcommon(&e, prio, full);
+	jfield(&e, "DOMID", id);
+	/* Domids are reused: the name and UUID say which guest it was. */
+	if (log_identity && log_identity(domid, &name, &uuid)) {
+		if (name && *name)
+			jfield(&e, "GUEST_NAME", name);
+		if (uuid && *uuid)
+			jfield(&e, "GUEST_UUID", uuid);
+	}
+	/* An empty field would match "MODE=" searches and say nothing. */
+	if (mode && *mode)
+		jfield(&e, "MODE", mode);
+	if (reason && *reason)
+		jfield(&e, "REASON", reason);
+	if (e.full || e.len > size)
+		return 0;
+	memcpy(buf, e.buf, e.len);
+	return e.len;
+}
+
 void log_dom(int prio, unsigned int domid, const char *mode, const char *reason,
 	     const char *fmt, ...)
 {
@@ -139,18 +194,14 @@ void log_dom(int prio, unsigned int domid, const char *mode, const char *reason,
 		return;
 	va_start(ap, fmt);
 	if (log_to_journal) {
-		struct jentry e = {.len = 0};
-		char full[1100], id[12];
+		struct jentry e;
 
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-		snprintf(full, sizeof(full), "dom%u: %s", domid, msg);
-		snprintf(id, sizeof(id), "%u", domid);
-		jcommon(&e, prio, full);
-		jfield(&e, "DOMID", id);
-		jfield(&e, "MODE", mode ? mode : "");
-		jfield(&e, "REASON", reason ? reason : "");
+		e.len = log_format_dom_journal(e.buf, sizeof(e.buf), prio,
+					       domid, mode, reason, msg);
+		e.full = e.len == 0;
 		if (!journal_send(&e))
-			fprintf(stderr, "%s\n", full);
+			fprintf(stderr, "dom%u: %s\n", domid, msg);
 	} else {
 		snprintf(prefix, sizeof(prefix), "dom%u: ", domid);
 		log_vstderr(prio, prefix, fmt, ap);

@@ -79,8 +79,13 @@ static void read_caps(struct guest *g, struct store *xs, const char *path)
 		reject(g, GKEY_CAPS, "caps", n);
 		return;
 	}
-	if (caps != g->caps)
-		log_dom(LOG_INFO, g->domid, NULL, NULL, "caps now 0x%x", caps);
+	if (caps != g->caps) {
+		char words[64];
+
+		proto_format_caps(caps, words, sizeof(words));
+		log_dom(LOG_INFO, g->domid, NULL, NULL, "caps now %s",
+			words[0] ? words : "none");
+	}
 	g->caps = caps;
 	accept_key(g, GKEY_CAPS);
 }

@@ -18,6 +18,11 @@
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
+#include "lock.h"
+#include "logid.h"
+#include "policy_scalar.h"
+#include "promfile.h"
+#include "revert.h"
 
 #define DEFAULT_CONFIG "/etc/ptswitch/ptswitch.yaml"
 /* How long watch events may wait to be handled together. */
@@ -75,7 +80,22 @@ static void usage(FILE *out)
 	    "systemd)\n"
 	    "  -1, --once             scan the guests, run one decision round, "
 	    "print a\n"
-	    "                         table and exit\n"
+	    "                         table and exit; asks no guest and "
+	    "switches none\n"
+	    "                         unless --act is given\n"
+	    "      --act              with --once: act on the decisions\n"
+	    "      --revert-all       switch every guest in BATCH back to "
+	    "EMULATE and\n"
+	    "                         exit (stop the running daemon first; "
+	    "waits 10 s\n"
+	    "                         for its lock)\n"
+	    "      --metrics-file PATH\n"
+	    "                         write a Prometheus textfile "
+	    "(node_exporter's\n"
+	    "                         textfile collector) to PATH, atomically\n"
+	    "      --metrics-interval DURATION\n"
+	    "                         how often to write it: 10s, 1m, ... "
+	    "(default 30s)\n"
 	    "  -v, --verbose          log decisions and debug messages\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n"
@@ -110,7 +130,8 @@ struct options {
 	bool config_explicit;
 	const char *check_config;
 	const char *backend;
-	bool advise, foreground, once, verbose, builtin;
+	bool advise, foreground, once, verbose, builtin, act, revert_all;
+	struct promfile metrics;
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -123,6 +144,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"advise", no_argument, NULL, 'a'},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"once", no_argument, NULL, '1'},
+	    {"act", no_argument, NULL, 'A'},
+	    {"revert-all", no_argument, NULL, 'R'},
+	    {"metrics-file", required_argument, NULL, 'M'},
+	    {"metrics-interval", required_argument, NULL, 'I'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -131,6 +156,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->config = DEFAULT_CONFIG;
+	o->metrics.period_ms = PROMFILE_DEFAULT_PERIOD_MS;
 	while ((c = getopt_long(argc, argv, "c:b:af1vhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -156,6 +182,26 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case '1':
 			o->once = true;
 			break;
+		case 'A':
+			o->act = true;
+			break;
+		case 'R':
+			o->revert_all = true;
+			break;
+		case 'M':
+			o->metrics.path = optarg;
+			break;
+		case 'I':
+			if (scalar_duration_ms(optarg, &o->metrics.period_ms) ||
+			    o->metrics.period_ms < 1000) {
+				fprintf(stderr,
+					"ptswitchd: --metrics-interval '%s': "
+					"want a duration of at least 1s "
+					"(10s, 1m, ...)\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -175,6 +221,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			"ptswitchd: unexpected argument '%s'\n"
 			"Try 'ptswitchd --help'.\n",
 			argv[optind]);
+		return -1;
+	}
+	if (o->act && !o->once) {
+		fprintf(stderr, "ptswitchd: --act needs --once\n");
+		return -1;
+	}
+	if (o->revert_all && (o->once || o->advise)) {
+		fprintf(stderr, "ptswitchd: --revert-all goes with neither "
+				"--once nor --advise\n");
 		return -1;
 	}
 	return 0;
@@ -354,7 +409,7 @@ static bool handle_events(struct ptswitchd *d)
 	return errno == EAGAIN;
 }
 
-static int run(struct ptswitchd *d, const struct options *o)
+static int run(struct ptswitchd *d, struct options *o)
 {
 	uint64_t wd_usec = 0, events_after_ms = 0;
 	int sfd, tfd, rc = 0;
@@ -458,15 +513,39 @@ static int run(struct ptswitchd *d, const struct options *o)
 				ptd_tick(d, pt_monotonic_ms());
 				/* Once a tick, not per watch event. */
 				notify_status(d);
+				promfile_tick(&o->metrics, d,
+					      pt_monotonic_ms());
 			}
 		}
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping; guests stay in their current modes");
-	(void)o;
 	close(sfd);
 	close(tfd);
 	return rc;
+}
+
+/* Kept open while running: the kernel releases it when we exit. */
+static int lock_fd = -1;
+
+static int take_lock(const struct options *o)
+{
+	char path[300];
+	pid_t holder;
+
+	lock_path(path, sizeof(path));
+	lock_fd = lock_take(path, o->revert_all ? 10000 : 0, &holder);
+	if (lock_fd == -EWOULDBLOCK)
+		log_err("another ptswitchd is running (pid %ld, lock %s): %s",
+			(long)holder, path,
+			o->revert_all || o->once
+			    ? "stop it first (systemctl stop ptswitchd)"
+			    : "one per host");
+	else if (lock_fd < 0)
+		/* No /run to write to is no reason not to run. */
+		log_warn("running without the single-instance lock: %s: %s",
+			 path, strerror(-lock_fd));
+	return lock_fd == -EWOULDBLOCK ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -481,9 +560,13 @@ int main(int argc, char **argv)
 		return check_config(o.check_config);
 
 	log_init("ptswitchd", o.verbose);
+	logid_attach(&d);
+	if (take_lock(&o) < 0)
+		return 1;
 	if (load_policy(&d, &o) || ptd_init(&d) || open_backend(&d, o.backend))
 		return 1;
-	d.force_advise = o.advise;
+	/* --once reports; it asks and switches only when told to act. */
+	d.force_advise = o.advise || (o.once && !o.act);
 	d.xs = store_open();
 	if (!d.xs) {
 		log_err("cannot connect to xenstore: %s (is xenstored "
@@ -491,7 +574,16 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	if (o.once) {
+	if (o.revert_all) {
+		uint64_t now = pt_monotonic_ms();
+
+		revert_prepare(&d);
+		publish_daemon(&d);
+		ptd_scan(&d, now);
+		ptd_tick(&d, now);
+		print_table(&d);
+		rc = revert_done(&d) ? 0 : 1;
+	} else if (o.once) {
 		uint64_t now = pt_monotonic_ms();
 
 		publish_daemon(&d);
@@ -499,11 +591,14 @@ int main(int argc, char **argv)
 		ptd_tick(&d, now);
 		print_table(&d);
 		rc = 0;
+		if (o.metrics.path && promfile_write(&o.metrics, &d, now))
+			rc = 1;
 	} else {
 		if (!o.foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0)) {
 			log_err("cannot detach: %s", strerror(errno));
 			return 1;
 		}
+		lock_update_pid(lock_fd);
 		rc = run(&d, &o);
 	}
 	ptd_fini(&d);

@@ -5,7 +5,8 @@
 # the hypervisor's counters from the workload traces in tests/traces.
 #
 # Usage: demo/run-demo.sh [BUILD_DIR]     (make demo runs it)
-# DEMO_SECONDS (default 160) sets how long the guests run.
+# DEMO_SECONDS (default 160) sets how long the guests run, DEMO_TABLE_EVERY
+# (default 40) how often the table of guests is printed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -15,6 +16,7 @@ export XSLAB_BUILD=$build
 . "$top/tests/xslab/xslab.sh"
 
 seconds=${DEMO_SECONDS:-160}
+table_every=${DEMO_TABLE_EVERY:-40}
 lab=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-demo.XXXXXX")
 fixtures=$top/tests/fixtures/guest
 traces=$top/tests/traces
@@ -65,8 +67,11 @@ while read -r id name trace kernel; do
 done <<<"$guests"
 
 echo "== starting ptswitchd (built-in policy, sim backend)"
+# The SAVING column comes from its Prometheus textfile, refreshed every
+# second here (xenstore's stats node is refreshed once a minute).
 "$build/ptswitchd" --foreground --builtin-policy \
-	--backend "sim:$lab/sim.map" >"$lab/ptswitchd.log" 2>&1 &
+	--backend "sim:$lab/sim.map" --metrics-file "$lab/ptswitch.prom" \
+	--metrics-interval 1s >"$lab/ptswitchd.log" 2>&1 &
 dpid=$!
 for _ in $(seq 50); do
 	[ "$(xenstore-read $T/daemon/pid 2>/dev/null)" = "$dpid" ] && break
@@ -85,6 +90,17 @@ tail -n +1 -F "$lab/ptswitchd.log" 2>/dev/null |
 		printf '[%3ss] %s\n' $(($(date +%s) - start)) "${line#ptswitchd: }"
 	done &
 
+# saving ID: the modeled saving of BATCH for a guest, as a percentage;
+# "-" until the daemon has decided once.
+saving() {
+	awk -v id="$1" '
+		index($0, "ptswitch_guest_modeled_saving_ratio{domid=\"" id "\",") == 1 {
+			printf "%+.0f%%", $NF * 100; found = 1; exit
+		}
+		END { if (!found) printf "-" }' "$lab/ptswitch.prom" 2>/dev/null ||
+		printf -- -
+}
+
 table() {
 	local id name
 	printf '\n[%3ss] %-6s %-9s %-8s %-10s %-38s %s\n' \
@@ -94,7 +110,7 @@ table() {
 			"$(xenstore-read $T/domain/$id/mode 2>/dev/null)" \
 			"$(xenstore-read $T/domain/$id/state 2>/dev/null)" \
 			"$(xenstore-read $T/domain/$id/reason 2>/dev/null)" \
-			"$(xenstore-read $T/domain/$id/stats/saving 2>/dev/null)"
+			"$(saving "$id")"
 	done <<<"$guests"
 	echo
 }
@@ -108,17 +124,17 @@ for ((s = 1; s <= seconds; s++)); do
 		[ "$(xenstore-read $T/domain/$id/mode 2>/dev/null)" = batch ] &&
 			batch_s[$id]=$((batch_s[$id] + 1))
 	done <<<"$guests"
-	((s % 40 == 0)) && table
+	((s % table_every == 0)) && table
 done
 
 echo "== summary after ${seconds}s"
-printf '%-6s %-9s %-13s %-8s %8s %9s  %-38s %s\n' DOMID NAME WORKLOAD MODE \
-	SWITCHES "IN BATCH" REASON "CAPS"
+printf '%-6s %-9s %-13s %-8s %8s %9s %7s  %-38s %s\n' DOMID NAME WORKLOAD \
+	MODE SWITCHES "IN BATCH" SAVING REASON "CAPS"
 while read -r id name trace _; do
-	printf '%-6s %-9s %-13s %-8s %8s %8s%%  %-38s %s\n' "$id" "$name" \
+	printf '%-6s %-9s %-13s %-8s %8s %8s%% %7s  %-38s %s\n' "$id" "$name" \
 		"$trace" "$(xenstore-read $T/domain/$id/mode)" \
 		"$(xenstore-read $T/domain/$id/switches)" \
-		$((100 * batch_s[$id] / seconds)) \
+		$((100 * batch_s[$id] / seconds)) "$(saving "$id")" \
 		"$(xenstore-read $T/domain/$id/reason)" \
 		"$(xenstore-read $T/domain/$id/caps)"
 done <<<"$guests"

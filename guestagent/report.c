@@ -50,14 +50,27 @@ void report_text(FILE *f, const struct probe_result *p, const struct metrics *m)
 				metric_defs[i].name, m->value[i]);
 }
 
-/* Our strings are printable ASCII; only quote and backslash need care. */
-static void json_str(FILE *f, const char *s)
+/*
+ * The strings come from the kernel's notes and /sys: anything but
+ * printable ASCII is escaped, so the output is always valid JSON (bytes
+ * above 0x7e as \u00XX: the notes declare no encoding).
+ */
+void report_json_string(FILE *f, const char *s)
 {
+	const unsigned char *c = (const unsigned char *)s;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
+	for (; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if (*c == '\n')
+			fputs("\\n", f);
+		else if (*c == '\t')
+			fputs("\\t", f);
+		else if (*c < 0x20 || *c > 0x7e)
+			fprintf(f, "\\u%04x", *c);
+		else
+			fputc(*c, f);
 	}
 	fputc('"', f);
 }
@@ -72,23 +85,23 @@ void report_json(FILE *f, const struct probe_result *p, const struct metrics *m)
 	proto_format_caps(p->caps, caps, sizeof(caps));
 	fprintf(f, "{\"agent\":\"ptswitch-agent %s\",\"hypervisor\":",
 		PTSWITCH_VERSION);
-	json_str(f, p->hv_type);
+	report_json_string(f, p->hv_type);
 	fputs(",\"guest_type\":", f);
-	json_str(f, p->guest_type);
+	report_json_string(f, p->guest_type);
 	fprintf(f,
 		",\"kernel_notes\":{\"readable\":%s,\"well_formed\":%s,"
 		"\"notes\":%u,\"xen_notes\":%u,\"guest_os\":",
 		p->notes_read ? "true" : "false",
 		p->notes_ok ? "true" : "false", kn->notes, kn->xen_notes);
-	json_str(f, kn->guest_os);
+	report_json_string(f, kn->guest_os);
 	fputs(",\"guest_version\":", f);
-	json_str(f, kn->guest_version);
+	report_json_string(f, kn->guest_version);
 	fputs(",\"xen_version\":", f);
-	json_str(f, kn->xen_version);
+	report_json_string(f, kn->xen_version);
 	fputs(",\"loader\":", f);
-	json_str(f, kn->loader);
+	report_json_string(f, kn->loader);
 	fputs(",\"features\":", f);
-	json_str(f, kn->features);
+	report_json_string(f, kn->features);
 	fprintf(f, ",\"hypercall_page\":%s,\"ptswitch_note\":\"%s\"}",
 		kn->hypercall_page ? "true" : "false",
 		!kn->ptswitch	     ? "absent"
@@ -96,10 +109,10 @@ void report_json(FILE *f, const struct probe_result *p, const struct metrics *m)
 				     : "malformed");
 	fprintf(f,
 		",\"vm_assist\":\"%s\",\"caps\":", assist_name(p->vm_assist));
-	json_str(f, caps);
+	report_json_string(f, caps);
 	fprintf(f, ",\"batch\":%s,\"reason\":", p->batch_ok ? "true" : "false");
 	if (p->reason)
-		json_str(f, p->reason);
+		report_json_string(f, p->reason);
 	else
 		fputs("null", f);
 	fputs(",\"metrics\":{", f);

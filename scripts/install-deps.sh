@@ -8,10 +8,13 @@
 #   scripts/install-deps.sh record the trace-recording lab on top of e2e
 #                                  (the guests' workloads, copied from
 #                                  the host into their images)
+#   scripts/install-deps.sh deb    the Debian packages' build and checks
+#                                  (make deb, make deb-check)
 set -eu
 
+# prometheus: promtool, which checks the metrics textfile and the alert rules.
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
-libcmocka-dev xenstore-utils xen-utils-4.17 python3 groff-base"
+libcmocka-dev xenstore-utils xen-utils-4.17 python3 groff-base prometheus"
 for set in "$@"; do
 	case $set in
 	e2e) PKGS="$PKGS qemu-system-x86 busybox-static
@@ -20,7 +23,8 @@ xen-hypervisor-4.17-amd64 xz-utils" ;;
 xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
 postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
 redis-server redis-tools" ;;
-	*) echo "install-deps: unknown set '$set' (known: e2e record)" >&2; exit 2 ;;
+	deb) PKGS="$PKGS dpkg-dev debhelper lintian fakeroot systemd" ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e record deb)" >&2; exit 2 ;;
 	esac
 done
 
