@@ -145,11 +145,26 @@ $(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBEVAL) $(LIBDAEMON) $(LIBAGENT) \
 $(B)/tests/test_pvguest_agent: $(call obj,tests/pvguest/agent.c)
 
 # The shim is preloaded into Debian's xenstored, so it is built without
-# sanitizers whatever the variant.
-$(XSSHIM): tests/xslab/shim.c tests/xslab/lab.h tests/xslab/shim.map
+# sanitizers whatever the variant.  It stands in for the libxenctrl the
+# build links against: its xc_* exports carry that library's version node
+# (VERS_4.17.0 in Xen 4.17, libxenctrl_4.20.0 in 4.20), and from Xen 4.18
+# xenstored calls xc_domain_getinfo_single() instead of xc_domain_getinfo().
+XENCTRL_SO   = $(shell $(PKG_CONFIG) --variable=libdir xencontrol)/libxenctrl.so
+XENCTRL_SYMS = $(shell readelf -W --dyn-syms $(XENCTRL_SO) | \
+		 grep -oE 'xc_(interface_open|domain_getinfo_single)@@[^ ]+')
+XENCTRL_VERS = $(patsubst xc_interface_open@@%,%,\
+		 $(filter xc_interface_open@@%,$(XENCTRL_SYMS)))
+XC_SINGLE    = $(filter xc_domain_getinfo_single@@%,$(XENCTRL_SYMS))
+$(XSSHIM): tests/xslab/shim.c tests/xslab/lab.h tests/xslab/shim.map.in
 	@mkdir -p $(dir $@)
+	@[ -n "$(XENCTRL_VERS)" ] || \
+		{ echo "xslab: no xc_interface_open in $(XENCTRL_SO)" >&2; exit 1; }
+	sed 's/@XENCTRL_VERS@/$(XENCTRL_VERS)/; s/@XC_GETINFO@/$(if \
+		$(XC_SINGLE),xc_domain_getinfo_single,xc_domain_getinfo)/' \
+		tests/xslab/shim.map.in >$@.map
 	$(CC) -std=gnu11 -O2 -g $(WARNFLAGS) -D_GNU_SOURCE -fPIC -shared \
-		-Wl,--version-script=tests/xslab/shim.map -o $@ $< -ldl
+		$(if $(XC_SINGLE),-DXSLAB_GETINFO_SINGLE) \
+		-Wl,--version-script=$@.map -o $@ $< -ldl
 $(XSBRIDGE): $(call obj,tests/xslab/guestbridge.c) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
