@@ -15,6 +15,9 @@
 #   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
 #                      vCPUs pinned to BATCH by ptswitchd, a concurrent
 #                      fork/mmap stress, EMULATE as the control
+#   make check-trixie  Debian trixie (Xen 4.20): build and run the unit and
+#                      integration tests inside a trixie root of our own
+#                      (tests/trixie/README.md), against trixie's xenstored
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -107,7 +110,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
 .PHONY: all tools tests check demo bench install install-man uninstall clean \
         format deps \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
-        e2e-linux-smp eval pvguest
+        e2e-linux-smp eval pvguest check-trixie
 
 all: $(PTSWITCHD) $(AGENT)
 
@@ -227,6 +230,11 @@ deps:
 check: deps
 	$(MAKE) BUILD=build/san SAN=1 tests
 	tests/run-tests.sh build/san
+
+# The same tests built with Debian trixie's compiler and Xen 4.20
+# libraries, in a cached trixie root (tests/trixie/README.md).
+check-trixie:
+	tests/trixie/check.sh
 
 # End to end: Xen under QEMU (TCG), patched then stock (tests/e2e/README.md).
 e2e: e2e-patched e2e-stock
