@@ -49,10 +49,15 @@ _Static_assert(sizeof(struct pt_domctl_op) <=
 
 int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op)
 {
+#if !PT_XC_SERIES
+	/* Not even compiled in: see pt_xc_unsupported(). */
+	(void)xch;
+	(void)domid;
+	(void)op;
+	return -ENOSYS;
+#else
 	struct xen_domctl dc;
 
-	if (!PT_XC_SERIES)
-		return -ENOSYS; /* not even asked: see pt_xc_unsupported() */
 	memset(&dc, 0, sizeof(dc));
 	dc.cmd = PT_DOMCTL_CMD;
 	dc.domain = (domid_t)domid;
@@ -62,6 +67,7 @@ int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op)
 		return errno ? -errno : -EIO;
 	memcpy(op, dc.u.pad, sizeof(*op));
 	return 0;
+#endif
 }
 
 int pt_xc_get_mode(xc_interface *xch, unsigned int domid, uint32_t *mode,
