@@ -2,7 +2,7 @@
 # Run a command inside the trixie build root (tests/trixie/mkroot.sh), with
 # this source tree at /src and the current directory there.
 #
-#   tests/trixie/inroot.sh CMD...
+#   tests/trixie/inroot.sh [--lab] CMD...   (--lab: mkroot.sh's lab root)
 #
 # A private mount namespace holds /proc, /dev, a fresh /tmp and the source
 # bind mount: they go away with the command, whatever way it ends.  Build
@@ -11,8 +11,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-[ $# -gt 0 ] || { echo "usage: $0 CMD..." >&2; exit 2; }
-root=$("$here/mkroot.sh")
+set_arg=
+[ "${1:-}" = --lab ] && { set_arg=--lab; shift; }
+[ $# -gt 0 ] || { echo "usage: $0 [--lab] CMD..." >&2; exit 2; }
+root=$("$here/mkroot.sh" $set_arg)
 
 exec unshare --mount --propagation private --fork -- /bin/bash -c '
 set -e

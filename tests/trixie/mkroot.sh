@@ -6,6 +6,9 @@
 #   tests/trixie/mkroot.sh          print the root's path, building it first
 #                                   when the cache has none
 #   tests/trixie/mkroot.sh --force  rebuild it
+#   tests/trixie/mkroot.sh --lab    the root for the QEMU lab's images:
+#                                   also busybox-static and trixie's Xen
+#                                   hypervisor (a root of its own)
 #
 # Environment: PTSWITCH_CACHE, PTSWITCH_TRIXIE_MIRROR, PTSWITCH_ROOT_MAX_DAYS.
 #
@@ -26,7 +29,17 @@ procps file"
 
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}
 force=0
-[ "${1:-}" = --force ] && force=1
+name=trixie-root
+for arg in "$@"; do
+	case $arg in
+	--force) force=1 ;;
+	--lab)
+		name=trixie-lab
+		PKGS="$PKGS busybox-static xen-hypervisor-4.20-amd64 xz-utils"
+		;;
+	*) echo "usage: $0 [--force] [--lab]" >&2; exit 2 ;;
+	esac
+done
 
 die() {
 	echo "mkroot: $*" >&2
@@ -50,11 +63,11 @@ mirror=${PTSWITCH_TRIXIE_MIRROR:-$(host_mirror)}
 
 # The key covers what goes into the root, not where it came from.
 key=$(printf '%s\n' "$SUITE" $PKGS | sha256sum | cut -c1-16)
-root=$cache/trixie-root-$key
+root=$cache/$name-$key
 stamp=$root/.ptswitch-root-complete
 
 mkdir -p "$cache"
-exec 9>"$cache/trixie-root.lock"
+exec 9>"$cache/$name.lock"
 flock 9
 
 # A root older than PTSWITCH_ROOT_MAX_DAYS (default 7) is rebuilt, so the
@@ -74,8 +87,8 @@ command -v mmdebstrap >/dev/null ||
 echo "mkroot: building the $SUITE root in $root from $mirror" >&2
 start=$(date +%s)
 tmp=$root.tmp.$$
-rm -rf "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+rm -rf --one-file-system "$tmp"
+trap 'rm -rf --one-file-system "$tmp"' EXIT
 # shellcheck disable=SC2086 # one word per package
 mmdebstrap --mode=root --variant=apt --format=directory \
 	--aptopt='APT::Install-Recommends "false"' \
