@@ -79,9 +79,12 @@ if [ "$force" = 0 ] && [ -e "$stamp" ] &&
 	exit 0
 fi
 
-command -v mmdebstrap >/dev/null ||
+install_mmdebstrap() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends mmdebstrap >&2 ||
+		--no-install-recommends mmdebstrap >&2
+}
+command -v mmdebstrap >/dev/null || install_mmdebstrap ||
+	{ apt-get update -qq >&2 && install_mmdebstrap; } ||
 	die "cannot install mmdebstrap"
 
 echo "mkroot: building the $SUITE root in $root from $mirror" >&2
