@@ -15,6 +15,9 @@
 #   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
 #                      vCPUs pinned to BATCH by ptswitchd, a concurrent
 #                      fork/mmap stress, EMULATE as the control
+#   make check-trixie  Debian trixie (Xen 4.20): build and run the unit and
+#                      integration tests inside a trixie root of our own
+#                      (tests/trixie/README.md), against trixie's xenstored
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -117,7 +120,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         install-daemon install-agent install-unit uninstall clean format deps \
         deb deb-check \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
-        e2e-linux-smp eval pvguest
+        e2e-linux-smp eval pvguest check-trixie
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -162,11 +165,26 @@ $(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBEVAL) $(LIBDAEMON) $(LIBAGENT) \
 $(B)/tests/test_pvguest_agent: $(call obj,tests/pvguest/agent.c)
 
 # The shim is preloaded into Debian's xenstored, so it is built without
-# sanitizers whatever the variant.
-$(XSSHIM): tests/xslab/shim.c tests/xslab/lab.h tests/xslab/shim.map
+# sanitizers whatever the variant.  It stands in for the libxenctrl the
+# build links against: its xc_* exports carry that library's version node
+# (VERS_4.17.0 in Xen 4.17, libxenctrl_4.20.0 in 4.20), and from Xen 4.18
+# xenstored calls xc_domain_getinfo_single() instead of xc_domain_getinfo().
+XENCTRL_SO   = $(shell $(PKG_CONFIG) --variable=libdir xencontrol)/libxenctrl.so
+XENCTRL_SYMS = $(shell readelf -W --dyn-syms $(XENCTRL_SO) | \
+		 grep -oE 'xc_(interface_open|domain_getinfo_single)@@[^ ]+')
+XENCTRL_VERS = $(patsubst xc_interface_open@@%,%,\
+		 $(filter xc_interface_open@@%,$(XENCTRL_SYMS)))
+XC_SINGLE    = $(filter xc_domain_getinfo_single@@%,$(XENCTRL_SYMS))
+$(XSSHIM): tests/xslab/shim.c tests/xslab/lab.h tests/xslab/shim.map.in
 	@mkdir -p $(dir $@)
+	@[ -n "$(XENCTRL_VERS)" ] || \
+		{ echo "xslab: no xc_interface_open in $(XENCTRL_SO)" >&2; exit 1; }
+	sed 's/@XENCTRL_VERS@/$(XENCTRL_VERS)/; s/@XC_GETINFO@/$(if \
+		$(XC_SINGLE),xc_domain_getinfo_single,xc_domain_getinfo)/' \
+		tests/xslab/shim.map.in >$@.map
 	$(CC) -std=gnu11 -O2 -g $(WARNFLAGS) -D_GNU_SOURCE -fPIC -shared \
-		-Wl,--version-script=tests/xslab/shim.map -o $@ $< -ldl
+		$(if $(XC_SINGLE),-DXSLAB_GETINFO_SINGLE) \
+		-Wl,--version-script=$@.map -o $@ $< -ldl
 $(XSBRIDGE): $(call obj,tests/xslab/guestbridge.c) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -229,6 +247,11 @@ deps:
 check: deps
 	$(MAKE) BUILD=build/san SAN=1 tests
 	tests/run-tests.sh build/san
+
+# The same tests built with Debian trixie's compiler and Xen 4.20
+# libraries, in a cached trixie root (tests/trixie/README.md).
+check-trixie:
+	tests/trixie/check.sh
 
 # End to end: Xen under QEMU (TCG), patched then stock (tests/e2e/README.md).
 e2e: e2e-patched e2e-stock

@@ -8,6 +8,9 @@
  *
  * The op is issued through xc_domctl() with this structure in the
  * domctl's union; the interface version stays Debian's (0x15).
+ *
+ * The two numbers below are the whole of what ties a build to a Xen
+ * release; daemon/pt_xc.c says why the check is made at build time.
  */
 #ifndef PT_DOMCTL_H
 #define PT_DOMCTL_H
@@ -16,6 +19,13 @@
 
 /* Domctl number; upstream later gave 87 to another op (see hv-patches). */
 #define PT_DOMCTL_CMD 87
+
+/*
+ * XEN_DOMCTL_INTERFACE_VERSION of the Xen release hv-patches/ patches
+ * (4.17).  Tools built against another release's headers never issue
+ * the op: there, PT_DOMCTL_CMD may be another domctl.
+ */
+#define PT_DOMCTL_INTERFACE_VERSION 0x15
 
 /* VM-assist a guest enables to consent to BATCH (VMASST_TYPE_pt_batch). */
 #define PT_VMASST_TYPE_PT_BATCH 6

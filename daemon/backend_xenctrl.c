@@ -52,6 +52,11 @@ static void probe(struct backend *be, struct xc_backend *x)
 	uint32_t mode, flags;
 	int n, err;
 
+	if (pt_xc_unsupported()) {
+		snprintf(be->why_not, sizeof(be->why_not), "%s",
+			 pt_xc_unsupported());
+		return;
+	}
 	errno = 0;
 	n = xc_domain_getinfolist(x->xch, 0, 1, &info);
 	if (n != 1) {

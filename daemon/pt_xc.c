@@ -1,12 +1,47 @@
 /*
  * XEN_DOMCTL_pt_mode through xc_domctl(): Debian's libxenctrl exports it
  * and stamps its own interface version (0x15), which the patches keep.
+ *
+ * Whether the op may be issued at all is decided at build time, from the
+ * Xen headers this file is compiled against.  libxenctrl stamps the
+ * XEN_DOMCTL_INTERFACE_VERSION of its own release on every domctl, and
+ * Debian's soname names that release (libxenctrl.so.4.17, .so.4.20): the
+ * binary cannot load another one, and a hypervisor of another release
+ * refuses the domctl with -EACCES before reading its number.  So the
+ * headers name the only hypervisor interface this binary can reach, and
+ * a run-time check could only repeat them.  Built against a release
+ * without a ptswitch series (Xen 4.20 today, where upstream gave
+ * PT_DOMCTL_CMD's 87 to XEN_DOMCTL_dt_overlay), the op is never issued:
+ * every call fails with -ENOSYS and the daemon runs in advise mode.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pt_domctl.h"
 #include "pt_xc.h"
+
+#define PT_XC_SERIES                                                           \
+	(XEN_DOMCTL_INTERFACE_VERSION == PT_DOMCTL_INTERFACE_VERSION)
+
+#if PT_XC_SERIES && defined(XEN_DOMCTL_dt_overlay)
+_Static_assert(XEN_DOMCTL_dt_overlay != PT_DOMCTL_CMD,
+	       "PT_DOMCTL_CMD is XEN_DOMCTL_dt_overlay in these headers");
+#endif
+
+const char *pt_xc_unsupported(void)
+{
+	static char why[112]; /* fits struct backend's why_not */
+
+	if (PT_XC_SERIES)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "no ptswitch series for Xen domctl interface 0x%x "
+		 "(hv-patches: 0x%x); domctl never issued",
+		 (unsigned int)XEN_DOMCTL_INTERFACE_VERSION,
+		 (unsigned int)PT_DOMCTL_INTERFACE_VERSION);
+	return why;
+}
 
 _Static_assert(sizeof(struct pt_domctl_op) <=
 		   sizeof(((struct xen_domctl *)0)->u.pad),
@@ -14,6 +49,13 @@ _Static_assert(sizeof(struct pt_domctl_op) <=
 
 int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op)
 {
+#if !PT_XC_SERIES
+	/* Not even compiled in: see pt_xc_unsupported(). */
+	(void)xch;
+	(void)domid;
+	(void)op;
+	return -ENOSYS;
+#else
 	struct xen_domctl dc;
 
 	memset(&dc, 0, sizeof(dc));
@@ -25,6 +67,7 @@ int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op)
 		return errno ? -errno : -EIO;
 	memcpy(op, dc.u.pad, sizeof(*op));
 	return 0;
+#endif
 }
 
 int pt_xc_get_mode(xc_interface *xch, unsigned int domid, uint32_t *mode,
@@ -77,6 +120,8 @@ int pt_xc_get_stats(xc_interface *xch, unsigned int domid, struct pt_stats *st,
 	struct pt_domctl_op op = {.op = PT_DOMCTL_OP_GET_STATS};
 	int err;
 
+	if (!PT_XC_SERIES)
+		return -ENOSYS;
 	buf = xc_hypercall_buffer_alloc(xch, buf, sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;

@@ -14,6 +14,13 @@
 
 struct pt_domctl_op;
 
+/*
+ * NULL when this build can issue the domctl; otherwise why not (built
+ * against a Xen release without a ptswitch series), and every call below
+ * returns -ENOSYS without reaching the hypervisor.
+ */
+const char *pt_xc_unsupported(void);
+
 /* The domctl as it is: op in, Xen's answer out (tests use it raw). */
 int pt_xc_op(xc_interface *xch, unsigned int domid, struct pt_domctl_op *op);
 

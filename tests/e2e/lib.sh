@@ -162,7 +162,7 @@ e2e_boot() {
 # and the Xen modules) rather than installed on the host.  Unpacked aside
 # and renamed, so concurrent runs never see half a tree.
 e2e_kernel_tree() {
-	local cache=$1 kpkg kver dl
+	local cache=$1 kpkg kver dl mods
 	kpkg=$(e2e_kernel_package)
 	if [ -z "$kpkg" ]; then
 		# A machine that had every package already may have no lists.
@@ -181,9 +181,21 @@ e2e_kernel_tree() {
 	dl=$(mktemp -d "$cache/.dl.XXXXXX")
 	mkdir "$dl/tree"
 	(cd "$dl" && apt-get download -q "$kpkg=$kver" >&2)
+	# trixie's packages are usr-merged: modules in /usr/lib/modules,
+	# moved to lib/modules here, where the scripts look.
+	mods=./lib/modules
+	dpkg-deb -c "$dl"/"$kpkg"_*.deb | grep ' \./usr/lib/modules/' \
+		>/dev/null && mods=./usr/lib/modules
 	dpkg-deb --fsys-tarfile "$dl"/"$kpkg"_*.deb |
 		tar -x -C "$dl/tree" --wildcards './boot/vmlinuz-*' \
-			'./lib/modules/*/kernel/drivers/xen/*'
+			"$mods/*/kernel/drivers/xen/*"
+	if [ "$mods" = ./usr/lib/modules ]; then
+		mkdir -p "$dl/tree/lib"
+		mv "$dl/tree/usr/lib/modules" "$dl/tree/lib/modules"
+		rm -rf "$dl/tree/usr"
+	fi
+	# and xz-compressed (6.12): busybox's insmod wants them plain.
+	find "$dl/tree/lib" -name '*.ko.xz' -exec xz -d {} +
 	touch "$dl/tree/.complete"
 	rm -rf "$ktree"
 	mv "$dl/tree" "$ktree" 2>/dev/null || [ -e "$ktree/.complete" ]

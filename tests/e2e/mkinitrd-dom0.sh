@@ -18,7 +18,8 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-XENBIN=/usr/lib/xen-4.17/bin
+# E2E_XENBIN: another release's tools (tests/trixie: /usr/lib/xen-4.20/bin).
+XENBIN=${E2E_XENBIN:-/usr/lib/xen-4.17/bin}
 MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
 
 out=

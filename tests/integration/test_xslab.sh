@@ -155,7 +155,7 @@ check "bridge 1 survives its clients" \
 	eq "$(xsg 1 xenstore-read data/y)" 1
 
 # --- a client's watches and transactions end with its connection ---
-XSBIN=/usr/lib/xen-4.17/bin # /usr/bin's wrappers want a hypervisor
+XSBIN=$(dirname "$XSLAB_XENSTORED") # /usr/bin's wrappers want a hypervisor
 quota() { # quota DOMID WHAT: xenstored's own count for the domain
 	timeout 10 "$XSBIN/xenstore-control" quota "$1" 2>/dev/null |
 		awk -v w="$2" '$1 == w { print $3 }'

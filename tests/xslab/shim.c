@@ -139,6 +139,43 @@ int xc_interface_close(xc_interface *xch)
 	return 0;
 }
 
+#ifdef XSLAB_GETINFO_SINGLE
+/*
+ * Xen 4.18 on (trixie's 4.20): xenstored asks for one domain and reads
+ * only its shutdown and dying flags.  -1 with ESRCH: no such domain.
+ */
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid,
+			     xc_domaininfo_t *info)
+{
+	const unsigned char *tab = domtab_get();
+	unsigned char st;
+
+	(void)xch;
+	if (!tab)
+		return -1;
+	st = domid < LAB_NR_DOMIDS
+		 ? __atomic_load_n(&tab[domid], __ATOMIC_ACQUIRE)
+		 : LAB_DOM_NONE;
+	if (st == LAB_DOM_NONE) {
+		errno = ESRCH;
+		return -1;
+	}
+	memset(info, 0, sizeof(*info));
+	info->domain = domid;
+	if (st == LAB_DOM_DYING)
+		info->flags |= XEN_DOMINF_dying;
+	if (st == LAB_DOM_SHUTDOWN)
+		info->flags |= XEN_DOMINF_shutdown;
+	if (st == LAB_DOM_CRASHED)
+		info->flags |= XEN_DOMINF_shutdown |
+			       (SHUTDOWN_crash << XEN_DOMINF_shutdownshift);
+	if (st == LAB_DOM_RUNNING)
+		info->flags |= XEN_DOMINF_running;
+	if (domid == 0)
+		info->flags |= XEN_DOMINF_xs_domain;
+	return 0;
+}
+#else
 /* Like the hypervisor: the first existing domains from first_domid on. */
 int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
 		      unsigned int max_doms, xc_dominfo_t *info)
@@ -166,6 +203,7 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
 	}
 	return n;
 }
+#endif
 
 /* ---- grant tables: the ring page of a domain ------------------------- */
 

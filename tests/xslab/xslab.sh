@@ -17,7 +17,19 @@
 
 XSLAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${XSLAB_BUILD:=$XSLAB_REPO/build}"
-: "${XSLAB_XENSTORED:=/usr/lib/xen-4.17/bin/xenstored}"
+# Debian's xenstored of the Xen release whose libraries the build uses
+# (xen-utils-4.17 on bookworm, xen-utils-4.20 on trixie).
+_xslab_default_xenstored() {
+	local v
+	v=$(pkg-config --modversion xencontrol 2>/dev/null) || v=
+	v=${v%.*}
+	if [ -n "$v" ] && [ -x "/usr/lib/xen-$v/bin/xenstored" ]; then
+		echo "/usr/lib/xen-$v/bin/xenstored"
+		return
+	fi
+	printf '%s\n' /usr/lib/xen-*/bin/xenstored | sort -V | tail -n 1
+}
+: "${XSLAB_XENSTORED:=$(_xslab_default_xenstored)}"
 : "${XSLAB_TIMEOUT:=60}"
 
 _xslab_die() {
@@ -70,7 +82,7 @@ xslab_start() {
 			return 1
 	done
 	[ -x "$XSLAB_XENSTORED" ] ||
-		_xslab_die "no $XSLAB_XENSTORED (xen-utils-4.17)" || return 1
+		_xslab_die "no xenstored at $XSLAB_XENSTORED (xen-utils-4.NN)" || return 1
 	mkdir -p "$dir" && dir=$(cd "$dir" && pwd) || return 1
 	export XSLAB_DIR=$dir
 	export XENSTORED_PATH=$dir/run/socket

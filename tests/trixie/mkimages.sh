@@ -1,0 +1,51 @@
+#!/bin/bash
+# Inside the trixie lab root (tests/trixie/lab.sh runs it there): the QEMU
+# lab's images made from trixie alone.  ptswitchd, ptswitch-agent and
+# pt-domctl are built here with trixie's gcc and Xen 4.20 libraries; the
+# kernel is trixie's linux-image-amd64 (6.12), the dom0 tools those of
+# xen-utils-4.20, the hypervisor Debian's stock xen-hypervisor-4.20-amd64.
+# The images are packed by tests/e2e's own scripts.
+#
+#   tests/trixie/mkimages.sh OUTDIR
+#
+# OUTDIR gets xen-4.20-amd64.gz, vmlinuz, dom0.cpio.gz, guest.cpio.gz and
+# VERSIONS (what went in).
+set -eu # not pipefail: tests/e2e/lib.sh is written for POSIX sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=../e2e/lib.sh
+. tests/e2e/lib.sh
+
+out=${1:?usage: mkimages.sh OUTDIR}
+mkdir -p "$out"
+build=build/trixie/lab-bin
+xenbin=/usr/lib/xen-4.20/bin
+
+e2e_log "building ptswitchd, ptswitch-agent, pt-domctl (trixie, Xen 4.20)"
+make -s -j"$(nproc)" BUILD=$build all "$build/pt-domctl"
+
+# The kernel package, unpacked under the root's own cache (lib.sh).
+cache=$(e2e_cache_dir "$(mktemp -d)")
+e2e_kernel_tree "$cache"
+set -- "$ktree"/boot/vmlinuz-*
+vmlinuz=$1
+guest_kernel=$ktree/vmlinux
+[ -s "$guest_kernel" ] || e2e_extract_vmlinux "$vmlinuz" "$guest_kernel" ||
+	guest_kernel=$vmlinuz
+
+e2e_log "packing the guest and dom0 images"
+tests/e2e/mkinitrd-guest.sh --out "$out/guest.cpio.gz" \
+	--agent $build/ptswitch-agent --kernel-tree "$ktree" \
+	--domctl $build/pt-domctl
+E2E_XENBIN=$xenbin tests/e2e/mkinitrd-dom0.sh --out "$out/dom0.cpio.gz" \
+	--kernel-tree "$ktree" --guest-initrd "$out/guest.cpio.gz" \
+	--guest-kernel "$guest_kernel" --ptswitchd $build/ptswitchd \
+	--domctl $build/pt-domctl
+cp "$vmlinuz" "$out/vmlinuz"
+cp /boot/xen-4.20-amd64.gz "$out/xen-4.20-amd64.gz"
+{
+	echo "debian $(cat /etc/debian_version)"
+	echo "kernel ${vmlinuz##*/vmlinuz-}"
+	dpkg-query -W -f='${Package} ${Version}\n' xen-hypervisor-4.20-amd64 \
+		xen-utils-4.20 libxen-dev busybox-static
+} >"$out/VERSIONS"
+ls -l "$out"
