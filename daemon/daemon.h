@@ -52,9 +52,12 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token);
 void ptd_events_apply(struct ptswitchd *d, uint64_t now_ms);
 /*
  * Take at most PTD_EVENTS_PER_PASS pending watch events, then act on
- * them.  False if the xenstore connection is gone.
+ * them.  False if the xenstore connection is gone.  Taking one costs
+ * about a microsecond, and xenstored needs tens of microseconds for each
+ * write that fires it: the bound is a safety net, several times what a
+ * guest writing flat out produces between two passes (100 ms).
  */
-#define PTD_EVENTS_PER_PASS 4096
+#define PTD_EVENTS_PER_PASS 16384
 bool ptd_take_events(struct ptswitchd *d);
 /* Reload the policy file; keeps the old policy on error.  0 or -1. */
 int ptd_reload(struct ptswitchd *d);

@@ -205,15 +205,19 @@ static void read_ack(struct guest *g, struct store *xs, const char *path)
 		g->last_ack_seq = a.seq;
 		return;
 	}
+	/* The answer already taken (re-read at a restart, or a spurious
+	 * watch event) needs no word. */
+	if (a.seq == g->last_ack_seq)
+		return;
 	/* Answers to requests we did not make, or replays, are ignored. */
-	if (a.seq <= g->last_ack_seq || a.seq > g->fsm.seq) {
+	if (a.seq < g->last_ack_seq || a.seq > g->fsm.seq) {
 		if (guest_log_ok(g))
 			log_dom(LOG_INFO, g->domid, NULL, "stale-ack",
 				"ignoring ack for seq %llu: %s (last request "
 				"%llu)",
 				(unsigned long long)a.seq,
 				a.seq > g->fsm.seq ? "out of range"
-						   : "already seen or older",
+						   : "older than the last taken",
 				(unsigned long long)g->fsm.seq);
 		return;
 	}

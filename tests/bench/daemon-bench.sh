@@ -48,10 +48,16 @@ HZ=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # The daemon logs its counters on SIGUSR1: "figures: ticks=.. ...".
+# On a busy machine the line may take a while: wait for it (up to 20 s).
 figures() {
+	local log=$TMP/$1/daemon.log n i
+	n=$(grep -c "figures:" "$log")
 	kill -USR1 "$DPID"
-	sleep 0.5
-	grep "figures:" "$TMP/$1/daemon.log" | tail -n 1
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c "figures:" "$log")" -gt "$n" ] && break
+		sleep 0.1
+	done
+	grep "figures:" "$log" | tail -n 1
 }
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
