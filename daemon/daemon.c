@@ -377,7 +377,8 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 		 */
 		if (d->be.can_switch)
 			set_mode(d, g, PT_MODE_EMULATE, &in,
-				 in.want_emulate ? policy_why : g->fsm.reason);
+				 in.capable && in.want_emulate ? policy_why
+							       : g->fsm.reason);
 		break;
 	}
 	if (g->fsm.seq > d->last_seq && g->fsm.seq < FSM_SEQ_MAX)

@@ -35,7 +35,9 @@ enum fsm_action {
  * Sequence numbers are unique across the daemon's runs and the domain
  * instances that share a domid: each request takes one above both the
  * guest's last and the daemon's (seq_floor, from the wall clock at
- * start).  Acks at or above this are hostile, not resynchronised to.
+ * start).  No seq at or above this is used (guest.c resynchronises to
+ * an ack's seq only below the wall clock plus about 12 days of
+ * microseconds).
  */
 #define FSM_SEQ_MAX (1ull << 62)
 

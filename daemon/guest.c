@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "guest.h"
@@ -173,6 +174,22 @@ static void read_caps_reason(struct guest *g, struct store *xs,
 	accept_key(g, GKEY_CAPS_REASON);
 }
 
+/*
+ * The highest ack seq we continue from.  Our seqs start from the wall
+ * clock in microseconds; one far above it is not ours (a clock stepped
+ * back by days, or a guest pushing every guest's seqs towards the top).
+ */
+static uint64_t resync_limit(void)
+{
+	struct timespec ts;
+	uint64_t now_us;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return now_us + (1ull << 40) < FSM_SEQ_MAX ? now_us + (1ull << 40)
+						   : FSM_SEQ_MAX;
+}
+
 static void read_ack(struct guest *g, struct store *xs, const char *path)
 {
 	char buf[PROTO_MAX_VALUE + 1];
@@ -194,7 +211,7 @@ static void read_ack(struct guest *g, struct store *xs, const char *path)
 	 * xenstored).  Continue above it, or the agent takes our next
 	 * requests for replays.
 	 */
-	if (a.seq > g->fsm.seq && a.seq < FSM_SEQ_MAX) {
+	if (a.seq > g->fsm.seq && a.seq < resync_limit()) {
 		if (guest_log_ok(g))
 			log_dom(LOG_NOTICE, g->domid, NULL, "seq-resync",
 				"ack for seq %llu is above our last request "
@@ -216,8 +233,9 @@ static void read_ack(struct guest *g, struct store *xs, const char *path)
 				"ignoring ack for seq %llu: %s (last request "
 				"%llu)",
 				(unsigned long long)a.seq,
-				a.seq > g->fsm.seq ? "out of range"
-						   : "older than the last taken",
+				a.seq > g->fsm.seq
+				    ? "out of range"
+				    : "older than the last taken",
 				(unsigned long long)g->fsm.seq);
 		return;
 	}
