@@ -76,7 +76,8 @@ static void reject(struct guest *g, enum guest_key key, const char *what,
 		return;
 	log_dom(LOG_WARNING, g->domid, NULL, "bad-guest-value",
 		"rejected %s written by the guest (%s); %s; further bad "
-		"values for it are not logged",
+		"values for it are counted, and logged again only after a "
+		"minute without any",
 		what, why, then);
 }
 
