@@ -170,7 +170,7 @@ static int sim_get_mode(struct backend *be, unsigned int domid,
 	if (!d)
 		return -ESRCH;
 	if (d->e->fail & SIMMAP_FAIL_GET_MODE)
-		return -EIO;
+		return -d->e->fail_errno;
 	*mode = d->mode;
 	return 0;
 }
@@ -188,7 +188,7 @@ static int sim_set_mode(struct backend *be, unsigned int domid,
 	if ((d->e->fail & SIMMAP_FAIL_SET_MODE) ||
 	    (mode == PT_MODE_BATCH && (d->e->fail & SIMMAP_FAIL_SET_BATCH)) ||
 	    (mode == PT_MODE_EMULATE && (d->e->fail & SIMMAP_FAIL_SET_EMULATE)))
-		return -EIO;
+		return -d->e->fail_errno;
 	if (mode == PT_MODE_BATCH && !d->e->optin)
 		return -EPERM; /* the hypervisor's vm-assist check */
 	if (mode == d->mode)
@@ -208,7 +208,7 @@ static int sim_get_stats(struct backend *be, unsigned int domid,
 	if (!d)
 		return -ESRCH;
 	if (d->e->fail & SIMMAP_FAIL_GET_STATS)
-		return -EIO;
+		return -d->e->fail_errno;
 	*st = d->book.st;
 	return 0;
 }

@@ -18,6 +18,14 @@ uint64_t ptd_realtime_s(void)
 	return (uint64_t)time(NULL);
 }
 
+static uint64_t realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 bool ptd_advise(const struct ptswitchd *d)
 {
 	return d->force_advise || d->policy.action == POLICY_ADVISE ||
@@ -29,6 +37,13 @@ int ptd_init(struct ptswitchd *d)
 	d->guests = calloc(PTD_MAX_DOMID, sizeof(*d->guests));
 	if (!d->guests)
 		return -ENOMEM;
+	/*
+	 * Request seqs continue from the wall clock in microseconds: above
+	 * those of any earlier run (which issued far fewer than one a
+	 * microsecond), whatever xenstore kept, and never the same for two
+	 * instances of a domain that reuse a domid.
+	 */
+	d->last_seq = realtime_us();
 	return 0;
 }
 
@@ -43,6 +58,18 @@ static void guest_forget(struct ptswitchd *d, struct guest *g)
 	snprintf(path, sizeof(path), "/local/domain/%u/name", g->domid);
 	store_unwatch(d->xs, path, token);
 	publish_forget(d, g);
+	if (g->ev_pending) {
+		struct guest **pp = &d->ev_head;
+
+		while (*pp != g)
+			pp = &(*pp)->ev_next;
+		*pp = g->ev_next;
+		if (d->ev_tail == g) {
+			d->ev_tail = NULL;
+			for (pp = &d->ev_head; *pp; pp = &(*pp)->ev_next)
+				d->ev_tail = *pp;
+		}
+	}
 	d->guests[g->domid] = NULL;
 	d->n_guests--;
 	log_dom(LOG_INFO, g->domid, NULL, "released", "domain gone, forgotten");
@@ -118,6 +145,8 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 	g->since_s = since;
 
 	fsm_init(&g->fsm, mode, seq);
+	if (seq > d->last_seq && seq < FSM_SEQ_MAX)
+		d->last_seq = seq;
 	/* Answers to requests of a previous run are stale. */
 	g->last_ack_seq = seq;
 	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0,
@@ -252,15 +281,22 @@ static void write_request(struct ptswitchd *d, struct guest *g,
 			"cannot write request: %s", strerror(-err));
 }
 
-/* Ask the hypervisor, then believe only what it reports back. */
+/*
+ * Ask the hypervisor, then believe only what it reports back.  why: the
+ * reason for the switch (the policy's, or the state machine's when it
+ * forces a guest out of BATCH).
+ */
 static void set_mode(struct ptswitchd *d, struct guest *g, enum pt_mode want,
-		     const struct fsm_input *in)
+		     const struct fsm_input *in, const char *why)
 {
 	enum pt_mode hv = fsm_mode(&g->fsm);
 	uint64_t t0 = pt_monotonic_us(), took;
+	bool was_failing = g->fsm.emulate_failing;
+	char reason[sizeof(g->fsm.reason)];
 	int err = d->be.ops->set_mode(&d->be, g->domid, want);
 	int gerr;
 
+	snprintf(reason, sizeof(reason), "%s", why);
 	/* What a switch costs the hypervisor side (BATCH pauses the guest). */
 	took = pt_monotonic_us() - t0;
 	d->setmode_n++;
@@ -273,16 +309,26 @@ static void set_mode(struct ptswitchd *d, struct guest *g, enum pt_mode want,
 		hv = err ? fsm_mode(&g->fsm) : want;
 	fsm_set_mode_result(&g->fsm, want, err, hv, in);
 	if (err) {
-		log_dom(LOG_WARNING, g->domid, pt_mode_name(hv), g->fsm.reason,
-			"set-mode %s failed: %s; guest is in %s",
-			pt_mode_name(want), strerror(-err), pt_mode_name(hv));
+		/* A failing EMULATE is retried with a back-off: log it once. */
+		if (!was_failing)
+			log_dom(LOG_WARNING, g->domid, pt_mode_name(hv),
+				g->fsm.reason,
+				"set-mode %s failed: %s; guest is in %s%s",
+				pt_mode_name(want), strerror(-err),
+				pt_mode_name(hv),
+				g->fsm.emulate_failing
+				    ? "; trying again with a back-off, not "
+				      "logged again until it works"
+				    : "");
 		return;
 	}
+	if (was_failing)
+		log_dom(LOG_NOTICE, g->domid, pt_mode_name(want), reason,
+			"set-mode %s works again", pt_mode_name(want));
 	g->switches++;
 	g->since_s = ptd_realtime_s();
 	engine_note_switch(&g->eng, want, in->now_ms);
-	snprintf(g->fsm.reason, sizeof(g->fsm.reason), "%s",
-		 g->have_decision ? g->decision.reason : "switched");
+	snprintf(g->fsm.reason, sizeof(g->fsm.reason), "%s", reason);
 	if (want == PT_MODE_EMULATE)
 		write_request(d, g, PROTO_REQ_EMULATE);
 	log_dom(LOG_NOTICE, g->domid, pt_mode_name(want), g->fsm.reason,
@@ -306,7 +352,9 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	    .timeout_ms = d->policy.handshake_timeout_ms,
 	    .backoff_ms = d->policy.backoff_ms,
 	    .backoff_max_ms = d->policy.backoff_max_ms,
+	    .seq_floor = d->last_seq,
 	};
+	const char *policy_why = g->have_decision ? dec->reason : "switched";
 	enum fsm_state before = g->fsm.state;
 
 	g->have_ack = false;
@@ -320,15 +368,21 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 			(unsigned long long)g->fsm.seq);
 		break;
 	case FSM_ACT_SET_BATCH:
-		set_mode(d, g, PT_MODE_BATCH, &in);
+		set_mode(d, g, PT_MODE_BATCH, &in, policy_why);
 		break;
 	case FSM_ACT_SET_EMULATE:
-		/* Leaving BATCH needs no consent, but does need a hypervisor.
+		/*
+		 * Leaving BATCH needs no consent, but does need a hypervisor.
+		 * Forced (the policy did not ask): the state machine's why.
 		 */
 		if (d->be.can_switch)
-			set_mode(d, g, PT_MODE_EMULATE, &in);
+			set_mode(d, g, PT_MODE_EMULATE, &in,
+				 in.capable && in.want_emulate ? policy_why
+							       : g->fsm.reason);
 		break;
 	}
+	if (g->fsm.seq > d->last_seq && g->fsm.seq < FSM_SEQ_MAX)
+		d->last_seq = g->fsm.seq;
 	if (before == FSM_REQUESTED && g->fsm.state == FSM_EMULATE)
 		log_dom(LOG_NOTICE, g->domid, "emulate", g->fsm.reason,
 			"%s stays in emulate: %s", g->name, g->fsm.reason);
@@ -397,6 +451,20 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 			    "a counter moved faster than %.0e/s (a reset or a "
 			    "bogus jump): sample ignored (%llu so far)",
 			    ENGINE_MAX_RATE, (unsigned long long)g->eng.faults);
+		if (!!err != g->stats_failing) {
+			g->stats_failing = !!err;
+			if (err)
+				log_dom(LOG_WARNING, g->domid, NULL,
+					"get-stats-failed",
+					"cannot read the counters (%s); "
+					"deciding without them until it works",
+					strerror(-err));
+			else
+				log_dom(LOG_NOTICE, g->domid, NULL, NULL,
+					"counters readable again");
+		}
+		if (g->log_suppressed)
+			guest_log_flush(g);
 		if (!d->be.ops->get_mode(&d->be, g->domid, &hv) &&
 		    hv != fsm_mode(&g->fsm) && g->fsm.state != FSM_REQUESTED) {
 			log_dom(
@@ -433,14 +501,18 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 		d->tick_us_max = d->tick_us_last;
 }
 
-void ptd_event(struct ptswitchd *d, const char *path, const char *token,
-	       uint64_t now_ms)
+/*
+ * A watch event only notes what to read again; ptd_events_apply() reads
+ * it.  A guest that rewrites a node ten thousand times between two
+ * passes costs one read of it, and nobody else waits for it.
+ */
+void ptd_event(struct ptswitchd *d, const char *path, const char *token)
 {
-	unsigned int domid;
+	unsigned int domid, bits;
 	struct guest *g;
 
 	if (token[0] == '@') {
-		ptd_scan(d, now_ms);
+		d->scan_pending = true;
 		return;
 	}
 	if (token[0] != 'd' || !parse_domid(token + 1, &domid))
@@ -448,18 +520,111 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token,
 	g = d->guests[domid];
 	if (!g)
 		return;
-	guest_read_node(g, d->xs, path);
-	if (guest_dir_gone(g, d->xs, path)) {
-		/* The toolstack removed the domain before (or without) a
-		 * @releaseDomain we could act on. */
-		ptd_scan(d, now_ms);
+	bits = guest_event_bits(g, path);
+	if (!bits)
 		return;
+	if (!g->ev_pending) {
+		g->ev_next = NULL;
+		if (d->ev_tail)
+			d->ev_tail->ev_next = g;
+		else
+			d->ev_head = g;
+		d->ev_tail = g;
 	}
+	g->ev_pending |= bits;
+}
+
+/* One guest's noted events: false if the guest is gone (freed). */
+static bool guest_apply(struct ptswitchd *d, struct guest *g, unsigned int bits,
+			uint64_t now_ms)
+{
+	unsigned int domid = g->domid;
+
+	if (bits & GEV_NAME) {
+		switch (guest_check_instance(g, d->xs)) {
+		case GUEST_SAME:
+			break;
+		case GUEST_GONE:
+			/* The toolstack removed the domain before (or
+			 * without) a @releaseDomain we could act on. */
+			d->scan_pending = true;
+			return true;
+		case GUEST_NEW_INSTANCE:
+			/*
+			 * Destroyed and created again while we looked away:
+			 * nothing of the old instance (handshake, acks,
+			 * switch count) may carry over to the new one.
+			 */
+			log_dom(LOG_NOTICE, domid, NULL, "new-instance",
+				"domain %u was destroyed and created again; "
+				"starting afresh",
+				domid);
+			guest_forget(d, g);
+			guest_add(d, domid, now_ms);
+			return false;
+		}
+	}
+	if ((bits & GEV_DIR) && guest_subtree_gone(g, d->xs))
+		bits &= ~(unsigned int)(GKEY_AGENT | GKEY_CAPS |
+					GKEY_CAPS_REASON | GKEY_ACK);
+	guest_read_keys(g, d->xs, bits);
 	/* An answer or a capability change is acted on at once. */
 	if (g->have_ack || (g->fsm.state != FSM_EMULATE && !guest_capable(g)))
 		guest_step(d, g, now_ms);
 	else
 		publish_guest(d, g, now_ms);
+	return true;
+}
+
+void ptd_events_apply(struct ptswitchd *d, uint64_t now_ms)
+{
+	struct guest *g;
+	unsigned int bits;
+
+	/* Domains first: a released one needs no reading. */
+	if (d->scan_pending) {
+		d->scan_pending = false;
+		ptd_scan(d, now_ms);
+	}
+	while ((g = d->ev_head)) {
+		d->ev_head = g->ev_next;
+		if (!d->ev_head)
+			d->ev_tail = NULL;
+		g->ev_next = NULL;
+		bits = g->ev_pending;
+		g->ev_pending = 0;
+		guest_apply(d, g, bits, now_ms);
+		if (d->scan_pending) {
+			d->scan_pending = false;
+			ptd_scan(d, now_ms);
+		}
+	}
+}
+
+bool ptd_take_events(struct ptswitchd *d)
+{
+	unsigned int n;
+	bool ok = true;
+	char **ev;
+
+	/*
+	 * Bounded: events keep coming while we read (each read waits for
+	 * xenstored, which meanwhile queues more), so "until none is
+	 * left" might never end.  The rest waits for the next pass.
+	 */
+	for (n = 0; n < PTD_EVENTS_PER_PASS; n++) {
+		ev = store_next_event(d->xs);
+		if (!ev) {
+			/* EAGAIN when merely nothing is pending. */
+			ok = errno == EAGAIN;
+			break;
+		}
+		ptd_event(d, ev[0], ev[1]);
+		free(ev);
+	}
+	if (ok)
+		ptd_events_apply(d, pt_monotonic_ms());
+	return ok;
 }
 
 /* A new window or ring length: new rings, the guests measure afresh. */

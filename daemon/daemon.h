@@ -26,6 +26,10 @@ struct ptswitchd {
 	struct store *xs;
 	struct guest **guests; /* indexed by domid */
 	unsigned int n_guests;
+	/* Guests with watch events noted and not yet read, in order. */
+	struct guest *ev_head, *ev_tail;
+	bool scan_pending; /* a domain came or went */
+	uint64_t last_seq; /* highest request seq handed out */
 	uint64_t ticks;
 	/* Figures for the benchmark and --verbose. */
 	uint64_t tick_us_last, tick_us_max;
@@ -42,8 +46,19 @@ bool ptd_advise(const struct ptswitchd *d);
 /* (Re)list domains: add new ones, forget released ones. */
 void ptd_scan(struct ptswitchd *d, uint64_t now_ms);
 void ptd_tick(struct ptswitchd *d, uint64_t now_ms);
-void ptd_event(struct ptswitchd *d, const char *path, const char *token,
-	       uint64_t now_ms);
+/* Note one watch event (no xenstore access). */
+void ptd_event(struct ptswitchd *d, const char *path, const char *token);
+/* Act on the noted events: each guest's changed nodes read once. */
+void ptd_events_apply(struct ptswitchd *d, uint64_t now_ms);
+/*
+ * Take at most PTD_EVENTS_PER_PASS pending watch events, then act on
+ * them.  False if the xenstore connection is gone.  Taking one costs
+ * about a microsecond, and xenstored needs tens of microseconds for each
+ * write that fires it: the bound is a safety net, several times what a
+ * guest writing flat out produces between two passes (100 ms).
+ */
+#define PTD_EVENTS_PER_PASS 16384
+bool ptd_take_events(struct ptswitchd *d);
 /* Reload the policy file; keeps the old policy on error.  0 or -1. */
 int ptd_reload(struct ptswitchd *d);
 void ptd_status(const struct ptswitchd *d, char *buf, size_t size);

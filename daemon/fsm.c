@@ -46,6 +46,11 @@ static void fail(struct fsm *f, const struct fsm_input *in, const char *why)
 	snprintf(f->reason, sizeof(f->reason), "%s", why);
 }
 
+static uint64_t next_seq(const struct fsm *f, const struct fsm_input *in)
+{
+	return (f->seq > in->seq_floor ? f->seq : in->seq_floor) + 1;
+}
+
 static enum fsm_action step_emulate(struct fsm *f, const struct fsm_input *in)
 {
 	if (!in->want_batch || !in->may_switch)
@@ -58,7 +63,7 @@ static enum fsm_action step_emulate(struct fsm *f, const struct fsm_input *in)
 		/* Keep the reason of the failure that started the back-off. */
 		return FSM_ACT_NONE;
 	}
-	f->seq++;
+	f->seq = next_seq(f, in);
 	f->state = FSM_REQUESTED;
 	f->deadline_ms = in->now_ms + in->timeout_ms;
 	snprintf(f->reason, sizeof(f->reason), "requested");
@@ -100,6 +105,9 @@ static enum fsm_action step_requested(struct fsm *f, const struct fsm_input *in)
 
 static enum fsm_action step_batch(struct fsm *f, const struct fsm_input *in)
 {
+	/* A failing set-mode EMULATE is tried again after a back-off. */
+	if (f->emulate_failing && in->now_ms < f->emulate_retry_ms)
+		return FSM_ACT_NONE;
 	/* Leaving BATCH is always safe and needs no consent. */
 	if (!in->capable) {
 		snprintf(f->reason, sizeof(f->reason), "incapable");
@@ -135,9 +143,20 @@ void fsm_set_mode_result(struct fsm *f, enum pt_mode asked, int err,
 			fail(f, in, why);
 		} else {
 			snprintf(f->reason, sizeof(f->reason), "%s", why);
+			if (!f->emulate_backoff_ms)
+				f->emulate_backoff_ms = FSM_EMULATE_RETRY_MS;
+			else if (f->emulate_backoff_ms < in->backoff_max_ms / 2)
+				f->emulate_backoff_ms *= 2;
+			else
+				f->emulate_backoff_ms = in->backoff_max_ms;
+			f->emulate_failing = true;
+			f->emulate_retry_ms =
+			    in->now_ms + f->emulate_backoff_ms;
 		}
 		/* Whatever we asked, the hypervisor's word is the state. */
 		f->state = hv_mode == PT_MODE_BATCH ? FSM_BATCH : FSM_EMULATE;
+		if (f->state != FSM_BATCH)
+			f->emulate_failing = false;
 		return;
 	}
 	f->state = asked == PT_MODE_BATCH ? FSM_BATCH : FSM_EMULATE;
@@ -147,12 +166,27 @@ void fsm_set_mode_result(struct fsm *f, enum pt_mode asked, int err,
 		f->backoff_until_ms = 0;
 	} else {
 		/* The announcement request carries a fresh seq. */
-		f->seq++;
+		f->seq = next_seq(f, in);
+		f->emulate_failing = false;
+		f->emulate_backoff_ms = 0;
+	}
+}
+
+void fsm_resync(struct fsm *f, uint64_t seq)
+{
+	if (seq <= f->seq)
+		return;
+	f->seq = seq;
+	if (f->state == FSM_REQUESTED) {
+		f->state = FSM_EMULATE;
+		snprintf(f->reason, sizeof(f->reason), "seq-resync");
 	}
 }
 
 void fsm_adopt(struct fsm *f, enum pt_mode hv_mode, const char *why)
 {
+	f->emulate_failing = false;
+	f->emulate_backoff_ms = 0;
 	f->state = hv_mode == PT_MODE_BATCH ? FSM_BATCH : FSM_EMULATE;
 	snprintf(f->reason, sizeof(f->reason), "%s", why);
 }

@@ -31,6 +31,16 @@ enum fsm_action {
 	FSM_ACT_SET_EMULATE,   /* call set-mode EMULATE, then announce */
 };
 
+/*
+ * Sequence numbers are unique across the daemon's runs and the domain
+ * instances that share a domid: each request takes one above both the
+ * guest's last and the daemon's (seq_floor, from the wall clock at
+ * start).  No seq at or above this is used (guest.c resynchronises to
+ * an ack's seq only below the wall clock plus about 12 days of
+ * microseconds).
+ */
+#define FSM_SEQ_MAX (1ull << 62)
+
 struct fsm {
 	enum fsm_state state;
 	uint64_t seq;	      /* last request sequence number written */
@@ -38,7 +48,10 @@ struct fsm {
 	uint64_t backoff_until_ms;
 	uint64_t backoff_ms;   /* current back-off, doubles on failure */
 	unsigned int failures; /* consecutive failed tries */
-	char reason[80];       /* why the guest is where it is */
+	/* set-mode EMULATE failed: retried after emulate_retry_ms. */
+	bool emulate_failing;
+	uint64_t emulate_retry_ms, emulate_backoff_ms;
+	char reason[80]; /* why the guest is where it is */
 };
 
 /* What the caller knows this tick. */
@@ -53,7 +66,11 @@ struct fsm_input {
 	uint64_t timeout_ms; /* handshake timeout */
 	uint64_t backoff_ms; /* policy: first back-off */
 	uint64_t backoff_max_ms;
+	uint64_t seq_floor; /* the next seq is above this too */
 };
+
+/* First wait before set-mode EMULATE is tried again; doubles to the max. */
+#define FSM_EMULATE_RETRY_MS 1000
 
 void fsm_init(struct fsm *f, enum pt_mode mode, uint64_t seq);
 enum pt_mode fsm_mode(const struct fsm *f);
@@ -67,6 +84,13 @@ enum fsm_action fsm_step(struct fsm *f, const struct fsm_input *in);
  */
 void fsm_set_mode_result(struct fsm *f, enum pt_mode asked, int err,
 			 enum pt_mode hv_mode, const struct fsm_input *in);
+
+/*
+ * The guest acked seq, above any we wrote (our last request was lost):
+ * continue above it; a request in flight is void (the agent would take
+ * it for a replay) and is made again at the next step.
+ */
+void fsm_resync(struct fsm *f, uint64_t seq);
 
 /* The hypervisor reports a mode the FSM did not expect: adopt it. */
 void fsm_adopt(struct fsm *f, enum pt_mode hv_mode, const char *why);

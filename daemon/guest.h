@@ -26,6 +26,20 @@ enum guest_key {
 	GKEY_CAPS_REASON = 1u << 5,
 };
 
+/*
+ * Watch events noted for a guest since they were last acted on: the
+ * GKEY_* bits of the nodes to read again, and these.  However many
+ * events a guest causes, each node is read once per pass.
+ */
+enum guest_event {
+	GEV_DIR = 1u << 8,  /* data/ptswitch itself: created or removed */
+	GEV_NAME = 1u << 9, /* the name node: the domain may have gone */
+};
+
+/* Lines logged about one guest's values: at most this many a window. */
+#define GUEST_LOG_BURST 5
+#define GUEST_LOG_WINDOW_MS 60000
+
 struct guest {
 	unsigned int domid;
 	char name[GUEST_NAME_MAX + 1];
@@ -48,6 +62,14 @@ struct guest {
 	bool metrics_dirty;	 /* read them at the next stats refresh */
 	unsigned int bad_logged; /* enum guest_key bits */
 	uint64_t rejected;	 /* malformed values seen */
+	uint64_t rejected_ms;	 /* when the last one was */
+	/* The per-guest log budget (guest_log_ok()). */
+	uint64_t log_window_ms;
+	unsigned int log_lines, log_suppressed;
+	/* Events waiting for the next pass (daemon.c), and that list. */
+	unsigned int ev_pending;
+	struct guest *ev_next;
+	bool stats_failing; /* get-stats failed last time (logged once) */
 
 	struct fsm fsm;
 	struct engine_guest eng;
@@ -65,11 +87,25 @@ struct guest {
 bool guest_capable(const struct guest *g);
 
 /*
- * Re-read one guest-written node after a watch event on path (absolute).
- * Bad values are logged once per key, counted, and leave the previous
- * good value in place.
+ * What a watch event on path (absolute) asks to read again: GKEY_* and
+ * GEV_* bits, 0 for nothing.  Checks what needs no read at once (a
+ * metric's name, an unknown node).
  */
-void guest_read_node(struct guest *g, struct store *xs, const char *path);
+unsigned int guest_event_bits(struct guest *g, const char *path);
+/* Read again the nodes of GKEY_* bits (after guest_event_bits()). */
+void guest_read_keys(struct guest *g, struct store *xs, unsigned int keys);
+/*
+ * After an event on data/ptswitch itself: true if the guest removed the
+ * whole subtree (then everything it published is forgotten, and said).
+ */
+bool guest_subtree_gone(struct guest *g, struct store *xs);
+/*
+ * A line about what a guest wrote may be logged: at most
+ * GUEST_LOG_BURST a window per guest, then a count of those suppressed.
+ */
+bool guest_log_ok(struct guest *g);
+/* At a window's end: log how many lines were suppressed, if any. */
+void guest_log_flush(struct guest *g);
 /*
  * Read the metrics the daemon keeps of n guests, of those where they
  * changed since last time, with one wait for xenstored.
@@ -79,8 +115,17 @@ void guest_read_metrics(struct guest *const *gs, unsigned int n,
 			struct store *xs);
 /* Read every guest-written node (new guest, or resync). */
 void guest_read_all(struct guest *g, struct store *xs);
-/* After an event on path: has the domain's directory gone? */
-bool guest_dir_gone(const struct guest *g, struct store *xs, const char *path);
+/*
+ * After an event on the domain's name node: is it still the domain
+ * instance we took on, has it gone, or was the domid reused meanwhile?
+ */
+enum guest_instance {
+	GUEST_SAME,
+	GUEST_GONE,
+	GUEST_NEW_INSTANCE,
+};
+enum guest_instance guest_check_instance(const struct guest *g,
+					 struct store *xs);
 /* Toolstack-written facts: name and UUID. */
 void guest_read_identity(struct guest *g, struct store *xs);
 

@@ -396,17 +396,10 @@ static void print_table(struct ptswitchd *d)
 	}
 }
 
-/* Drain pending watch events; false if the connection is gone. */
+/* Take pending watch events; false if the connection is gone. */
 static bool handle_events(struct ptswitchd *d)
 {
-	char **ev;
-
-	while ((ev = store_next_event(d->xs))) {
-		ptd_event(d, ev[0], ev[1], pt_monotonic_ms());
-		free(ev);
-	}
-	/* EAGAIN when merely nothing is pending. */
-	return errno == EAGAIN;
+	return ptd_take_events(d);
 }
 
 static int run(struct ptswitchd *d, struct options *o)

@@ -70,6 +70,9 @@ static const char *guest_reason(const struct ptswitchd *d,
 {
 	if (g->fsm.state == FSM_REQUESTED)
 		return "awaiting-ack";
+	/* Stuck in BATCH: say so until it works (set-mode-emulate-failed). */
+	if (g->fsm.emulate_failing)
+		return g->fsm.reason;
 	if (now_ms < g->fsm.backoff_until_ms || !g->have_decision)
 		return g->fsm.reason;
 	if (!guest_capable(g) && (!strcmp(g->decision.reason, "incapable") ||

@@ -85,6 +85,28 @@ static int parse_fail_list(struct map_state *ms, const char *list,
 	}
 }
 
+/* The errno an injected failure returns: those the domctl can. */
+static int parse_errno(struct map_state *ms, const char *v, int *out)
+{
+	static const struct {
+		const char *name;
+		int err;
+	} errs[] = {
+	    {"EIO", EIO},     {"EPERM", EPERM},	  {"EINVAL", EINVAL},
+	    {"EBUSY", EBUSY}, {"ENOSYS", ENOSYS},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		if (!strcmp(v, errs[i].name)) {
+			*out = errs[i].err;
+			return 0;
+		}
+	}
+	return fail(ms, -EINVAL,
+		    "errno must be EIO, EPERM, EINVAL, EBUSY or ENOSYS");
+}
+
 /* Index of the trace at path, loading it the first time it is named. */
 static int trace_index(struct map_state *ms, const char *rel, size_t *idx)
 {
@@ -144,7 +166,7 @@ static int parse_option(struct map_state *ms, struct simmap_entry *e,
 			const char *opt, unsigned int *seen, bool *caps_set)
 {
 	static const char *const keys[] = {
-	    "vcpus", "optin", "caps", "ack", "fail", "offset",
+	    "vcpus", "optin", "caps", "ack", "fail", "offset", "errno",
 	};
 	const char *eq = strchr(opt, '='), *v;
 	unsigned long n;
@@ -195,18 +217,20 @@ static int parse_option(struct map_state *ms, struct simmap_entry *e,
 		return 0;
 	case 4:
 		return parse_fail_list(ms, v, &e->fail);
-	default:
+	case 5:
 		if (!parse_uint(v, 0xffffffffu, &n))
 			return fail(ms, -EINVAL, "offset must be a row number");
 		e->offset = n;
 		return 0;
+	default:
+		return parse_errno(ms, v, &e->fail_errno);
 	}
 }
 
 static int parse_line(struct map_state *ms, char *line)
 {
 	struct simmap *m = ms->m;
-	struct simmap_entry e = {.vcpus = 1, .optin = true};
+	struct simmap_entry e = {.vcpus = 1, .optin = true, .fail_errno = EIO};
 	char *tok[MAP_MAX_TOKENS], *save = NULL, *p;
 	unsigned int seen = 0;
 	bool caps_set = false;

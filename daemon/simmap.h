@@ -4,9 +4,11 @@
  * domain:
  *
  *   <domid> <trace-file> [vcpus=N] [optin=yes|no] [caps=batch|none]
- *           [ack=ok|refuse|silent] [fail=OP,...] [offset=ROW]
+ *           [ack=ok|refuse|silent] [fail=OP,...] [errno=E] [offset=ROW]
  *
  * OP: set-mode, set-batch, set-emulate, get-stats, get-mode.
+ * E: what the failing operations return: EIO (default), EPERM, EINVAL,
+ * EBUSY or ENOSYS.
  *
  * Trace paths are relative to the map file's directory.  '#' starts a
  * comment line.  Details: tests/traces/README.md.
@@ -29,7 +31,7 @@ enum simmap_ack {
 	SIMMAP_ACK_SILENT, /* never answer (exercises handshake timeouts) */
 };
 
-/* Operations the sim backend fails with -EIO, for failure tests. */
+/* Operations the sim backend fails (with fail_errno), for failure tests. */
 enum simmap_fail {
 	SIMMAP_FAIL_SET_MODE = 1u << 0,
 	SIMMAP_FAIL_GET_STATS = 1u << 1,
@@ -45,6 +47,7 @@ struct simmap_entry {
 	unsigned int caps; /* PROTO_CAP_* the agent advertises */
 	enum simmap_ack ack;
 	unsigned int fail;	   /* SIMMAP_FAIL_* */
+	int fail_errno;		   /* positive; EIO unless errno= */
 	unsigned long offset;	   /* first trace row */
 	const struct trace *trace; /* owned by the map, maybe shared */
 	unsigned int line;	   /* where it was defined */

@@ -1,5 +1,6 @@
 /* The event loop: one poll() on the signalfd and the xenstore watch pipe. */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct agent {
 	uint64_t backoff;      /* ms */
 	bool down_logged;
 	char last_bad[PROTO_MAX_VALUE + 1]; /* last malformed request logged */
+	char last_stale[PROTO_MAX_VALUE + 1]; /* last stale request logged */
 };
 
 static void status(struct agent *a, const char *msg)
@@ -108,7 +110,14 @@ static int handle_request(struct agent *a)
 		log_malformed(a, val, len);
 		return 0;
 	case HANDSHAKE_STALE:
-		log_debug("ignoring stale request \"%s\"", val);
+		/* Say why the daemon gets no answer, once per request. */
+		if (strcmp(val, a->last_stale)) {
+			snprintf(a->last_stale, sizeof(a->last_stale), "%s",
+				 val);
+			log_info("ignoring request \"%s\": its seq is not "
+				 "above the last one answered (%" PRIu64 ")",
+				 val, a->hs.last_seq);
+		}
 		return 0;
 	case HANDSHAKE_ANSWER:
 		break;
@@ -120,6 +129,45 @@ static int handle_request(struct agent *a)
 		 ack.answer == PROTO_ACK_OK ? "ok" : "refuse",
 		 ack.reason[0] ? " " : "", ack.reason);
 	return 0;
+}
+
+static int publish_metrics_now(struct agent *a);
+
+/*
+ * Our caps node changed or went: if it is gone (the guest removed our
+ * subtree), the write cache lies; publish everything again.
+ */
+static int check_own(struct agent *a)
+{
+	char val[PROTO_MAX_VALUE + 1];
+	size_t len;
+	int r;
+
+	r = xsio_read(&a->xs, PUBLISH_CAPS, val, sizeof(val), &len);
+	if (r != -ENOENT)
+		return r == -EFBIG || r == -EACCES ? 0 : r;
+	log_info("%s was removed; publishing again", PROTO_GUEST_DIR);
+	publish_reset(&a->pub);
+	r = publish_agent(&a->pub, &a->xs);
+	if (!r)
+		r = refresh_caps(a);
+	if (!r)
+		r = publish_metrics_now(a);
+	return r;
+}
+
+/* After xsio_drain_events(): act on what it reported. */
+static int handle_events(struct agent *a, int bits)
+{
+	int r = 0;
+
+	if (bits < 0)
+		return bits;
+	if (bits & XSIO_EV_OWN)
+		r = check_own(a);
+	if (!r && (bits & XSIO_EV_REQUEST))
+		r = handle_request(a);
+	return r;
 }
 
 static int publish_metrics_now(struct agent *a)
@@ -197,11 +245,8 @@ static void tick(struct agent *a)
 	 * A dead socket shows here even when no write was needed; a request
 	 * event that came in meanwhile is consumed here, so answer it.
 	 */
-	if (!r && xsio_connected(&a->xs)) {
-		r = xsio_drain_events(&a->xs);
-		if (r == 1)
-			r = handle_request(a);
-	}
+	if (!r && xsio_connected(&a->xs))
+		r = handle_events(a, xsio_drain_events(&a->xs));
 	if (r && xsio_connected(&a->xs)) {
 		if (conn_lost(r))
 			disconnect(a, r);
@@ -232,9 +277,7 @@ static int wait_events(struct agent *a, int sigfd)
 		return 1;
 	}
 	if (n > 0 && xsio_connected(&a->xs) && pfd[1].revents) {
-		n = xsio_drain_events(&a->xs);
-		if (n == 1)
-			n = handle_request(a);
+		n = handle_events(a, xsio_drain_events(&a->xs));
 		if (n < 0 && conn_lost(n))
 			disconnect(a, n);
 		else if (n < 0)

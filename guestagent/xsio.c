@@ -27,7 +27,8 @@ int xsio_connect(struct xsio *x)
 		goto fail;
 	}
 	/* One watch on the request key; it fires once on registration. */
-	if (!xs_watch(x->xs, XSIO_REQUEST_PATH, XSIO_WATCH_TOKEN)) {
+	if (!xs_watch(x->xs, XSIO_REQUEST_PATH, XSIO_WATCH_TOKEN) ||
+	    !xs_watch(x->xs, XSIO_OWN_PATH, XSIO_OWN_TOKEN)) {
 		err = errno ? errno : EIO;
 		goto fail;
 	}
@@ -46,14 +47,16 @@ void xsio_close(struct xsio *x)
 
 int xsio_drain_events(struct xsio *x)
 {
-	bool request = false;
+	int bits = 0;
 	char **ev;
 
 	if (!x->xs)
 		return -EPIPE;
 	while ((ev = xs_check_watch(x->xs))) {
 		if (!strcmp(ev[XS_WATCH_TOKEN], XSIO_WATCH_TOKEN))
-			request = true;
+			bits |= XSIO_EV_REQUEST;
+		else if (!strcmp(ev[XS_WATCH_TOKEN], XSIO_OWN_TOKEN))
+			bits |= XSIO_EV_OWN;
 		free(ev);
 	}
 	/*
@@ -62,7 +65,7 @@ int xsio_drain_events(struct xsio *x)
 	 */
 	if (errno != EAGAIN)
 		return -EPIPE;
-	return request;
+	return bits;
 }
 
 int xsio_read(struct xsio *x, const char *path, char *buf, size_t size,

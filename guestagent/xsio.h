@@ -21,9 +21,20 @@ struct xsio {
 /* Watched key (daemon-written, read-only for us) and our watch token. */
 #define XSIO_REQUEST_PATH "ptswitch/request"
 #define XSIO_WATCH_TOKEN "ptswitch-agent"
+/*
+ * One of our own keys, watched to notice the removal of our subtree
+ * (by the guest's admin, or anything in the guest): then we publish
+ * everything again instead of trusting our write cache.
+ */
+#define XSIO_OWN_PATH "data/ptswitch/caps"
+#define XSIO_OWN_TOKEN "ptswitch-agent-own"
+
+/* xsio_drain_events() bits. */
+#define XSIO_EV_REQUEST 1
+#define XSIO_EV_OWN 2
 
 void xsio_init(struct xsio *x);
-/* Connect and watch the request key.  Returns 0 or a negative errno. */
+/* Connect, watch the request key and our own.  0 or a negative errno. */
 int xsio_connect(struct xsio *x);
 void xsio_close(struct xsio *x);
 static inline bool xsio_connected(const struct xsio *x)
@@ -32,8 +43,8 @@ static inline bool xsio_connected(const struct xsio *x)
 }
 
 /*
- * Drain queued watch events.  Returns 1 when one of them was for the
- * request key, 0 when not, -EPIPE when the connection is gone.
+ * Drain queued watch events.  Returns XSIO_EV_* bits for the keys they
+ * were for (0 for none), -EPIPE when the connection is gone.
  */
 int xsio_drain_events(struct xsio *x);
 

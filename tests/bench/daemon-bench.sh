@@ -4,12 +4,17 @@
 # xenstored (xslab), the sim backend for the hypervisor counters and
 # simguests playing every guest's agent.
 #
-# Two runs, each with a fresh lab:
+# Three runs, each with a fresh lab:
 #   quiet:  no guest writes any PTE and no metric changes: the daemon
 #           should issue no xenstore writes at all per tick;
 #   mixed:  fork-heavy, database, webserver, kernel-build, phase-change
 #           and idle guests: switches happen, stats are refreshed once a
-#           window.
+#           window;
+#   flood:  the mixed guests, then the last one turns hostile and
+#           rewrites its caps as fast as xenstored answers (through its
+#           own bridge, with its own privileges): ticks per second and
+#           how long other guests take to leave BATCH when they withdraw
+#           their caps, SECS seconds without the flood, then SECS with.
 # Figures: the daemon's CPU as % of one core (utime+stime over the run)
 # and per tick, RSS (VmRSS and VmHWM), xenstore operations and watch
 # events per tick as counted by the daemon, tick time (the time to sample
@@ -17,6 +22,7 @@
 # after it), and the load simguests made.
 #
 # usage: tests/bench/daemon-bench.sh [BUILD_DIR] [GUESTS] [SECONDS]
+# BENCH_ONLY=quiet|mixed|flood runs one of them.
 # Targets: <= 1 % CPU, <= 8 MiB RSS, 0 writes per tick when quiet.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,10 +48,16 @@ HZ=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # The daemon logs its counters on SIGUSR1: "figures: ticks=.. ...".
+# On a busy machine the line may take a while: wait for it (up to 20 s).
 figures() {
+	local log=$TMP/$1/daemon.log n i
+	n=$(grep -c "figures:" "$log")
 	kill -USR1 "$DPID"
-	sleep 0.5
-	grep "figures:" "$TMP/$1/daemon.log" | tail -n 1
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c "figures:" "$log")" -gt "$n" ] && break
+		sleep 0.1
+	done
+	grep "figures:" "$log" | tail -n 1
 }
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
@@ -59,7 +71,8 @@ quiet_trace() {
 	} >"$1"
 }
 
-run() {
+# setup NAME: a fresh lab, N domains, simguests, the daemon, settled.
+setup() {
 	local name=$1 lab=$TMP/$1 i t
 	mkdir -p "$lab"
 	xslab_start "$lab/xs" >/dev/null || exit 1
@@ -99,9 +112,14 @@ run() {
 		((SECONDS - t_ready > 120)); do sleep 0.5; done
 	echo "[$name] daemon managing $(xenstore-list /tool/ptswitch/domain | wc -l) guests"
 
-	# Settle past the first stats period (60 s, staggered by domid), then
-	# measure for SECS seconds.
+	# Settle past the first stats period (60 s, staggered by domid).
 	sleep "${SETTLE:-70}"
+}
+
+run() {
+	local name=$1 lab=$TMP/$1
+	setup "$name"
+	# Measure for SECS seconds.
 	local f0 f1 c0 c1 w0 w1 x0 x1 xpid
 	xpid=$(cat "$lab/xs/xenstored.pid")
 	f0=$(figures "$name")
@@ -140,6 +158,71 @@ run() {
 	xslab_stop
 }
 
+# ms for up to 5 guests in BATCH to be back in EMULATE after their caps
+# are withdrawn (written as dom0, as simguests does), then caps restored.
+probe_leave() {
+	local d t0 i out=""
+	for d in $(xenstore-ls /tool/ptswitch/domain 2>/dev/null | awk -v n="$N" '
+		/^[0-9]+ = / { d = $1 }
+		/^ mode = "batch"/ && d < n { print d; if (++k == 5) exit }'); do
+		t0=$(date +%s%N)
+		xenstore-write "/local/domain/$d/data/ptswitch/caps" ""
+		for ((i = 0; i < 1000; i++)); do
+			[ "$(xenstore-read "/tool/ptswitch/domain/$d/mode")" = emulate ] && break
+			sleep 0.01
+		done
+		out="$out $((($(date +%s%N) - t0) / 1000000))"
+		xenstore-write "/local/domain/$d/data/ptswitch/caps" \
+			"missing-pde spurious-fault lazy-flush"
+	done
+	echo "${out# }"
+}
+
+# flood_phase LABEL: SECS seconds; ticks per second and probe_leave.
+flood_phase() {
+	local f0 f1 w0 w1 lat
+	f0=$(figures flood)
+	w0=$(date +%s.%N)
+	sleep $((SECS / 2))
+	lat=$(probe_leave)
+	sleep $((SECS - SECS / 2))
+	f1=$(figures flood)
+	w1=$(date +%s.%N)
+	awk -v t=$(($(field ticks "$f1") - $(field ticks "$f0"))) -v w0="$w0" \
+		-v w1="$w1" -v l="$1" \
+		'BEGIN { printf "[flood] %s: %.2f ticks/s (interval 1 s)\n", l, t / (w1 - w0) }'
+	echo "[flood] $1: ms from caps withdrawn to emulate, 5 guests in batch: ${lat:-none in batch}"
+	echo "[flood] $1: tick time last $(field tick-us-last "$f1") us, max $(field tick-us-max "$f1") us"
+}
+
+run_flood() {
+	local lab=$TMP/flood c0 c1 w0 w1 fpid
+	setup flood
+	echo "[flood] dom$N turns hostile after the first ${SECS} s"
+	c0=$(cpu_ticks "$DPID")
+	w0=$(date +%s.%N)
+	flood_phase "without flood"
+	XENSTORED_PATH=$(xslab_guest_env "$N") "$BUILD/xs-storecheck" flood \
+		"/local/domain/$N/data/ptswitch/caps" "$((SECS + 5))" \
+		"missing-pde spurious-fault lazy-flush" "" "garbage!" \
+		2>"$lab/flood.log" &
+	fpid=$!
+	sleep 1
+	flood_phase "flooding"
+	c1=$(cpu_ticks "$DPID")
+	w1=$(date +%s.%N)
+	wait "$fpid"
+	echo "[flood] the hostile guest's caps writes: $(sed -n 's/^writes=//p' "$lab/flood.log") in $((SECS + 5)) s"
+	echo "[flood] log lines about dom$N: $(grep -c "dom$N:" "$lab/daemon.log")"
+	awk -v c=$((c1 - c0)) -v hz="$HZ" -v w0="$w0" -v w1="$w1" \
+		'BEGIN { printf "[flood] daemon CPU over both phases: %.2f %% of one core\n", 100 * c / hz / (w1 - w0) }'
+	kill "$SPID" "$DPID"
+	wait "$SPID" "$DPID" 2>/dev/null
+	SPID= DPID=
+	xslab_stop
+}
+
 echo "ptswitchd benchmark: $N guests, 1 s interval, ${SECS} s measured per run"
 [ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != quiet ] || run quiet
 [ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != mixed ] || run mixed
+[ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != flood ] || run_flood

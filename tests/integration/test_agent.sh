@@ -123,6 +123,9 @@ timeout 5 xenstore-rm "$D5/ack"
 request 5 "3 batch" # stale now (seq below the last answered): ignored
 sleep 1.5
 check "stale request after a high seq is ignored" xs_absent "$D5/ack"
+check "... and the agent logs why" grep -q \
+	'ignoring request "3 batch": its seq is not above the last one answered (18446744073709551615)' \
+	"$LAB/agent5.log"
 check "the withdrawn opt-in shows in caps and caps-reason" \
 	wait_for 30 eval "xs_is $D5/caps '' && xs_is $D5/caps-reason vm-assist-off"
 

@@ -22,9 +22,11 @@ T=/tool/ptswitch
 G=data/ptswitch
 GOOD=58
 BAD=59
+MANY=57
 
 xslab_add_domain $GOOD good || exit 1
 xslab_add_domain $BAD hostile || exit 1
+xslab_add_domain $MANY many || exit 1
 
 as_guest $GOOD xenstore-write /local/domain/$GOOD/$G/agent "ptswitch-agent 0.1.0"
 as_guest $GOOD xenstore-write /local/domain/$GOOD/$G/caps ""
@@ -41,12 +43,20 @@ as_guest $BAD xenstore-write /local/domain/$BAD/$G/caps-reason "Not Xen!"
 as_guest $BAD xenstore-write -- /local/domain/$BAD/$G/metrics/forks -5
 as_guest $BAD xenstore-write /local/domain/$BAD/$G/metrics/pgfault 1e9
 
+# More metric keys than allowed, and caps longer than any value may be.
+args=()
+for i in $(seq 40); do args+=("/local/domain/$MANY/$G/metrics/m$i" "$i"); done
+as_guest $MANY xenstore-write "${args[@]}"
+as_guest $MANY xenstore-write /local/domain/$MANY/$G/caps \
+	"$(head -c 300 /dev/zero | tr '\0' x)"
+
 cat >"$D/policy.yaml" <<'YAML'
 interval: 200ms
 window: 3
 YAML
 printf '%s\n' "$GOOD $TOP/tests/traces/idle.trace optin=yes" \
-	"$BAD $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
+	"$BAD $TOP/tests/traces/idle.trace optin=yes" \
+	"$MANY $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
 "$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
 	--backend "sim:$D/sim.map" >"$D/daemon.log" 2>&1 &
 DPID=$!
@@ -72,6 +82,13 @@ for what in agent caps-reason "a metric value"; do
 	n=$(grep -c "dom$BAD: rejected $what written" "$D/daemon.log")
 	check "rejected $what: logged once ($n)" [ "$n" -eq 1 ]
 done
+check "metric keys beyond 32 are rejected and counted" grep -q \
+	"dom$MANY: rejected metrics written by the guest (40 keys, at most 32)" \
+	"$D/daemon.log"
+check "oversized caps: said in words, and what the daemon does" grep -q \
+	"dom$MANY: rejected caps written by the guest (longer than 256 bytes); counting it as no capability" \
+	"$D/daemon.log"
+check "... 8 keys and the caps counted" wait_for 10 xs_is $T/domain/$MANY/rejected 9
 n=$(grep -c "dom$GOOD: rejected" "$D/daemon.log")
 check "nothing logged against the good guest ($n)" [ "$n" -eq 0 ]
 check "the daemon survives" kill -0 "$DPID"

@@ -11,6 +11,9 @@
  *   xs-storecheck events DIR          watch DIR, post DIR/{a,b,c}, read
  *                                     once, print the events' paths
  *   xs-storecheck read-many P...      read every P in one trip
+ *   xs-storecheck flood PATH SECS V... write the values in turn, as fast
+ *                                     as xenstored answers, for SECS s
+ *                                     (a hostile guest, through its bridge)
  * Writes the store's write counter to stderr as "writes=N".
  */
 #include <errno.h>
@@ -18,13 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store.h"
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: xs-storecheck post-many|ls|post-read|"
-			"post-bad|events|read-many ARGS\n");
+			"post-bad|events|read-many|flood ARGS\n");
 	return 2;
 }
 
@@ -132,6 +136,24 @@ out:
 	return rc;
 }
 
+static int flood(struct store *x, const char *path, int secs, int n,
+		 char **values)
+{
+	uint64_t end = pt_monotonic_ms() + (uint64_t)secs * 1000;
+	unsigned long i;
+	int err;
+
+	/* Waiting for each answer, as a guest's xenbus client does. */
+	for (i = 0; pt_monotonic_ms() < end; i++) {
+		err = store_write(x, path, values[i % (unsigned int)n]);
+		if (err) {
+			fprintf(stderr, "write %s: %s\n", path, strerror(-err));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct store *x;
@@ -155,6 +177,8 @@ int main(int argc, char **argv)
 		rc = post_bad(x, argv[2], argv[3]);
 	else if (!strcmp(argv[1], "events"))
 		rc = events(x, argv[2]);
+	else if (!strcmp(argv[1], "flood") && argc >= 5)
+		rc = flood(x, argv[2], atoi(argv[3]), argc - 4, argv + 4);
 	else if (!strcmp(argv[1], "read-many"))
 		rc = read_many(x, argc - 2, argv + 2);
 	else

@@ -12,12 +12,12 @@
 static struct fsm_input input(uint64_t now)
 {
 	return (struct fsm_input){
-		.now_ms = now,
-		.may_switch = true,
-		.capable = true,
-		.timeout_ms = 5000,
-		.backoff_ms = 60000,
-		.backoff_max_ms = 600000,
+	    .now_ms = now,
+	    .may_switch = true,
+	    .capable = true,
+	    .timeout_ms = 5000,
+	    .backoff_ms = 60000,
+	    .backoff_max_ms = 600000,
 	};
 }
 
@@ -207,19 +207,93 @@ static void test_adopt(void **state)
 	assert_string_equal(f.reason, "external-change");
 }
 
+static void test_seq_above_floor(void **state)
+{
+	struct fsm f;
+	struct fsm_input in = input(0);
+
+	(void)state;
+	/* A new instance (seq 0) after others used seqs up to 1000. */
+	fsm_init(&f, PT_MODE_EMULATE, 0);
+	in.seq_floor = 1000;
+	in.want_batch = true;
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_REQUEST_BATCH);
+	assert_int_equal(f.seq, 1001);
+	/* The guest's own seq, when higher, wins. */
+	fsm_init(&f, PT_MODE_BATCH, 5000);
+	in.want_batch = false;
+	in.want_emulate = true;
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_SET_EMULATE);
+	fsm_set_mode_result(&f, PT_MODE_EMULATE, 0, PT_MODE_EMULATE, &in);
+	assert_int_equal(f.seq, 5001);
+}
+
+static void test_resync_voids_pending_request(void **state)
+{
+	struct fsm f;
+	struct fsm_input in = input(0);
+
+	(void)state;
+	fsm_init(&f, PT_MODE_EMULATE, 0);
+	in.want_batch = true;
+	fsm_step(&f, &in);
+	assert_int_equal(f.seq, 1);
+	/* The agent answered seq 7 before: our request 1 is stale to it. */
+	fsm_resync(&f, 7);
+	assert_int_equal(f.state, FSM_EMULATE);
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_REQUEST_BATCH);
+	assert_int_equal(f.seq, 8);
+	/* Never backwards. */
+	fsm_resync(&f, 3);
+	assert_int_equal(f.seq, 8);
+	assert_int_equal(f.state, FSM_REQUESTED);
+}
+
+static void test_emulate_failure_backs_off(void **state)
+{
+	struct fsm f;
+	struct fsm_input in = input(0);
+
+	(void)state;
+	fsm_init(&f, PT_MODE_BATCH, 1);
+	in.capable = false;
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_SET_EMULATE);
+	fsm_set_mode_result(&f, PT_MODE_EMULATE, -EBUSY, PT_MODE_BATCH, &in);
+	assert_int_equal(f.state, FSM_BATCH);
+	assert_true(f.emulate_failing);
+	assert_string_equal(f.reason, "set-mode-emulate-failed:EBUSY");
+	/* Not again on the next tick... */
+	in.now_ms = FSM_EMULATE_RETRY_MS - 1;
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_NONE);
+	/* ... but once the back-off is over, and then it doubles. */
+	in.now_ms = FSM_EMULATE_RETRY_MS;
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_SET_EMULATE);
+	fsm_set_mode_result(&f, PT_MODE_EMULATE, -EBUSY, PT_MODE_BATCH, &in);
+	assert_int_equal(f.emulate_retry_ms, 3 * FSM_EMULATE_RETRY_MS);
+	/* Success ends it. */
+	in.now_ms = 3 * FSM_EMULATE_RETRY_MS;
+	assert_int_equal(fsm_step(&f, &in), FSM_ACT_SET_EMULATE);
+	fsm_set_mode_result(&f, PT_MODE_EMULATE, 0, PT_MODE_EMULATE, &in);
+	assert_false(f.emulate_failing);
+	assert_int_equal(f.state, FSM_EMULATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_then_ok),
-		cmocka_unit_test(test_wrong_seq_ignored),
-		cmocka_unit_test(test_refuse_backs_off),
-		cmocka_unit_test(test_timeout_doubles_backoff),
-		cmocka_unit_test(test_set_mode_failure_known_mode),
-		cmocka_unit_test(test_leave_needs_no_consent),
-		cmocka_unit_test(test_incapable_leaves_batch_even_in_advise),
-		cmocka_unit_test(test_advise_never_requests),
-		cmocka_unit_test(test_caps_withdrawn_cancels_request),
-		cmocka_unit_test(test_adopt),
+	    cmocka_unit_test(test_request_then_ok),
+	    cmocka_unit_test(test_wrong_seq_ignored),
+	    cmocka_unit_test(test_refuse_backs_off),
+	    cmocka_unit_test(test_timeout_doubles_backoff),
+	    cmocka_unit_test(test_set_mode_failure_known_mode),
+	    cmocka_unit_test(test_leave_needs_no_consent),
+	    cmocka_unit_test(test_incapable_leaves_batch_even_in_advise),
+	    cmocka_unit_test(test_advise_never_requests),
+	    cmocka_unit_test(test_caps_withdrawn_cancels_request),
+	    cmocka_unit_test(test_adopt),
+	    cmocka_unit_test(test_seq_above_floor),
+	    cmocka_unit_test(test_resync_voids_pending_request),
+	    cmocka_unit_test(test_emulate_failure_backs_off),
 	};
 
 	return cmocka_run_group_tests_name("fsm", tests, NULL, NULL);

@@ -378,6 +378,7 @@ static void test_map_errors(void **state)
 	    {"1 t.trace fail=set-mode,boot\n", 1, "fail= takes"},
 	    {"1 t.trace fail=\n", 1, "fail= takes"},
 	    {"1 t.trace offset=-1\n", 1, "offset must be"},
+	    {"1 t.trace fail=set-mode errno=EAGAIN\n", 1, "errno must be"},
 	    {"1 t.trace color=red\n", 1, "unknown option 'color'"},
 	    {"1 t.trace vcpus\n", 1, "expected key=value"},
 	    {"1 t.trace vcpus=1 vcpus=2\n", 1, "option 'vcpus' given twice"},
@@ -705,6 +706,18 @@ static void test_fail_injection(void **state)
 	assert_int_equal(be.ops->get_mode(&be, 4, &mode), 0);
 	assert_int_equal(mode, PT_MODE_EMULATE);
 	assert_int_equal(be.ops->set_mode(&be, 4, PT_MODE_EMULATE), 0);
+	be.ops->close(&be);
+
+	/* Any errno the domctl returns. */
+	open_backend(&be, "5 t.trace fail=set-batch errno=EINVAL\n"
+			  "6 t.trace fail=set-emulate errno=EBUSY\n"
+			  "7 t.trace fail=get-stats errno=ENOSYS\n"
+			  "8 t.trace fail=set-mode errno=EPERM\n");
+	assert_int_equal(be.ops->set_mode(&be, 5, PT_MODE_BATCH), -EINVAL);
+	assert_int_equal(be.ops->set_mode(&be, 6, PT_MODE_BATCH), 0);
+	assert_int_equal(be.ops->set_mode(&be, 6, PT_MODE_EMULATE), -EBUSY);
+	assert_int_equal(be.ops->get_stats(&be, 7, &st), -ENOSYS);
+	assert_int_equal(be.ops->set_mode(&be, 8, PT_MODE_BATCH), -EPERM);
 	be.ops->close(&be);
 }
 
