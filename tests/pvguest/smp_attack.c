@@ -22,6 +22,18 @@
  * - smp-cr3-load: vCPU 1 reloads CR3 (a MOV that Xen emulates, no
  *   hypercall) while vCPU 0 has a batch open: the emulation must close it.
  *
+ * - smp-close-l2-race: vCPU 1 waits until vCPU 0's flush has hooked the L1
+ *   back, then at once clears the L3 slot that holds the batch's L2 (and
+ *   restores it).  If the closer dropped its references to the L2 after
+ *   letting other vCPUs in, its non-preemptible put would be the last one
+ *   and tear the L2 down: an assertion on a debug Xen, which run.sh
+ *   --widen-races builds with a delay between those two steps.
+ *
+ * - smp-foreign-victim: a BATCH guest that another, unprivileged guest
+ *   (foreign_probe.c) aims foreign MMU ops at.  It counts, per window that
+ *   dom0 names in ptswitch/window, how many of its rounds opened a batch:
+ *   the prober's refused calls must not keep it from batching.
+ *
  * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
  * gives the verdict.  Spin waits only: a hypercall would close the batch.
  */
@@ -382,6 +394,149 @@ static void cr3_load(const char *name)
 	       pte_same(tpt.l1[0][60], tpt.pte_rw));
 }
 
+/* Set our slot of the boot L3 to VAL with one mmu_update; 0 on success. */
+static long set_l3_slot(u64 val)
+{
+	struct mmu_update req = {.ptr = pte_maddr(tpt.l3, tpt.l3_slot) |
+					MMU_NORMAL_PT_UPDATE,
+				 .val = val};
+	unsigned int n = 0;
+	long rc = hyp_mmu_update(&req, 1, &n);
+
+	return rc ? rc : (n == 1 ? 0 : -1);
+}
+
+static volatile unsigned int armed;
+static volatile unsigned int l3_cleared, l3_restored;
+static volatile long l3_last_rc;
+
+/*
+ * vCPU 1: each round, once vCPU 0's batch is open, spin (no hypercall)
+ * until its flush has hooked the L1 back, then drop the L2 from the L3
+ * and hook it in again.
+ */
+static void l2_dropper(void)
+{
+	u64 hook = tpt.l3[tpt.l3_slot];
+	unsigned int round;
+	long rc;
+
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		u64 deadline;
+
+		if (!wait_until(&go, round))
+			break;
+		if (!l1_unhooked(0)) {
+			/* Closed already (vCPU 0 descheduled): no race. */
+			done = round;
+			continue;
+		}
+		open_seen++;
+		armed = round;
+		deadline = now_ns() + WAIT_NS;
+		while (l1_unhooked(0) && now_ns() < deadline)
+			asm volatile("pause");
+		rc = set_l3_slot(0);
+		l3_cleared += !rc;
+		if (rc)
+			l3_last_rc = rc;
+		rc = set_l3_slot(hook);
+		l3_restored += !rc;
+		if (rc)
+			l3_last_rc = rc;
+		done = round;
+	}
+}
+
+static void close_l2_race(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	unsigned int round, ok = 0;
+	u64 last = 0;
+
+	if (smp_call(l2_dropper)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		u64 deadline;
+
+		last = round & 1 ? tpt.pte_rw : tpt.pte_ro;
+		/* If no batch opens, vCPU 1 finds none and skips the round. */
+		open_batch(70);
+		l1[71] = last;
+		go = round;
+		deadline = now_ns() + WAIT_NS;
+		while (armed != round && done != round && now_ns() < deadline)
+			asm volatile("pause");
+		/* Close the batch ourselves: vCPU 1 races with this close. */
+		hyp_mmuext_op(&flush, 1);
+		if (!wait_until(&done, round))
+			break;
+		ok += pte_same(l1[71], last);
+	}
+	pr("PVGUEST: ATTACK %s survived: rounds %u, batch open when vCPU 1 "
+	   "looked %u, L3 slot cleared after the close %u, restored %u, "
+	   "last error %ld, entries ok %u, data read %d\n",
+	   name, round - 1, open_seen, l3_cleared, l3_restored, l3_last_rc, ok,
+	   *(volatile u64 *)(tpt.va + 71 * PAGE_SIZE) ==
+	       *(volatile u64 *)tpt.data);
+}
+
+/* vCPU 1 of the victim: stay out of Xen, so that it never refuses a batch. */
+static void stay_out(void)
+{
+	while (!stop)
+		asm volatile("pause");
+	done = 1;
+}
+
+/*
+ * Rounds of 8 stores to l1[0] and the explicit flush, counted per window
+ * (dom0 writes its name to ptswitch/window; "stop" ends the test).
+ */
+static void foreign_victim(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	char window[32] = "", now[32];
+	unsigned int round, rounds = 0, opened = 0, i;
+	u64 deadline = now_ns() + 20 * WAIT_NS;
+
+	if (smp_call(stay_out)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 0; now_ns() < deadline; round++) {
+		if (!(round & 31)) {
+			if (xs_read("ptswitch/window", now, sizeof(now)) <= 0)
+				now[0] = '\0';
+			if (strncmp(now, window, sizeof(now))) {
+				if (window[0])
+					pr("PVGUEST: ATTACK %s window %s: "
+					   "rounds %u, batches opened %u\n",
+					   name, window, rounds, opened);
+				memcpy(window, now, sizeof(window));
+				rounds = opened = 0;
+			}
+			if (!strncmp(window, "stop", 5))
+				break;
+		}
+		for (i = 0; i < 8; i++) {
+			l1[80 + i] = (round + i) & 1 ? tpt.pte_rw : tpt.pte_ro;
+			if (!i)
+				opened += l1_unhooked(0);
+		}
+		rounds++;
+		hyp_mmuext_op(&flush, 1);
+	}
+	stop = true;
+	wait_until(&done, 1);
+	pr("PVGUEST: ATTACK %s survived: ended by %s\n", name,
+	   window[0] ? window : "time-out");
+}
+
 void smp_attack(const char *name)
 {
 	trap_set_hook(attack_hook);
@@ -396,6 +551,10 @@ void smp_attack(const char *name)
 		bounced_read(name);
 	else if (!strncmp(name, "smp-alias-after-close", 32))
 		alias_after_close(name);
+	else if (!strncmp(name, "smp-close-l2-race", 32))
+		close_l2_race(name);
+	else if (!strncmp(name, "smp-foreign-victim", 32))
+		foreign_victim(name);
 	else
 		pr("PVGUEST: SKIP attack-%s unknown attack\n", name);
 	stop = true;
