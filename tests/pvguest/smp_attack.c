@@ -24,9 +24,10 @@
  *
  * - smp-close-l2-race: vCPU 1 waits until vCPU 0's flush has hooked the L1
  *   back, then at once clears the L3 slot that holds the batch's L2 (and
- *   restores it).  If the closer dropped its references to the L2 after
- *   letting other vCPUs in, its non-preemptible put would be the last one
- *   and tear the L2 down: an assertion on a debug Xen, which run.sh
+ *   restores it once the flush has returned).  If the closer dropped its
+ * references to the L2 after letting other vCPUs in, its non-preemptible put
+ * would be the last one and tear the L2 down: an assertion on a debug Xen,
+ * which run.sh
  *   --widen-races builds with a delay between those two steps.
  *
  * - smp-foreign-victim: a BATCH guest that another, unprivileged guest
@@ -406,7 +407,7 @@ static long set_l3_slot(u64 val)
 	return rc ? rc : (n == 1 ? 0 : -1);
 }
 
-static volatile unsigned int armed;
+static volatile unsigned int armed, flushed;
 static volatile unsigned int l3_cleared, l3_restored;
 static volatile long l3_last_rc;
 
@@ -440,6 +441,11 @@ static void l2_dropper(void)
 		l3_cleared += !rc;
 		if (rc)
 			l3_last_rc = rc;
+		/*
+		 * Hook the L2 in again only once vCPU 0's flush has returned:
+		 * until then the close may still hold its own reference.
+		 */
+		wait_until(&flushed, round);
 		rc = set_l3_slot(hook);
 		l3_restored += !rc;
 		if (rc)
@@ -472,6 +478,7 @@ static void close_l2_race(const char *name)
 			asm volatile("pause");
 		/* Close the batch ourselves: vCPU 1 races with this close. */
 		hyp_mmuext_op(&flush, 1);
+		flushed = round;
 		if (!wait_until(&done, round))
 			break;
 		ok += pte_same(l1[71], last);
