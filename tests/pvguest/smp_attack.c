@@ -30,6 +30,12 @@
  * which run.sh
  *   --widen-races builds with a delay between those two steps.
  *
+ * - smp-bounce-bound: vCPU 0 loops native store + explicit flush on l1[0];
+ *   vCPU 1 reads through l1[0] and, each time a fault is bounced to it,
+ *   retries only once vCPU 0 has closed that batch and opened the next.
+ *   Its faults per read must stay bounded (Xen must not let the owner
+ *   reopen over an address a bounced vCPU has yet to retry).
+ *
  * - smp-foreign-victim: a BATCH guest that another, unprivileged guest
  *   (foreign_probe.c) aims foreign MMU ops at.  It counts, per window that
  *   dom0 names in ptswitch/window, how many of its rounds opened a batch:
@@ -62,6 +68,44 @@ static volatile bool open_when_written, store_trapped;
 static volatile unsigned int open_seen, closed_after;
 static volatile u64 bounced_unhooked, read_value;
 
+/* smp-bounce-bound: vCPU 1's adversarial retries (bounce_bound()). */
+#define BOUNCE_READS 20
+#define BOUNCE_CAP 50		  /* faults on one read: give up */
+#define BOUNCE_WAIT_NS 50000000ul /* 50 ms per wait for vCPU 0 */
+static volatile bool adversary;
+static volatile u64 read_resume, read_faults, reads_given_up;
+
+static bool l1_unhooked(unsigned int l1);
+
+/* Wait (bounded) until our L2 entry for l1[0] reads UNHOOKED. */
+static void wait_l2(bool unhooked)
+{
+	u64 deadline = now_ns() + BOUNCE_WAIT_NS;
+
+	while (l1_unhooked(0) != unhooked && now_ns() < deadline)
+		asm volatile("pause");
+}
+
+/*
+ * vCPU 1 in smp-bounce-bound: a fault on its read.  If Xen bounced it (the
+ * L2 entry reads unhooked), retry only once vCPU 0 has closed that batch
+ * and opened the next one, the worst time to retry.
+ */
+static bool adversary_retry(struct trap_frame *f)
+{
+	if (++read_faults >= BOUNCE_CAP && read_resume) {
+		reads_given_up++;
+		f->rip = read_resume;
+		return true;
+	}
+	if (l1_unhooked(0)) {
+		bounced_unhooked++;
+		wait_l2(false);
+		wait_l2(true);
+	}
+	return true;
+}
+
 static bool attack_hook(struct trap_frame *f, u64 cr2)
 {
 	unsigned int cpu = smp_on_ap();
@@ -79,6 +123,8 @@ static bool attack_hook(struct trap_frame *f, u64 cr2)
 	/* Xen bounced an access to the range vCPU 0 has unhooked: retry. */
 	if (cr2 < tpt.va || cr2 >= hi)
 		return false;
+	if (cpu == 1 && adversary)
+		return ++spurious[cpu] <= 100000 && adversary_retry(f);
 	if (!(((volatile u64 *)tpt.l2)[(cr2 - tpt.va) >> 21] & PTE_P))
 		bounced_unhooked++;
 	return ++spurious[cpu] <= 100000;
@@ -395,6 +441,65 @@ static void cr3_load(const char *name)
 	       pte_same(tpt.l1[0][60], tpt.pte_rw));
 }
 
+/* vCPU 1: BOUNCE_READS reads through l1[0], faults counted per read. */
+static volatile u64 max_read_faults, reads_ok;
+
+static void bounce_reader(void)
+{
+	u64 expect = *(volatile u64 *)tpt.data;
+	volatile u64 *p = (volatile u64 *)(tpt.va + 50 * PAGE_SIZE);
+	unsigned int r;
+
+	adversary = true;
+	for (r = 0; r < BOUNCE_READS; r++) {
+		u64 val = 0;
+
+		read_faults = 0;
+		/* A read the fault hook can skip (BOUNCE_CAP). */
+		asm volatile("leaq 1f(%%rip), %%rax\n\t"
+			     "movq %%rax, %[resume]\n\t"
+			     "movq (%[ptr]), %[val]\n"
+			     "1:"
+			     : [resume] "=m"(read_resume), [val] "+r"(val)
+			     : [ptr] "r"(p)
+			     : "rax", "memory");
+		read_resume = 0;
+		reads_ok += val == expect;
+		if (read_faults > max_read_faults)
+			max_read_faults = read_faults;
+		/* A hypercall between reads, as any real vCPU makes. */
+		hyp_xen_version();
+	}
+	adversary = false;
+	done = 1;
+}
+
+static void bounce_bound(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	u64 rounds, deadline;
+
+	/* l1[0][50] maps the data page. */
+	l1[50] = tpt.pte_ro;
+	hyp_mmuext_op(&flush, 1);
+	if (smp_call(bounce_reader)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	/* The owner: store (opens a batch) and flush, until vCPU 1 is done. */
+	deadline = now_ns() + 12 * WAIT_NS;
+	for (rounds = 0; done != 1 && now_ns() < deadline; rounds++) {
+		l1[90] = rounds & 1 ? tpt.pte_rw : tpt.pte_ro;
+		hyp_mmuext_op(&flush, 1);
+	}
+	pr("PVGUEST: ATTACK %s survived: reads %d, read right %lu, faults "
+	   "bounced with the L2 entry unhooked %lu, max faults on one read "
+	   "%lu, reads given up %lu, rounds of vCPU 0 %lu\n",
+	   name, BOUNCE_READS, reads_ok, bounced_unhooked, max_read_faults,
+	   reads_given_up, rounds);
+}
+
 /* Set our slot of the boot L3 to VAL with one mmu_update; 0 on success. */
 static long set_l3_slot(u64 val)
 {
@@ -560,6 +665,8 @@ void smp_attack(const char *name)
 		alias_after_close(name);
 	else if (!strncmp(name, "smp-close-l2-race", 32))
 		close_l2_race(name);
+	else if (!strncmp(name, "smp-bounce-bound", 32))
+		bounce_bound(name);
 	else if (!strncmp(name, "smp-foreign-victim", 32))
 		foreign_victim(name);
 	else

@@ -367,6 +367,7 @@ run_attack() {
 if [ "$cases" = races ]; then
 	kept=
 	run_smp_attack smp-close-l2-race safety-close-l2-race
+	run_smp_attack smp-bounce-bound safety-bounces-bounded
 	run_foreign_probe
 	exit 0
 fi
@@ -407,7 +408,8 @@ for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
 	smp-cr3-load:safety-cr3-load-on-other-vcpu \
 	smp-bounced-read:safety-spurious-fault-bounced \
 	smp-alias-after-close:safety-alias-write-after-close \
-	smp-close-l2-race:safety-close-l2-race; do
+	smp-close-l2-race:safety-close-l2-race \
+	smp-bounce-bound:safety-bounces-bounded; do
 	if [ "$smp" = 0 ]; then
 		echo "E2E: SKIP ${attack#*:} skipped (run.sh --no-smp)"
 	elif [ -z "${why:-}" ]; then

@@ -159,6 +159,29 @@ run_smp_attack() {
 				"'$xen_spurious'; $base"
 		fi
 		;;
+	smp-bounce-bound)
+		right=$(num "$1" 'read right')
+		bounced=$(num "$1" 'faults bounced with the L2 entry unhooked')
+		most=$(num "$1" 'max faults on one read')
+		given=$(num "$1" 'reads given up')
+		[ -z "$skip" ] && [ "${bounced:-0}" = 0 ] &&
+			skip="no read of vCPU 1 was bounced"
+		what="max faults on one read '$most', reads given up"
+		what="$what '$given', read right '$right' of 20, bounced"
+		what="$what '$bounced'"
+		if [ -n "$skip" ] && [ $ok_base = 1 ]; then
+			echo "E2E: SKIP $2 $skip"
+		elif [ $ok_base = 1 ] && [ "$astate" = finished ] &&
+			[ "$right" = 20 ] && [ "$given" = 0 ] &&
+			[ "${most:-99}" -le 2 ]; then
+			# A bounce, then at most the close of that batch.
+			echo "E2E: PASS $2 $what (spurious_faults" \
+				"$(stat spurious_faults), unhook_refused" \
+				"$(stat unhook_refused)); $base"
+		else
+			echo "E2E: FAIL $2 $what; $base"
+		fi
+		;;
 	smp-close-l2-race)
 		rounds=$(num "$1" 'rounds')
 		open=$(num "$1" 'batch open when vCPU 1 looked')
