@@ -375,6 +375,11 @@ static void reader(void)
 			break;
 		open_seen += l1_unhooked(0);
 		read_value = *(volatile u64 *)(tpt.va + 50 * PAGE_SIZE);
+		/*
+		 * A hypercall, as a real vCPU makes: once bounced, we keep
+		 * batches off this L1 until our next one (hv-patches BATCH.md).
+		 */
+		hyp_xen_version();
 		done = round;
 	}
 }
@@ -450,10 +455,14 @@ static void bounce_reader(void)
 	volatile u64 *p = (volatile u64 *)(tpt.va + 50 * PAGE_SIZE);
 	unsigned int r;
 
+	if (!wait_until(&go, 1))
+		return;
 	adversary = true;
 	for (r = 0; r < BOUNCE_READS; r++) {
 		u64 val = 0;
 
+		/* Read while vCPU 0 has a batch open (if it opens one). */
+		wait_l2(true);
 		read_faults = 0;
 		/* A read the fault hook can skip (BOUNCE_CAP). */
 		asm volatile("leaq 1f(%%rip), %%rax\n\t"
@@ -489,6 +498,7 @@ static void bounce_bound(const char *name)
 	}
 	/* The owner: store (opens a batch) and flush, until vCPU 1 is done. */
 	deadline = now_ns() + 12 * WAIT_NS;
+	go = 1;
 	for (rounds = 0; done != 1 && now_ns() < deadline; rounds++) {
 		l1[90] = rounds & 1 ? tpt.pte_rw : tpt.pte_ro;
 		hyp_mmuext_op(&flush, 1);
@@ -596,11 +606,15 @@ static void close_l2_race(const char *name)
 	       *(volatile u64 *)tpt.data);
 }
 
-/* vCPU 1 of the victim: stay out of Xen, so that it never refuses a batch. */
+/*
+ * vCPU 1 of the victim: sleep, mostly outside Xen (a poll is one hypercall
+ * a second), so that it seldom keeps a batch from opening and leaves the
+ * CPU to the others.
+ */
 static void stay_out(void)
 {
 	while (!stop)
-		asm volatile("pause");
+		sleep_ms(1000);
 	done = 1;
 }
 
@@ -614,7 +628,7 @@ static void foreign_victim(const char *name)
 	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
 	char window[32] = "", now[32];
 	unsigned int round, rounds = 0, opened = 0, i;
-	u64 deadline = now_ns() + 20 * WAIT_NS;
+	u64 deadline = now_ns() + 40 * WAIT_NS;
 
 	if (smp_call(stay_out)) {
 		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);

@@ -366,9 +366,11 @@ run_attack() {
 # Xen with CONFIG_PT_BATCH_WIDEN_RACES is built for, no benchmark.
 if [ "$cases" = races ]; then
 	kept=
-	run_smp_attack smp-close-l2-race safety-close-l2-race
-	run_smp_attack smp-bounce-bound safety-bounces-bounded
+	# The close-order case last: on a Xen with that defect, the
+	# assertion it hits stops the hypervisor.
 	run_foreign_probe
+	run_smp_attack smp-bounce-bound safety-bounces-bounded
+	run_smp_attack smp-close-l2-race safety-close-l2-race
 	exit 0
 fi
 

@@ -57,11 +57,9 @@ run_foreign_probe() {
 	}
 	wait_line "$pcon" '^PVGUEST: PROBE ready' 120 &&
 		probe emulate && wait_line "$pcon" '^PVGUEST: PROBE emulate ' 30
-	emulate_mode=$(pt-domctl get-mode "$vid" 2>/dev/null |
-		awk '$1 == "mode" { print $2 }')
+	emulate_mode=$(pt-domctl get-mode "$vid" 2>/dev/null)
 	answer_batch "$vid" "$vname"
-	batch_mode=$(pt-domctl get-mode "$vid" 2>/dev/null |
-		awk '$1 == "mode" { print $2 }')
+	batch_mode=$(pt-domctl get-mode "$vid" 2>/dev/null)
 	probe batch && wait_line "$pcon" '^PVGUEST: PROBE batch ' 30
 	# The victim's rounds: alone, then with the prober spinning.
 	wait_line "$vcon" '^PVGUEST: ATTACK smp-foreign-victim start' 60
@@ -72,8 +70,8 @@ run_foreign_probe() {
 	sleep 5
 	probe stop
 	window stop
-	wait_line "$vcon" '^PVGUEST: \(DONE\|FATAL\)' 60
-	wait_line "$pcon" '^PVGUEST: \(DONE\|FATAL\)' 60
+	wait_line "$vcon" '^PVGUEST: \(DONE\|FATAL\)' 120
+	wait_line "$pcon" '^PVGUEST: \(DONE\|FATAL\)' 120
 	sleep 2
 	grep -a '^PVGUEST: \(ATTACK\|SKIP\|FAIL\|FATAL\|NA\)' "$vcon" 2>/dev/null
 	grep -a '^PVGUEST: \(PROBE\|FATAL\)' "$pcon" 2>/dev/null
