@@ -630,7 +630,13 @@ static void foreign_victim(const char *name)
 	unsigned int round, rounds = 0, opened = 0, i;
 	u64 deadline = now_ns() + 40 * WAIT_NS;
 
-	if (smp_call(stay_out)) {
+	/*
+	 * stay_out may run twice: try for a minute, the lab's CPUs are
+	 * shared with dom0 and the prober.
+	 */
+	for (i = 0; i < 6 && smp_call(stay_out); i++)
+		;
+	if (i == 6) {
 		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
 		return;
 	}
