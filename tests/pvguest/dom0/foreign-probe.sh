@@ -8,7 +8,9 @@
 #    prober learns the victim's mode);
 #  - safety-foreign-probe-no-refusals: while the prober spins on those
 #    calls, the victim's batches still open (a refused call must not raise
-#    the victim's foreign-op count, which keeps batches from opening).
+#    the victim's foreign-op count, which keeps batches from opening): the
+#    share of the victim's rounds that open a batch must stay at least 3/4
+#    of what it is with the prober idle (SKIP if that is under 1/2).
 #    Under CONFIG_PT_BATCH_WIDEN_RACES (run.sh --widen-races) a raised
 #    count is held for 5 ms per call, so that this check sees it.
 
@@ -123,12 +125,15 @@ run_foreign_probe() {
 	what="$what ${p_rounds:-?}"
 	if [ "$batch_mode" != batch ] ||
 		[ "${a_rounds:-0}" -lt 10 ] || [ "${p_rounds:-0}" -lt 10 ] ||
-		[ $((${a_open:-0} * 10)) -lt $((${a_rounds:-0} * 9)) ]; then
-		# Without a clean baseline there is nothing to compare with.
+		[ $((${a_open:-0} * 2)) -lt "${a_rounds:-0}" ]; then
+		# Without a baseline there is nothing to compare with.
 		echo "E2E: SKIP safety-foreign-probe-no-refusals no baseline" \
 			"(mode '$batch_mode'; $what)"
 	elif [ "${calls:-0}" -ge 1 ] && [ $ok_base = 1 ] &&
-		[ $((p_open * 10)) -ge $((p_rounds * 9)) ]; then
+		# The share of rounds that opened a batch, probed, is at
+		# least 3/4 of the share alone.
+		[ $((p_open * a_rounds * 4)) -ge $((a_open * p_rounds * 3)) ]
+	then
 		echo "E2E: PASS safety-foreign-probe-no-refusals $what; $base"
 	else
 		echo "E2E: FAIL safety-foreign-probe-no-refusals $what; $base"
