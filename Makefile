@@ -9,6 +9,10 @@
 #                      dom0 running ptswitchd, PV guests running the agent
 #   make e2e-pvguest-loop  Xen under QEMU, patched: ptswitchd switches the
 #                      pvguest test kernel to BATCH and back
+#   make e2e-pvguest-races Xen under QEMU, a debug build of the patched Xen
+#                      with BATCH's race windows widened
+#                      (CONFIG_PT_BATCH_WIDEN_RACES): the pvguest cases
+#                      written against those races
 #   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
 #                      under ptswitchd, forkbench in EMULATE then in BATCH
 #                      (guestagent/linux-patches/README.md)
@@ -119,8 +123,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
 .PHONY: all agent daemon tools tests check demo bench install install-man \
         install-daemon install-agent install-unit uninstall clean format deps \
         deb deb-check \
-        check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-loop e2e-linux \
-        e2e-linux-smp eval pvguest check-trixie
+        check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
+        e2e-pvguest-loop e2e-linux e2e-linux-smp eval pvguest check-trixie
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -262,6 +266,9 @@ e2e-stock: deps
 # The PV test kernel on the patched Xen: 1- and 2-vCPU BATCH, the attacks.
 e2e-pvguest: deps
 	tests/pvguest/run.sh --patched
+# A debug Xen that holds BATCH's race windows open: the cases aimed at them.
+e2e-pvguest-races: deps
+	tests/pvguest/run.sh --widen-races
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched

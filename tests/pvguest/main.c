@@ -19,6 +19,7 @@ void mm_init(u64 boot_stack_top);
 void pvg_main(struct start_info *si, u64 boot_stack_top);
 const char *safety_run(const char *batch_na, bool batch_ran);
 void safety_attack(const char *name, u64 foreign_mfn);
+void foreign_probe(u64 victim);
 
 __attribute__((noreturn)) void pvg_shutdown(unsigned int reason)
 {
@@ -205,6 +206,16 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		};
 
 		loop_run(&lp);
+		pr("PVGUEST: DONE\n");
+		pvg_shutdown(SHUTDOWN_poweroff);
+	}
+
+	/*
+	 * pvg.probe=DOMID: no opt-in, no benchmark; foreign MMU ops aimed at
+	 * another domain (foreign_probe.c).
+	 */
+	if (cmdline_u64("pvg.probe", ~0ul) != ~0ul) {
+		foreign_probe(cmdline_u64("pvg.probe", 0));
 		pr("PVGUEST: DONE\n");
 		pvg_shutdown(SHUTDOWN_poweroff);
 	}

@@ -22,6 +22,25 @@
  * - smp-cr3-load: vCPU 1 reloads CR3 (a MOV that Xen emulates, no
  *   hypercall) while vCPU 0 has a batch open: the emulation must close it.
  *
+ * - smp-close-l2-race: vCPU 1 waits until vCPU 0's flush has hooked the L1
+ *   back, then at once clears the L3 slot that holds the batch's L2 (and
+ *   restores it once the flush has returned).  If the closer dropped its
+ * references to the L2 after letting other vCPUs in, its non-preemptible put
+ * would be the last one and tear the L2 down: an assertion on a debug Xen,
+ * which run.sh
+ *   --widen-races builds with a delay between those two steps.
+ *
+ * - smp-bounce-bound: vCPU 0 loops native store + explicit flush on l1[0];
+ *   vCPU 1 reads through l1[0] and, each time a fault is bounced to it,
+ *   retries only once vCPU 0 has closed that batch and opened the next.
+ *   Its faults per read must stay bounded (Xen must not let the owner
+ *   reopen over an address a bounced vCPU has yet to retry).
+ *
+ * - smp-foreign-victim: a BATCH guest that another, unprivileged guest
+ *   (foreign_probe.c) aims foreign MMU ops at.  It counts, per window that
+ *   dom0 names in ptswitch/window, how many of its rounds opened a batch:
+ *   the prober's refused calls must not keep it from batching.
+ *
  * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
  * gives the verdict.  Spin waits only: a hypercall would close the batch.
  */
@@ -49,6 +68,44 @@ static volatile bool open_when_written, store_trapped;
 static volatile unsigned int open_seen, closed_after;
 static volatile u64 bounced_unhooked, read_value;
 
+/* smp-bounce-bound: vCPU 1's adversarial retries (bounce_bound()). */
+#define BOUNCE_READS 20
+#define BOUNCE_CAP 50		  /* faults on one read: give up */
+#define BOUNCE_WAIT_NS 50000000ul /* 50 ms per wait for vCPU 0 */
+static volatile bool adversary;
+static volatile u64 read_resume, read_faults, reads_given_up;
+
+static bool l1_unhooked(unsigned int l1);
+
+/* Wait (bounded) until our L2 entry for l1[0] reads UNHOOKED. */
+static void wait_l2(bool unhooked)
+{
+	u64 deadline = now_ns() + BOUNCE_WAIT_NS;
+
+	while (l1_unhooked(0) != unhooked && now_ns() < deadline)
+		asm volatile("pause");
+}
+
+/*
+ * vCPU 1 in smp-bounce-bound: a fault on its read.  If Xen bounced it (the
+ * L2 entry reads unhooked), retry only once vCPU 0 has closed that batch
+ * and opened the next one, the worst time to retry.
+ */
+static bool adversary_retry(struct trap_frame *f)
+{
+	if (++read_faults >= BOUNCE_CAP && read_resume) {
+		reads_given_up++;
+		f->rip = read_resume;
+		return true;
+	}
+	if (l1_unhooked(0)) {
+		bounced_unhooked++;
+		wait_l2(false);
+		wait_l2(true);
+	}
+	return true;
+}
+
 static bool attack_hook(struct trap_frame *f, u64 cr2)
 {
 	unsigned int cpu = smp_on_ap();
@@ -66,6 +123,8 @@ static bool attack_hook(struct trap_frame *f, u64 cr2)
 	/* Xen bounced an access to the range vCPU 0 has unhooked: retry. */
 	if (cr2 < tpt.va || cr2 >= hi)
 		return false;
+	if (cpu == 1 && adversary)
+		return ++spurious[cpu] <= 100000 && adversary_retry(f);
 	if (!(((volatile u64 *)tpt.l2)[(cr2 - tpt.va) >> 21] & PTE_P))
 		bounced_unhooked++;
 	return ++spurious[cpu] <= 100000;
@@ -316,6 +375,11 @@ static void reader(void)
 			break;
 		open_seen += l1_unhooked(0);
 		read_value = *(volatile u64 *)(tpt.va + 50 * PAGE_SIZE);
+		/*
+		 * A hypercall, as a real vCPU makes: once bounced, we keep
+		 * batches off this L1 until our next one (hv-patches BATCH.md).
+		 */
+		hyp_xen_version();
 		done = round;
 	}
 }
@@ -382,6 +446,229 @@ static void cr3_load(const char *name)
 	       pte_same(tpt.l1[0][60], tpt.pte_rw));
 }
 
+/* vCPU 1: BOUNCE_READS reads through l1[0], faults counted per read. */
+static volatile u64 max_read_faults, reads_ok;
+
+static void bounce_reader(void)
+{
+	u64 expect = *(volatile u64 *)tpt.data;
+	volatile u64 *p = (volatile u64 *)(tpt.va + 50 * PAGE_SIZE);
+	unsigned int r;
+
+	if (!wait_until(&go, 1))
+		return;
+	adversary = true;
+	for (r = 0; r < BOUNCE_READS; r++) {
+		u64 val = 0;
+
+		/* Read while vCPU 0 has a batch open (if it opens one). */
+		wait_l2(true);
+		read_faults = 0;
+		/* A read the fault hook can skip (BOUNCE_CAP). */
+		asm volatile("leaq 1f(%%rip), %%rax\n\t"
+			     "movq %%rax, %[resume]\n\t"
+			     "movq (%[ptr]), %[val]\n"
+			     "1:"
+			     : [resume] "=m"(read_resume), [val] "+r"(val)
+			     : [ptr] "r"(p)
+			     : "rax", "memory");
+		read_resume = 0;
+		reads_ok += val == expect;
+		if (read_faults > max_read_faults)
+			max_read_faults = read_faults;
+		/* A hypercall between reads, as any real vCPU makes. */
+		hyp_xen_version();
+	}
+	adversary = false;
+	done = 1;
+}
+
+static void bounce_bound(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	u64 rounds, deadline;
+
+	/* l1[0][50] maps the data page. */
+	l1[50] = tpt.pte_ro;
+	hyp_mmuext_op(&flush, 1);
+	if (smp_call(bounce_reader)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	/* The owner: store (opens a batch) and flush, until vCPU 1 is done. */
+	deadline = now_ns() + 12 * WAIT_NS;
+	go = 1;
+	for (rounds = 0; done != 1 && now_ns() < deadline; rounds++) {
+		l1[90] = rounds & 1 ? tpt.pte_rw : tpt.pte_ro;
+		hyp_mmuext_op(&flush, 1);
+	}
+	pr("PVGUEST: ATTACK %s survived: reads %d, read right %lu, faults "
+	   "bounced with the L2 entry unhooked %lu, max faults on one read "
+	   "%lu, reads given up %lu, rounds of vCPU 0 %lu\n",
+	   name, BOUNCE_READS, reads_ok, bounced_unhooked, max_read_faults,
+	   reads_given_up, rounds);
+}
+
+/* Set our slot of the boot L3 to VAL with one mmu_update; 0 on success. */
+static long set_l3_slot(u64 val)
+{
+	struct mmu_update req = {.ptr = pte_maddr(tpt.l3, tpt.l3_slot) |
+					MMU_NORMAL_PT_UPDATE,
+				 .val = val};
+	unsigned int n = 0;
+	long rc = hyp_mmu_update(&req, 1, &n);
+
+	return rc ? rc : (n == 1 ? 0 : -1);
+}
+
+static volatile unsigned int armed, flushed;
+static volatile unsigned int l3_cleared, l3_restored;
+static volatile long l3_last_rc;
+
+/*
+ * vCPU 1: each round, once vCPU 0's batch is open, spin (no hypercall)
+ * until its flush has hooked the L1 back, then drop the L2 from the L3
+ * and hook it in again.
+ */
+static void l2_dropper(void)
+{
+	u64 hook = tpt.l3[tpt.l3_slot];
+	unsigned int round;
+	long rc;
+
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		u64 deadline;
+
+		if (!wait_until(&go, round))
+			break;
+		if (!l1_unhooked(0)) {
+			/* Closed already (vCPU 0 descheduled): no race. */
+			done = round;
+			continue;
+		}
+		open_seen++;
+		armed = round;
+		deadline = now_ns() + WAIT_NS;
+		while (l1_unhooked(0) && now_ns() < deadline)
+			asm volatile("pause");
+		rc = set_l3_slot(0);
+		l3_cleared += !rc;
+		if (rc)
+			l3_last_rc = rc;
+		/*
+		 * Hook the L2 in again only once vCPU 0's flush has returned:
+		 * until then the close may still hold its own reference.
+		 */
+		wait_until(&flushed, round);
+		rc = set_l3_slot(hook);
+		l3_restored += !rc;
+		if (rc)
+			l3_last_rc = rc;
+		done = round;
+	}
+}
+
+static void close_l2_race(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	unsigned int round, ok = 0;
+	u64 last = 0;
+
+	if (smp_call(l2_dropper)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 1; round <= MMU_ROUNDS; round++) {
+		u64 deadline;
+
+		last = round & 1 ? tpt.pte_rw : tpt.pte_ro;
+		/* If no batch opens, vCPU 1 finds none and skips the round. */
+		open_batch(70);
+		l1[71] = last;
+		go = round;
+		deadline = now_ns() + WAIT_NS;
+		while (armed != round && done != round && now_ns() < deadline)
+			asm volatile("pause");
+		/* Close the batch ourselves: vCPU 1 races with this close. */
+		hyp_mmuext_op(&flush, 1);
+		flushed = round;
+		if (!wait_until(&done, round))
+			break;
+		ok += pte_same(l1[71], last);
+	}
+	pr("PVGUEST: ATTACK %s survived: rounds %u, batch open when vCPU 1 "
+	   "looked %u, L3 slot cleared after the close %u, restored %u, "
+	   "last error %ld, entries ok %u, data read %d\n",
+	   name, round - 1, open_seen, l3_cleared, l3_restored, l3_last_rc, ok,
+	   *(volatile u64 *)(tpt.va + 71 * PAGE_SIZE) ==
+	       *(volatile u64 *)tpt.data);
+}
+
+/*
+ * vCPU 1 of the victim: sleep, mostly outside Xen (a poll is one hypercall
+ * a second), so that it seldom keeps a batch from opening and leaves the
+ * CPU to the others.
+ */
+static void stay_out(void)
+{
+	while (!stop)
+		sleep_ms(1000);
+	done = 1;
+}
+
+/*
+ * Rounds of 8 stores to l1[0] and the explicit flush, counted per window
+ * (dom0 writes its name to ptswitch/window; "stop" ends the test).
+ */
+static void foreign_victim(const char *name)
+{
+	volatile u64 *l1 = tpt.l1[0];
+	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
+	char window[32] = "", now[32];
+	unsigned int round, rounds = 0, opened = 0, i;
+	u64 deadline = now_ns() + 40 * WAIT_NS;
+
+	/*
+	 * stay_out may run twice: try for a minute, the lab's CPUs are
+	 * shared with dom0 and the prober.
+	 */
+	for (i = 0; i < 6 && smp_call(stay_out); i++)
+		;
+	if (i == 6) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	for (round = 0; now_ns() < deadline; round++) {
+		if (!(round & 31)) {
+			if (xs_read("ptswitch/window", now, sizeof(now)) <= 0)
+				now[0] = '\0';
+			if (strncmp(now, window, sizeof(now))) {
+				if (window[0])
+					pr("PVGUEST: ATTACK %s window %s: "
+					   "rounds %u, batches opened %u\n",
+					   name, window, rounds, opened);
+				memcpy(window, now, sizeof(window));
+				rounds = opened = 0;
+			}
+			if (!strncmp(window, "stop", 5))
+				break;
+		}
+		for (i = 0; i < 8; i++) {
+			l1[80 + i] = (round + i) & 1 ? tpt.pte_rw : tpt.pte_ro;
+			if (!i)
+				opened += l1_unhooked(0);
+		}
+		rounds++;
+		hyp_mmuext_op(&flush, 1);
+	}
+	stop = true;
+	wait_until(&done, 1);
+	pr("PVGUEST: ATTACK %s survived: ended by %s\n", name,
+	   window[0] ? window : "time-out");
+}
+
 void smp_attack(const char *name)
 {
 	trap_set_hook(attack_hook);
@@ -396,6 +683,12 @@ void smp_attack(const char *name)
 		bounced_read(name);
 	else if (!strncmp(name, "smp-alias-after-close", 32))
 		alias_after_close(name);
+	else if (!strncmp(name, "smp-close-l2-race", 32))
+		close_l2_race(name);
+	else if (!strncmp(name, "smp-bounce-bound", 32))
+		bounce_bound(name);
+	else if (!strncmp(name, "smp-foreign-victim", 32))
+		foreign_victim(name);
 	else
 		pr("PVGUEST: SKIP attack-%s unknown attack\n", name);
 	stop = true;

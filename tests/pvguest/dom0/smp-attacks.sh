@@ -50,7 +50,8 @@ run_smp_attack() {
 	fails=$(stat revalidation_failures)
 	healthy=1
 	xl list >/dev/null 2>&1 || healthy=0
-	xl domid pvguest >/dev/null 2>&1 || healthy=0
+	# The kept first guest (none with pvguest.cases=races).
+	[ -z "$kept" ] || xl domid "$kept" >/dev/null 2>&1 || healthy=0
 	xl destroy "$aname" >/dev/null 2>&1
 	gone=0
 	domain_gone "$adomid" && gone=1
@@ -156,6 +157,48 @@ run_smp_attack() {
 			echo "E2E: FAIL $2 rounds '$rounds', open '$open'," \
 				"unhooked '$unhooked', Xen spurious_faults" \
 				"'$xen_spurious'; $base"
+		fi
+		;;
+	smp-bounce-bound)
+		right=$(num "$1" 'read right')
+		bounced=$(num "$1" 'faults bounced with the L2 entry unhooked')
+		most=$(num "$1" 'max faults on one read')
+		given=$(num "$1" 'reads given up')
+		[ -z "$skip" ] && [ "${bounced:-0}" = 0 ] &&
+			skip="no read of vCPU 1 was bounced"
+		what="max faults on one read '$most', reads given up"
+		what="$what '$given', read right '$right' of 20, bounced"
+		what="$what '$bounced'"
+		if [ -n "$skip" ] && [ $ok_base = 1 ]; then
+			echo "E2E: SKIP $2 $skip"
+		elif [ $ok_base = 1 ] && [ "$astate" = finished ] &&
+			[ "$right" = 20 ] && [ "$given" = 0 ] &&
+			[ "${most:-99}" -le 2 ]; then
+			# A bounce, then at most the close of that batch.
+			echo "E2E: PASS $2 $what (spurious_faults" \
+				"$(stat spurious_faults), unhook_refused" \
+				"$(stat unhook_refused)); $base"
+		else
+			echo "E2E: FAIL $2 $what; $base"
+		fi
+		;;
+	smp-close-l2-race)
+		rounds=$(num "$1" 'rounds')
+		open=$(num "$1" 'batch open when vCPU 1 looked')
+		[ -z "$skip" ] && [ "${open:-0}" = 0 ] &&
+			skip="vCPU 1 never found the batch open"
+		if [ -n "$skip" ] && [ $ok_base = 1 ]; then
+			echo "E2E: SKIP $2 $skip"
+		elif [ $ok_base = 1 ] && [ "$astate" = finished ] &&
+			[ "${rounds:-0}" -ge 1 ] &&
+			said "$1" "survived: rounds $rounds, batch open when vCPU 1 looked $open, L3 slot cleared after the close $open, restored $open, last error 0, entries ok $rounds, data read 1"; then
+			echo "E2E: PASS $2 $rounds rounds, $open with vCPU 0's" \
+				"batch open: vCPU 1 dropped the L2 from the L3" \
+				"as soon as the close hooked the L1 back, and" \
+				"restored it; entries right (flush.explicit" \
+				"$(stat flush.explicit)); $base"
+		else
+			echo "E2E: FAIL $2 rounds '$rounds', open '$open'; $base"
 		fi
 		;;
 	smp-alias-after-close)
