@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,6 +230,20 @@ static int parse_row(struct parse_state *ps, char **tok, int n)
 	return 0;
 }
 
+/*
+ * A first column that a reader would take for a number (signed,
+ * fractional, nan, inf) is a bad time, not an unknown keyword.
+ */
+static bool looks_signed_or_special(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	else if (*s >= '0' && *s <= '9')
+		return false; /* a row: parse_row() checks the rest */
+	return (*s >= '0' && *s <= '9') || *s == '.' ||
+	       !strncasecmp(s, "nan", 3) || !strncasecmp(s, "inf", 3);
+}
+
 static int parse_line(struct parse_state *ps, char *line)
 {
 	char *tok[MAX_TOKENS + 1];
@@ -267,6 +282,11 @@ static int parse_line(struct parse_state *ps, char *line)
 	}
 	if (!strcmp(tok[0], "fields"))
 		return parse_fields(ps, tok, n);
+	if (looks_signed_or_special(tok[0]))
+		return fail(ps->err, ps->line,
+			    "bad time '%.20s': a row starts with whole "
+			    "non-negative seconds",
+			    tok[0]);
 	if (tok[0][0] < '0' || tok[0][0] > '9')
 		return fail(ps->err, ps->line, "unknown keyword '%.20s'",
 			    tok[0]);
