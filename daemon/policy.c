@@ -76,7 +76,12 @@ int policy_load_file(const char *path, struct policy *p,
 	char *buf;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) at the path must not hang the
+	 * daemon in open(2) waiting for a writer; the type is checked
+	 * before anything is read.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		set_error(err, path, "cannot open: %s", strerror(errno));
 		return -1;
