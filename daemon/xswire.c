@@ -243,6 +243,12 @@ static int parse(struct xswire *w)
 	struct xsd_sockmsg hdr;
 	int err;
 
+	/*
+	 * Once broken, the stream is out of step with the requests: what
+	 * follows must not be taken for their answers.
+	 */
+	if (w->err)
+		return -w->err;
 	while (w->len - w->off >= sizeof(hdr)) {
 		const char *body = w->in + w->off + sizeof(hdr);
 

@@ -8,6 +8,7 @@
 #   scripts/install-deps.sh record the trace-recording lab on top of e2e
 #                                  (the guests' workloads, copied from
 #                                  the host into their images)
+#   scripts/install-deps.sh fuzz   clang and its libFuzzer runtime (make fuzz)
 set -eu
 
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
@@ -20,7 +21,8 @@ xen-hypervisor-4.17-amd64 xz-utils" ;;
 xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
 postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
 redis-server redis-tools" ;;
-	*) echo "install-deps: unknown set '$set' (known: e2e record)" >&2; exit 2 ;;
+	fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e record fuzz)" >&2; exit 2 ;;
 	esac
 done
 
