@@ -59,7 +59,7 @@ static int open_path(const char *path, bool *sock)
 		return -1;
 	if (!S_ISSOCK(st.st_mode)) {
 		*sock = false;
-		return open(path, O_RDWR | O_CLOEXEC);
+		return open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	}
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		errno = ENAMETOOLONG;
