@@ -23,7 +23,7 @@
 #   make fuzz          libFuzzer targets (clang) over the parsers of
 #                      untrusted input, FUZZ_SECONDS each (default 60),
 #                      printing execs and coverage (tests/fuzz/README.md)
-#   make fuzz-short    the same for FUZZ_SECONDS=15 each (what CI runs)
+#   make fuzz-short    the same for FUZZ_SECONDS=10 each (what CI runs)
 #   make format        clang-format every source file in place
 
 PREFIX    ?= /usr/local
@@ -257,7 +257,7 @@ fuzz:
 	$(MAKE) BUILD=build/fuzz SAN=1 FUZZ=1 fuzzers
 	tests/fuzz/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
 fuzz-short:
-	$(MAKE) fuzz FUZZ_SECONDS=15
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 demo: deps
 	$(MAKE) all tools
