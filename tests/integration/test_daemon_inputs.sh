@@ -49,7 +49,7 @@ done
 timeout 10 "$AGENT" --once --root "$D/root" >"$D/agent.out" 2>&1
 rc=$?
 check "the agent with FIFOs for /proc and /sys returns (exit $rc, not 124)" \
-	[ $rc -ne 124 ] && [ $rc -ne 137 ]
+	eval '[ $rc -ne 124 ] && [ $rc -ne 137 ]'
 check "... and calls the guest not Xen" grep -q "not-xen" "$D/agent.out"
 
 # The sim backend's state file (it outlives the daemon) as a FIFO.
@@ -95,7 +95,7 @@ t0=$(ticks)
 sleep 1
 t1=$(ticks)
 check "... and ticks go on ($t0 -> $t1 in 1 s at 100 ms)" \
-	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 3 ]
+	eval '[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 3 ]'
 rm "$D/policy.yaml"
 cp "$D/good.yaml" "$D/policy.yaml"
 kill -HUP "$DPID"
@@ -114,10 +114,15 @@ cat >"$D/storm.py" <<'PY'
 import os, signal, sys, time
 pid, n = int(sys.argv[1]), 0
 sys.stdin.readline()
-end = time.monotonic() + 5
-while time.monotonic() < end:
-    os.kill(pid, signal.SIGHUP)
-    n += 1
+start = time.monotonic()
+while True:
+    # Paced by the clock, not by sleep(), which a loaded box stretches.
+    now = time.monotonic() - start
+    if now >= 5:
+        break
+    while n < int(now * 1000):
+        os.kill(pid, signal.SIGHUP)
+        n += 1
     time.sleep(0.001)
 print(n, flush=True)
 PY
@@ -139,9 +144,9 @@ echo "# storm: $sent HUPs in $ms ms; ticks $t0 -> $t1 ($due due);" \
 	"$reloads reloads; daemon CPU ${cpu}%"
 # Generous: a loaded 2-core box may delay ticks, not lose them.
 check "ticks go on during a SIGHUP storm ($((t1 - t0)) of $due due)" \
-	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge $((due * 4 / 10)) ]
+	eval '[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge $((due * 4 / 10)) ]'
 check "reloads coalesce ($reloads for $sent HUPs)" \
-	[ "$reloads" -ge 1 ] && [ "$reloads" -le 30 ]
+	eval '[ "$reloads" -ge 1 ] && [ "$reloads" -le $((ms / 1000 + 3)) ]'
 check "daemon CPU during the storm is sane (${cpu}% of a core)" [ "$cpu" -lt 50 ]
 # The last HUP is never lost: a change made before it is loaded.
 sed -i 's/^window: 3$/window: 4/' "$D/policy.yaml"
@@ -177,7 +182,7 @@ t0=$(ticks)
 sleep 1
 t1=$(ticks)
 check "... which keeps ticking ($t0 -> $t1)" \
-	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 3 ]
+	eval '[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 3 ]'
 
 kill -TERM "$DPID"
 check "SIGTERM stops the daemon" wait_for 10 eval "! kill -0 $DPID"
