@@ -386,8 +386,17 @@ void ptd_tick(struct ptswitchd *d, uint64_t now_ms)
 			guest_forget(d, g);
 			continue;
 		}
-		if (!err)
-			engine_observe(&g->eng, &st, now_ms);
+		/* Counter faults: the 1st, 2nd, 4th ... logged, never a flood.
+		 */
+		if (!err &&
+		    engine_observe(&d->policy, &g->eng, &st, now_ms) ==
+			ENGINE_OBS_REJECTED &&
+		    !(g->eng.faults & (g->eng.faults - 1)))
+			log_dom(
+			    LOG_WARNING, g->domid, NULL, "counter-fault",
+			    "a counter moved faster than %.0e/s (a reset or a "
+			    "bogus jump): sample ignored (%llu so far)",
+			    ENGINE_MAX_RATE, (unsigned long long)g->eng.faults);
 		if (!d->be.ops->get_mode(&d->be, g->domid, &hv) &&
 		    hv != fsm_mode(&g->fsm) && g->fsm.state != FSM_REQUESTED) {
 			log_dom(

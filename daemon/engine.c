@@ -1,7 +1,8 @@
 /*
- * The decision engine: a cost model over a window of counter deltas, then
- * guards (safety, pins, dwell, rate limit, switch cost).  docs/policy.md
- * lists the reason tokens; docs/cost-model.md explains the model.
+ * The decision engine: a cost model of each sample's counter deltas, the
+ * work-function rule over them, then the guards (safety, pins, dwell).
+ * docs/policy.md states the rule and its bound and lists the reason
+ * tokens; docs/cost-model.md explains the model.
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,163 +10,87 @@
 
 #include "engine.h"
 
-#define FIELDS (sizeof(struct pt_stats) / sizeof(uint64_t))
-
 /* An L1 page has 512 entries: no batch re-validates more. */
 #define L1_ENTRIES 512.0
+/* The noise estimate looks back this many windows. */
+#define NOISE_WINDOWS 10.0
+/* Rate-limit price: doublings beyond the budget, at most. */
+#define MAX_DOUBLINGS 30
 
-/* struct pt_stats is all uint64_t; treat it as an array for arithmetic. */
-static const uint64_t *stats_u64(const struct pt_stats *s)
+#define DELTA_FIELDS (sizeof(struct engine_delta) / sizeof(uint64_t))
+_Static_assert(sizeof(struct engine_delta) % sizeof(uint64_t) == 0,
+	       "struct engine_delta must hold only uint64_t counters");
+
+unsigned int engine_ring_len(const struct policy *p)
 {
-	return (const uint64_t *)s;
+	(void)p;
+	return 1;
 }
 
-_Static_assert(sizeof(struct pt_stats) % sizeof(uint64_t) == 0,
-	       "struct pt_stats must hold only uint64_t counters");
-
-static void ring_clear(struct engine_guest *g)
+static void forget(struct engine_guest *g)
 {
-	g->n = 0;
-	g->head = 0;
+	g->have_last = false;
+	g->regret = g->mode == PT_MODE_BATCH ? g->bound : -g->bound;
+	g->exc_regret = g->exc_secs = g->exc_cost = g->held = 0.0;
+	g->resid = g->nd = g->ncc = g->sigma = 0.0;
+	g->bk_x = g->bk_c = g->bk_secs = 0.0;
+	g->have_resid = false;
+	memset(&g->win, 0, sizeof(g->win));
+	g->seen_secs = 0.0;
 }
 
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
 		       uint64_t now_ms, struct engine_sample *ring,
 		       unsigned int cap)
 {
+	(void)ring;
+	(void)cap;
 	memset(g, 0, sizeof(*g));
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
-	engine_guest_set_ring(g, ring, cap);
+	forget(g);
 }
 
 void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
 			   unsigned int cap)
 {
-	g->ring = ring;
-	g->cap = cap > ENGINE_MAX_WINDOW ? ENGINE_MAX_WINDOW : cap;
-	ring_clear(g);
+	(void)ring;
+	(void)cap;
+	forget(g);
 }
 
-static void take_delta(struct engine_delta *d, const struct pt_stats *now,
-		       const struct pt_stats *old)
+static void pick(struct engine_delta *d, const struct pt_stats *s)
 {
 	unsigned int b;
 
-	d->emulated_writes = now->emulated_writes - old->emulated_writes;
+	d->emulated_writes = s->emulated_writes;
 	for (b = 0; b < PT_HIST_BUCKETS; b++)
-		d->emul_runs[b] = now->emul_runs[b] - old->emul_runs[b];
-	d->batches = now->batches - old->batches;
-	d->batch_ptes = now->batch_ptes - old->batch_ptes;
-	d->spurious_faults = now->spurious_faults - old->spurious_faults;
-	d->unhook_refused = now->unhook_refused - old->unhook_refused;
+		d->emul_runs[b] = s->emul_runs[b];
+	d->batches = s->batches;
+	d->batch_ptes = s->batch_ptes;
+	d->spurious_faults = s->spurious_faults;
+	d->unhook_refused = s->unhook_refused;
 }
 
-/* struct engine_delta is all uint64_t too: sums and differences by field. */
-#define DELTA_FIELDS (sizeof(struct engine_delta) / sizeof(uint64_t))
-
-_Static_assert(sizeof(struct engine_delta) % sizeof(uint64_t) == 0,
-	       "struct engine_delta must hold only uint64_t counters");
-
-static void delta_sum(struct engine_delta *sum, const struct engine_delta *d)
+/*
+ * now - old modulo 2^64, field by field; false when a field moved faster
+ * than the sanity bound (a reset reads as a near-2^64 delta).
+ */
+static bool take_delta(struct engine_delta *out, const struct engine_delta *now,
+		       const struct engine_delta *old, double secs)
 {
-	uint64_t *s = (uint64_t *)sum;
-	const uint64_t *a = (const uint64_t *)d;
-	size_t i;
-
-	for (i = 0; i < DELTA_FIELDS; i++)
-		s[i] += a[i];
-}
-
-static void delta_diff(struct engine_delta *out, const struct engine_delta *hi,
-		       const struct engine_delta *lo)
-{
+	const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)old;
 	uint64_t *o = (uint64_t *)out;
-	const uint64_t *h = (const uint64_t *)hi, *l = (const uint64_t *)lo;
+	double max = ENGINE_MAX_RATE * secs;
 	size_t i;
 
-	for (i = 0; i < DELTA_FIELDS; i++)
-		o[i] = h[i] - l[i];
-}
-
-void engine_observe(struct engine_guest *g, const struct pt_stats *now,
-		    uint64_t now_ms)
-{
-	const uint64_t *cur = stats_u64(now), *old = stats_u64(&g->last);
-	struct engine_sample *s;
-	size_t i;
-
-	if (!g->have_last || now_ms < g->last_ms)
-		goto baseline;
-	/* Same instant: keep the old baseline so nothing is lost. */
-	if (now_ms == g->last_ms)
-		return;
-	/*
-	 * A counter going backwards means the hypervisor or the domain was
-	 * restarted: forget the window rather than underflow.
-	 */
-	for (i = 0; i < FIELDS; i++)
-		if (cur[i] < old[i]) {
-			ring_clear(g);
-			goto baseline;
-		}
-
-	if (!g->cap)
-		goto baseline;
-	s = &g->ring[g->head];
-	s->t_ms = now_ms;
-	s->dt_ms = now_ms - g->last_ms;
-	take_delta(&s->d, now, &g->last);
-	if (g->mode == PT_MODE_BATCH)
-		delta_sum(&g->stay, &s->d);
-	g->head = (g->head + 1) % g->cap;
-	if (g->n < g->cap)
-		g->n++;
-baseline:
-	g->last = *now;
-	g->last_ms = now_ms;
-	g->have_last = true;
-}
-
-void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
-			uint64_t now_ms)
-{
-	if (mode == g->mode)
-		return;
-	if (g->mode == PT_MODE_BATCH) {
-		g->last_stay = g->stay;
-		g->have_last_stay = true;
+	for (i = 0; i < DELTA_FIELDS; i++) {
+		o[i] = a[i] - b[i];
+		if ((double)o[i] > max)
+			return false;
 	}
-	memset(&g->stay, 0, sizeof(g->stay));
-	g->mode = mode;
-	g->mode_since_ms = now_ms;
-	g->switch_ms[g->n_switches % ENGINE_MAX_SWITCH_HISTORY] = now_ms;
-	g->n_switches++;
-	/*
-	 * Samples of the other mode say nothing about this one, and the
-	 * interval that straddles the switch mixes both: start afresh.
-	 */
-	ring_clear(g);
-	g->have_last = false;
+	return true;
 }
-
-/* The j-th most recent sample (0: the last one). */
-static const struct engine_sample *sample_at(const struct engine_guest *g,
-					     unsigned int j)
-{
-	return &g->ring[(g->head + g->cap - 1 - j) % g->cap];
-}
-
-/* What the window says, in cycles per second. */
-struct model {
-	double cost_emulate, cost_batch, saving;
-	double saving_se;     /* standard error of saving, from the samples */
-	double var;	      /* one sample's variance (units of saving) */
-	double write_rate;    /* PTE writes per second */
-	double spurious_rate; /* spurious faults per batched PTE */
-	double secs;
-	unsigned int samples; /* how many samples the figures come from */
-};
 
 /*
  * In EMULATE, each run of consecutive writes to one L1 page would have
@@ -224,314 +149,60 @@ static void costs_of(const struct policy_costs *c, enum pt_mode mode,
 	}
 }
 
-/*
- * Running sums over the k most recent samples (index j + 1 holds samples
- * 0..j), so that any run of them is modeled in constant time: the
- * change-point search tries every split of the window.
- */
-struct moments {
-	double used;	/* samples with a length */
-	double ce, ce2; /* EMULATE cost rate, and its square */
-	double dce, d2; /* saving rate d = ce - cb, times ce, squared */
-};
-
-struct prefix {
-	unsigned int k;
-	struct engine_delta sum[ENGINE_MAX_WINDOW + 1];
-	uint64_t dt_ms[ENGINE_MAX_WINDOW + 1];
-	struct moments mom[ENGINE_MAX_WINDOW + 1];
-};
-
-static void prefix_init(struct prefix *pre)
+/* The window, in seconds: `window` is a number of seconds. */
+static double window_secs(const struct policy *p)
 {
-	pre->k = 0;
-	memset(&pre->sum[0], 0, sizeof(pre->sum[0]));
-	pre->dt_ms[0] = 0;
-	memset(&pre->mom[0], 0, sizeof(pre->mom[0]));
+	return p->window ? (double)p->window : 1.0;
 }
 
 /*
- * Extend the running sums to the k most recent samples (at most the
- * ring's).  Most decisions look at the window only; the whole ring is
- * summed only for the tests that look further back.  Entry j + 1 depends
- * on samples 0..j alone, so building in steps gives the same figures.
+ * The noise of the regret rate, relative to the cost level, per square
+ * root second (the guard multiplies it by the level it judges).  Noise
+ * is what the window's saving does not explain: the residual x - s c of
+ * a stretch's regret rate x against the window's saving s times its
+ * EMULATE cost rate c (a workload whose saving stays put, however bursty
+ * its cycles, has none).  Its scale comes from the changes between
+ * successive residuals (von Neumann), on stretches of at least a second
+ * whatever the sampling interval (rates over less than a second are not
+ * independent), each change clipped at four times the scale so far: a
+ * phase change is one large step, noise a step every stretch, so phases
+ * do not read as noise.
  */
-static void prefix_extend(const struct policy *p, const struct engine_guest *g,
-			  unsigned int k, struct prefix *pre)
+static void noise_update(const struct policy *p, struct engine_guest *g,
+			 double x, double ce, double secs)
 {
-	unsigned int j;
+	double s = 0.0, e, c, step, keep, cap;
 
-	if (k > g->n)
-		k = g->n;
-	for (j = pre->k; j < k; j++) {
-		const struct engine_sample *smp = sample_at(g, j);
-		struct moments *m = &pre->mom[j + 1];
-		double ce, cb, w, d, secs = (double)smp->dt_ms / 1000.0;
-
-		pre->sum[j + 1] = pre->sum[j];
-		delta_sum(&pre->sum[j + 1], &smp->d);
-		pre->dt_ms[j + 1] = pre->dt_ms[j] + smp->dt_ms;
-		*m = pre->mom[j];
-		if (!smp->dt_ms)
-			continue;
-		costs_of(&p->cost, g->mode, &smp->d, &ce, &cb, &w);
-		ce /= secs;
-		d = ce - cb / secs;
-		m->used += 1.0;
-		m->ce += ce;
-		m->ce2 += ce * ce;
-		m->dce += d * ce;
-		m->d2 += d * d;
-	}
-	if (k > pre->k)
-		pre->k = k;
-}
-
-/*
- * The window's saving 1 - sum(cb)/sum(ce) is a ratio estimate over
- * samples taken as rates (ticks may jitter).  Its standard error is
- * sqrt(sum(r^2) / (n (n - 1))) / mean(ce) with r = d - saving x ce per
- * sample; sum(r^2) expands into the running sums.  Zero when every
- * sample says the same.
- */
-static double saving_se(const struct moments *m, double saving, double *var)
-{
-	double ss, mean_ce;
-
-	*var = 0.0;
-	if (m->used < 2.0 || m->ce <= 0.0)
-		return 0.0;
-	ss = m->d2 - 2.0 * saving * m->dce + saving * saving * m->ce2;
-	/* The expansion can round a zero sum a hair below it. */
-	if (ss < 0.0)
-		ss = 0.0;
-	mean_ce = m->ce / m->used;
-	/* One sample's variance, in units of the saving. */
-	*var = ss / (m->used - 1.0) / (mean_ce * mean_ce);
-	return sqrt(*var / m->used);
-}
-
-/* The model of k samples, starting `from` samples back. */
-static void model_window(const struct policy *p, const struct engine_guest *g,
-			 const struct prefix *pre, unsigned int from,
-			 unsigned int k, struct model *m)
-{
-	const struct policy_costs *c = &p->cost;
-	struct engine_delta s;
-	struct moments mom;
-	uint64_t dt_ms;
-	double ce, cb, writes;
-
-	memset(m, 0, sizeof(*m));
-	if (from >= pre->k)
+	g->bk_x += x;
+	g->bk_c += ce;
+	g->bk_secs += secs;
+	if (g->bk_secs < 1.0 - 1e-9) /* ten 0.1 s add up to 0.999... */
 		return;
-	if (k > pre->k - from)
-		k = pre->k - from;
-	dt_ms = pre->dt_ms[from + k] - pre->dt_ms[from];
-	if (!dt_ms)
-		return;
-	delta_diff(&s, &pre->sum[from + k], &pre->sum[from]);
-	m->secs = (double)dt_ms / 1000.0;
-	costs_of(c, g->mode, &s, &ce, &cb, &writes);
-	if (g->mode != PT_MODE_EMULATE) {
-		if (s.batch_ptes)
-			m->spurious_rate =
-			    (double)s.spurious_faults / (double)s.batch_ptes;
-		else if (s.spurious_faults)
-			m->spurious_rate = INFINITY;
-	}
-	m->cost_emulate = ce / m->secs;
-	m->cost_batch = cb / m->secs;
-	m->saving = ce > 0 ? (ce - cb) / ce : 0.0;
-	if (ce > 0) {
-		const struct moments *hi = &pre->mom[from + k],
-				     *lo = &pre->mom[from];
-
-		mom.used = hi->used - lo->used;
-		mom.ce = hi->ce - lo->ce;
-		mom.ce2 = hi->ce2 - lo->ce2;
-		mom.dce = hi->dce - lo->dce;
-		mom.d2 = hi->d2 - lo->d2;
-		m->saving_se = saving_se(&mom, m->saving, &m->var);
-	}
-	m->samples = k;
-	m->write_rate = writes / m->secs;
-}
-
-/* Fewest samples on either side of a change point. */
-#define SEGMENT_MIN 3
-
-/*
- * Student's t (97.5 %) over the normal quantile for a standard error
- * estimated from k samples: a margin of z standard errors means what it
- * says only with many samples, and a few samples need a wider one.
- */
-static double few_samples_factor(unsigned int k)
-{
-	static const double t975[] = {
-	    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
-	    2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
-	    2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-	    2.060,  2.056, 2.052, 2.048, 2.045, 2.042,
-	};
-	unsigned int dof = k > 1 ? k - 1 : 1;
-
-	if (dof > sizeof(t975) / sizeof(t975[0]))
-		return 2.042 / 1.960;
-	return t975[dof - 1] / 1.960;
-}
-
-/*
- * Where the workload changed inside the last k samples, at most r_max
- * samples back: the number of recent samples whose saving differs from
- * that of the older ones, by a two-sample t test with the variance
- * pooled within both segments, at more than noise-margin + 1 standard
- * errors (one more than the margin
- * because several split points are tried); the most significant split
- * if several are; 0 if none.  After a phase change the old samples
- * describe another workload, and averaging them in only delays the
- * decision by up to a window.  A workload that is merely noisy has a
- * large variance within the segments and shows no change.
- */
-static unsigned int change_point(const struct policy *p,
-				 const struct engine_guest *g,
-				 const struct prefix *pre, unsigned int k,
-				 unsigned int r_max)
-{
-	double z_min = p->noise_margin + 1.0, best_z = 0.0;
-	unsigned int r, best = 0;
-
-	for (r = SEGMENT_MIN; r <= r_max && r + SEGMENT_MIN <= k; r++) {
-		struct model a, b;
-		double diff, var, se, z;
-
-		model_window(p, g, pre, 0, r, &a);
-		model_window(p, g, pre, r, k - r, &b);
-		if (a.cost_emulate <= 0.0 || b.cost_emulate <= 0.0)
-			continue;
-		diff = fabs(a.saving - b.saving);
-		var = ((r - 1) * a.var + (k - r - 1) * b.var) / (k - 2);
-		se = sqrt(var * (1.0 / r + 1.0 / (k - r))) *
-		     few_samples_factor(k - 1);
-		z = se > 0.0 ? diff / se : (diff > 1e-9 ? INFINITY : 0.0);
-		if (z > z_min && z > best_z) {
-			best_z = z;
-			best = r;
+	c = g->bk_c / g->bk_secs;
+	/* The saving the window predicted; at first, the stretch's own. */
+	if (g->win.ce > 0.0)
+		s = (g->win.ce - g->win.cb) / g->win.ce;
+	else if (g->bk_c > 0.0)
+		s = g->bk_x / g->bk_c;
+	e = g->bk_x / g->bk_secs - s * c;
+	if (g->have_resid) {
+		step = fabs(e - g->resid);
+		if (g->ncc > 0.0 && g->nd > 0.0) {
+			cap = 4.0 * g->nd / g->ncc * c;
+			if (step > cap)
+				step = cap;
 		}
+		keep = exp(-g->bk_secs / (NOISE_WINDOWS * window_secs(p)));
+		g->nd = g->nd * keep + step * g->bk_secs;
+		g->ncc = g->ncc * keep + c * g->bk_secs;
+		/* E|d| of a normal step of variance 2 s^2 is 2 s / sqrt(pi). */
+		if (g->ncc > 0.0)
+			g->sigma = g->nd / g->ncc * (sqrt(M_PI) / 2.0) *
+				   sqrt(g->bk_secs);
 	}
-	return best;
-}
-
-/* Whether a model makes the case for entering BATCH, by the margin. */
-static bool favours_batch(const struct policy *p, const struct model *m,
-			  double margin)
-{
-	return m->write_rate >= p->min_write_rate &&
-	       m->saving - margin * m->saving_se >= p->enter_saving;
-}
-
-/* How long a switch made now is expected to last: a dwell, a window. */
-static double stay_horizon(const struct policy *p, const struct model *m)
-{
-	return fmax((double)p->min_dwell_ms / 1000.0, m->secs);
-}
-
-/* Samples the case for BATCH must span on probation: one dwell. */
-static unsigned int probation_samples(const struct policy *p)
-{
-	uint64_t iv = p->interval_ms ? p->interval_ms : 1;
-
-	return (unsigned int)((p->min_dwell_ms + iv - 1) / iv);
-}
-
-/* The dwell's samples, as many as the guest's ring can hold. */
-static unsigned int dwell_samples(const struct policy *p,
-				  const struct engine_guest *g)
-{
-	unsigned int span = probation_samples(p);
-
-	return span < g->cap ? span : g->cap;
-}
-
-unsigned int engine_ring_len(const struct policy *p)
-{
-	unsigned int window =
-	    p->window < ENGINE_MAX_WINDOW ? p->window : ENGINE_MAX_WINDOW;
-	unsigned int span = probation_samples(p);
-
-	if (span <= window)
-		return window;
-	return span + window - 1 < ENGINE_MAX_WINDOW ? span + window - 1
-						     : ENGINE_MAX_WINDOW;
-}
-
-/*
- * Few writes are no reason to stay in BATCH when BATCH costs more than
- * EMULATE over the last dwell (beyond the noise, and by more than the
- * switch back costs): short runs make each batch dear, however few they
- * are.  Over a dwell, not a window: a pause between bursts of work that
- * BATCH pays for is no reason to leave.
- */
-static bool quiet_batch_costs_more(const struct policy *p,
-				   const struct engine_guest *g,
-				   struct prefix *pre)
-{
-	unsigned int span = dwell_samples(p, g);
-	struct model m;
-
-	prefix_extend(p, g, span, pre);
-	if (pre->k < span)
-		return false;
-	model_window(p, g, pre, 0, span, &m);
-	return m.saving + p->noise_margin * m.saving_se < p->leave_saving &&
-	       (m.cost_batch - m.cost_emulate) * stay_horizon(p, &m) >
-		   p->cost.mode_switch;
-}
-
-/* Did the last BATCH stay cost more than it saved, with both switches? */
-static bool last_stay_lost(const struct policy *p, const struct engine_guest *g)
-{
-	double ce, cb, writes;
-
-	if (!g->have_last_stay)
-		return false;
-	costs_of(&p->cost, PT_MODE_BATCH, &g->last_stay, &ce, &cb, &writes);
-	return ce - cb < 2.0 * p->cost.mode_switch;
-}
-
-/*
- * After a losing stay, the case for BATCH must have held for a dwell:
- * the ring must hold a dwell's samples (as many as it can hold) with no
- * change of the saving among them.  A favourable phase shorter than the
- * dwell then starts no stay, which the dwell would only stretch into the
- * next, unfavourable phase; a long one still does, one dwell late.
- */
-static bool probation_served(const struct policy *p,
-			     const struct engine_guest *g, struct prefix *pre)
-{
-	unsigned int span = dwell_samples(p, g);
-
-	if (span == 0)
-		return true; /* no dwell: nothing to wait for */
-	/* The whole ring: the probation looks further back than the window. */
-	prefix_extend(p, g, g->n, pre);
-	if (pre->k < span)
-		return false;
-	return !change_point(p, g, pre, pre->k, span - 1);
-}
-
-static void set_reason(struct engine_decision *out, const char *reason)
-{
-	snprintf(out->reason, sizeof(out->reason), "%s", reason);
-}
-
-/* A move to EMULATE for safety: never held back by dwell or rate limit. */
-static void force_emulate(const struct engine_guest *g,
-			  struct engine_decision *out, const char *reason)
-{
-	out->want = PT_MODE_EMULATE;
-	out->switch_now = g->mode != PT_MODE_EMULATE;
-	set_reason(out, reason);
+	g->resid = e;
+	g->have_resid = true;
+	g->bk_x = g->bk_c = g->bk_secs = 0.0;
 }
 
 static unsigned int recent_switches(const struct engine_guest *g,
@@ -552,30 +223,222 @@ static unsigned int recent_switches(const struct engine_guest *g,
 }
 
 /*
- * The policy wants a switch for a non-safety reason: dwell, rate limit
- * and (entering BATCH on measurements only) the switch cost may hold it.
+ * H = M x 2^e: the switch cost, and the rate limit as a price: once the
+ * period's budget of switches is spent, every further switch needs
+ * twice the regret of the one before.  A losing mode is never held for
+ * good: its regret grows until it pays even that.
  */
-static void gate_switch(const struct policy *p, const struct engine_guest *g,
-			const struct model *m, bool pinned, uint64_t now_ms,
-			struct engine_decision *out)
+double engine_bound(const struct policy *p, const struct engine_guest *g,
+		    uint64_t now_ms)
 {
-	if (now_ms < g->mode_since_ms ||
-	    now_ms - g->mode_since_ms < p->min_dwell_ms) {
-		set_reason(out, "dwell");
-		return;
+	unsigned int n = recent_switches(g, p->rate_period_ms, now_ms), e;
+	/* A cycle at least: with no switch cost, a tie moves nothing. */
+	double h = fmax(p->cost.mode_switch, 1.0);
+
+	if (n >= p->max_switches) {
+		e = n - p->max_switches + 1;
+		h = ldexp(h, e > MAX_DOUBLINGS ? MAX_DOUBLINGS : (int)e);
 	}
-	if (recent_switches(g, p->rate_period_ms, now_ms) >= p->max_switches) {
+	return h;
+}
+
+/*
+ * The noise guard: an excursion of t seconds must exceed z sigma
+ * sqrt(t + window) before the guest switches, z the noise margin.  A
+ * change of workload clears it in a sample or two; a stationary noisy
+ * workload rarely does, however long it runs.  Zero when the workload
+ * is steady.
+ */
+static double guard(const struct policy *p, const struct engine_guest *g)
+{
+	double level;
+
+	if (g->exc_secs <= 0.0)
+		return 0.0;
+	/* The noise at the excursion's own cost level. */
+	level = g->exc_cost / g->exc_secs;
+	return p->noise_margin * g->sigma * level *
+	       sqrt(g->exc_secs + window_secs(p));
+}
+
+static void avg_add(struct engine_avg *a, double keep, double secs, double ce,
+		    double cb, double writes, const struct engine_delta *d,
+		    enum pt_mode mode)
+{
+	a->w = a->w * keep + secs;
+	a->ce = a->ce * keep + ce;
+	a->cb = a->cb * keep + cb;
+	a->writes = a->writes * keep + writes;
+	a->ptes *= keep;
+	a->spurious *= keep;
+	if (mode == PT_MODE_BATCH) {
+		a->ptes += (double)d->batch_ptes;
+		a->spurious += (double)d->spurious_faults;
+	}
+}
+
+/*
+ * Measured decisions start once the noise guard has a scale (two
+ * stretches of a second) or the samples cover a window, whichever is
+ * first: at long intervals one sample is a window.
+ */
+static bool warm(const struct policy *p, const struct engine_guest *g)
+{
+	return g->ncc > 0.0 || g->seen_secs >= window_secs(p);
+}
+
+/* One accepted sample of `secs` seconds: the rule's update. */
+static void take_sample(const struct policy *p, struct engine_guest *g,
+			const struct engine_delta *d, double secs,
+			uint64_t now_ms)
+{
+	double ce, cb, writes, x, toward, h;
+
+	costs_of(&p->cost, g->mode, d, &ce, &cb, &writes);
+	x = ce - cb; /* > 0: BATCH was cheaper */
+
+	noise_update(p, g, x, ce, secs);
+	/* The window's rates: what is published, and the spurious guard. */
+	avg_add(&g->win, exp(-secs / window_secs(p)), secs, ce, cb, writes, d,
+		g->mode);
+
+	/*
+	 * The work-function counter, clamped to [-H, H].  x counts toward
+	 * BATCH; `toward` is the same toward the other mode.
+	 */
+	h = engine_bound(p, g, now_ms);
+	/* A counter at home stays at home when the bound moves. */
+	if (g->mode == PT_MODE_BATCH ? g->regret >= g->bound
+				     : -g->regret >= g->bound)
+		g->regret = g->mode == PT_MODE_BATCH ? h : -h;
+	g->bound = h;
+	toward = g->mode == PT_MODE_BATCH ? -x : x;
+	g->regret = fmax(-h, fmin(h, g->regret + x));
+	/* The excursion restarts whenever the counter is back home. */
+	if ((g->mode == PT_MODE_BATCH ? g->regret : -g->regret) >= h) {
+		g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
+	} else {
+		g->exc_regret += toward;
+		g->exc_secs += secs;
+		g->exc_cost += ce;
+	}
+	if (g->seen_secs < 86400.0)
+		g->seen_secs += secs;
+	/*
+	 * What holding back costs, for the bound's accounting: the plain
+	 * rule would run this sample in the other mode; the guard or the
+	 * warm-up keeps it in this one.
+	 */
+	g->held = 0.0;
+	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
+	    (g->exc_regret < guard(p, g) || !warm(p, g)))
+		g->held = fmax(0.0, toward);
+}
+
+enum engine_observed engine_observe(const struct policy *p,
+				    struct engine_guest *g,
+				    const struct pt_stats *now, uint64_t now_ms)
+{
+	struct engine_delta cur, old, d;
+	double secs;
+
+	pick(&cur, now);
+	pick(&old, &g->last);
+	if (!g->have_last || now_ms < g->last_ms)
+		goto baseline;
+	/* Same instant: keep the old baseline so nothing is lost. */
+	if (now_ms == g->last_ms)
+		return ENGINE_OBS_SAMPLE;
+	secs = (double)(now_ms - g->last_ms) / 1000.0;
+	if (!take_delta(&d, &cur, &old, secs)) {
+		g->faults++;
+		g->last = *now;
+		g->last_ms = now_ms;
+		return ENGINE_OBS_REJECTED;
+	}
+	take_sample(p, g, &d, secs, now_ms);
+	g->last = *now;
+	g->last_ms = now_ms;
+	return ENGINE_OBS_SAMPLE;
+baseline:
+	g->last = *now;
+	g->last_ms = now_ms;
+	g->have_last = true;
+	return ENGINE_OBS_BASELINE;
+}
+
+void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
+			uint64_t now_ms)
+{
+	if (mode == g->mode)
+		return;
+	g->mode = mode;
+	g->mode_since_ms = now_ms;
+	g->switch_ms[g->n_switches % ENGINE_MAX_SWITCH_HISTORY] = now_ms;
+	g->n_switches++;
+	/*
+	 * The work-function difference stands at the new mode's bound
+	 * after a switch the rule made; a forced one starts there too.
+	 * The interval that straddles the switch mixes both modes: the
+	 * next reading is a baseline.
+	 */
+	g->regret = mode == PT_MODE_BATCH ? g->bound : -g->bound;
+	g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
+	g->have_last = false;
+}
+
+static void set_reason(struct engine_decision *out, const char *reason)
+{
+	snprintf(out->reason, sizeof(out->reason), "%s", reason);
+}
+
+/* A move to EMULATE for safety: never held back by dwell or rate limit. */
+static void force_emulate(const struct engine_guest *g,
+			  struct engine_decision *out, const char *reason)
+{
+	out->want = PT_MODE_EMULATE;
+	out->switch_now = g->mode != PT_MODE_EMULATE;
+	set_reason(out, reason);
+}
+
+/* Spurious faults per batched PTE over the window. */
+static double spurious_rate(const struct engine_guest *g)
+{
+	if (g->win.ptes > 0.0)
+		return g->win.spurious / g->win.ptes;
+	return g->win.spurious > 0.0 ? INFINITY : 0.0;
+}
+
+/* What the rule wants, and why, from the regret against its bound. */
+static void rule(const struct policy *p, const struct engine_guest *g,
+		 uint64_t now_ms, struct engine_decision *out)
+{
+	double h = engine_bound(p, g, now_ms);
+	bool batch = g->mode == PT_MODE_BATCH;
+	double toward = batch ? -g->regret : g->regret;
+
+	out->bound = h;
+	out->margin = guard(p, g);
+	/* (toward > 0: with no switch cost, a tie is no reason to move.) */
+	if (toward >= h && toward > 0.0 && g->exc_regret >= out->margin) {
+		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
+		set_reason(out, batch ? "low-saving" : "saving");
+	} else if (toward >= h && toward > 0.0) {
+		/* It would pay a switch, but not beyond the noise yet. */
+		set_reason(out, "noise");
+	} else if (h > p->cost.mode_switch && toward > 0.0 &&
+		   toward >= p->cost.mode_switch) {
+		/* It would pay a switch at the plain price. */
 		set_reason(out, "rate-limit");
-		return;
+	} else if (g->win.w > 0.0 &&
+		   g->win.writes / g->win.w < p->min_write_rate) {
+		set_reason(out, "idle");
+	} else if (toward > 0.0) {
+		/* The other mode is ahead, not yet by a switch's worth. */
+		set_reason(out, "switch-cost");
+	} else {
+		set_reason(out, batch ? "saving" : "low-saving");
 	}
-	if (!pinned && out->want == PT_MODE_BATCH) {
-		if ((m->cost_emulate - m->cost_batch) * stay_horizon(p, m) <=
-		    p->cost.mode_switch) {
-			set_reason(out, "switch-cost");
-			return;
-		}
-	}
-	out->switch_now = true;
 }
 
 void engine_decide(const struct policy *p, const struct engine_guest *g,
@@ -584,36 +447,19 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 {
 	const struct policy_override *o =
 	    policy_match(p, f->name, f->domid, f->uuid);
-	unsigned int window =
-	    p->window < ENGINE_MAX_WINDOW ? p->window : ENGINE_MAX_WINDOW;
-	unsigned int k = g->n < window ? g->n : window;
-	bool warm = g->n >= window;
-	bool early = !warm && g->mode == PT_MODE_EMULATE && k >= SEGMENT_MIN;
 	bool pinned = false;
-	double margin;
-	struct model m;
-	struct prefix pre;
 
 	memset(out, 0, sizeof(*out));
-	/* The window; the tests that look further back extend the sums. */
-	prefix_init(&pre);
-	prefix_extend(p, g, k, &pre);
-	model_window(p, g, &pre, 0, k, &m);
-	margin = p->noise_margin;
-	if (early)
-		margin *= few_samples_factor(k);
-	if (warm && g->mode == PT_MODE_BATCH) {
-		/* Decide on what the guest does now, not a window ago. */
-		unsigned int recent = change_point(p, g, &pre, k, k);
-
-		if (recent) {
-			model_window(p, g, &pre, 0, recent, &m);
-			margin *= few_samples_factor(m.samples);
-		}
+	if (g->win.w > 0.0) {
+		out->cost_emulate = g->win.ce / g->win.w;
+		out->cost_batch = g->win.cb / g->win.w;
 	}
-	out->cost_emulate = m.cost_emulate;
-	out->cost_batch = m.cost_batch;
-	out->saving = m.saving;
+	out->saving = out->cost_emulate > 0.0
+			  ? 1.0 - out->cost_batch / out->cost_emulate
+			  : 0.0;
+	out->regret = g->regret;
+	out->bound = g->bound;
+	out->held = g->held;
 	out->want = g->mode;
 
 	/* Guards that keep or force EMULATE, most fundamental first. */
@@ -630,45 +476,27 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 		set_reason(out, "pinned");
 	} else if (f->vcpus > p->smp_max_vcpus) {
 		force_emulate(g, out, "smp-vcpus");
-	} else if (!warm && !early) {
-		set_reason(out, "warming-up");
 	} else if (g->mode == PT_MODE_BATCH &&
-		   m.spurious_rate > p->smp_max_spurious) {
+		   spurious_rate(g) > p->smp_max_spurious) {
 		force_emulate(g, out, "spurious");
-	} else if (m.write_rate < p->min_write_rate &&
-		   !(g->mode == PT_MODE_BATCH &&
-		     quiet_batch_costs_more(p, g, &pre))) {
-		/*
-		 * Too little work to tell the modes apart, and too little
-		 * for either to matter: a switch would only cost.  Stay.
-		 */
-		out->want = g->mode;
-		set_reason(out, "idle");
-	} else if (g->mode == PT_MODE_EMULATE) {
-		/*
-		 * Hysteresis: enter at enter_saving or above ... by a margin
-		 * of noise_margin standard errors: a window whose samples
-		 * disagree must make a clearer case than a steady one.
-		 */
-		bool enter = favours_batch(p, &m, margin);
-
-		out->want = enter ? PT_MODE_BATCH : PT_MODE_EMULATE;
-		set_reason(out, enter	? "saving"
-				: early ? "warming-up"
-					: "low-saving");
-		if (enter && last_stay_lost(p, g) &&
-		    !probation_served(p, g, &pre)) {
-			out->want = PT_MODE_EMULATE;
-			set_reason(out, "probation");
-		}
+	} else if (!warm(p, g)) {
+		set_reason(out, "warming-up");
 	} else {
-		/* ... leave only below leave_saving (by the same margin). */
-		bool leave = m.saving + margin * m.saving_se < p->leave_saving;
-
-		out->want = leave ? PT_MODE_EMULATE : PT_MODE_BATCH;
-		set_reason(out, leave ? "low-saving" : "saving");
+		rule(p, g, now_ms, out);
 	}
-	/* force_emulate already decided; everything else passes the gates. */
-	if (out->want != g->mode && !out->switch_now)
-		gate_switch(p, g, &m, pinned, now_ms, out);
+	/* force_emulate already decided; the rest waits for the dwell. */
+	if (out->want == g->mode || out->switch_now)
+		return;
+	if (now_ms < g->mode_since_ms ||
+	    now_ms - g->mode_since_ms < p->min_dwell_ms) {
+		set_reason(out, "dwell");
+		return;
+	}
+	/* A pin to BATCH still obeys the rate limit's hard budget. */
+	if (pinned &&
+	    recent_switches(g, p->rate_period_ms, now_ms) >= p->max_switches) {
+		set_reason(out, "rate-limit");
+		return;
+	}
+	out->switch_now = true;
 }

@@ -1,8 +1,15 @@
 /*
- * The decision engine: pure functions of the policy, a guest's recent
- * counters and its history.  No I/O, no clock: the caller passes "now",
- * so the same code runs in the daemon, the tests and the offline
- * evaluation.
+ * The decision engine: pure functions of the policy, a guest's counters
+ * and its history.  No I/O, no clock: the caller passes "now", so the
+ * same code runs in the daemon, the tests and the offline evaluation.
+ *
+ * The rule is the work-function rule for a two-state task system with
+ * switching costs (docs/policy.md, "The decision rule"): a regret counter
+ * in cycles, clamped to [-H, H], moved by every sample's modeled cost
+ * difference; the guest enters BATCH when it reaches H and leaves when
+ * it reaches -H.  Everything is in seconds: samples are weighted by the
+ * time they cover, whatever the sampling interval.  A guest's state is a
+ * few hundred bytes, whatever the window.
  */
 #ifndef PTSWITCHD_ENGINE_H
 #define PTSWITCHD_ENGINE_H
@@ -14,12 +21,22 @@
 #include "ptswitch.h"
 
 #define ENGINE_MAX_WINDOW 64
-#define ENGINE_MAX_SWITCH_HISTORY 32
+/*
+ * Switch times kept per guest: twice the largest rate-limit budget (32),
+ * so that the rate limit's price counts the switches beyond it.
+ */
+#define ENGINE_MAX_SWITCH_HISTORY 64
+/*
+ * Sanity bound on any counter's rate, per second.  An emulated write
+ * costs thousands of cycles and re-validating a batched entry over a
+ * hundred: 1e8 a second is tens of cores' worth for one guest.  A delta
+ * above it is a counter fault (a bogus jump, a reset), not work.
+ */
+#define ENGINE_MAX_RATE 1e8
 
 /*
- * Deltas over one sampling interval of the counters the cost model reads
- * (named as in struct pt_stats); kept small because the daemon holds a
- * window of them for every guest.
+ * The counters the cost model reads (named as in struct pt_stats), as
+ * deltas over one sample or as the last absolute values.
  */
 struct engine_delta {
 	uint64_t emulated_writes;
@@ -30,30 +47,58 @@ struct engine_delta {
 	uint64_t unhook_refused;
 };
 
+/*
+ * Unused by the engine since the rule needs no window of samples; kept
+ * so that callers that still allocate one (engine_ring_len() is 1) build.
+ */
 struct engine_sample {
-	uint64_t t_ms; /* end of the interval */
-	uint64_t dt_ms;
-	struct engine_delta d;
+	uint64_t t_ms;
+};
+
+/* Time-weighted exponential averages (weights decay with age in s). */
+struct engine_avg {
+	double w;	       /* total weight, seconds */
+	double ce, cb, writes; /* cycles/s, cycles/s, PTE writes/s */
+	double ptes, spurious; /* BATCH only: batched PTEs, faults */
 };
 
 /* What the engine remembers about one guest. */
 struct engine_guest {
 	bool have_last;
-	struct pt_stats last; /* last absolute counters */
+	struct pt_stats last; /* last absolute counters (published) */
 	uint64_t last_ms;
-	unsigned int n, head;	    /* ring of samples */
-	unsigned int cap;	    /* its capacity: at least the window */
-	struct engine_sample *ring; /* the caller's memory */
-	enum pt_mode mode;	    /* current (hypervisor-reported) mode */
+	enum pt_mode mode; /* current (hypervisor-reported) mode */
 	uint64_t mode_since_ms;
+	/*
+	 * The regret: modeled EMULATE minus BATCH cycles, accumulated and
+	 * clamped to [-bound, bound] (the work-function difference).
+	 */
+	double regret, bound;
+	/*
+	 * The excursion: regret toward the other mode accumulated, and its
+	 * seconds, since the counter last stood at the current mode's side;
+	 * the noise guard's test runs on it.  held: regret the clamp threw
+	 * away in the last sample while the guard held the guest at the far
+	 * side (what the guard cost, in the bound's accounting).
+	 */
+	double exc_regret, exc_secs, exc_cost, held;
+	/*
+	 * Noise, over ten windows, measured on stretches of at least a
+	 * second (bk_*: the one being filled): the last stretch's residual
+	 * (its regret rate less what the window's saving predicts), and
+	 * time-weighted sums of the change of the residual from stretch to
+	 * stretch and of the cost level.
+	 */
+	double bk_x, bk_c, bk_secs;
+	double resid, nd, ncc;
+	bool have_resid;
+	double sigma; /* relative noise of the regret rate, per sqrt(s) */
+	/* The window's rates, for the published costs and the guards. */
+	struct engine_avg win;
+	double seen_secs;	 /* sampled since the start, capped at a day */
+	uint64_t faults;	 /* samples rejected by the sanity bound */
 	unsigned int n_switches; /* switches ever; switch_ms is a ring */
 	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
-	/*
-	 * Counters of the current BATCH stay and of the last finished one:
-	 * a stay that cost more than it saved puts the guest on probation.
-	 */
-	struct engine_delta stay, last_stay;
-	bool have_last_stay;
 };
 
 /* Facts about a guest that do not come from the counters. */
@@ -72,39 +117,58 @@ struct engine_decision {
 	double cost_emulate; /* modeled cycles/s over the window */
 	double cost_batch;
 	double saving; /* predicted fraction saved by BATCH */
+	double regret; /* the rule's counter and its bound, cycles */
+	double bound;
+	double margin; /* what the excursion must exceed: the noise guard */
+	double held;   /* regret discarded while held, last sample, cycles */
 };
 
-/*
- * Samples a guest's ring must hold for policy p: the window, and on
- * probation enough windows to span the dwell (at most ENGINE_MAX_WINDOW).
- */
+/* What engine_observe() made of a reading. */
+enum engine_observed {
+	ENGINE_OBS_SAMPLE,   /* a sample was taken */
+	ENGINE_OBS_BASELINE, /* first reading, or time went back */
+	ENGINE_OBS_REJECTED, /* a delta beyond ENGINE_MAX_RATE: ignored */
+};
+
+/* Kept for callers that allocate a ring: the engine needs none. */
 unsigned int engine_ring_len(const struct policy *p);
 
-/*
- * ring[cap] is memory the caller owns (cap 1..ENGINE_MAX_WINDOW; at least
- * engine_ring_len(), or probations last only as long as the ring): the
- * engine itself never allocates.
- */
+/* ring and cap are ignored (see struct engine_sample). */
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
 		       uint64_t now_ms, struct engine_sample *ring,
 		       unsigned int cap);
-/* Give the guest a new ring (e.g. the window changed); forgets samples. */
+/* Forget the measurements (e.g. the window changed); keeps the mode. */
 void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
 			   unsigned int cap);
-/* Feed absolute counters read at now_ms; computes deltas. */
-void engine_observe(struct engine_guest *g, const struct pt_stats *now,
-		    uint64_t now_ms);
+/*
+ * Feed absolute counters read at now_ms.  The delta since the last
+ * reading is taken modulo 2^64 (a wrap is no reset) and weighted by the
+ * time it covers (a missed reading only makes a longer sample).  A delta
+ * faster than ENGINE_MAX_RATE is a counter fault: it is ignored, the
+ * reading becomes the new baseline, and g->faults counts it (the caller
+ * logs it).
+ */
+enum engine_observed engine_observe(const struct policy *p,
+				    struct engine_guest *g,
+				    const struct pt_stats *now,
+				    uint64_t now_ms);
 /*
  * Record that the guest's mode changed (a switch happened): restarts the
- * dwell, counts towards the rate limit and empties the window.  A call
- * with the current mode is ignored.
+ * dwell, counts towards the rate limit, and puts the regret at the new
+ * mode's side of the bound.  A call with the current mode is ignored.
  */
 void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 			uint64_t now_ms);
 /*
- * Dwell counts from g->mode_since_ms.  Safety exits from BATCH set
- * switch_now regardless of dwell and rate limit.  p->action is not looked
- * at: advise mode is the caller's business.
+ * The regret bound H at now_ms: the switch cost, times the rate limit's
+ * price (docs/policy.md).
+ */
+double engine_bound(const struct policy *p, const struct engine_guest *g,
+		    uint64_t now_ms);
+/*
+ * Safety exits from BATCH set switch_now regardless of dwell and rate
+ * limit.  p->action is not looked at: advise mode is the caller's
+ * business.
  */
 void engine_decide(const struct policy *p, const struct engine_guest *g,
 		   const struct engine_facts *f, uint64_t now_ms,

@@ -36,15 +36,20 @@ void policy_defaults(struct policy *p)
 	p->leave_saving = 0.05;
 	p->min_write_rate = 1000.0;
 	p->noise_margin = 2.0;
-	p->min_dwell_ms = 30000;
 	/*
-	 * One switch a minute on average, twice the dwell: it stops
-	 * sustained flapping, yet lets a guest follow workload phases a few
-	 * minutes long (6 an hour allowed only three BATCH stays an hour;
-	 * tests/eval/README.md has the figures).
+	 * No dwell: the regret rule itself keeps a guest in a mode until
+	 * the other has won a switch's worth (docs/policy.md); a dwell
+	 * would only hold it in a losing mode.
 	 */
-	p->max_switches = 10;
-	p->rate_period_ms = 600000;
+	p->min_dwell_ms = 0;
+	/*
+	 * The rate limit is a price, not a wall: beyond 32 switches in five
+	 * minutes each switch needs twice the regret of the one before.
+	 * About one switch per window (10 s) at the plain price: phases
+	 * shorter than a window read as noise to the guard anyway.
+	 */
+	p->max_switches = 32;
+	p->rate_period_ms = 300000;
 	/*
 	 * One: a 2-vCPU Linux guest's workload hung in BATCH in the SMP
 	 * end-to-end (guestagent/linux-patches/README.md), not explained

@@ -36,7 +36,13 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing:$missing"
-$SUDO apt-get update -qq
+# Another apt (a parallel build, unattended-upgrades) may hold the dpkg
+# lock: wait for it rather than fail the whole step.
+APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
+for try in 1 2 3; do
+	$APT update -qq && break
+	echo "install-deps: apt-get update failed (try $try), retrying" >&2
+	sleep 10
+done
 # shellcheck disable=SC2086 # one word per package
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-	--no-install-recommends $missing
+$APT install -y -qq --no-install-recommends $missing

@@ -6,6 +6,7 @@
 #include "fsm.h"
 #include "replay.h"
 #include "simbook.h"
+#include "slice.h"
 
 /* The sim hypervisor always accepts (the guest opted in). */
 static void set_mode(struct simbook *book, struct fsm *fsm,
@@ -23,10 +24,59 @@ static void set_mode(struct simbook *book, struct fsm *fsm,
 	res->switches++;
 }
 
+/* splitmix64, for the fault schedule. */
+static uint64_t fault_rng(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* What the engine reads: the booked counters plus a faulty offset. */
+static void faulty_read(const struct pt_stats *st, const struct pt_stats *off,
+			struct pt_stats *out)
+{
+	const uint64_t *a = (const uint64_t *)st, *b = (const uint64_t *)off;
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		o[i] = a[i] + b[i];
+}
+
+/*
+ * Move the offset: now and then a reset (the reading restarts at 0), a
+ * wrap (the reading restarts just below 2^64) or, once, a bogus jump.
+ */
+static void fault_step(uint64_t *rng, const struct pt_stats *st,
+		       struct pt_stats *off, bool *jumped)
+{
+	uint64_t *o = (uint64_t *)off, r = fault_rng(rng) % 1000;
+	const uint64_t *a = (const uint64_t *)st;
+	size_t i, n = sizeof(*st) / sizeof(uint64_t);
+
+	if (r == 0) /* a reset: the hypervisor's counters restart */
+		for (i = 0; i < n; i++)
+			o[i] = -a[i];
+	else if (r == 1) /* a wrap soon: just below 2^64 */
+		for (i = 0; i < n; i++)
+			o[i] = -a[i] - 1000;
+	else if (r == 2 && !*jumped) {
+		off->emulated_writes += 1ull << 32;
+		*jumped = true;
+	}
+}
+
 int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		  enum pt_mode *sched, struct replay_result *res)
 {
-	struct engine_sample ring[ENGINE_MAX_WINDOW];
+	struct engine_sample ring[1];
+	struct pt_stats off, seen;
+	struct trace_row row;
+	uint64_t frng = 0x6661756c74730000ull ^ rg->domid;
+	bool jumped = false;
 	struct engine_facts facts = {
 	    .name = rg->trace->name,
 	    .domid = rg->domid,
@@ -48,28 +98,47 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 	memset(res, 0, sizeof(*res));
 	simbook_init(&book, rg->vcpus, simbook_seed(rg->domid));
 	fsm_init(&fsm, PT_MODE_EMULATE, 0);
-	engine_guest_init(&g, PT_MODE_EMULATE, 0, ring, engine_ring_len(p));
-	engine_observe(&g, &book.st, t0);
+	engine_guest_init(&g, PT_MODE_EMULATE, 0, ring, 1);
+	memset(&off, 0, sizeof(off));
+	if (rg->counter_faults) /* start near 2^64: an early wrap */
+		memset(&off, 0xff, sizeof(off));
+	faulty_read(&book.st, &off, &seen);
+	engine_observe(p, &g, &seen, t0);
 
 	for (i = 0; i < rg->n; i++) {
 		uint64_t now = t0 + (i + 1) * p->interval_ms;
 		struct fsm_input in;
 
-		simbook_row(&book, hv, trace_row_at(rg->trace, i));
+		slice_rows(rg->trace, i * p->interval_ms,
+			   (i + 1) * p->interval_ms, &row);
+		simbook_row(&book, hv, &row);
 		sched[i] = hv;
 		res->batch_intervals += hv == PT_MODE_BATCH;
-		engine_observe(&g, &book.st, now);
+		if (rg->counter_faults) {
+			fault_step(&frng, &book.st, &off, &jumped);
+			/* A missed reading: the daemon did not tick. */
+			if (fault_rng(&frng) % 100 == 0)
+				continue;
+		}
+		faulty_read(&book.st, &off, &seen);
+		if (engine_observe(p, &g, &seen, now) == ENGINE_OBS_REJECTED)
+			res->rejected++;
 		g.mode = fsm_mode(&fsm);
 		engine_decide(p, &g, &facts, now, &dec);
+		if (dec.bound > res->max_bound)
+			res->max_bound = dec.bound;
+		res->held += dec.held;
 		if (dec.want != g.mode && !dec.switch_now)
 			res->reasons_held++;
 		if (rg->log)
 			fprintf(rg->log,
 				"%zu %s want=%s%s %s saving=%.3f "
-				"emul=%.3g batch=%.3g\n",
+				"emul=%.3g batch=%.3g regret=%.3g/%.3g "
+				"guard=%.3g\n",
 				i, pt_mode_name(g.mode), pt_mode_name(dec.want),
 				dec.switch_now ? "!" : "", dec.reason,
-				dec.saving, dec.cost_emulate, dec.cost_batch);
+				dec.saving, dec.cost_emulate, dec.cost_batch,
+				dec.regret, dec.bound, dec.margin);
 
 		in = (struct fsm_input){
 		    .now_ms = now,

@@ -27,14 +27,24 @@
 
 struct replay_guest {
 	const struct trace *trace;
-	size_t n; /* intervals to replay; the trace loops */
+	size_t n; /* intervals of p->interval_ms to replay; the trace loops */
 	unsigned int vcpus;
 	unsigned int domid; /* seeds the noise, as in the sim backend */
 	FILE *log;	    /* if set: one line per decision */
+	/*
+	 * Counter faults the engine must survive (the costs are scored on
+	 * the trace as it is): counters that start near 2^64 and wrap,
+	 * resets to 0, one bogus jump of 2^32 writes, 1 % of the readings
+	 * missed.  Seeded by domid.
+	 */
+	bool counter_faults;
 };
 
 struct replay_result {
 	unsigned int switches;
+	double max_bound;  /* the largest regret bound H the rule used */
+	uint64_t rejected; /* readings the engine rejected as faults */
+	double held;	   /* regret the noise guard held back, cycles */
 	size_t batch_intervals;
 	unsigned int reasons_held; /* decisions held by dwell/rate/cost */
 };

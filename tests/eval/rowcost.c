@@ -1,6 +1,7 @@
 /* Modeled cost of a trace row per mode (see rowcost.h). */
 #include "rowcost.h"
 #include "simbook.h"
+#include "slice.h"
 
 /*
  * EMULATE: every write is trapped: W x E.
@@ -26,15 +27,15 @@ double rowcost(const struct policy_costs *c, unsigned int vcpus,
 }
 
 void rowcost_fill(const struct policy_costs *c, unsigned int vcpus,
-		  const struct trace *t, size_t n, double *cost_emulate,
-		  double *cost_batch)
+		  const struct trace *t, size_t n, uint64_t interval_ms,
+		  double *cost_emulate, double *cost_batch)
 {
+	struct trace_row r;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct trace_row *r = trace_row_at(t, i);
-
-		cost_emulate[i] = rowcost(c, vcpus, PT_MODE_EMULATE, r);
-		cost_batch[i] = rowcost(c, vcpus, PT_MODE_BATCH, r);
+		slice_rows(t, i * interval_ms, (i + 1) * interval_ms, &r);
+		cost_emulate[i] = rowcost(c, vcpus, PT_MODE_EMULATE, &r);
+		cost_batch[i] = rowcost(c, vcpus, PT_MODE_BATCH, &r);
 	}
 }

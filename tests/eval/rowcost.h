@@ -18,11 +18,12 @@ double rowcost(const struct policy_costs *c, unsigned int vcpus,
 	       enum pt_mode mode, const struct trace_row *row);
 
 /*
- * cost[PT_MODE_EMULATE][i] and cost[PT_MODE_BATCH][i] for rows
- * 0..n-1 of t (looping), into arrays of n the caller provides.
+ * cost[PT_MODE_EMULATE][i] and cost[PT_MODE_BATCH][i] for intervals
+ * 0..n-1 of interval_ms each (the trace's 1 s rows sliced or summed,
+ * slice.h; looping), into arrays of n the caller provides.
  */
 void rowcost_fill(const struct policy_costs *c, unsigned int vcpus,
-		  const struct trace *t, size_t n, double *cost_emulate,
-		  double *cost_batch);
+		  const struct trace *t, size_t n, uint64_t interval_ms,
+		  double *cost_emulate, double *cost_batch);
 
 #endif /* PTEVAL_ROWCOST_H */

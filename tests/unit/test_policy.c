@@ -300,9 +300,9 @@ static void test_defaults(void **state)
 	assert_int_equal(p.backoff_max_ms, 600000);
 	assert_true(p.enter_saving > p.leave_saving);
 	assert_true(p.leave_saving >= 0);
-	assert_int_equal(p.min_dwell_ms, 30000);
-	assert_int_equal(p.max_switches, 10);
-	assert_int_equal(p.rate_period_ms, 600000);
+	assert_int_equal(p.min_dwell_ms, 0);
+	assert_int_equal(p.max_switches, 32);
+	assert_int_equal(p.rate_period_ms, 300000);
 	assert_int_equal(p.smp_max_vcpus, 2);
 	assert_true(p.cost.emulated_write >= 1);
 	assert_int_equal(p.n_overrides, 0);

@@ -1,0 +1,322 @@
+/*
+ * The eight defects issue 18 found in the decision engine, one test
+ * each, at the default policy: a guest fed workloads described by their
+ * PTE write rate and run length, booked in whatever mode the engine put
+ * it in, switched as soon as the engine says so.  Each test failed on
+ * the engine before the regret rule (built against it with
+ * -DENGINE_OLD_API).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "engine.h"
+
+#ifdef ENGINE_OLD_API
+#define OBSERVE(r) engine_observe(&(r)->g, &(r)->seen, (r)->t)
+#else
+#define OBSERVE(r) engine_observe(&(r)->p, &(r)->g, &(r)->seen, (r)->t)
+#endif
+
+#define T0 1000000u
+
+struct rig {
+	struct policy p;
+	struct engine_guest g;
+	struct engine_sample ring[ENGINE_MAX_WINDOW];
+	struct engine_facts f;
+	struct pt_stats abs;  /* what the hypervisor counted */
+	struct pt_stats seen; /* what the engine reads (abs + offset) */
+	uint64_t offset;      /* added to every counter the engine reads */
+	uint64_t t, interval_ms;
+	unsigned int switches;
+	uint64_t first_switch_ms; /* after rig_mark(), 0: none */
+	bool marked;
+	unsigned int tick; /* for deterministic noise */
+};
+
+static void rig_init(struct rig *r, uint64_t interval_ms, uint64_t offset)
+{
+	memset(r, 0, sizeof(*r));
+	policy_defaults(&r->p);
+	r->p.interval_ms = interval_ms;
+	r->interval_ms = interval_ms;
+	r->offset = offset;
+	r->t = T0;
+	/* A guest met for the first time has served its dwell. */
+	engine_guest_init(&r->g, PT_MODE_EMULATE, 0, r->ring,
+			  ENGINE_MAX_WINDOW);
+	r->f.name = "g";
+	r->f.domid = 3;
+	r->f.vcpus = 1;
+	r->f.capable = true;
+	r->seen = r->abs;
+	r->seen.emulated_writes += offset;
+	r->seen.batch_ptes += offset;
+	OBSERVE(r);
+}
+
+static void read_counters(struct rig *r)
+{
+	r->seen = r->abs;
+	r->seen.emulated_writes += r->offset;
+	r->seen.batch_ptes += r->offset;
+	OBSERVE(r);
+}
+
+static void decide_apply(struct rig *r)
+{
+	struct engine_decision d;
+
+	engine_decide(&r->p, &r->g, &r->f, r->t, &d);
+	if (d.switch_now) {
+		engine_note_switch(&r->g, d.want, r->t);
+		r->switches++;
+		if (r->marked && !r->first_switch_ms)
+			r->first_switch_ms = r->t;
+		/* The first reading after a switch is a baseline. */
+		read_counters(r);
+	}
+}
+
+/*
+ * secs seconds of `rate` PTE writes a second in runs of `len` (bucket
+ * of len), booked in the guest's mode, sampled every interval.  noise:
+ * every other interval the rate is this fraction higher, then lower.
+ */
+static void work(struct rig *r, double rate, unsigned int len, double secs,
+		 double noise)
+{
+	unsigned int b = pt_hist_bucket(len);
+	double left = secs * 1000.0;
+
+	while (left > 0.5) {
+		double ms = (double)r->interval_ms, k;
+		uint64_t runs, writes;
+
+		k = (r->tick++ % 2 ? 1.0 + noise : 1.0 - noise);
+		runs = (uint64_t)(rate * k * ms / 1000.0 / len + 0.5);
+		writes = runs * len;
+		if (r->g.mode == PT_MODE_BATCH) {
+			r->abs.batches += runs;
+			r->abs.batch_ptes += writes;
+		} else {
+			r->abs.emulated_writes += writes;
+			r->abs.emul_runs[b] += runs;
+		}
+		r->t += r->interval_ms;
+		left -= ms;
+		read_counters(r);
+		decide_apply(r);
+	}
+}
+
+static void rig_mark(struct rig *r)
+{
+	r->marked = true;
+	r->first_switch_ms = 0;
+}
+
+/* Default costs: runs of 60 save 86 %, runs of 1 cost 3.4 times. */
+#define FORKY 200000.0, 60
+#define COMPILE 150000.0, 1
+
+/* 1. A short dip out of BATCH must not lock BATCH out. */
+static void test_dip_no_lockout(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	work(&r, FORKY, 60, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	work(&r, COMPILE, 3, 0.05);
+	rig_mark(&r);
+	work(&r, FORKY, 10, 0.05);
+	/* Back in BATCH within a few seconds of the work resuming. */
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+}
+
+/* 2. The rate limit must not freeze a guest in the losing mode. */
+static void test_rate_limit_no_freeze(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	r.p.max_switches = 2;
+	r.p.rate_period_ms = 3600000;
+	work(&r, FORKY, 120, 0.05);
+	work(&r, COMPILE, 120, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+	assert_int_equal(r.switches, 2);
+	/* The budget is spent; ten minutes of work that BATCH pays for. */
+	work(&r, FORKY, 600, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+}
+
+/* 3. Entering BATCH must not wait for the old phase to leave a window. */
+static void test_fast_entry(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	work(&r, COMPILE, 60, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+	rig_mark(&r);
+	work(&r, FORKY, 30, 0.05);
+	assert_true(r.first_switch_ms != 0);
+	assert_true(r.first_switch_ms - (T0 + 60000) <= 3000);
+}
+
+/* A web server: runs of 1 and of 3 in turn, 10000 writes a second. */
+static void web(struct rig *r, unsigned int secs)
+{
+	while (secs--)
+		work(r, 10000.0, r->tick % 2 ? 1 : 3, 1, 0.0);
+}
+
+/* 4. One-second storms must not drag the guest in and out of BATCH. */
+static void test_storms(void **state)
+{
+	struct rig r;
+	int i;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	web(&r, 60);
+	for (i = 0; i < 10; i++) {
+		work(&r, FORKY, 1, 0.0);
+		web(&r, 30 + 7 * i);
+	}
+	assert_int_equal(r.switches, 0);
+	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+}
+
+/* 5. Steady work below min-write-rate that BATCH pays for is batched. */
+static void test_slow_work_that_pays(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	/* 500 writes/s in runs of 200: 0.9e6 cycles/s saved, M in 11 s. */
+	work(&r, 500.0, 200, 120, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+}
+
+/* 6. A steady saving inside the old hysteresis band is taken. */
+static void test_band_saving(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	/* Runs of 5: BATCH costs 8000 / 5 + 150 = 1750 a write, 12.5 %. */
+	work(&r, 50000.0, 5, 60, 0.02);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+}
+
+/* 7. The same workload gives the same decisions in seconds. */
+static uint64_t leave_after(uint64_t interval_ms)
+{
+	struct rig r;
+
+	rig_init(&r, interval_ms, 0);
+	work(&r, FORKY, 120, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	rig_mark(&r);
+	work(&r, COMPILE, 60, 0.05);
+	assert_true(r.first_switch_ms != 0);
+	return r.first_switch_ms - (T0 + 120000);
+}
+
+static void test_seconds(void **state)
+{
+	(void)state;
+	/* Within a sample of the change, plus a second, at every interval. */
+	assert_true(leave_after(100) <= 100 + 1000);
+	assert_true(leave_after(1000) <= 1000 + 1000);
+	assert_true(leave_after(10000) <= 10000 + 1000);
+}
+
+/* 8a. One impossible jump is ignored (and counted), not acted on. */
+static void test_bogus_jump(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	web(&r, 60);
+	r.offset += 1000000000ull; /* 1e9 writes in one second */
+	web(&r, 60);
+	assert_int_equal(r.switches, 0);
+#ifndef ENGINE_OLD_API
+	assert_int_equal(r.g.faults, 1);
+#endif
+}
+
+/* 8b. A wrap at 2^64 is modular, not a reset. */
+static uint64_t entry_with_offset(uint64_t offset)
+{
+	struct rig r;
+
+	rig_init(&r, 1000, offset);
+	work(&r, COMPILE, 30, 0.05);
+	rig_mark(&r);
+	work(&r, FORKY, 30, 0.05);
+	assert_true(r.first_switch_ms != 0);
+	return r.first_switch_ms;
+}
+
+static void test_wrap(void **state)
+{
+	(void)state;
+	/* The counters wrap during the fork phase's first second. */
+	assert_int_equal(entry_with_offset(-(uint64_t)4600000),
+			 entry_with_offset(0));
+}
+
+/* 8c. Missed readings neither stretch nor delay the decision. */
+static void test_missed_readings(void **state)
+{
+	struct rig r;
+	uint64_t t_change;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	work(&r, COMPILE, 60, 0.05);
+	/* The daemon misses four readings: one 5 s sample. */
+	r.interval_ms = 5000;
+	t_change = r.t;
+	rig_mark(&r);
+	work(&r, FORKY, 5, 0.05);
+	r.interval_ms = 1000;
+	work(&r, FORKY, 10, 0.05);
+	assert_true(r.first_switch_ms != 0);
+	/* Decided on the first reading after the gap, or the next. */
+	assert_true(r.first_switch_ms - t_change <= 6000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dip_no_lockout),
+	    cmocka_unit_test(test_rate_limit_no_freeze),
+	    cmocka_unit_test(test_fast_entry),
+	    cmocka_unit_test(test_storms),
+	    cmocka_unit_test(test_slow_work_that_pays),
+	    cmocka_unit_test(test_band_saving),
+	    cmocka_unit_test(test_seconds),
+	    cmocka_unit_test(test_bogus_jump),
+	    cmocka_unit_test(test_wrap),
+	    cmocka_unit_test(test_missed_readings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
