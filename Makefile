@@ -32,6 +32,10 @@
 #                      (dpkg-buildpackage -us -uc -b), into build/deb/
 #   make deb-check     build them, lintian, install into a throwaway root,
 #                      check contents and units (CI)
+#   make fuzz          libFuzzer targets (clang) over the parsers of
+#                      untrusted input, FUZZ_SECONDS each (default 60),
+#                      printing execs and coverage (tests/fuzz/README.md)
+#   make fuzz-short    the same for FUZZ_SECONDS=10 each (what CI runs)
 #   make format        clang-format every source file in place
 
 PREFIX    ?= /usr/local
@@ -58,6 +62,12 @@ SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
 ifeq ($(SAN),1)
 OPTFLAGS  := -O1 -g
 EXTRA     := $(SANFLAGS)
+endif
+# The fuzz build (make fuzz): clang, every object instrumented for
+# libFuzzer's coverage; only the harnesses link its main.
+ifeq ($(FUZZ),1)
+CC        := clang
+EXTRA     += -fsanitize=fuzzer-no-link
 endif
 
 # Recursively expanded on purpose: the packages may be installed by a
@@ -122,7 +132,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
 
 .PHONY: all agent daemon tools tests check demo bench install install-man \
         install-daemon install-agent install-unit uninstall clean format deps \
-        deb deb-check \
+        deb deb-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         e2e-pvguest-loop e2e-linux e2e-linux-smp eval pvguest check-trixie
 
@@ -167,6 +177,15 @@ $(B)/tests/%: $(call obj,tests/unit/%.c) $(LIBEVAL) $(LIBDAEMON) $(LIBAGENT) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
 # The pvguest's protocol side, built hosted for its unit test.
 $(B)/tests/test_pvguest_agent: $(call obj,tests/pvguest/agent.c)
+
+# tests/fuzz: one libFuzzer binary per harness.
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+$(B)/fuzz/%: $(call obj,tests/fuzz/%.c) $(LIBDAEMON) $(LIBAGENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+fuzzers: $(FUZZERS)
 
 # The shim is preloaded into Debian's xenstored, so it is built without
 # sanitizers whatever the variant.  It stands in for the libxenctrl the
@@ -278,6 +297,14 @@ e2e-linux: deps
 # The patched Linux guest with two vCPUs in BATCH under an SMP stress.
 e2e-linux-smp: deps
 	guestagent/linux-patches/smp-e2e.sh
+
+# Each harness for FUZZ_SECONDS over its seed corpus (tests/fuzz/README.md).
+fuzz:
+	scripts/install-deps.sh fuzz
+	$(MAKE) BUILD=build/fuzz SAN=1 FUZZ=1 fuzzers
+	tests/fuzz/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 demo: deps
 	$(MAKE) all tools

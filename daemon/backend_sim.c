@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "fileopen.h"
 #include "log.h"
 #include "simbook.h"
 #include "simmap.h"
@@ -71,10 +72,10 @@ static void save_state(const struct sim *sim)
 	size_t i;
 
 	snprintf(tmp, sizeof(tmp), "%s.new", sim->state_path);
-	f = fopen(tmp, "w");
+	f = pt_fopen_write(tmp);
 	if (!f) {
 		log_warn("sim backend: cannot write %s: %s", tmp,
-			 strerror(errno));
+			 pt_open_strerror(errno));
 		return;
 	}
 	for (i = 0; i < sim->map.n; i++)
@@ -91,10 +92,14 @@ static void load_state(struct backend *be)
 	char line[64], mode[16];
 	unsigned int domid;
 	struct sim_dom *d;
-	FILE *f = fopen(sim->state_path, "r");
+	FILE *f = pt_fopen_read(sim->state_path);
 
-	if (!f)
+	if (!f) {
+		if (errno != ENOENT)
+			log_warn("sim backend: cannot read %s: %s",
+				 sim->state_path, pt_open_strerror(errno));
 		return;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%u %15s", &domid, mode) != 2)
 			continue;

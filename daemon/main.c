@@ -27,6 +27,12 @@
 #define DEFAULT_CONFIG "/etc/ptswitch/ptswitch.yaml"
 /* How long watch events may wait to be handled together. */
 #define EVENT_BATCH_MS 100
+/*
+ * Reloads at most this often: SIGHUPs in between are coalesced into one
+ * reload when the time comes, so the last one is never lost but a storm
+ * of them costs one parse a second.
+ */
+#define RELOAD_MIN_MS 1000
 
 /* clang-format off: the text is laid out as it prints. */
 static void usage(FILE *out)
@@ -102,7 +108,9 @@ static void usage(FILE *out)
 	    "\n"
 	    "Signals: SIGHUP reloads the policy (an invalid file is reported "
 	    "and the\n"
-	    "previous policy stays in force); SIGTERM and SIGINT stop the "
+	    "previous policy stays in force; at most one reload a second, "
+	    "the signals\n"
+	    "in between coalesced into it); SIGTERM and SIGINT stop the "
 	    "daemon and\n"
 	    "leave every guest in the mode it is in; SIGUSR1 logs internal "
 	    "figures.\n"
@@ -335,15 +343,55 @@ static int make_signalfd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+static struct timespec ms_timespec(uint64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	return ts;
+}
+
+static uint64_t timespec_ms(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000 + (uint64_t)ts->tv_nsec / 1000000;
+}
+
 static int arm_timer(int fd, uint64_t ms)
 {
-	struct itimerspec its = {
-	    .it_interval = {.tv_sec = (time_t)(ms / 1000),
-			    .tv_nsec = (long)(ms % 1000) * 1000000},
-	};
+	struct itimerspec its = {.it_interval = ms_timespec(ms)};
 
 	its.it_value = its.it_interval;
 	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+/*
+ * A new interval takes effect without postponing the tick already due:
+ * the next expiry stays where it was unless the new interval is shorter.
+ */
+static int retime_timer(int fd, uint64_t ms)
+{
+	struct itimerspec cur, its = {.it_interval = ms_timespec(ms)};
+
+	if (timerfd_gettime(fd, &cur))
+		return -1;
+	its.it_value = its.it_interval;
+	if ((cur.it_value.tv_sec || cur.it_value.tv_nsec) &&
+	    timespec_ms(&cur.it_value) < ms)
+		its.it_value = cur.it_value;
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* SIGHUP: reload the policy; the tick timer keeps its phase. */
+static void reload(struct ptswitchd *d, int tfd)
+{
+	uint64_t interval = d->policy.interval_ms;
+
+	sd_notify(0, "RELOADING=1");
+	ptd_reload(d);
+	if (d->policy.interval_ms != interval &&
+	    retime_timer(tfd, d->policy.interval_ms))
+		log_err("cannot change the tick interval: %s", strerror(errno));
+	sd_notify(0, "READY=1");
 }
 
 static void log_figures(struct ptswitchd *d)
@@ -404,9 +452,9 @@ static bool handle_events(struct ptswitchd *d)
 
 static int run(struct ptswitchd *d, struct options *o)
 {
-	uint64_t wd_usec = 0, events_after_ms = 0;
+	uint64_t wd_usec = 0, events_after_ms = 0, reload_after_ms = 0;
 	int sfd, tfd, rc = 0;
-	bool stop = false;
+	bool stop = false, reload_pending = false;
 
 	sfd = make_signalfd();
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -450,6 +498,13 @@ static int run(struct ptswitchd *d, struct options *o)
 		if (hold &&
 		    (timeout < 0 || (uint64_t)timeout > events_after_ms - now))
 			timeout = (int)(events_after_ms - now);
+		if (reload_pending) {
+			uint64_t wait =
+			    reload_after_ms > now ? reload_after_ms - now : 0;
+
+			if (timeout < 0 || (uint64_t)timeout > wait)
+				timeout = (int)wait;
+		}
 		if (queued)
 			timeout = 0;
 		n = poll(pfd, 3, timeout);
@@ -461,6 +516,12 @@ static int run(struct ptswitchd *d, struct options *o)
 		}
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
+		/* Coalesced: whatever number of SIGHUPs came meanwhile. */
+		if (reload_pending && pt_monotonic_ms() >= reload_after_ms) {
+			reload_pending = false;
+			reload(d, tfd);
+			reload_after_ms = pt_monotonic_ms() + RELOAD_MIN_MS;
+		}
 		if (n <= 0 && !queued)
 			continue;
 		if (queued || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -482,10 +543,8 @@ static int run(struct ptswitchd *d, struct options *o)
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					sd_notify(0, "RELOADING=1");
-					ptd_reload(d);
-					arm_timer(tfd, d->policy.interval_ms);
-					sd_notify(0, "READY=1");
+					/* Done at the top of the loop. */
+					reload_pending = true;
 				} else if (si.ssi_signo == SIGUSR1) {
 					log_figures(d);
 				} else {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileopen.h"
 #include "policy.h"
 #include "policy_scalar.h"
 
@@ -76,19 +77,21 @@ static void set_error(struct policy_error *err, const char *file,
 int policy_load_file(const char *path, struct policy *p,
 		     struct policy_error *err)
 {
-	struct stat st;
 	size_t len = 0;
 	char *buf;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		set_error(err, path, "cannot open: %s", strerror(errno));
+	/*
+	 * Without blocking: a FIFO (or a device) at the path must not hang
+	 * the daemon in open(2) waiting for a writer.
+	 */
+	fd = pt_open_read(path);
+	if (fd == -EINVAL) {
+		set_error(err, path, "%s", "not a regular file");
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		set_error(err, path, "%s", "not a regular file");
-		close(fd);
+	if (fd < 0) {
+		set_error(err, path, "cannot open: %s", strerror(-fd));
 		return -1;
 	}
 	buf = malloc(POLICY_MAX_FILE + 1);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileopen.h"
 #include "simmap.h"
 
 #define MAP_MAX_LINE 1024
@@ -340,10 +341,11 @@ int simmap_load(const char *path, struct simmap *m, struct trace_error *err)
 		return -ENOMEM;
 	}
 	ms.dir = dir;
-	f = fopen(path, "re");
+	f = pt_fopen_read(path);
 	if (!f) {
 		rc = -errno;
-		snprintf(err->msg, sizeof(err->msg), "%s", strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "%s",
+			 pt_open_strerror(errno));
 		free(dir);
 		return rc;
 	}

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileopen.h"
 #include "trace.h"
 
 /* Fixed leading columns of every row, in this order. */
@@ -367,18 +368,22 @@ int trace_load(const char *path, struct trace *t, struct trace_error *err)
 	memset(t, 0, sizeof(*t));
 	memset(err, 0, sizeof(*err));
 	snprintf(err->file, sizeof(err->file), "%s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Without blocking: a FIFO at the path must not hang the caller. */
+	fd = pt_open_read(path);
+	if (fd == -EINVAL) {
+		snprintf(err->msg, sizeof(err->msg), "not a regular file");
+		return fd;
+	}
 	if (fd < 0 || fstat(fd, &st)) {
-		rc = -errno;
-		snprintf(err->msg, sizeof(err->msg), "%s", strerror(errno));
+		rc = fd < 0 ? fd : -errno;
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-rc));
 		if (fd >= 0)
 			close(fd);
 		return rc;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)TRACE_MAX_BYTES) {
+	if (st.st_size > (off_t)TRACE_MAX_BYTES) {
 		close(fd);
-		snprintf(err->msg, sizeof(err->msg),
-			 "not a regular file of at most %u bytes",
+		snprintf(err->msg, sizeof(err->msg), "larger than %u bytes",
 			 TRACE_MAX_BYTES);
 		return -EINVAL;
 	}

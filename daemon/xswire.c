@@ -59,7 +59,7 @@ static int open_path(const char *path, bool *sock)
 		return -1;
 	if (!S_ISSOCK(st.st_mode)) {
 		*sock = false;
-		return open(path, O_RDWR | O_CLOEXEC);
+		return open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	}
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -243,6 +243,12 @@ static int parse(struct xswire *w)
 	struct xsd_sockmsg hdr;
 	int err;
 
+	/*
+	 * Once broken, the stream is out of step with the requests: what
+	 * follows must not be taken for their answers.
+	 */
+	if (w->err)
+		return -w->err;
 	while (w->len - w->off >= sizeof(hdr)) {
 		const char *body = w->in + w->off + sizeof(hdr);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileopen.h"
 #include "sysfile.h"
 
 static int sysfile_path(const char *root, const char *rel, char *path,
@@ -37,9 +38,11 @@ int sysfile_read(const char *root, const char *rel, void *buf, size_t size,
 	r = sysfile_path(root, rel, path, sizeof(path));
 	if (r)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Regular files only, opened without blocking: a FIFO must not
+	 * hang the agent. */
+	fd = pt_open_read(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* procfs and sysfs may return short reads: loop until EOF. */
 	while (got < size) {
 		n = read(fd, (char *)buf + got, size - got);
@@ -102,9 +105,11 @@ int sysfile_stream(const char *root, const char *rel, size_t max,
 	r = sysfile_path(root, rel, path, sizeof(path));
 	if (r)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Regular files only, opened without blocking: a FIFO must not
+	 * hang the agent. */
+	fd = pt_open_read(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)

@@ -10,6 +10,7 @@
 #                                  the host into their images)
 #   scripts/install-deps.sh deb    the Debian packages' build and checks
 #                                  (make deb, make deb-check)
+#   scripts/install-deps.sh fuzz   clang and its libFuzzer runtime (make fuzz)
 set -eu
 
 # prometheus: promtool, which checks the metrics textfile and the alert rules.
@@ -24,7 +25,8 @@ xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
 postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
 redis-server redis-tools" ;;
 	deb) PKGS="$PKGS dpkg-dev debhelper lintian fakeroot systemd" ;;
-	*) echo "install-deps: unknown set '$set' (known: e2e record deb)" >&2; exit 2 ;;
+	fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e record deb fuzz)" >&2; exit 2 ;;
 	esac
 done
 
