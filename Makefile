@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ptswitch: the one build system.
 #
 #   make               build ptswitchd and ptswitch-agent into build/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one clock every ptswitch program schedules by. */
 #include <time.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef PTSWITCH_CLOCK_H
 #define PTSWITCH_CLOCK_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Non-blocking opens of regular files (see fileopen.h). */
 #include <errno.h>
 #include <fcntl.h>

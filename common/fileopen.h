@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Opening the files ptswitchd and the agent read and write (policy, traces,
  * maps, state, /proc and /sys) without ever blocking in open(2): a FIFO at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Logging to journald (structured) or stderr.  The journal is written with
  * its native datagram protocol rather than through libsystemd, so that the

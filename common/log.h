@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Logging: journald with structured fields when running under systemd,
  * plain stderr otherwise.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Strict parsers and formatters for the xenstore contract.  Guest-written
  * input is treated as hostile: bounded length, printable ASCII only, exact

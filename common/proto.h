@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The xenstore contract between ptswitchd (dom0) and ptswitch-agent (guest).
  * Every value a guest writes is untrusted: the parsers below are strict,

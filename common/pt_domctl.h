@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The XEN_DOMCTL_pt_mode ABI added by hv-patches/ (public/domctl.h and
  * public/xen.h of the patched hypervisor), for tools built against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Names and histogram helpers shared by every component. */
 #include <string.h>
 

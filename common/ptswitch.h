@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ptswitch: definitions shared by the daemon, the guest agent and tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The daemon's view of the hypervisor: one small interface, two backends.
  *   xenctrl: the ptswitch domctl through libxenctrl (hv-patches/).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sim backend: a model of the hypervisor's per-domain counters,
  * driven by workload traces (daemon/trace.h) through a map file

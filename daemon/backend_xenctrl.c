@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The xenctrl backend: the ptswitch domctl of the patched hypervisor
  * (hv-patches/) through Debian's libxenctrl, and the domain list through

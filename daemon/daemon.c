@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The daemon's engine room: which guests exist, what the policy wants for
  * each, and carrying that out through the handshake and the backend.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The daemon's state and its engine room: domain discovery, the per-tick
  * decision and switch loop, watch-event dispatch and policy reload.

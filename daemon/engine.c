@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The decision engine: a cost model of each sample's counter deltas, the
  * work-function rule over them, then the guards (safety, pins, dwell).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The decision engine: pure functions of the policy, a guest's counters
  * and its history.  No I/O, no clock: the caller passes "now", so the

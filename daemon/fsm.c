@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The per-guest switch state machine (see fsm.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading what a guest writes.  Everything under data/ptswitch is written
  * by the guest and may be hostile: bounded reads, strict parsers, and a

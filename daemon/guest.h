@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the daemon knows about one guest, and the reading of the values the
  * guest writes under /local/domain/<id>/data/ptswitch (untrusted input).

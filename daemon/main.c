@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ptswitchd: chooses, per Xen PV guest, between emulated and batched
  * page-table updates.  This file owns the process: options, signals, the

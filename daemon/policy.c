@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Policy defaults, file loading, error formatting and override matching.
  * The YAML itself is walked in policy_yaml.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The switching policy, loaded from YAML (config/ptswitch.yaml documents
  * every key).  Parsing never aborts: errors are reported as

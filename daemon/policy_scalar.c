@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Strict scalar parsers for the policy file (see policy_scalar.h). */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Strict parsers for the scalar values of the policy file.  Internal to the
  * policy parser; exposed for its unit tests.  Each returns 0 or -1.

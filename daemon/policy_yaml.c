@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The policy file's schema and the walk over libyaml's document tree.
  * Every key is described once in a table (type, range, where it goes);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * XEN_DOMCTL_pt_mode through xc_domctl(): Debian's libxenctrl exports it
  * and stamps its own interface version (0x15), which the patches keep.

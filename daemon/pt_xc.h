@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ptswitch domctl (XEN_DOMCTL_pt_mode, common/pt_domctl.h) issued
  * through Debian's libxenctrl.  Shared by the xenctrl backend and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the daemon publishes.  Admins read /tool/ptswitch (dom0 only);
  * each guest may read its /local/domain/<id>/ptswitch.  Every write goes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Booking trace rows into modeled hypervisor counters (see simbook.h). */
 #include <math.h>
 #include <string.h>

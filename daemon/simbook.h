@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * How the sim backend books one trace row into a domain's counters, the
  * way the patched hypervisor would in the domain's current mode.  Shared

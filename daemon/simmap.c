@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loader for simulation maps (see simmap.h). */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The simulation map: which trace drives which domain, shared by the sim
  * backend (hypervisor side) and simguests (guest side).  One line per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xenstore access with a write-on-change cache (see store.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The daemon's xenstore access (over daemon/xswire.h, one thread, one
  * connection): bounded reads, writes that happen only when the value

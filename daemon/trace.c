@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Strict parser for workload traces (format: tests/traces/README.md).
  * Every error names the line it was found on; a trace that parses is

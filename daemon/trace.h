@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Workload traces: one row per 1 s interval of a guest's page-table write
  * workload (runs of consecutive PTE writes to one L1 page, per histogram

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The xenstore wire protocol, single-threaded (see xswire.h). */
 #include <errno.h>
 #include <fcntl.h>

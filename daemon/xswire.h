@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A single-threaded xenstore client speaking the wire protocol
  * (xen/io/xs_wire.h) on xenstored's socket or the xenbus device, the

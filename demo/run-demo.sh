@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The ptswitch demo: Debian's real xenstored (tests/xslab), ptswitchd on the
 # sim backend with its built-in policy, and seven guests each running the
 # real ptswitch-agent with a guest's xenstore privileges.  The sim plays

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simguests: plays the ptswitch guest agent for many domains at once over
  * one dom0 xenstore connection, for the demo and the many-guest benchmark.

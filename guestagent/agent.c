@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event loop: one poll() on the signalfd and the xenstore watch pipe. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The agent's event loop: publish caps and metrics, answer requests,
  * reconnect to xenstore with back-off, stop on a signal.

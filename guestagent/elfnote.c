@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounded ELF note iteration over untrusted bytes. */
 #include <errno.h>
 #include <stdbool.h>

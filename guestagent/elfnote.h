@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A bounded iterator over a buffer of ELF notes, such as the kernel's
  * .notes section that Linux exports as /sys/kernel/notes.

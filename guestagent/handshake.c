@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Request judgement for the seq/ack handshake. */
 #include <string.h>
 

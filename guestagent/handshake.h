@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The guest side of the switch handshake: decide whether a request from
  * ptswitchd needs an answer and what the answer is.  No I/O here.

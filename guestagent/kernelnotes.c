@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Interpretation of the kernel's ELF notes: Xen notes and the ptswitch note. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What a Linux kernel says about itself in its ELF notes
  * (/sys/kernel/notes): the Xen notes every PV-capable kernel carries, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ptswitch-agent: the guest side of ptswitch.  Options, signals and systemd
  * notification; the work is in agent.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counter parsing for /proc/vmstat and /proc/stat, streamed line by line. */
 #include <string.h>
 

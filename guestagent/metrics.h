@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Workload metrics: monotonic counters from the guest's /proc/vmstat and
  * /proc/stat, published as data/ptswitch/metrics/<name>.  Only counters,

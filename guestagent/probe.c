@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The capability probe: facts from /sys, then one verdict with a reason. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Capability probe: what the running kernel really supports, read from
  * <root>/sys and never assumed.  BATCH needs all of: a Xen PV guest, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Write-on-change publication of the agent's xenstore keys. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the agent writes under data/ptswitch/: agent, caps, metrics/<name>
  * and ack.  Values are cached so that a key is written only when it

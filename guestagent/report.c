@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Human and machine readable snapshots of what the agent would publish. */
 #include <inttypes.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --once output: the probe verdict and the metrics, as text or JSON. */
 #ifndef PTSWITCH_REPORT_H
 #define PTSWITCH_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sd_notify datagram, sent by hand. */
 #include <errno.h>
 #include <stddef.h>

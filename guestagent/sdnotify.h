@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * systemd's readiness protocol (sd_notify(3)) without libsystemd: one
  * datagram to $NOTIFY_SOCKET.  Keeps the agent's RSS small.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounded reads of small /proc and /sys files below a root directory. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Bounded reads of small /proc and /sys files below a configurable root,
  * so that tests can point the agent at recorded fixtures.

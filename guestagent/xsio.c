@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libxenstore wrapper: connect, watch, bounded reads, transactional writes. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The agent's xenstore connection: libxenstore's xs_open(0), which in a
  * guest is the xenbus device (XENSTORED_PATH overrides it, as for the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Put a running, opted-in guest in BATCH mode for a while and check that the
 # hypervisor survives it, then leave BATCH (or destroy the guest while it is
 # in BATCH).  Runs in a control domain that has pt-domctl

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Check that common/pt_domctl.h matches the public headers of a patched
 # build exactly (constants, sizes, every field offset).
 #

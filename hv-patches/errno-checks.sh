@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Check the refusals of XEN_DOMCTL_pt_mode on a patched hypervisor, from a
 # control domain that has pt-domctl (tests/tools/pt-domctl.c) in its PATH.
 # POSIX sh (busybox is enough).  One line per check, in the e2e format:

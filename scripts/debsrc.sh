@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the scripts that fetch Debian sources and install build
 # dependencies (hv-patches/build-xen.sh, guestagent/linux-patches/
 # build-kernel.sh).  POSIX sh, sourced; the caller defines APT (apt-get

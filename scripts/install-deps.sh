@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install the Debian packages ptswitch needs.  Idempotent, and quick when
 # everything is present.
 #   scripts/install-deps.sh        build, fast tests, demo

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run every unit test binary and every integration test script against one
 # build directory, and print one closing line: "N passed, N failed".
 # Usage: tests/run-tests.sh BUILD_DIR   (make check builds build/san)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Boot the ptswitch guest kernel and Debian's stock kernel side by side as
 # PV guests in the e2e lab (Xen under QEMU TCG, tests/e2e), and check what
 # each declares and what ptswitch-agent makes of it (lab/dom0-checks.sh).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build a small Xen PV guest kernel from Debian bookworm's linux source with
 # the ptswitch guest patch series (see README.md in this directory).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fork end-to-end of issue 8 (items 3): the ptswitch guest kernel and
 # Debian's stock kernel side by side on the BATCH hypervisor (Xen under
 # QEMU TCG), both running ptswitch-agent and forkbench, dom0 running

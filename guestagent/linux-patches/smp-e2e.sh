@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # SMP end-to-end: the ptswitch guest kernel with two vCPUs on the BATCH
 # hypervisor (Xen under QEMU TCG), put in BATCH by ptswitchd (a pin, after
 # the agent's ack), under a page-table stress on both vCPUs at once:

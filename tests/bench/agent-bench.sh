@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Benchmark of ptswitch-agent's footprint (prints figures, not pass/fail):
 # resident memory, and wake-ups while idle, against the real xenstored
 # (xslab) with the agent holding a guest's connection.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Benchmark of ptswitchd at scale (prints figures, not pass/fail): N
 # simulated guests (default 1000) at a 1 s interval against the real
 # xenstored (xslab), the sim backend for the hypervisor counters and

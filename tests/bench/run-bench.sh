@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make bench: every benchmark, each printing its figures (nothing here
 # passes or fails on a figure: these machines are shared and noisy).
 # usage: tests/bench/run-bench.sh [BUILD_DIR]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Benchmark of simguests alone (prints figures, not pass/fail): N guests
 # (default 1000) on the xslab's real xenstored, no daemon.  Reports the
 # start-up time of the fleet, then for a steady window: metric writes per

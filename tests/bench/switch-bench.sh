@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # What one mode switch costs the host outside the hypervisor (prints
 # figures, not pass/fail): the CPU that ptswitchd, the guest agents and
 # xenstored spend on the handshake and the publication of one switch,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=dash
 # Shared helpers for the e2e scripts (sourced; POSIX sh plus "local",
 # which dash and busybox ash support).

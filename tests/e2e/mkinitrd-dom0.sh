@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build the dom0 initramfs of the e2e lab: busybox, Debian's Xen tools
 # (xenstored, xenconsoled, xen-init-dom0, xl, the xenstore CLI) with their
 # libraries, the Xen kernel modules of the kernel, the guest kernel and

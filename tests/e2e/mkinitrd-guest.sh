@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build the initramfs of an e2e PV guest: busybox, the xenstore CLI and
 # ptswitch-agent (with their shared libraries), and guest/init.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End-to-end lab: boot Xen under QEMU (TCG) with a Debian dom0 running
 # ptswitchd from this tree and PV guests running ptswitch-agent, run the
 # checks in dom0 (dom0/checks.sh) and report.  See tests/e2e/README.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The regret rule's worst-case bound (see bound.h). */
 #include <math.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The regret rule's worst-case bound on a replayed trace
  * (docs/policy.md, "The bound"):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading cost.* keys of a calibration file (see calib.h). */
 #include <errno.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Cycle costs from a pvguest calibration file (docs/calibration.md):
  * every "cost.<policy key> <number>" line replaces that cost of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ptswitch-eval: how well the policy picks the cheaper mode per guest.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compose held-out test traces from the committed synthetic ones.
 
 The committed traces (tests/traces/) are what the policy was looked at

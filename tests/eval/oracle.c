@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The offline oracle (see oracle.h). */
 #include <errno.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The offline oracle: knowing every interval's cost in each mode, the
  * cheapest mode schedule under the policy's switch cost and dwell rule.

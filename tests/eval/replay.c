@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replaying a trace through the engine and the FSM (see replay.h). */
 #include <errno.h>
 #include <string.h>

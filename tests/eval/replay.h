@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replay a trace through the daemon's own decision code: the sim model
  * books each row into counters (daemon/simbook.h), the engine observes

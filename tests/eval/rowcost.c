@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Modeled cost of a trace row per mode (see rowcost.h). */
 #include "rowcost.h"
 #include "simbook.h"

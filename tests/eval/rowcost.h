@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The modeled cost of one trace row in each mode: the policy's cycle
  * costs (docs/cost-model.md) applied to the expected counters the sim

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fitting recorded writes to their runs (see rowfit.h). */
 #include "rowfit.h"
 #include "trace.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fitting recorded counter deltas into consistent trace rows.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Slicing 1 s trace rows into sampling intervals (see slice.h). */
 #include <string.h>
 

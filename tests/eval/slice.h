@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Trace rows are 1 s; a policy samples at its own interval.  slice_rows()
  * books the workload of any stretch of time [from_ms, to_ms): whole rows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * forkbench: fork latency of a process with a large, freshly written
  * resident set, with a memory check on both sides of every fork.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forkbench's side threads: see sidethreads.h. */
 #include "sidethreads.h"
 

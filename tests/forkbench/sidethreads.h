@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * forkbench's side threads (-t): while the main thread forks, two more
  * threads of the same address space keep its page tables busy from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared by the libFuzzer harnesses (tests/fuzz/README.md).  A harness
  * checks what the parser promises, not only that it does not crash:

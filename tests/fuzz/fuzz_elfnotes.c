@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The agent's ELF-note parser (guestagent/elfnote.c, kernelnotes.c): the
  * guest kernel's /sys/kernel/notes.  The agent reads it into a byte

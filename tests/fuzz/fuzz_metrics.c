@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The agent's /proc parsers (guestagent/metrics.c): a guest kernel's
  * /proc/vmstat and /proc/stat, each input read as both.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The policy loader (daemon/policy*.c): what an admin, or whoever can
  * write the policy file, gives the daemon.  A load either succeeds with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The guest-value parsers of common/proto.c: every value a guest (or the
  * daemon, for the agent) writes goes through one of them.  Each input is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The workload-trace parser (daemon/trace.c): the sim backend's and
  * ptswitch-eval's input.  A parsed trace must be usable row by row.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The xenstore wire client's reply and event parser (daemon/xswire.c):
  * what comes back from xenstored.  The input's first byte is a plan (how

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Seed inputs for fuzz_xswire: a plan byte, then xenstored's messages
 (struct xsd_sockmsg: type, req_id, tx_id, len, all u32 LE; then len bytes)."""
 import struct

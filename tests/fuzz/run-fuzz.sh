@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run each libFuzzer harness over its seed corpus for a bounded time (or
 # a number of inputs), print what it did, and end with one line:
 # "N passed, N failed".

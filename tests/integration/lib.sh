@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Helpers for integration tests: checks with a running tally, polling with
 # timeouts, a private lab directory cleaned up on exit.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Integration test of ptswitch-agent against Debian's real xenstored (the
 # xslab): the agent connects through a guest's bridge, so it holds that
 # guest's permissions, not dom0's; the test plays ptswitchd as dom0.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ptswitchd and the real ptswitch-agent together against the real
 # xenstored (xslab): each agent holds its guest's connection (the guest's
 # permissions, not dom0's) and reads a recorded or synthetic guest root;

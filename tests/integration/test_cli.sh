@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ptswitchd's command line: --help, --version, usage errors,
 # --check-config, --once; and a bad policy at start-up.
 set -u

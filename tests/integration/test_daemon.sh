@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ptswitchd against the real xenstored (xslab) on the sim backend:
 # handshake ok / refuse / timeout / hypervisor refusal / failed hypercall,
 # incapable guests, permissions, hostile guest values, domains coming and

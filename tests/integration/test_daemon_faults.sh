@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Hypervisor calls that keep failing (issue 20, item 8), against the real
 # xenstored (xslab), with failures injected by the sim backend: a
 # set-mode EMULATE that fails is retried with a back-off, published as

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # One guest floods its own caps node as fast as xenstored answers (issue
 # 20, item 1), flipping between full, empty and garbage values, beside
 # well-behaved guests, against the real xenstored (xslab) on the sim

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The guest-written values the daemon reads only now and then, against the
 # real xenstored: the agent's version string, caps-reason and the metrics
 # it shows in the stats node.  A hostile guest's values are rejected,

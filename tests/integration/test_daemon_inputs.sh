@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ptswitchd (and the agent) against hostile local inputs, with the real
 # xenstored (xslab) and the sim backend (issue 20 items 5-7):
 # - a FIFO at the policy path, the sim map, a trace, the sim state file

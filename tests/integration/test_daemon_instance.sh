@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The handshake belongs to one domain instance and survives lost state
 # (issue 20, items 2-4), against the real xenstored (xslab), sim backend:
 #  - a guest in BATCH that removes its whole data/ptswitch subtree goes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ptswitchd with a real agent against the real xenstored: --advise
 # decides and publishes but asks nothing; enforcing, a pin takes the
 # guest into BATCH through the handshake and a reload pinning EMULATE

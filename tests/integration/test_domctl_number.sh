@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The ptswitch domctl's number (common/pt_domctl.h) against the Xen
 # headers the build uses.  Where the build may issue the op (the headers'
 # XEN_DOMCTL_INTERFACE_VERSION is PT_DOMCTL_INTERFACE_VERSION), no domctl

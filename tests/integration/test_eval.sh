@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ptswitch-eval on every shipped trace (synthetic and recorded), with the
 # measured costs (the committed pvguest console log, through
 # calibrate.sh) and with the placeholder costs: every trace gets a

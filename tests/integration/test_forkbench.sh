@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/forkbench on the host (the sanitizer build of make check): a few
 # small rounds must pass and report, a child that sees damaged memory must
 # be caught, and bad arguments must be refused.  The benchmark itself runs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The manual pages (man/): each renders without a groff warning, documents
 # every option its program's --help lists and no other, and
 # ptswitch.yaml(5) names every key the policy parser accepts and every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/pvguest without Xen: the test kernel builds (freestanding) and
 # carries the ELF notes Xen's libelf insists on; calibrate.sh fits robustly,
 # reads a real console log and writes a policy snippet the daemon accepts.

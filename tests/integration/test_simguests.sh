@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Integration test of simguests against Debian's real xenstored (xslab):
 # one dom0 connection plays the agents of several domains, publishes
 # trace metrics, answers requests per the map's ack= option, follows

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The daemon's own xenstore client (daemon/xswire.c under daemon/store.c)
 # against the real xenstored, checked with the stock xenstore tools:
 # posted writes land in order, a failed one is logged and retried, long

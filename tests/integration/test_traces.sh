@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The committed workload traces are exactly what their generator makes
 # (tests/traces/gen-traces.py is deterministic), so the assumptions stated
 # in the generator and README are the ones the traces carry.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Integration test of the xenstore lab: Debian's real xenstored with the
 # hypervisor shim, guests reached through their bridges. Proves that dom0
 # and guest connections get the privileges the real xenstored gives them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ptswitch protocol from inside the test kernel (docs/protocol.md):
  * publish agent, caps-reason, caps and metrics under data/ptswitch, answer

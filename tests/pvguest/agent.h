@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The guest side of the ptswitch xenstore protocol (docs/protocol.md),
  * spoken by the test kernel itself over its own xenstore ring: what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The benchmark: k = 1..512 PTE writes to one L1 page, timed with rdtsc,
  * the median of REPEATS runs.  Every timed write changes the entry: runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cycles per PTE write for each way of updating an L1. */
 #ifndef PVG_BENCH_H
 #define PVG_BENCH_H

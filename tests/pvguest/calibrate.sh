@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Read the pvguest console output (stdin: "PVGUEST: ..." lines; anything
 # before "PVGUEST:" on a line is ignored) and write a calibration file
 # (stdout) in the format of docs/calibration.md.

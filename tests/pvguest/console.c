@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Output through the domU console ring (xenconsoled logs it).  The
  * emergency console_io hypercall is refused to guests by a release build

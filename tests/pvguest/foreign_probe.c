@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pvg.probe=DOMID: an unprivileged guest aims foreign MMU ops at another
  * domain (the victim, in EMULATE and then in BATCH) and reports the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Entry point, ELF notes and the hypercall page of the ptswitch PV test
  * kernel.  Xen's PV domain builder starts a 64-bit guest here with %rsi

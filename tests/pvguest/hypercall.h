@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hypercalls through the page Xen fills in (XEN_ELFNOTE_HYPERCALL_PAGE):
  * entry n is at hypercall_page + 32 * n.  Arguments in rdi, rsi, rdx,

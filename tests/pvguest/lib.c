@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Freestanding replacements for the few libc functions the kernel uses. */
 #include "lib.h"
 

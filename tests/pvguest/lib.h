@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Freestanding helpers: memory, strings, formatted output, time. */
 #ifndef PVG_LIB_H
 #define PVG_LIB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Loop mode: the workload and the BATCH semantics the kernel copes with.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Loop mode (pvg.mode=loop): the test kernel as a guest that ptswitchd
  * manages.  It opts in, checks that it copes with BATCH, speaks the

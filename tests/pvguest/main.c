@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ptswitch PV test kernel: boot, build test page tables, measure the cost
  * of a PTE write in each page-table update mode, report on the console.

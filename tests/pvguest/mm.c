@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Memory of the test kernel.  VIRT_BASE is 0, so in the initial mapping a
  * virtual address is its pseudo-physical address.  Xen's domain builder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* State and services shared by the parts of the PV test kernel. */
 #ifndef PVG_H
 #define PVG_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The full ptswitch loop with our PV test kernel: boot Xen under QEMU (TCG)
 # with the e2e lab's dom0 image, start ptswitchd (xenctrl backend, enforce,
 # dom0/loop-policy.yaml), create the pvguest in loop mode, and check from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build the pvguest kernel, boot Xen under QEMU (TCG) with the e2e lab's
 # dom0 image, run the kernel as a PV domU (`xl create`) and print its
 # table of cycles per PTE write.  See README.md.

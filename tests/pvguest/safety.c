@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Safety tests (issue 6, item 3) and the EMULATE controls they build on.
  *

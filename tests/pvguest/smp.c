@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vCPU 1, brought up with VCPUOP_initialise/VCPUOP_up on the boot page
  * tables, with our trap table and its own stack.  It writes the entries

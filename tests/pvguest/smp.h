@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A second vCPU that writes page tables while vCPU 0 measures. */
 #ifndef PVG_SMP_H
 #define PVG_SMP_H

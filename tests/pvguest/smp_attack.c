@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * BATCH attacks with two vCPUs (pvg.attack=smp-..., pvg.smp=1), each in a
  * guest of its own that dom0 has put in BATCH.  vCPU 0 holds a batch open

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Build page tables of our own next to the boot ones: one L2 hooked into a
  * free slot of the boot L3, TEST_L1S L1s under it, every table mapped

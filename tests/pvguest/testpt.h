@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The page tables the benchmark and the safety tests write to. */
 #ifndef PVG_TESTPT_H
 #define PVG_TESTPT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Xen system time (ns since boot) from vCPU 0's vcpu_time_info, for
  * timeouts and to convert TSC ticks to a frequency.

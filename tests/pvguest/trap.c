@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Exceptions: a virtual IDT registered with Xen.  Without it a fault in
  * the guest kills the domain with nothing on our console; with it, an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fixed-width types for a freestanding build (no libc headers). */
 #ifndef PVG_TYPES_H
 #define PVG_TYPES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The slice of the Xen PV ABI (x86_64) this test kernel uses, written
  * from the public interface documentation.  Values are part of Xen's

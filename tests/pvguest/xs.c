@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A minimal xenstore client over the domain's ring page: one request at a
  * time, polling with sched_op(yield), no watches, no transactions.  Paths

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pt-domctl: issue the ptswitch domctl (XEN_DOMCTL_pt_mode) directly,
  * bypassing ptswitchd, so tests can show what the hypervisor itself

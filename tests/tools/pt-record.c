@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pt-record: record page-table workload traces of running guests, in
  * dom0 on the patched hypervisor (tests/traces/recorded/README.md).

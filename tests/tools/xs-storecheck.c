@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Drives the daemon's xenstore layer (daemon/store.h over daemon/xswire.h)
  * against a real xenstored, one operation per command, so that

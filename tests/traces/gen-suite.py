@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate the policy evaluation suite: seeded synthetic traces, one per
 case of the classes issue 18 lists, each an hour of 1 s rows.
 

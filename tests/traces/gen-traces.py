@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate the synthetic workload traces in this directory.
 
 Every trace here is a MODEL, not a recording: guest events (page faults,

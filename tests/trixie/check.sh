@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make check-trixie: ptswitch built and tested on Debian trixie (Xen 4.20)
 # from this bookworm machine.  Inside the trixie root (mkroot.sh, cached):
 # a release build and the ASan+UBSan build, both from this source tree

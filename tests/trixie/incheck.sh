@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The inside of make check-trixie (tests/trixie/check.sh runs it in the
 # trixie root).  Build directories of its own: nothing built on the host
 # is used.

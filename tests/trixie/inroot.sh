@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run a command inside the trixie build root (tests/trixie/mkroot.sh), with
 # this source tree at /src and the current directory there.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Groundwork of the trixie QEMU lab (issue 16 item 4): make the images
 # from the trixie lab root (mkimages.sh, inside it), then boot Debian's
 # stock Xen 4.20 under QEMU (TCG) on this host with the trixie dom0 and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Inside the trixie lab root (tests/trixie/lab.sh runs it there): the QEMU
 # lab's images made from trixie alone.  ptswitchd, ptswitch-agent and
 # pt-domctl are built here with trixie's gcc and Xen 4.20 libraries; the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Make (or reuse) a Debian trixie build root: the -dev packages of Xen 4.20
 # and trixie's xenstored, so ptswitch is built and tested inside it against
 # trixie's own libraries.  Nothing built on the host goes in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Locate tests/fixtures/guest from a unit test binary: $PTSWITCH_FIXTURES,
  * else the first ancestor of the binary's directory (build/.../tests/) or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the agent's request judgement (guestagent/handshake.c). */
 #include <setjmp.h>
 #include <stdarg.h>

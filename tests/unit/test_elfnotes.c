@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the ELF note iterator and the kernel note interpreter. */
 #include <errno.h>
 #include <setjmp.h>

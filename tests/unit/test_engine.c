@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the decision engine: the cost model against hand-computed
  * figures, the regret rule and its bound, the rate limit's price, the

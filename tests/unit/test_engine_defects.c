@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The eight defects issue 18 found in the decision engine, one test
  * each, at the default policy: a guest fed workloads described by their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the per-guest handshake state machine (daemon/fsm.c). */
 #include <errno.h>
 #include <setjmp.h>

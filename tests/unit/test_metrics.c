@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the /proc/vmstat and /proc/stat counter parsers. */
 #include <setjmp.h>
 #include <stdarg.h>

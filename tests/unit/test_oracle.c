@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the policy evaluation (tests/eval/): the offline oracle
  * on tiny problems whose optimal schedule is worked out by hand

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the policy parser: every error path with its exact
  * line:column, the defaults, a full file, the shipped example and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the capability probe on recorded and synthetic roots. */
 #include <errno.h>
 #include <setjmp.h>

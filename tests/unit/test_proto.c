@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the xenstore contract parsers (common/proto.c). */
 #include <setjmp.h>
 #include <stdarg.h>

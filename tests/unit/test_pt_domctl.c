@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ptswitch domctl ABI as the daemon sees it (common/pt_domctl.h):
  * layout fixed by the patched hypervisor, the payload fits Debian's

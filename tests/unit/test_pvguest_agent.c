@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The pvguest's protocol side (tests/pvguest/agent.c), built hosted, spoken
  * to the daemon's own formatters and parsers (common/proto.c): what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of rowfit (tests/eval/rowfit.h): recorded writes are moved
  * to the row where their run is booked, every row stays consistent and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit test of the hand-written sd_notify (guestagent/sdnotify.c). */
 #include <errno.h>
 #include <setjmp.h>

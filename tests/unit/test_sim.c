@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the workload-trace parser, the simulation map and the sim
  * backend's counter model.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the xenstore wire client (daemon/xswire.c) against a
  * scripted peer: the test listens on a socket named by XENSTORED_PATH,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xs-guestbridge: the guest kernel's xenbus device for one lab domain.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xslab: the layout of a lab directory and the event message shared by the
  * hypervisor shim (preloaded into xenstored), the guest bridges and the

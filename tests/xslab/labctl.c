@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xs-labctl: the lab's toolstack and hypervisor controls. It edits the
  * domain table the shim reports to xenstored, creates ring pages, fires

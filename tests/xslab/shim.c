@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xslab hypervisor shim: preloaded into Debian's unmodified xenstored so that
  * it runs on a machine without Xen. It replaces the few libxenctrl,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # xslab: Debian's real xenstored on a machine without Xen (see README.md).
 #
 # Source it from bash:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Boot test of the ptswitch guest kernel, run by the e2e lab's dom0/init in
 # place of the lab's checks.sh (boot-test.sh overlays it).  Boots the
 # patched kernel (/e2e/kguest/vmlinux) and Debian's stock kernel

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fork end-to-end, run by the e2e lab's dom0/init in place of its checks
 # (fork-e2e.sh overlays it).  Two one-vCPU PV guests run ptswitch-agent and
 # forkbench: kfork-patched (the ptswitch guest kernel) and kfork-stock

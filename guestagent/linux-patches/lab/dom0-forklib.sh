@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Sourced (after checklib.sh) by the dom0 scripts of the fork labs,
 # dom0-fork.sh and dom0-smp.sh: guests running lab/guest-fork-init, the
 # commands dom0 gives them through xenstore, and what they answer.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # SMP end-to-end, run by the e2e lab's dom0/init in place of its checks
 # (smp-e2e.sh overlays it).  One PV guest with two vCPUs, the ptswitch
 # guest kernel, runs the same page-table stress twice (lab/guest-fork-init

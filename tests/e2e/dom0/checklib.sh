@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Sourced by every dom0 check script of the QEMU labs (tests/e2e,
 # tests/pvguest, guestagent/linux-patches): one line per check, in the
 # format the launchers count, and the small probes they all use.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The e2e checks, run by dom0/init once xenstored and xenconsoled are up.
 # Each check prints exactly one line:
 #   E2E: PASS <name>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs in the e2e dom0 (as the lab's checks): boot the pvguest kernel with
 # `xl create`, first with one vCPU, then with two writing at once; answer
 # each guest's BATCH question; cross-check the hypervisor's counters when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Sourced by bench.sh in the e2e dom0: an unprivileged guest (the prober,
 # ../foreign_probe.c) aims foreign mmuext_op / mmu_update calls at a
 # 2-vCPU guest (the victim, smp-foreign-victim in ../smp_attack.c), first

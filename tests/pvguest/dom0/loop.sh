@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs in the e2e dom0 (as the lab's checks) for run-loop.sh: start
 # ptswitchd with the loop policy, boot the pvguest kernel in loop mode, and
 # watch the daemon switch it to BATCH and back from outside: xenstore

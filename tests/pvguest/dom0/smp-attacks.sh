@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Sourced by bench.sh in the e2e dom0: the BATCH attacks with two vCPUs
 # (../smp_attack.c).  Each runs in a fresh 2-vCPU guest that dom0 puts in
 # BATCH; the verdict comes from the guest's ATTACK lines, the domain's

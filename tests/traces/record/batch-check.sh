@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Compare what the sim counter model (daemon/simbook.c) predicts for
 # BATCH from an EMULATE recording with the counters Xen kept for the same
 # workload run in BATCH (record.sh --batch W), per round of the workload.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs in the recording lab's dom0 (in place of the e2e checks, once
 # xenstored and xenconsoled are up): start one guest per workload image,
 # wait until every workload runs, record them all with pt-record, then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The source tree and tool list of the kbuild recording guest: Debian's
 # linux 6.1 source, configured (tinyconfig + the 64-bit Xen PV guest
 # fragment guestagent/linux-patches/pvguest.config, no ptswitch patches),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build the initramfs of one recording guest: what every e2e guest has
 # (busybox, the xenstore CLI, ptswitch-agent), guest-init, and the
 # programs of its workload, copied from the host's Debian packages

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Record page-table workload traces from real workloads in PV guests:
 # boot the patched Xen (hv-patches/) under QEMU (TCG) with one Debian
 # 6.1 PV guest per workload, record every guest at once with pt-record in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # One line per trace: rows, mean PTE writes per second, mean run length,
 # the share of runs and of writes in runs of 10 or more (estimated: each
 # run counted at its bucket's shortest length), forks per second, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh
 # The workloads of the recording guests (sourced by guest-init; busybox
 # sh).  Each wl_<name> runs until the file $STOP exists, and writes
