@@ -136,7 +136,7 @@ static void test_parse_errors(void **state)
 	    {HDR FIELDS "1 0 0 0 0 0 1 0 1a\n", 3, "value 9 '1a'"},
 	    {HDR FIELDS "01 0 0 0 0 0 1 0 0\n", 3, "value 1 '01'"},
 	    {HDR FIELDS "1 0 0 0 0 0 1 -1 0\n", 3, "value 8 '-1'"},
-	    {HDR FIELDS "-1 0 0 0 0 0 1 0 0\n", 3, "unknown keyword '-1'"},
+	    {HDR FIELDS "-1 0 0 0 0 0 1 0 0\n", 3, "bad time '-1'"},
 	    {HDR FIELDS "1 0 0 0 0 0 1 0 1000000001\n", 3, "value 9"},
 	    {HDR FIELDS "1 0 0 0 0 0 1 0 99999999999999999999999\n", 3,
 	     "value 9"},
