@@ -72,10 +72,14 @@ for t in "${targets[@]}"; do
 	else
 		limit=(-max_total_time="$secs")
 	fi
+	# Targets seeded only from the fixtures have no committed corpus
+	# (yet): libFuzzer refuses a directory that does not exist.
+	committed=()
+	[ -d "$here/corpus/$t" ] && committed=("$here/corpus/$t")
 	start=$(date +%s)
 	"$bin" "${limit[@]}" -max_len="$(max_len "$t")" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$art" "$work" "$here/corpus/$t" \
+		-artifact_prefix="$art" "$work" "${committed[@]}" \
 		"$build/seeds/$t" >"$log" 2>&1
 	rc=$?
 	took=$(($(date +%s) - start))

@@ -66,8 +66,13 @@ XENSTORED_PATH=$sock "$AGENT" --foreground --interval 60 \
 run_daemon() {
 	: >>"$D/stderr"
 	: >>"$1"
-	JOURNAL_STREAM=$(stat -c %d:%i "$1") unshare -m bash -c \
-		'mount --bind "$1" /run/systemd && shift && exec "$@"' _ "$SD" \
+	# --propagation unchanged, then private by hand: in a chroot (the
+	# trixie root of check-trixie) / is no mount point and unshare's own
+	# make-private fails; there the caller's namespace is private already.
+	JOURNAL_STREAM=$(stat -c %d:%i "$1") unshare -m --propagation unchanged \
+		bash -c 'mount --make-rprivate / 2>/dev/null
+		mkdir -p /run/systemd &&
+			mount --bind "$1" /run/systemd && shift && exec "$@"' _ "$SD" \
 		"$DAEMON" --foreground --config "$D/policy.yaml" \
 		--backend "sim:$D/sim.map" 2>>"$D/stderr" &
 	DPID=$!
