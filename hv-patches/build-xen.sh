@@ -1,5 +1,4 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
 # Build Debian bookworm's Xen 4.17 hypervisor with the ptswitch patch series.
 #
 #   hv-patches/build-xen.sh OUTDIR

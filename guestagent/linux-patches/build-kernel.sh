@@ -1,5 +1,4 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
 # Build a small Xen PV guest kernel from Debian bookworm's linux source with
 # the ptswitch guest patch series (see README.md in this directory).
 #

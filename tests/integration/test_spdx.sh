@@ -12,7 +12,12 @@ if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	exit 1
 fi
 pass=0 fail=0
+# The two build scripts' bytes are part of their build caches' keys (a
+# changed comment costs every cached Xen and kernel build): LICENSE covers
+# them, and they take the line with their next real change.
+keyed="hv-patches/build-xen.sh guestagent/linux-patches/build-kernel.sh"
 while IFS= read -r f; do
+	case " $keyed " in *" $f "*) continue ;; esac
 	case $f in
 	*.c | *.h | *.sh | *.py | *.S | *.lds | Makefile | *.service | man/*.[0-9]) ;;
 	*) continue ;;
