@@ -42,12 +42,12 @@ check "a FIFO as a trace is an error, not a hang (exit $rc)" [ $rc -eq 1 ]
 check "... saying so" grep -q "fifo.trace: not a regular file" "$D/fifotrace.log"
 
 # The agent's /proc and /sys, below --root.
-cp -r "$TOP/tests/fixtures/guest/synthetic-capable" "$D/root"
+cp -r "$TOP/tests/fixtures/guest/synthetic-capable" "$D/guest-tree"
 for f in proc/vmstat proc/stat sys/kernel/notes sys/hypervisor/type; do
-	rm "$D/root/$f"
-	mkfifo "$D/root/$f"
+	rm "$D/guest-tree/$f"
+	mkfifo "$D/guest-tree/$f"
 done
-timeout 10 "$AGENT" --once --root "$D/root" >"$D/agent.out" 2>&1
+timeout 10 "$AGENT" --once --root "$D/guest-tree" >"$D/agent.out" 2>&1
 rc=$?
 check "the agent with FIFOs for /proc and /sys returns (exit $rc, not 124)" \
 	eval '[ $rc -ne 124 ] && [ $rc -ne 137 ]'
