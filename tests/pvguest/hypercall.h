@@ -93,4 +93,10 @@ static inline long hyp_xen_version(void)
 	return hypercall3(HC_xen_version, XENVER_version, 0, 0);
 }
 
+static inline long hyp_grant_table_op(unsigned int cmd, void *uop,
+				      unsigned int count)
+{
+	return hypercall3(HC_grant_table_op, cmd, (u64)uop, count);
+}
+
 #endif

@@ -161,6 +161,7 @@ e2e_log "building the dom0 image"
 overlay=$work/overlay
 mkdir -p "$overlay/e2e/pvguest"
 cp "$build/pvguest.elf" "$overlay/e2e/pvguest/pvguest.elf"
+install -m 0755 "$build/pvg-grant" "$overlay/e2e/pvguest/pvg-grant"
 install -m 0755 "$HERE/dom0/bench.sh" "$HERE/dom0/init" \
 	"$HERE/dom0/smp-attacks.sh" "$HERE/dom0/foreign-probe.sh" \
 	"$overlay/e2e/pvguest/"

@@ -21,7 +21,9 @@
 
 const char *safety_run(const char *batch_na, bool batch_ran);
 void safety_attack(const char *name, u64 foreign_mfn);
-void smp_attack(const char *name); /* smp_attack.c */
+void smp_attack(const char *name);    /* smp_attack.c */
+void grant_ad_bits(const char *name); /* grant.c */
+bool store_faults(volatile u64 *p, u64 val);
 
 /* Set by an expected write fault; the hook resumes after the store. */
 static volatile u64 expect_addr, resume_rip;
@@ -39,7 +41,7 @@ static bool refused_write_hook(struct trap_frame *f, u64 cr2)
 }
 
 /* A store of VAL to *P; true if Xen bounced it back to us as a #PF. */
-static bool store_faults(volatile u64 *p, u64 val)
+bool store_faults(volatile u64 *p, u64 val)
 {
 	faulted = false;
 	expect_addr = (u64)p;
@@ -272,6 +274,10 @@ void safety_attack(const char *name, u64 foreign_mfn)
 	}
 	if (!strncmp(name, "use-while-batched", 32)) {
 		attack_use_while_batched(name);
+		return;
+	}
+	if (!strncmp(name, "grant-ad-bits", 32)) {
+		grant_ad_bits(name);
 		return;
 	}
 	if (!strncmp(name, "second-l2", 32)) {

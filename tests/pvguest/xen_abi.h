@@ -14,6 +14,7 @@
 #define HC_set_trap_table 0
 #define HC_mmu_update 1
 #define HC_console_io 18
+#define HC_grant_table_op 20
 #define HC_update_va_mapping 14
 #define HC_xen_version 17
 #define HC_vm_assist 21
@@ -207,6 +208,26 @@ struct xsd_sockmsg {
 	u32 req_id;
 	u32 tx_id;
 	u32 len;
+};
+
+/* Grant tables (public/grant_table.h): map another domain's page. */
+#define GNTTABOP_map_grant_ref 0
+#define GNTTABOP_unmap_grant_ref 1
+#define GNTMAP_host_map (1u << 1)
+struct gnttab_map_grant_ref {
+	u64 host_addr;
+	u32 flags;
+	u32 ref;
+	u16 dom;
+	short status;
+	u32 handle;
+	u64 dev_bus_addr;
+};
+struct gnttab_unmap_grant_ref {
+	u64 host_addr;
+	u64 dev_bus_addr;
+	u32 handle;
+	short status;
 };
 
 /* x86 page-table entry bits. */

@@ -211,6 +211,25 @@ run_guest() {
 	[ "${keep:-0}" = 1 ] || xl destroy "$name" >/dev/null 2>&1
 }
 
+# grant_page DOMID: one page of dom0 granted to DOMID (pvg-grant, which
+# holds it until killed), its reference in the guest's ptswitch/grant-ref.
+grant_pid=
+grant_page() {
+	rm -f /tmp/pvg-grant-ref
+	/e2e/pvguest/pvg-grant "$1" /tmp/pvg-grant-ref &
+	grant_pid=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -s /tmp/pvg-grant-ref ] && break
+		sleep 1
+	done
+	if [ -s /tmp/pvg-grant-ref ]; then
+		xenstore-write "/local/domain/$1/ptswitch/grant-ref" \
+			"$(cat /tmp/pvg-grant-ref)"
+	else
+		echo "E2E: INFO pvg-grant gave no grant reference"
+	fi
+}
+
 # run_attack NAME FOREIGN_MFN: a one-vCPU guest that dom0 puts in BATCH,
 # which writes a forbidden PTE natively into a batched L1 and flushes.
 # PASS only if Xen refused it (crashed this guest with a revalidation
@@ -224,6 +243,7 @@ run_attack() {
 		return 0
 	fi
 	adomid=$(xl domid "$aname")
+	[ "$1" = grant-ad-bits ] && grant_page "$adomid"
 	answered=0
 	acted=0
 	action=
@@ -326,6 +346,26 @@ run_attack() {
 		xl destroy "$aname" >/dev/null 2>&1
 		return 0
 		;;
+	grant-ad-bits)
+		if [ -n "$skip" ]; then
+			echo "E2E: SKIP safety-grant-ad-bits-in-batch $skip"
+		elif [ "$astate" = finished ] && [ $healthy = 1 ] &&
+			[ "${fails:-0}" = 0 ] &&
+			said "$1" 'survived: batch was open 1, flush rc 0, entry held 1 .*, mark 1'; then
+			echo "E2E: PASS safety-grant-ad-bits-in-batch the Accessed" \
+				"bit of a grant mapping cleared in a batch was kept" \
+				"(batches=$batches, revalidation_failures=$fails)"
+		else
+			echo "E2E: FAIL safety-grant-ad-bits-in-batch state" \
+				"$astate, healthy $healthy, revalidation_failures" \
+				"'${fails:-}': an A-bit change of a grant mapping" \
+				"must be kept at the close"
+		fi
+		xl destroy "$aname" >/dev/null 2>&1
+		[ -n "$grant_pid" ] && kill "$grant_pid" 2>/dev/null
+		grant_pid=
+		return 0
+		;;
 	second-l2)
 		if [ -n "$skip" ]; then
 			echo "E2E: SKIP safety-l1-hooked-into-second-l2 $skip"
@@ -394,14 +434,14 @@ if [ -z "${why:-}" ]; then
 	foreign=$(sed -n 's/^PVGUEST: INFO data_mfn=\([0-9]*\).*/\1/p' "$first")
 	for attack in pagetable-writable-l2 pagetable-writable-l1 xen-page \
 		host-frame-0 foreign-page use-while-batched second-l2 \
-		mode-switch destroy; do
+		grant-ad-bits mode-switch destroy; do
 		run_attack "$attack" "${foreign:-0}"
 	done
 else
 	for attack in attack-pagetable-writable-l2 attack-pagetable-writable-l1 \
 		attack-xen-page attack-host-frame-0 attack-foreign-page \
 		attack-use-while-batched l1-hooked-into-second-l2 mode-switch-mid-batch \
-		destroy-mid-batch; do
+		destroy-mid-batch grant-ad-bits-in-batch; do
 		echo "E2E: SKIP safety-$attack $why"
 	done
 fi
