@@ -11,9 +11,11 @@
  * refuses the domctl with -EACCES before reading its number.  So the
  * headers name the only hypervisor interface this binary can reach, and
  * a run-time check could only repeat them.  Built against a release
- * without a ptswitch series (Xen 4.20 today, where upstream gave
- * PT_DOMCTL_CMD's 87 to XEN_DOMCTL_dt_overlay), the op is never issued:
- * every call fails with -ENOSYS and the daemon runs in advise mode.
+ * without a ptswitch series (Xen 4.20 today), the op is never issued:
+ * every call fails with -ENOSYS and the daemon runs in advise mode.  The
+ * op's number is out of upstream's way on every release
+ * (hv-patches/check-abi.sh), but a release without the series would
+ * answer it with -ENOSYS at best.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 	(XEN_DOMCTL_INTERFACE_VERSION == PT_DOMCTL_INTERFACE_VERSION)
 
 #if PT_XC_SERIES && defined(XEN_DOMCTL_dt_overlay)
+/* 87, the series' number before it moved out of upstream's way. */
 _Static_assert(XEN_DOMCTL_dt_overlay != PT_DOMCTL_CMD,
 	       "PT_DOMCTL_CMD is XEN_DOMCTL_dt_overlay in these headers");
 #endif

@@ -1,14 +1,70 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Check that common/pt_domctl.h matches the public headers of a patched
-# build exactly (constants, sizes, every field offset).
+# build exactly (constants, sizes, every field offset), and that the
+# series' three numbers (the domctl, the VM-assist type, the mmuext op)
+# collide with nothing else in those headers or, given --upstream, in the
+# public headers of a Xen checkout (upstream staging, a stable branch):
 #
-#   hv-patches/check-abi.sh OUTDIR     (OUTDIR from build-xen.sh)
+#   hv-patches/check-abi.sh OUTDIR           (OUTDIR from build-xen.sh)
+#   hv-patches/check-abi.sh --upstream XEN   (a Xen source checkout)
+#
+# The numbers are out of tree, so nothing stops upstream from taking them
+# one day; this is how a port finds out (hv-patches/README.md, "ABI").
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+
+# The series' numbers, from the header the tools use.
+ours() {
+	awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' \
+		"$repo/common/pt_domctl.h"
+}
+pt_domctl=$(ours PT_DOMCTL_CMD)
+pt_vmasst=$(ours PT_VMASST_TYPE_PT_BATCH)
+pt_mmuext=$(ours PT_MMUEXT_FLUSH_PT_BATCH)
+
+# collisions DIR: other defines of DIR/{domctl,xen}.h that take one of our
+# numbers in the same namespace (domctl commands are the lower-case
+# XEN_DOMCTL_* names; mmuext commands MMUEXT_*; VM-assists VMASST_TYPE_*).
+collisions() {
+	awk -v dc="$pt_domctl" -v va="$pt_vmasst" -v mx="$pt_mmuext" '
+	function num(s,  v, i) {
+		if (s !~ /^0[xX]/)
+			return s + 0
+		v = 0
+		for (i = 3; i <= length(s); i++)
+			v = v * 16 + index("0123456789abcdef",
+					   tolower(substr(s, i, 1))) - 1
+		return v
+	}
+	$1 != "#define" || $3 !~ /^(0[xX][0-9a-fA-F]+|[0-9]+)$/ { next }
+	$2 ~ /^XEN_DOMCTL_[a-z][a-z0-9_]*$/ && $2 != "XEN_DOMCTL_pt_mode" &&
+		num($3) == num(dc) { print FILENAME ": " $2 " " $3; bad = 1 }
+	$2 ~ /^VMASST_TYPE_/ && $2 != "VMASST_TYPE_pt_batch" &&
+		num($3) == num(va) { print FILENAME ": " $2 " " $3; bad = 1 }
+	$2 ~ /^MMUEXT_[A-Z0-9_]*$/ && $2 != "MMUEXT_FLUSH_PT_BATCH" &&
+		num($3) == num(mx) { print FILENAME ": " $2 " " $3; bad = 1 }
+	END { exit bad }' "$1/domctl.h" "$1/xen.h"
+}
+
+if [ $# -eq 2 ] && [ "$1" = --upstream ]; then
+	pub=$2/xen/include/public
+	[ -f "$pub/domctl.h" ] || {
+		echo "check-abi: no $pub/domctl.h: not a Xen checkout" >&2
+		exit 2
+	}
+	if ! collisions "$pub" >&2; then
+		echo "check-abi: $2 takes a number of the series (above)" >&2
+		exit 1
+	fi
+	echo "check-abi: $2 ($(git -C "$2" describe --always 2>/dev/null ||
+		echo "no git")) leaves domctl $pt_domctl, VM-assist" \
+		"$pt_vmasst and mmuext $pt_mmuext free"
+	exit 0
+fi
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR | --upstream XEN" >&2; exit 2; }
 inc=$(cd "$1" && pwd)/include
 [ -f "$inc/xen/domctl.h" ] || {
 	echo "check-abi: no patched headers in $inc" >&2
@@ -41,6 +97,7 @@ cat >"$tmp/abi.c" <<'EOC'
 SAME(XEN_DOMCTL_pt_mode, PT_DOMCTL_CMD);
 SAME(XEN_DOMCTL_INTERFACE_VERSION, 0x15);
 SAME(VMASST_TYPE_pt_batch, PT_VMASST_TYPE_PT_BATCH);
+SAME(MMUEXT_FLUSH_PT_BATCH, PT_MMUEXT_FLUSH_PT_BATCH);
 SAME(XEN_DOMCTL_PT_MODE_OP_get, PT_DOMCTL_OP_GET);
 SAME(XEN_DOMCTL_PT_MODE_OP_set, PT_DOMCTL_OP_SET);
 SAME(XEN_DOMCTL_PT_MODE_OP_get_stats, PT_DOMCTL_OP_GET_STATS);
@@ -81,3 +138,9 @@ if ! cc -std=gnu11 -Wall -Wextra -Werror -D__XEN_TOOLS__ -I"$inc" \
 	exit 1
 fi
 echo "check-abi: common/pt_domctl.h matches $inc/xen/domctl.h"
+if ! collisions "$inc/xen" >&2; then
+	echo "check-abi: another op of $inc/xen takes a number of the series" >&2
+	exit 1
+fi
+echo "check-abi: domctl $pt_domctl, VM-assist $pt_vmasst and mmuext" \
+	"$pt_mmuext are the series' alone in $inc/xen"

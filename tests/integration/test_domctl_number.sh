@@ -22,8 +22,12 @@ check "pt_domctl.h gives a number ($cmd) and an interface ($want)" \
 	test -n "$cmd" -a -n "$want"
 check "domctl.h gives its interface version ($have)" test -n "$have"
 
-owner=$(awk -v n="$cmd" '$1 == "#define" && $2 ~ /^XEN_DOMCTL_[a-z]/ &&
-	$3 == n { print $2 }' "$hdr" | head -n 1)
+# Compared as numbers: the headers write decimal, pt_domctl.h hex.
+owner=
+while read -r name val; do
+	[ $((val)) -eq $((cmd)) ] && owner=$name && break
+done < <(awk '$1 == "#define" && $2 ~ /^XEN_DOMCTL_[a-z]/ &&
+	$3 ~ /^(0x[0-9a-fA-F]+|[0-9]+)$/ { print $2, $3 }' "$hdr")
 if [ -n "$have" ] && [ $((have)) -eq $((want)) ]; then
 	check "domctl $cmd is free in these headers${owner:+ (it is $owner)}" \
 		test -z "$owner"

@@ -30,7 +30,7 @@
 #define VMASST_CMD_enable 0
 #define VMASST_CMD_disable 1
 #define VMASST_TYPE_writable_pagetables 2
-#define PVG_VMASST_PT_BATCH 6 /* ptswitch: consent to BATCH */
+#define PVG_VMASST_PT_BATCH 48 /* ptswitch: consent to BATCH */
 
 /* mmu_update: ptr is the machine address of the entry; low bits = cmd. */
 #define MMU_NORMAL_PT_UPDATE 0
@@ -44,7 +44,7 @@ struct mmu_update {
 #define MMUEXT_UNPIN_TABLE 4
 #define MMUEXT_TLB_FLUSH_LOCAL 6
 #define MMUEXT_INVLPG_LOCAL 7
-#define PVG_MMUEXT_FLUSH_BATCH 21 /* ptswitch (planned): close the batch */
+#define PVG_MMUEXT_FLUSH_BATCH 0x7074 /* ptswitch: close the batch */
 struct mmuext_op {
 	u32 cmd;
 	u32 pad;

@@ -361,6 +361,20 @@ run_attack() {
 				"'${fails:-}': an A-bit change of a grant mapping" \
 				"must be kept at the close"
 		fi
+		# The unmap closed a second batch: counted as a grant flush.
+		if [ -n "$skip" ]; then
+			echo "E2E: SKIP safety-grant-flush-counted $skip"
+		elif grep -q "^PVGUEST: INFO attack-$1 unmap with a batch open 1: rc 0 status 0, pde present after 1" "$console" &&
+			[ "$(stat flush.grant)" -ge 1 ] 2>/dev/null; then
+			echo "E2E: PASS safety-grant-flush-counted a batch closed" \
+				"by a grant-table op counts as flush.grant" \
+				"($(stat flush.grant))"
+		else
+			echo "E2E: FAIL safety-grant-flush-counted flush.grant" \
+				"'$(stat flush.grant)', flush.hypercall" \
+				"'$(stat flush.hypercall)': a batch closed by a" \
+				"grant-table op must count as a grant flush"
+		fi
 		xl destroy "$aname" >/dev/null 2>&1
 		[ -n "$grant_pid" ] && kill "$grant_pid" 2>/dev/null
 		grant_pid=
