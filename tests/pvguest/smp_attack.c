@@ -36,6 +36,13 @@
  *   retries only once vCPU 0 has closed that batch and opened the next.
  *   Its faults per read must stay bounded (Xen must not let the owner
  *   reopen over an address a bounced vCPU has yet to retry).
+ * - smp-bounce-hypercall: the same, but vCPU 1's fault handler makes a
+ *   hypercall before it retries, as Linux's does (its explicit flush on a
+ *   PMD that reads unhooked).  The hypercall must not lift the bound.
+ * - smp-bounce-two-ranges: vCPU 0 alternates its batches between l1[0]
+ *   and l1[1]; vCPU 1's access is one movsq from the range of l1[0] to
+ *   the range of l1[1], retried each time when vCPU 0 has the other range
+ *   open.  Being kept off one range must not free the other.
  *
  * - smp-foreign-victim: a BATCH guest that another, unprivileged guest
  *   (foreign_probe.c) aims foreign MMU ops at.  It counts, per window that
@@ -75,34 +82,47 @@ static volatile u64 bounced_unhooked, read_value;
 #define BOUNCE_WAIT_NS 50000000ul /* 50 ms per wait for vCPU 0 */
 static volatile bool adversary;
 static volatile u64 read_resume, read_faults, reads_given_up;
+/* Which smp-bounce-* case runs. */
+enum bounce_how { BOUNCE_PLAIN, BOUNCE_HYPERCALL, BOUNCE_TWO_RANGES };
+static volatile enum bounce_how bounce_how;
 
 static bool l1_unhooked(unsigned int l1);
 
-/* Wait (bounded) until our L2 entry for l1[0] reads UNHOOKED. */
-static void wait_l2(bool unhooked)
+/* Wait (bounded) until our L2 entry for l1[L1] reads UNHOOKED. */
+static void wait_l2_of(unsigned int l1, bool unhooked)
 {
 	u64 deadline = now_ns() + BOUNCE_WAIT_NS;
 
-	while (l1_unhooked(0) != unhooked && now_ns() < deadline)
+	while (l1_unhooked(l1) != unhooked && now_ns() < deadline)
 		asm volatile("pause");
 }
 
-/*
- * vCPU 1 in smp-bounce-bound: a fault on its read.  If Xen bounced it (the
- * L2 entry reads unhooked), retry only once vCPU 0 has closed that batch
- * and opened the next one, the worst time to retry.
- */
-static bool adversary_retry(struct trap_frame *f)
+static void wait_l2(bool unhooked)
 {
+	wait_l2_of(0, unhooked);
+}
+
+/*
+ * vCPU 1 in smp-bounce-*: a fault at cr2 on its access.  If Xen bounced it
+ * (the L2 entry reads unhooked), retry only at the worst time: once vCPU 0
+ * has closed that batch and opened the next one (on the other range, for
+ * smp-bounce-two-ranges).
+ */
+static bool adversary_retry(struct trap_frame *f, u64 cr2)
+{
+	unsigned int r = (cr2 - tpt.va) >> 21;
+
 	if (++read_faults >= BOUNCE_CAP && read_resume) {
 		reads_given_up++;
 		f->rip = read_resume;
 		return true;
 	}
-	if (l1_unhooked(0)) {
+	if (l1_unhooked(r)) {
 		bounced_unhooked++;
-		wait_l2(false);
-		wait_l2(true);
+		if (bounce_how == BOUNCE_HYPERCALL)
+			hyp_xen_version();
+		wait_l2_of(r, false);
+		wait_l2_of(bounce_how == BOUNCE_TWO_RANGES ? !r : r, true);
 	}
 	return true;
 }
@@ -125,7 +145,7 @@ static bool attack_hook(struct trap_frame *f, u64 cr2)
 	if (cr2 < tpt.va || cr2 >= hi)
 		return false;
 	if (cpu == 1 && adversary)
-		return ++spurious[cpu] <= 100000 && adversary_retry(f);
+		return ++spurious[cpu] <= 100000 && adversary_retry(f, cr2);
 	if (!(((volatile u64 *)tpt.l2)[(cr2 - tpt.va) >> 21] & PTE_P))
 		bounced_unhooked++;
 	return ++spurious[cpu] <= 100000;
@@ -450,6 +470,27 @@ static void cr3_load(const char *name)
 /* vCPU 1: BOUNCE_READS reads through l1[0], faults counted per read. */
 static volatile u64 max_read_faults, reads_ok;
 
+/*
+ * One movsq from the data page through l1[0][50] to its second word
+ * through l1[1][51]; what arrived there.  The fault hook can skip it.
+ */
+static u64 copy_across(void)
+{
+	volatile u64 *dst = (volatile u64 *)tpt.data + 1;
+	u64 src = tpt.va + 50 * PAGE_SIZE;
+	u64 to = tpt.va + (512ul + 51) * PAGE_SIZE + sizeof(u64);
+
+	*dst = 0;
+	asm volatile("leaq 1f(%%rip), %%rax\n\t"
+		     "movq %%rax, %[resume]\n\t"
+		     "movsq\n"
+		     "1:"
+		     : [resume] "=m"(read_resume), "+S"(src), "+D"(to)
+		     :
+		     : "rax", "memory");
+	return *dst;
+}
+
 static void bounce_reader(void)
 {
 	u64 expect = *(volatile u64 *)tpt.data;
@@ -466,13 +507,17 @@ static void bounce_reader(void)
 		wait_l2(true);
 		read_faults = 0;
 		/* A read the fault hook can skip (BOUNCE_CAP). */
-		asm volatile("leaq 1f(%%rip), %%rax\n\t"
-			     "movq %%rax, %[resume]\n\t"
-			     "movq (%[ptr]), %[val]\n"
-			     "1:"
-			     : [resume] "=m"(read_resume), [val] "+r"(val)
-			     : [ptr] "r"(p)
-			     : "rax", "memory");
+		if (bounce_how == BOUNCE_TWO_RANGES)
+			val = copy_across();
+		else
+			asm volatile(
+			    "leaq 1f(%%rip), %%rax\n\t"
+			    "movq %%rax, %[resume]\n\t"
+			    "movq (%[ptr]), %[val]\n"
+			    "1:"
+			    : [resume] "=m"(read_resume), [val] "+r"(val)
+			    : [ptr] "r"(p)
+			    : "rax", "memory");
 		read_resume = 0;
 		reads_ok += val == expect;
 		if (read_faults > max_read_faults)
@@ -484,15 +529,20 @@ static void bounce_reader(void)
 	done = 1;
 }
 
-static void bounce_bound(const char *name)
+static void bounce_bound(const char *name, enum bounce_how how)
 {
-	volatile u64 *l1 = tpt.l1[0];
+	volatile u64 *l1 = tpt.l1[0], *l1b = tpt.l1[1];
 	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
 	u64 rounds, deadline;
 
-	/* l1[0][50] maps the data page. */
+	bounce_how = how;
+	/* l1[0][50] maps the data page; l1[1][51] too, writable. */
 	l1[50] = tpt.pte_ro;
 	hyp_mmuext_op(&flush, 1);
+	if (how == BOUNCE_TWO_RANGES) {
+		l1b[51] = tpt.pte_rw;
+		hyp_mmuext_op(&flush, 1);
+	}
 	if (smp_call(bounce_reader)) {
 		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
 		return;
@@ -502,6 +552,10 @@ static void bounce_bound(const char *name)
 	go = 1;
 	for (rounds = 0; done != 1 && now_ns() < deadline; rounds++) {
 		l1[90] = rounds & 1 ? tpt.pte_rw : tpt.pte_ro;
+		hyp_mmuext_op(&flush, 1);
+		if (how != BOUNCE_TWO_RANGES)
+			continue;
+		l1b[90] = rounds & 1 ? tpt.pte_rw : tpt.pte_ro;
 		hyp_mmuext_op(&flush, 1);
 	}
 	pr("PVGUEST: ATTACK %s survived: reads %d, read right %lu, faults "
@@ -687,7 +741,11 @@ void smp_attack(const char *name)
 	else if (!strncmp(name, "smp-close-l2-race", 32))
 		close_l2_race(name);
 	else if (!strncmp(name, "smp-bounce-bound", 32))
-		bounce_bound(name);
+		bounce_bound(name, BOUNCE_PLAIN);
+	else if (!strncmp(name, "smp-bounce-hypercall", 32))
+		bounce_bound(name, BOUNCE_HYPERCALL);
+	else if (!strncmp(name, "smp-bounce-two-ranges", 32))
+		bounce_bound(name, BOUNCE_TWO_RANGES);
 	else if (!strncmp(name, "smp-foreign-victim", 32))
 		foreign_victim(name);
 	else

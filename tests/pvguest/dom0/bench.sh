@@ -466,7 +466,9 @@ for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
 	smp-bounced-read:safety-spurious-fault-bounced \
 	smp-alias-after-close:safety-alias-write-after-close \
 	smp-close-l2-race:safety-close-l2-race \
-	smp-bounce-bound:safety-bounces-bounded; do
+	smp-bounce-bound:safety-bounces-bounded \
+	smp-bounce-hypercall:safety-bounces-bounded-hypercall \
+	smp-bounce-two-ranges:safety-bounces-bounded-two-ranges; do
 	if [ "$smp" = 0 ]; then
 		echo "E2E: SKIP ${attack#*:} skipped (run.sh --no-smp)"
 	elif [ -z "${why:-}" ]; then
