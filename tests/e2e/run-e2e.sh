@@ -61,6 +61,10 @@ e2e_workdir
 if [ "$build_xen" = 1 ]; then
 	e2e_log "building the patched hypervisor (hv-patches/build-xen.sh)"
 	"$TOP/hv-patches/build-xen.sh" "$work/xen" >&2
+	# The tools' copy of the ABI, and the series' numbers, against the
+	# headers of the hypervisor we boot.
+	"$TOP/hv-patches/check-abi.sh" "$work/xen" >&2 ||
+		e2e_die "hv-patches/check-abi.sh failed (above)"
 	xen=$work/xen/xen.gz
 	[ -n "$flavour" ] || flavour=patched
 fi
