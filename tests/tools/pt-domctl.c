@@ -12,6 +12,11 @@
  *
  *   pt-domctl raw DOMID OP MODE FLAGS [SIZE]   (prints "op mode flags size")
  *
+ * and what a save or migration would record of the guest's consent (the
+ * vm_assist word of vCPU 0's context, XEN_DOMCTL_getvcpucontext):
+ *
+ *   pt-domctl saved-vm-assist DOMID   (prints "vm_assist 0x... pt_batch 0|1")
+ *
  * Inside a guest (root), to give or withdraw the guest's consent to BATCH
  * (VMASST_TYPE_pt_batch) the way an opted-in kernel would:
  *
@@ -41,6 +46,7 @@ static void usage(void)
 	    "usage: pt-domctl get-mode DOMID\n"
 	    "       pt-domctl set-mode DOMID emulate|batch\n"
 	    "       pt-domctl get-stats DOMID\n"
+	    "       pt-domctl saved-vm-assist DOMID\n"
 	    "       pt-domctl vm-assist enable|disable   (inside a guest)\n");
 	exit(2);
 }
@@ -158,6 +164,20 @@ static int vm_assist(const char *how)
 	return 0;
 }
 
+/* vCPU 0's vm_assist as xl save / migrate would record it. */
+static int saved_vm_assist(xc_interface *xch, unsigned int domid)
+{
+	vcpu_guest_context_any_t ctx;
+	uint64_t va;
+
+	if (xc_vcpu_getcontext(xch, domid, 0, &ctx))
+		return fail("getvcpucontext", errno ? -errno : -EIO);
+	va = ctx.x64.vm_assist;
+	printf("vm_assist 0x%" PRIx64 " pt_batch %d\n", va,
+	       (int)((va >> PT_VMASST_TYPE_PT_BATCH) & 1));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	xc_interface *xch;
@@ -198,6 +218,8 @@ int main(int argc, char **argv)
 			printf("%s\n", mode_name(mode));
 	} else if (!strcmp(argv[1], "raw") && (argc == 6 || argc == 7)) {
 		ret = raw(xch, domid, argc, argv);
+	} else if (!strcmp(argv[1], "saved-vm-assist") && argc == 3) {
+		ret = saved_vm_assist(xch, domid);
 	} else if (!strcmp(argv[1], "get-stats") && argc == 3) {
 		err = pt_xc_get_stats(xch, domid, &st, &mode, &flags);
 		if (err) {

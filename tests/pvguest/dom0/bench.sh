@@ -211,6 +211,33 @@ run_guest() {
 	[ "${keep:-0}" = 1 ] || xl destroy "$name" >/dev/null 2>&1
 }
 
+# check_saved_consent NAME: the guest opted in, but what a save or a
+# migration records of it (vCPU 0's context) must not carry the consent:
+# a Xen without the series refuses the unknown vm-assist on restore, and
+# the kernel that resumes must consent again (issue 14 item 6).
+check_saved_consent() {
+	if [ $has_domctl = 0 ] || [ "$xen" != patched ]; then
+		echo "E2E: SKIP safety-saved-context-no-consent needs the" \
+			"patched Xen and pt-domctl (this is $xen Xen)"
+		return 0
+	fi
+	sdomid=$(xl domid "$1" 2>/dev/null)
+	opted=$(pt-domctl get-stats "$sdomid" 2>/dev/null |
+		awk '$1 == "opted_in" { print $2 }')
+	saved=$(pt-domctl saved-vm-assist "$sdomid" 2>&1)
+	if [ "$opted" != 1 ]; then
+		echo "E2E: SKIP safety-saved-context-no-consent $1 did not" \
+			"opt in (opted_in '$opted')"
+	elif echo "$saved" | grep -q ' pt_batch 0$'; then
+		echo "E2E: PASS safety-saved-context-no-consent opted in, and" \
+			"the context a save records says '$saved'"
+	else
+		echo "E2E: FAIL safety-saved-context-no-consent the context a" \
+			"save records says '$saved': a restore on a Xen without" \
+			"the series would fail"
+	fi
+}
+
 # grant_page DOMID: one page of dom0 granted to DOMID (pvg-grant, which
 # holds it until killed), its reference in the guest's ptswitch/grant-ref.
 grant_pid=
@@ -435,6 +462,7 @@ kept=pvguest
 keep=1
 run_guest pvguest 1 ""
 keep=0
+check_saved_consent pvguest
 [ "$smp" = 1 ] && run_guest pvguest-smp 2 "pvg.smp=1"
 
 first=$CONSOLE_DIR/guest-pvguest.log
