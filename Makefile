@@ -20,6 +20,9 @@
 #   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
 #                      vCPUs pinned to BATCH by ptswitchd, a concurrent
 #                      fork/mmap stress, EMULATE as the control
+#   make e2e-linux-saverestore  Xen under QEMU: the patched Linux guest
+#                      moved by xl save/restore and xl migrate, in EMULATE
+#                      and in BATCH under a fork load
 #   make check-trixie  Debian trixie (Xen 4.20): build and run the unit and
 #                      integration tests inside a trixie root of our own
 #                      (tests/trixie/README.md), against trixie's xenstored
@@ -135,7 +138,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         install-daemon install-agent install-unit uninstall clean format deps \
         deb deb-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
-        e2e-pvguest-loop e2e-linux e2e-linux-smp eval pvguest check-trixie
+        e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval pvguest check-trixie
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -305,6 +308,9 @@ e2e-linux: deps
 # The patched Linux guest with two vCPUs in BATCH under an SMP stress.
 e2e-linux-smp: deps
 	guestagent/linux-patches/smp-e2e.sh
+# The patched Linux guest saved, restored and migrated (issue 14 item 6).
+e2e-linux-saverestore: deps
+	guestagent/linux-patches/saverestore-e2e.sh
 
 # Each harness for FUZZ_SECONDS over its seed corpus (tests/fuzz/README.md).
 fuzz:

@@ -7,7 +7,7 @@
 #   boot-test.sh [--xen XEN_GZ] [--expect stock|patched] [--kernel DIR]
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
 #                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
-#                [--smp PROCS,MIB,FORKS]
+#                [--smp PROCS,MIB,FORKS] [--saverestore MIB]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
 #            refuses the opt-in, so the patched guest must report
@@ -28,6 +28,10 @@
 #            once, each MIB MiB and FORKS forks, in EMULATE then in BATCH
 #            (see smp-e2e.sh, which sets these); Xen's serial log must
 #            then show no crash or warning either
+# --saverestore  run the save/restore/migration end-to-end
+#            (lab/dom0-saverestore.sh) instead: one guest with a fork load
+#            of MIB MiB, moved by xl save/restore and xl migrate (see
+#            saverestore-e2e.sh); Xen's serial log must stay clean
 #
 # Exits 0 only if every check passed and dom0 reached the end.
 set -eu
@@ -47,6 +51,7 @@ timeout_s=1500
 log=
 fork=
 smp=
+sr=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -58,7 +63,8 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--fork) fork=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	--saverestore) sr=$2; shift 2 ;;
+	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -113,9 +119,21 @@ EOF
 	# dom0 512 MiB, the guest as dom0-smp.sh sizes it, Xen and slack 384.
 	need=$((512 + smp_procs * (smp_mib + 8) + 160 + 384))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
+elif [ -n "$sr" ]; then
+	case $sr in
+	'' | *[!0-9]*) e2e_die "--saverestore takes a number" ;;
+	esac
+	guest_init=$HERE/lab/guest-fork-init
+	dom0_checks=$HERE/lab/dom0-saverestore.sh
+	policy=$HERE/lab/saverestore-policy.yaml
+	fb_args="e2e.sr.mib=$sr"
+	# dom0 512 MiB (the save file is in its tmpfs), the guest twice (a
+	# migration to localhost holds both copies), Xen and slack 384.
+	need=$((512 + 2 * (2 * sr + 112) + 384))
+	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
 fi
 [ -n "$log" ] ||
-	log=$build/console-${fork:+fork-}${smp:+smp-}$flavour.log
+	log=$build/console-${fork:+fork-}${smp:+smp-}${sr:+sr-}$flavour.log
 mkdir -p "$build" "$(dirname "$log")"
 
 "$TOP/scripts/install-deps.sh"
@@ -135,7 +153,7 @@ agent=$build/ptswitch-agent
 domctl=
 [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
 daemon=
-if [ -n "$fork$smp" ]; then
+if [ -n "$fork$smp$sr" ]; then
 	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
 	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
 	daemon=$build/ptswitchd
@@ -158,10 +176,12 @@ e2e_xen_elf "$xen" "$work/xen.elf"
 
 # Guest image: the lab's, with our /init appended over its own.
 e2e_log "building the images"
-"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --agent "$agent"
+# The save/restore guest gives its consent again itself (pt-domctl).
+"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --agent "$agent" \
+	${sr:+--domctl "$domctl" --kernel-tree "$ktree"}
 mkdir -p "$work/goverlay"
 install -m 0755 "$guest_init" "$work/goverlay/init"
-if [ -n "$fork$smp" ]; then
+if [ -n "$fork$smp$sr" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
 	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
 fi
@@ -183,6 +203,7 @@ if [ -n "$policy" ]; then
 	cp "$policy" "$work/doverlay/e2e/"
 	cp "$HERE/lab/dom0-forklib.sh" "$work/doverlay/e2e/forklib.sh"
 fi
+[ -n "$sr" ] && install -m 0755 "$HERE/lab/localssh" "$work/doverlay/e2e/"
 if [ -n "$smp" ]; then
 	# To show where the guest's vCPUs are if the stress gets stuck.
 	# Its libraries are the image's already (libxenctrl, as xl's); an
@@ -212,7 +233,7 @@ e2e_log "boot+checks $((t_end - t_boot)) s, total $((t_end - t_start)) s"
 # The SMP run also reads Xen's whole serial log: dom0's "xl dmesg" sees
 # only what is left in Xen's ring.
 xpass=0 xfail=0
-if [ -n "$smp" ]; then
+if [ -n "$smp$sr" ]; then
 	xbad=$(strip | grep -a '^(XEN)' | grep -a -E \
 		'domain_crash|crashed|Xen WARN|Xen BUG|Assertion|FATAL|Panic|pt batch:' ||
 		true)
