@@ -137,6 +137,7 @@ domctl=
 daemon=
 if [ -n "$fork$smp" ]; then
 	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
+	[ -x "$build/stuckpmd" ] || e2e_die "no $build/stuckpmd"
 	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
 	daemon=$build/ptswitchd
 	nm "$daemon" | grep -q ' [RDT] backend_xenctrl_ops$' ||
@@ -164,6 +165,7 @@ install -m 0755 "$guest_init" "$work/goverlay/init"
 if [ -n "$fork$smp" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
 	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
+	install -m 0755 "$build/stuckpmd" "$work/goverlay/usr/bin/stuckpmd"
 fi
 e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # One gzip member: libxenguest cannot unpack concatenated ones.

@@ -6,7 +6,8 @@
 #
 # Fetches the source with `apt-get source linux` (adding a deb-src entry for
 # the machine's own Debian mirror if there is none), lets dpkg-source apply
-# Debian's patch queue, applies `series` with patch -p1, configures
+# Debian's patch queue, applies `series` with patch -p1, then the lab-only
+# patches of lab/kernel-series (test knobs, not part of the series), configures
 # tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
 # OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (the ELF, which xl loads without
 # decompressing), OUTDIR/config and OUTDIR/build-info.
@@ -14,8 +15,9 @@
 # Environment:
 #   PTSWITCH_CACHE    cache dir (default /var/cache/ptswitch): the source
 #                     package in src/, the results in linux-<key>/, keyed
-#                     by this script, the series, its patches and the
-#                     config fragment.  Unwritable: no caching.
+#                     by this script, the series, the lab series, their
+#                     patches and the config fragment.  Unwritable: no
+#                     caching.
 #   PTSWITCH_NO_CACHE=1  rebuild even on a cache hit.
 #   LINUX_VERSION     Debian source version to fetch (default: the newest
 #                     apt knows, e.g. 6.1.176-1).
@@ -43,10 +45,17 @@ log() { echo "build-kernel: $*" >&2; }
 patches() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/series"
 }
+# Lab-only patches (lab/kernel-series, paths relative to lab/).
+lab_patches() {
+	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' \
+		"$here/lab/kernel-series"
+}
 
 key=$({
 	cat "$here/build-kernel.sh" "$here/series" "$here/pvguest.config"
 	for p in $(patches); do cat "$here/$p"; done
+	cat "$here/lab/kernel-series"
+	for p in $(lab_patches); do cat "$here/lab/$p"; done
 	printf '%s\n' "$want"
 } | sha256sum | cut -c1-16)
 slot="$cache/linux-$key"
@@ -117,6 +126,11 @@ for p in $(patches); do
 	patch -d "$src" -p1 --batch --forward --fuzz=0 \
 		--no-backup-if-mismatch -s <"$here/$p"
 done
+for p in $(lab_patches); do
+	log "applying lab-only $p"
+	patch -d "$src" -p1 --batch --forward --fuzz=0 \
+		--no-backup-if-mismatch -s <"$here/lab/$p"
+done
 
 # tinyconfig plus the PV guest fragment; every line of the fragment must
 # survive olddefconfig, or the fragment is wrong for this source.
@@ -159,6 +173,7 @@ cp "$obj/.config" "$out/config"
 	echo "source=linux $version"
 	echo "series-key=$key"
 	echo "patches=$(patches | tr '\n' ' ')"
+	echo "lab-patches=$(lab_patches | tr '\n' ' ')"
 	echo "kernelrelease=$(make -s -C "$src" O="$obj" kernelrelease)"
 	echo "build-seconds=$secs"
 	echo "jobs=$jobs"

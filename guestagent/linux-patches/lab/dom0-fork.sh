@@ -241,6 +241,63 @@ else
 fi
 grep -E "kfork|dom($p|$s):" "$DAEMON_LOG" | tail -n 60 |
 	sed 's/^/E2E: INFO daemon: /'
+
+# --- 4. a PMD that stays unhooked (after the console checks above: the
+# kernel must warn once here) ---------------------------------------------
+# The lab-only knob leaves a PMD of a stuckpmd child unhooked for good, as
+# a Xen that lost track of a batch would.  A user-mode access must end in
+# SIGBUS, a kernel read of that memory in EFAULT, with one warning in all,
+# and the guest must go on.  A kernel that loops instead is caught by
+# stuckpmd's time-out; the uaccess run is then skipped, as its loop would
+# be in kernel mode, for good.
+stuck() {
+	command "$p" "$1 stuckpmd $2"
+	if wait_until 120 result_is "$p" "$1"; then
+		result_of "$p"
+	else
+		echo "timeout"
+	fi
+}
+c0=$(console kfork-patched | wc -l)
+echo "E2E: TIME stuck-pmd-start $(uptime_s)"
+su=$(stuck 5 user)
+info "stuck PMD, user mode: $su"
+case $su in
+*" result=sigbus "*) pass stuck-pmd-user-sigbus ;;
+*) fail stuck-pmd-user-sigbus "'$su'" ;;
+esac
+case $su in
+*" result=loop "* | timeout)
+	skip stuck-pmd-uaccess-efault "the user-mode access looped"
+	;;
+*)
+	sk=$(stuck 6 uaccess)
+	info "stuck PMD, uaccess: $sk"
+	case $sk in
+	*" result=efault "*) pass stuck-pmd-uaccess-efault ;;
+	*) fail stuck-pmd-uaccess-efault "'$sk'" ;;
+	esac
+	;;
+esac
+echo "E2E: TIME stuck-pmd-end $(uptime_s)"
+since=$(console kfork-patched | tail -n +$((c0 + 1)))
+nwarn=$(echo "$since" | grep -c 'WARNING:')
+nstuck=$(echo "$since" | grep -c 'still unhooked after')
+echo "$since" | grep -E 'WARNING:|still unhooked|lab: unhooked' |
+	head -n 6 | sed 's/^/E2E: INFO kfork-patched: /'
+if [ "$nwarn" = 1 ] && [ "$nstuck" = 1 ] &&
+	! echo "$since" | grep -q 'BUG:\|Oops\|Kernel panic'; then
+	pass stuck-pmd-warns-once
+else
+	fail stuck-pmd-warns-once "$nwarn WARNING lines, $nstuck 'still" \
+		"unhooked' lines, or an oops; see the console"
+fi
+command "$p" "7 idle"
+if wait_until 60 result_is "$p" 7; then
+	pass stuck-pmd-guest-alive
+else
+	fail stuck-pmd-guest-alive "no answer to 'idle' after the test"
+fi
 for g in kfork-patched kfork-stock; do
 	console "$g" | grep '^KGUEST:' | sed "s/^/E2E: CONSOLE $g: /"
 done
