@@ -6,7 +6,7 @@
 #
 #   boot-test.sh [--xen XEN_GZ] [--expect stock|patched] [--kernel DIR]
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
-#                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
+#                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS] [--compare DIR]
 #                [--smp PROCS,MIB,FORKS]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
@@ -23,6 +23,9 @@
 #            instead of the boot checks: forkbench of MIB MiB, FORKS forks
 #            per measured run, LOAD per load run, and the stock guest's
 #            size and forks (see fork-e2e.sh, which sets these)
+# --compare  with --fork: a second build-kernel.sh OUTDIR whose kernel
+#            also runs the EMULATE bench in the same boot, for a before/
+#            after figure (printed, not checked)
 # --smp      run the SMP end-to-end (lab/dom0-smp.sh, a 2-vCPU guest
 #            pinned to BATCH by ptswitchd) instead: PROCS forkbench -t at
 #            once, each MIB MiB and FORKS forks, in EMULATE then in BATCH
@@ -41,6 +44,7 @@ E2E=$TOP/tests/e2e
 xen=/boot/xen-4.17-amd64.gz
 flavour=
 kdir=
+cmpdir=
 build=$TOP/build/kguest
 do_build=1
 timeout_s=1500
@@ -52,13 +56,14 @@ while [ $# -gt 0 ]; do
 	--xen) xen=$2; shift 2 ;;
 	--expect) flavour=$2; shift 2 ;;
 	--kernel) kdir=$2; shift 2 ;;
+	--compare) cmpdir=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--fork) fork=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,34p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -91,6 +96,7 @@ EOF
 	fb_args="$fb_args e2e.fb.sforks=$fb_sforks"
 	# dom0 512 MiB, each guest its parent plus 128, Xen and slack 384.
 	need=$((512 + fb_mib + 128 + fb_smib + 128 + 384))
+	[ -n "$cmpdir" ] && need=$((need + fb_mib + 128))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
 elif [ -n "$smp" ]; then
 	IFS=, read -r smp_procs smp_mib smp_forks <<EOF
@@ -126,6 +132,10 @@ if [ -z "$kdir" ]; then
 	"$HERE/build-kernel.sh" "$kdir"
 fi
 [ -s "$kdir/vmlinux" ] || e2e_die "no vmlinux in $kdir"
+if [ -n "$cmpdir" ]; then
+	[ -n "$fork" ] || e2e_die "--compare needs --fork"
+	[ -s "$cmpdir/vmlinux" ] || e2e_die "no vmlinux in $cmpdir"
+fi
 
 if [ "$do_build" = 1 ]; then
 	make -C "$TOP" -s BUILD="$build" all tools >&2
@@ -194,6 +204,10 @@ if [ -n "$smp" ]; then
 	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
 fi
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
+if [ -n "$cmpdir" ]; then
+	mkdir -p "$work/doverlay/e2e/kguest-compare"
+	cp "$cmpdir/vmlinux" "$work/doverlay/e2e/kguest-compare/vmlinux"
+fi
 e2e_pack "$work/doverlay" "$work/doverlay.cpio.gz" /bin/busybox
 cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
 

@@ -100,6 +100,31 @@ else
 		"emulated_writes $e0 -> $e1"
 fi
 
+# --- 1b. the same EMULATE bench on the kernel to compare with ----------
+# (fork-e2e.sh --compare: a before/after figure in one boot, not checked)
+if [ -r /e2e/kguest-compare/vmlinux ]; then
+	create_guest kfork-compare /e2e/kguest-compare/vmlinux $((mib + 128)) \
+		1 "fb.mib=$mib fb.forks=$forks fb.load=$load"
+	c=$(xl domid kfork-compare 2>/dev/null)
+	if [ -n "$c" ] && wait_until $BOOT_TIMEOUT ready "$c"; then
+		cres=$(bench "$c" 1 compare)
+		echo "E2E: RESULT emulate-compare $cres"
+		c_med=$(fb fork_us_median "$cres")
+		p_med=$(fb fork_us_median "$res1")
+		if [ -n "$c_med" ] && [ -n "$p_med" ] && [ "$p_med" -gt 0 ]; then
+			echo "E2E: RESULT ratio compare/patched EMULATE fork" \
+				"median $(awk -v c="$c_med" -v p="$p_med" \
+					'BEGIN { printf "%.2f", c / p }')" \
+				"($c_med us / $p_med us)"
+		fi
+		console kfork-compare | grep '^KGUEST:' |
+			sed 's/^/E2E: CONSOLE kfork-compare: /'
+	else
+		info "kfork-compare did not come up"
+	fi
+	xl destroy kfork-compare 2>/dev/null
+fi
+
 # --- 2. the daemon decides ---------------------------------------------
 ptswitchd --foreground --verbose --config "$POLICY" >"$DAEMON_LOG" 2>&1 &
 daemon_pid=$!
