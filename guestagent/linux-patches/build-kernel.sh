@@ -7,8 +7,8 @@
 # Fetches the source with `apt-get source linux` (adding a deb-src entry for
 # the machine's own Debian mirror if there is none), lets dpkg-source apply
 # Debian's patch queue, applies `series` with patch -p1, then the lab-only
-# patches of lab/kernel-series (test knobs, not part of the series), configures
-# tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
+# patches of lab/kernel-series (test knobs, not part of the series),
+# configures tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
 # OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (the ELF, which xl loads without
 # decompressing), OUTDIR/config and OUTDIR/build-info.
 #
@@ -22,6 +22,11 @@
 #   LINUX_VERSION     Debian source version to fetch (default: the newest
 #                     apt knows, e.g. 6.1.176-1).
 #   KBUILD_JOBS       make -j (default 2: the build machines are shared).
+#   PTSWITCH_SERIES   another series file instead of `series`, its patches
+#                     named by absolute path or relative to its own
+#                     directory: a kernel to compare with (the series
+#                     without one patch, an older series), still with the
+#                     lab-only patches of lab/kernel-series.
 # Needs root (or sudo) to install build dependencies and add deb-src.
 set -eu
 
@@ -42,8 +47,17 @@ log() { echo "build-kernel: $*" >&2; }
 # need_pkgs, mirror_uri, ensure_deb_src
 . "$here/../../scripts/debsrc.sh"
 
+series=${PTSWITCH_SERIES:-$here/series}
+[ -r "$series" ] || { echo "build-kernel: no $series" >&2; exit 2; }
+pdir=$(cd "$(dirname "$series")" && pwd)
 patches() {
-	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/series"
+	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$series"
+}
+patch_file() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$pdir/$1" ;;
+	esac
 }
 # Lab-only patches (lab/kernel-series, paths relative to lab/).
 lab_patches() {
@@ -52,8 +66,8 @@ lab_patches() {
 }
 
 key=$({
-	cat "$here/build-kernel.sh" "$here/series" "$here/pvguest.config"
-	for p in $(patches); do cat "$here/$p"; done
+	cat "$here/build-kernel.sh" "$series" "$here/pvguest.config"
+	for p in $(patches); do cat "$(patch_file "$p")"; done
 	cat "$here/lab/kernel-series"
 	for p in $(lab_patches); do cat "$here/lab/$p"; done
 	printf '%s\n' "$want"
@@ -124,7 +138,7 @@ src="$work/linux"
 for p in $(patches); do
 	log "applying $p"
 	patch -d "$src" -p1 --batch --forward --fuzz=0 \
-		--no-backup-if-mismatch -s <"$here/$p"
+		--no-backup-if-mismatch -s <"$(patch_file "$p")"
 done
 for p in $(lab_patches); do
 	log "applying lab-only $p"
