@@ -148,6 +148,7 @@ daemon=
 if [ -n "$fork$smp" ]; then
 	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
 	[ -x "$build/stuckpmd" ] || e2e_die "no $build/stuckpmd"
+	[ -x "$build/zapfault" ] || e2e_die "no $build/zapfault"
 	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
 	daemon=$build/ptswitchd
 	nm "$daemon" | grep -q ' [RDT] backend_xenctrl_ops$' ||
@@ -176,6 +177,7 @@ if [ -n "$fork$smp" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
 	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
 	install -m 0755 "$build/stuckpmd" "$work/goverlay/usr/bin/stuckpmd"
+	install -m 0755 "$build/zapfault" "$work/goverlay/usr/bin/zapfault"
 fi
 e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # One gzip member: libxenguest cannot unpack concatenated ones.
