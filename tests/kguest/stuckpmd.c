@@ -9,16 +9,19 @@
  * Xen's will set it again.  A child process fills 2 MiB (one L1), has its
  * PMD unhooked, then, depending on the mode:
  *
- *   user     reads the range in user mode.  Expected: SIGBUS (BUS_ADRERR)
- *            at that address.  A kernel without the patch retries the
- *            fault for ever: the child is killed after the time-out.
+ *   user     reads the range in user mode.  Expected: SIGSEGV
+ *            (SEGV_MAPERR) at that address, after the seconds the kernel
+ *            lets a retry with nothing to do go on (5).  A kernel without
+ *            the patch retries the fault for ever: the child is killed
+ *            after the time-out.
  *   uaccess  write()s a page of the range to a pipe, so the kernel reads
- *            it (copy_from_user).  Expected: EFAULT, and the child goes
- *            on.  Do not run this on a kernel without the patch: its
- *            fault loop is in kernel mode and cannot be interrupted.
+ *            it (copy_from_user).  Expected: EFAULT, after the same
+ *            seconds, and the child goes on.  Do not run this on a
+ *            kernel without the patch: its fault loop is in kernel mode
+ *            and cannot be interrupted.
  *
  * Prints one line "stuckpmd: mode=M result=R faults=N seconds=S" where R
- * is sigbus, efault, loop (still faulting at the time-out), or what else
+ * is segv, efault, loop (still faulting at the time-out), or what else
  * happened, and N the child's minor faults (/proc/PID/stat) when it was
  * stopped or gone.  Exits 0 if the line could be printed, 2 on a setup
  * error.
@@ -43,8 +46,8 @@
 #define PAGE 4096ul
 
 /* Child exit statuses. */
-#define CHILD_SIGBUS 10	     /* SIGBUS, BUS_ADRERR, at the unhooked address */
-#define CHILD_SIGBUS_ODD 11  /* SIGBUS, but other code or address */
+#define CHILD_SEGV 10	     /* SIGSEGV, SEGV_MAPERR, at the unhooked address */
+#define CHILD_SIGNAL_ODD 11  /* SIGBUS, or SIGSEGV of other code/address */
 #define CHILD_EFAULT 12	     /* write() from the range failed with EFAULT */
 #define CHILD_READ_OK 13     /* the access succeeded: PMD not unhooked? */
 #define CHILD_WRITE_ODD 14   /* write() returned something else */
@@ -52,13 +55,13 @@
 
 static volatile uint64_t *target;
 
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
 	(void)uc;
-	_exit(si->si_code == BUS_ADRERR && si->si_addr == (void *)target
-		  ? CHILD_SIGBUS
-		  : CHILD_SIGBUS_ODD);
+	_exit(sig == SIGSEGV && si->si_code == SEGV_MAPERR &&
+		      si->si_addr == (void *)target
+		  ? CHILD_SEGV
+		  : CHILD_SIGNAL_ODD);
 }
 
 static int unhook(const void *addr)
@@ -82,9 +85,10 @@ static int child(int user_mode)
 	ssize_t n;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigbus;
+	sa.sa_sigaction = on_signal;
 	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGBUS, &sa, NULL) || pipe(pfd))
+	if (sigaction(SIGBUS, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL) ||
+	    pipe(pfd))
 		return CHILD_KNOB_FAILED;
 	if (unhook((const void *)target))
 		return CHILD_KNOB_FAILED;
@@ -132,13 +136,13 @@ static double now(void)
 static const char *verdict(int status)
 {
 	if (WIFSIGNALED(status))
-		return WTERMSIG(status) == SIGBUS ? "sigbus-unhandled"
-						  : "killed";
+		return WTERMSIG(status) == SIGSEGV ? "segv-unhandled"
+						   : "killed";
 	switch (WEXITSTATUS(status)) {
-	case CHILD_SIGBUS:
-		return "sigbus";
-	case CHILD_SIGBUS_ODD:
-		return "sigbus-wrong-address";
+	case CHILD_SEGV:
+		return "segv";
+	case CHILD_SIGNAL_ODD:
+		return "sigbus-or-wrong-segv";
 	case CHILD_EFAULT:
 		return "efault";
 	case CHILD_READ_OK:
