@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stuckpmd: what a ptswitch Linux guest does with a fault under a PMD that
  * stays unhooked (guestagent/linux-patches, the progress patch).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * zapfault: genuine faults under a PMD that another thread keeps having
  * unhooked (guestagent/linux-patches, the progress patch).
