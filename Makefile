@@ -118,6 +118,12 @@ PTDOMCTL  := $(B)/pt-domctl
 # built with the sanitizers instead, for its host-side test.
 FORKBENCH := $(B)/forkbench
 FORKBENCH_LINK := $(if $(filter 1,$(SAN)),,-static)
+# tests/kguest: a fault under a PMD left unhooked must fail, not loop (the
+# Linux guest lab, guestagent/linux-patches).  Static, like forkbench.
+STUCKPMD  := $(B)/stuckpmd
+# tests/kguest: genuine faults under a PMD that another thread keeps having
+# unhooked must not fail (the SMP lab).  Static, like forkbench.
+ZAPFAULT  := $(B)/zapfault
 # tests/tools: the trace recorder of the recording lab (tests/traces/record).
 PTRECORD  := $(B)/pt-record
 # tests/tools: the daemon's xenstore layer driven against xenstored.
@@ -132,7 +138,9 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/tools/pt-record.c),$(PTRECORD)) \
              $(if $(wildcard tests/tools/xs-storecheck.c),$(STORECHECK)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
-             $(FORKBENCH)
+             $(FORKBENCH) \
+             $(if $(wildcard tests/kguest/stuckpmd.c),$(STUCKPMD)) \
+             $(if $(wildcard tests/kguest/zapfault.c),$(ZAPFAULT))
 
 .PHONY: all agent daemon tools tests check demo bench install install-man \
         install-daemon install-agent install-unit uninstall clean format deps \
@@ -230,6 +238,12 @@ $(STORECHECK): $(call obj,tests/tools/xs-storecheck.c) $(LIBDAEMON) $(LIBCOMMON)
 
 $(FORKBENCH): $(call obj,tests/forkbench/forkbench.c \
 		      tests/forkbench/sidethreads.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
+
+$(STUCKPMD): $(call obj,tests/kguest/stuckpmd.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
+
+$(ZAPFAULT): $(call obj,tests/kguest/zapfault.c)
 	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
 
 $(PTRECORD): $(call obj,tests/tools/pt-record.c) $(LIBEVAL) $(LIBDAEMON) \

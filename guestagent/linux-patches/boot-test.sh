@@ -6,7 +6,7 @@
 #
 #   boot-test.sh [--xen XEN_GZ] [--expect stock|patched] [--kernel DIR]
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
-#                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
+#                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS] [--compare DIR]
 #                [--smp PROCS,MIB,FORKS] [--saverestore MIB]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
@@ -23,6 +23,9 @@
 #            instead of the boot checks: forkbench of MIB MiB, FORKS forks
 #            per measured run, LOAD per load run, and the stock guest's
 #            size and forks (see fork-e2e.sh, which sets these)
+# --compare  with --fork: a second build-kernel.sh OUTDIR whose kernel
+#            also runs the EMULATE bench in the same boot, for a before/
+#            after figure (printed, not checked)
 # --smp      run the SMP end-to-end (lab/dom0-smp.sh, a 2-vCPU guest
 #            pinned to BATCH by ptswitchd) instead: PROCS forkbench -t at
 #            once, each MIB MiB and FORKS forks, in EMULATE then in BATCH
@@ -45,6 +48,7 @@ E2E=$TOP/tests/e2e
 xen=/boot/xen-4.17-amd64.gz
 flavour=
 kdir=
+cmpdir=
 build=$TOP/build/kguest
 do_build=1
 timeout_s=1500
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--xen) xen=$2; shift 2 ;;
 	--expect) flavour=$2; shift 2 ;;
 	--kernel) kdir=$2; shift 2 ;;
+	--compare) cmpdir=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
@@ -64,7 +69,7 @@ while [ $# -gt 0 ]; do
 	--fork) fork=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--saverestore) sr=$2; shift 2 ;;
-	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -97,6 +102,7 @@ EOF
 	fb_args="$fb_args e2e.fb.sforks=$fb_sforks"
 	# dom0 512 MiB, each guest its parent plus 128, Xen and slack 384.
 	need=$((512 + fb_mib + 128 + fb_smib + 128 + 384))
+	[ -n "$cmpdir" ] && need=$((need + fb_mib + 128))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
 elif [ -n "$smp" ]; then
 	IFS=, read -r smp_procs smp_mib smp_forks <<EOF
@@ -144,6 +150,10 @@ if [ -z "$kdir" ]; then
 	"$HERE/build-kernel.sh" "$kdir"
 fi
 [ -s "$kdir/vmlinux" ] || e2e_die "no vmlinux in $kdir"
+if [ -n "$cmpdir" ]; then
+	[ -n "$fork" ] || e2e_die "--compare needs --fork"
+	[ -s "$cmpdir/vmlinux" ] || e2e_die "no vmlinux in $cmpdir"
+fi
 
 if [ "$do_build" = 1 ]; then
 	make -C "$TOP" -s BUILD="$build" all tools >&2
@@ -155,6 +165,8 @@ domctl=
 daemon=
 if [ -n "$fork$smp$sr" ]; then
 	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
+	[ -x "$build/stuckpmd" ] || e2e_die "no $build/stuckpmd"
+	[ -x "$build/zapfault" ] || e2e_die "no $build/zapfault"
 	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
 	daemon=$build/ptswitchd
 	nm "$daemon" | grep -q ' [RDT] backend_xenctrl_ops$' ||
@@ -184,6 +196,8 @@ install -m 0755 "$guest_init" "$work/goverlay/init"
 if [ -n "$fork$smp$sr" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
 	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
+	install -m 0755 "$build/stuckpmd" "$work/goverlay/usr/bin/stuckpmd"
+	install -m 0755 "$build/zapfault" "$work/goverlay/usr/bin/zapfault"
 fi
 e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # One gzip member: libxenguest cannot unpack concatenated ones.
@@ -213,6 +227,10 @@ if [ -n "$smp" ]; then
 	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
 fi
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
+if [ -n "$cmpdir" ]; then
+	mkdir -p "$work/doverlay/e2e/kguest-compare"
+	cp "$cmpdir/vmlinux" "$work/doverlay/e2e/kguest-compare/vmlinux"
+fi
 e2e_pack "$work/doverlay" "$work/doverlay.cpio.gz" /bin/busybox
 cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
 

@@ -6,20 +6,27 @@
 #
 # Fetches the source with `apt-get source linux` (adding a deb-src entry for
 # the machine's own Debian mirror if there is none), lets dpkg-source apply
-# Debian's patch queue, applies `series` with patch -p1, configures
-# tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
+# Debian's patch queue, applies `series` with patch -p1, then the lab-only
+# patches of lab/kernel-series (test knobs, not part of the series),
+# configures tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
 # OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (the ELF, which xl loads without
 # decompressing), OUTDIR/config and OUTDIR/build-info.
 #
 # Environment:
 #   PTSWITCH_CACHE    cache dir (default /var/cache/ptswitch): the source
 #                     package in src/, the results in linux-<key>/, keyed
-#                     by this script, the series, its patches and the
-#                     config fragment.  Unwritable: no caching.
+#                     by this script, the series, the lab series, their
+#                     patches and the config fragment.  Unwritable: no
+#                     caching.
 #   PTSWITCH_NO_CACHE=1  rebuild even on a cache hit.
 #   LINUX_VERSION     Debian source version to fetch (default: the newest
 #                     apt knows, e.g. 6.1.176-1).
 #   KBUILD_JOBS       make -j (default 2: the build machines are shared).
+#   PTSWITCH_SERIES   another series file instead of `series`, its patches
+#                     named by absolute path or relative to its own
+#                     directory: a kernel to compare with (the series
+#                     without one patch, an older series), still with the
+#                     lab-only patches of lab/kernel-series.
 # Needs root (or sudo) to install build dependencies and add deb-src.
 set -eu
 
@@ -40,13 +47,29 @@ log() { echo "build-kernel: $*" >&2; }
 # need_pkgs, mirror_uri, ensure_deb_src
 . "$here/../../scripts/debsrc.sh"
 
+series=${PTSWITCH_SERIES:-$here/series}
+[ -r "$series" ] || { echo "build-kernel: no $series" >&2; exit 2; }
+pdir=$(cd "$(dirname "$series")" && pwd)
 patches() {
-	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/series"
+	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$series"
+}
+patch_file() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$pdir/$1" ;;
+	esac
+}
+# Lab-only patches (lab/kernel-series, paths relative to lab/).
+lab_patches() {
+	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' \
+		"$here/lab/kernel-series"
 }
 
 key=$({
-	cat "$here/build-kernel.sh" "$here/series" "$here/pvguest.config"
-	for p in $(patches); do cat "$here/$p"; done
+	cat "$here/build-kernel.sh" "$series" "$here/pvguest.config"
+	for p in $(patches); do cat "$(patch_file "$p")"; done
+	cat "$here/lab/kernel-series"
+	for p in $(lab_patches); do cat "$here/lab/$p"; done
 	printf '%s\n' "$want"
 } | sha256sum | cut -c1-16)
 slot="$cache/linux-$key"
@@ -115,7 +138,12 @@ src="$work/linux"
 for p in $(patches); do
 	log "applying $p"
 	patch -d "$src" -p1 --batch --forward --fuzz=0 \
-		--no-backup-if-mismatch -s <"$here/$p"
+		--no-backup-if-mismatch -s <"$(patch_file "$p")"
+done
+for p in $(lab_patches); do
+	log "applying lab-only $p"
+	patch -d "$src" -p1 --batch --forward --fuzz=0 \
+		--no-backup-if-mismatch -s <"$here/lab/$p"
 done
 
 # tinyconfig plus the PV guest fragment; every line of the fragment must
@@ -159,6 +187,7 @@ cp "$obj/.config" "$out/config"
 	echo "source=linux $version"
 	echo "series-key=$key"
 	echo "patches=$(patches | tr '\n' ' ')"
+	echo "lab-patches=$(lab_patches | tr '\n' ' ')"
 	echo "kernelrelease=$(make -s -C "$src" O="$obj" kernelrelease)"
 	echo "build-seconds=$secs"
 	echo "jobs=$jobs"

@@ -9,7 +9,8 @@
 # lab/dom0-fork.sh has the checks; boot-test.sh --fork builds and boots.
 #
 #   fork-e2e.sh [--bench] [--size MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
-#               [--xen XEN_GZ] [--kernel DIR] [--timeout SECS] [--log FILE]
+#               [--xen XEN_GZ] [--kernel DIR] [--compare DIR]
+#               [--timeout SECS] [--log FILE]
 #
 # default    the CI configuration (small, see README.md)
 # --bench    the benchmark configuration: a 1 GiB parent
@@ -18,6 +19,8 @@
 # --xen      a hypervisor with BATCH (default: hv-patches/build-xen.sh,
 #            cached)
 # --kernel   a build-kernel.sh OUTDIR (default: build-kernel.sh, cached)
+# --compare  another kernel's OUTDIR: it runs the same EMULATE bench in
+#            the same boot, and the ratio is printed (before/after)
 # --log      console log (default build/kguest/console-fork-patched.log)
 #
 # Ends with "N passed, N failed"; exits 0 only if every check passed.
@@ -34,6 +37,7 @@ size=$CI_SIZE
 timeout_s=
 xen=
 kdir=
+cmpdir=
 log=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,9 +45,10 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift 2 ;;
 	--xen) xen=$2; shift 2 ;;
 	--kernel) kdir=$2; shift 2 ;;
+	--compare) cmpdir=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -61,4 +66,5 @@ t0=$(date +%s)
 e2e_log "fork end-to-end, sizes $size, hypervisor built in" \
 	"$(($(date +%s) - t0)) s"
 "$HERE/boot-test.sh" --xen "$xen" --expect patched --fork "$size" \
-	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"} ${log:+--log "$log"}
+	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"} \
+	${cmpdir:+--compare "$cmpdir"} ${log:+--log "$log"}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * attack grant-ad-bits (issue: review C3): a flag-only change of a grant
  * mapping in a batched L1 must be accepted at the close, as mmu_update's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pvg-grant DOMID FILE: grant one page of dom0 to DOMID, writable, through
  * Linux's gntalloc device, for the pvguest case that maps a foreign page

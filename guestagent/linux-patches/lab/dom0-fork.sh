@@ -100,6 +100,31 @@ else
 		"emulated_writes $e0 -> $e1"
 fi
 
+# --- 1b. the same EMULATE bench on the kernel to compare with ----------
+# (fork-e2e.sh --compare: a before/after figure in one boot, not checked)
+if [ -r /e2e/kguest-compare/vmlinux ]; then
+	create_guest kfork-compare /e2e/kguest-compare/vmlinux $((mib + 128)) \
+		1 "fb.mib=$mib fb.forks=$forks fb.load=$load"
+	c=$(xl domid kfork-compare 2>/dev/null)
+	if [ -n "$c" ] && wait_until $BOOT_TIMEOUT ready "$c"; then
+		cres=$(bench "$c" 1 compare)
+		echo "E2E: RESULT emulate-compare $cres"
+		c_med=$(fb fork_us_median "$cres")
+		p_med=$(fb fork_us_median "$res1")
+		if [ -n "$c_med" ] && [ -n "$p_med" ] && [ "$p_med" -gt 0 ]; then
+			echo "E2E: RESULT ratio compare/patched EMULATE fork" \
+				"median $(awk -v c="$c_med" -v p="$p_med" \
+					'BEGIN { printf "%.2f", c / p }')" \
+				"($c_med us / $p_med us)"
+		fi
+		console kfork-compare | grep '^KGUEST:' |
+			sed 's/^/E2E: CONSOLE kfork-compare: /'
+	else
+		info "kfork-compare did not come up"
+	fi
+	xl destroy kfork-compare 2>/dev/null
+fi
+
 # --- 2. the daemon decides ---------------------------------------------
 ptswitchd --foreground --verbose --config "$POLICY" >"$DAEMON_LOG" 2>&1 &
 daemon_pid=$!
@@ -241,6 +266,64 @@ else
 fi
 grep -E "kfork|dom($p|$s):" "$DAEMON_LOG" | tail -n 60 |
 	sed 's/^/E2E: INFO daemon: /'
+
+# --- 4. a PMD that stays unhooked (after the console checks above: the
+# kernel must warn once here) ---------------------------------------------
+# The lab-only knob leaves a PMD of a stuckpmd child unhooked for good, as
+# a Xen that lost track of a batch would.  After the kernel's 5 s of
+# retries with nothing to do, a user-mode access must end in SIGSEGV, a
+# kernel read of that memory in EFAULT, each with one "no progress" line
+# and no WARNING, and the guest must go on.  A kernel that loops instead is caught by
+# stuckpmd's time-out; the uaccess run is then skipped, as its loop would
+# be in kernel mode, for good.
+stuck() {
+	command "$p" "$1 stuckpmd $2"
+	if wait_until 120 result_is "$p" "$1"; then
+		result_of "$p"
+	else
+		echo "timeout"
+	fi
+}
+c0=$(console kfork-patched | wc -l)
+echo "E2E: TIME stuck-pmd-start $(uptime_s)"
+su=$(stuck 5 user)
+info "stuck PMD, user mode: $su"
+case $su in
+*" result=segv "*) pass stuck-pmd-user-segv ;;
+*) fail stuck-pmd-user-segv "'$su'" ;;
+esac
+case $su in
+*" result=loop "* | timeout)
+	skip stuck-pmd-uaccess-efault "the user-mode access looped"
+	;;
+*)
+	sk=$(stuck 6 uaccess)
+	info "stuck PMD, uaccess: $sk"
+	case $sk in
+	*" result=efault "*) pass stuck-pmd-uaccess-efault ;;
+	*) fail stuck-pmd-uaccess-efault "'$sk'" ;;
+	esac
+	;;
+esac
+echo "E2E: TIME stuck-pmd-end $(uptime_s)"
+since=$(console kfork-patched | tail -n +$((c0 + 1)))
+nwarn=$(echo "$since" | grep -c 'WARNING:')
+nstuck=$(echo "$since" | grep -c 'stays unhooked: failing the fault')
+echo "$since" | grep -E 'WARNING:|stays unhooked|lab: unhooked' |
+	head -n 6 | sed 's/^/E2E: INFO kfork-patched: /'
+if [ "$nwarn" = 0 ] && [ "$nstuck" = 2 ] &&
+	! echo "$since" | grep -q 'BUG:\|Oops\|Kernel panic'; then
+	pass stuck-pmd-warns-per-fault
+else
+	fail stuck-pmd-warns-per-fault "$nwarn WARNING lines, $nstuck" \
+		"'stays unhooked' lines, or an oops; see the console"
+fi
+command "$p" "7 idle"
+if wait_until 60 result_is "$p" 7; then
+	pass stuck-pmd-guest-alive
+else
+	fail stuck-pmd-guest-alive "no answer to 'idle' after the test"
+fi
 for g in kfork-patched kfork-stock; do
 	console "$g" | grep '^KGUEST:' | sed "s/^/E2E: CONSOLE $g: /"
 done
