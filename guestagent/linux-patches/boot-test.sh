@@ -217,7 +217,13 @@ if [ -n "$policy" ]; then
 	cp "$policy" "$work/doverlay/e2e/"
 	cp "$HERE/lab/dom0-forklib.sh" "$work/doverlay/e2e/forklib.sh"
 fi
-[ -n "$sr" ] && install -m 0755 "$HERE/lab/localssh" "$work/doverlay/e2e/"
+if [ -n "$sr" ]; then
+	install -m 0755 "$HERE/lab/localssh" "$work/doverlay/e2e/"
+	# xl save, restore and migrate run it; its libraries are xl's.
+	mkdir -p "$work/doverlay/usr/lib/xen-4.17/bin"
+	install -m 0755 /usr/lib/xen-4.17/bin/libxl-save-helper \
+		"$work/doverlay/usr/lib/xen-4.17/bin/"
+fi
 if [ -n "$smp" ]; then
 	# To show where the guest's vCPUs are if the stress gets stuck.
 	# Its libraries are the image's already (libxenctrl, as xl's); an
