@@ -22,42 +22,13 @@
 _Static_assert(sizeof(struct engine_delta) % sizeof(uint64_t) == 0,
 	       "struct engine_delta must hold only uint64_t counters");
 
-unsigned int engine_ring_len(const struct policy *p)
-{
-	(void)p;
-	return 1;
-}
-
-static void forget(struct engine_guest *g)
-{
-	g->have_last = false;
-	g->regret = g->mode == PT_MODE_BATCH ? g->bound : -g->bound;
-	g->exc_regret = g->exc_secs = g->exc_cost = g->held = 0.0;
-	g->resid = g->nd = g->ncc = g->sigma = 0.0;
-	g->bk_x = g->bk_c = g->bk_secs = 0.0;
-	g->have_resid = false;
-	memset(&g->win, 0, sizeof(g->win));
-	g->seen_secs = 0.0;
-}
-
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
-		       uint64_t now_ms, struct engine_sample *ring,
-		       unsigned int cap)
+		       uint64_t now_ms)
 {
-	(void)ring;
-	(void)cap;
 	memset(g, 0, sizeof(*g));
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
-	forget(g);
-}
-
-void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
-			   unsigned int cap)
-{
-	(void)ring;
-	(void)cap;
-	forget(g);
+	/* regret = bound = 0: the first sample puts it at the mode's side. */
 }
 
 static void pick(struct engine_delta *d, const struct pt_stats *s)

@@ -48,14 +48,6 @@ struct engine_delta {
 	uint64_t unhook_refused;
 };
 
-/*
- * Unused by the engine since the rule needs no window of samples; kept
- * so that callers that still allocate one (engine_ring_len() is 1) build.
- */
-struct engine_sample {
-	uint64_t t_ms;
-};
-
 /* Time-weighted exponential averages (weights decay with age in s). */
 struct engine_avg {
 	double w;	       /* total weight, seconds */
@@ -131,16 +123,13 @@ enum engine_observed {
 	ENGINE_OBS_REJECTED, /* a delta beyond ENGINE_MAX_RATE: ignored */
 };
 
-/* Kept for callers that allocate a ring: the engine needs none. */
-unsigned int engine_ring_len(const struct policy *p);
-
-/* ring and cap are ignored (see struct engine_sample). */
+/*
+ * A guest in `mode` since now_ms, nothing measured yet.  The state is in
+ * cycles and seconds, not in samples: a policy reload (a new window,
+ * interval or costs) keeps it.
+ */
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
-		       uint64_t now_ms, struct engine_sample *ring,
-		       unsigned int cap);
-/* Forget the measurements (e.g. the window changed); keeps the mode. */
-void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
-			   unsigned int cap);
+		       uint64_t now_ms);
 /*
  * Feed absolute counters read at now_ms.  The delta since the last
  * reading is taken modulo 2^64 (a wrap is no reset) and weighted by the

@@ -73,7 +73,6 @@ static void fault_step(uint64_t *rng, const struct pt_stats *st,
 int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		  enum pt_mode *sched, struct replay_result *res)
 {
-	struct engine_sample ring[1];
 	struct pt_stats off, seen;
 	struct trace_row row;
 	uint64_t frng = 0x6661756c74730000ull ^ rg->domid;
@@ -99,7 +98,7 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 	memset(res, 0, sizeof(*res));
 	simbook_init(&book, rg->vcpus, simbook_seed(rg->domid));
 	fsm_init(&fsm, PT_MODE_EMULATE, 0);
-	engine_guest_init(&g, PT_MODE_EMULATE, 0, ring, 1);
+	engine_guest_init(&g, PT_MODE_EMULATE, 0);
 	memset(&off, 0, sizeof(off));
 	if (rg->counter_faults) /* start near 2^64: an early wrap */
 		memset(&off, 0xff, sizeof(off));

@@ -23,7 +23,6 @@
 struct rig {
 	struct policy p;
 	struct engine_guest g;
-	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	struct engine_facts f;
 	struct pt_stats abs;
 	uint64_t t;
@@ -50,7 +49,7 @@ static void rig_init(struct rig *r, enum pt_mode mode)
 	r->p.cost.spurious_fault = 1000;
 	r->p.cost.mode_switch = 0;
 	r->t = T0;
-	engine_guest_init(&r->g, mode, r->t, r->ring, ENGINE_MAX_WINDOW);
+	engine_guest_init(&r->g, mode, r->t);
 	r->f.name = "guest1";
 	r->f.domid = 5;
 	r->f.uuid = NULL;
@@ -151,6 +150,28 @@ static void expect(struct rig *r, enum pt_mode want, bool now,
 	assert_int_equal(r->d.want, want);
 	assert_int_equal(r->d.switch_now, now);
 	assert_string_equal(r->d.reason, reason);
+}
+
+/*
+ * A reload that changes the window keeps what was measured: the state
+ * is in cycles and seconds (the daemon no longer resets it).
+ */
+static void test_reload_keeps_state(void **state)
+{
+	struct rig r;
+	struct pt_stats d = emul_high();
+	double regret;
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	feed(&r, &d, 2);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	regret = r.g.regret;
+	r.p.window = 60;
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	feed(&r, &d, 1);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	assert_true(r.g.regret >= regret);
 }
 
 static void test_model_emulate(void **state)
@@ -630,6 +651,7 @@ int main(void)
 	    cmocka_unit_test(test_smp_guards),
 	    cmocka_unit_test(test_incapable),
 	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_reload_keeps_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

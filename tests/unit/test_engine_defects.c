@@ -28,7 +28,6 @@
 struct rig {
 	struct policy p;
 	struct engine_guest g;
-	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	struct engine_facts f;
 	struct pt_stats abs;  /* what the hypervisor counted */
 	struct pt_stats seen; /* what the engine reads (abs + offset) */
@@ -49,8 +48,7 @@ static void rig_init(struct rig *r, uint64_t interval_ms, uint64_t offset)
 	r->offset = offset;
 	r->t = T0;
 	/* A guest met for the first time has served its dwell. */
-	engine_guest_init(&r->g, PT_MODE_EMULATE, 0, r->ring,
-			  ENGINE_MAX_WINDOW);
+	engine_guest_init(&r->g, PT_MODE_EMULATE, 0);
 	r->f.name = "g";
 	r->f.domid = 3;
 	r->f.vcpus = 1;
