@@ -9,6 +9,22 @@
 #include "simbook.h"
 #include "slice.h"
 
+const char *const replay_reasons[REPLAY_WHY_N] = {
+    "missed",	  "warming-up", "saving",      "low-saving", "noise",
+    "rate-limit", "idle",	"switch-cost", "dwell",	     "spurious",
+    "pinned",	  "excluded",	"other",
+};
+
+static unsigned char why_index(const char *reason)
+{
+	unsigned char i;
+
+	for (i = 0; i < REPLAY_WHY_N - 1; i++)
+		if (!strcmp(reason, replay_reasons[i]))
+			return i;
+	return REPLAY_WHY_N - 1;
+}
+
 /* The sim hypervisor always accepts (the guest opted in). */
 static void set_mode(struct simbook *book, struct fsm *fsm,
 		     struct engine_guest *g, const struct fsm_input *in,
@@ -117,8 +133,11 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		if (rg->counter_faults) {
 			fault_step(&frng, &book.st, &off, &jumped);
 			/* A missed reading: the daemon did not tick. */
-			if (fault_rng(&frng) % 100 == 0)
+			if (fault_rng(&frng) % 100 == 0) {
+				if (rg->why)
+					rg->why[i] = REPLAY_WHY_MISSED;
 				continue;
+			}
 		}
 		faulty_read(&book.st, &off, &seen);
 		if (engine_observe(p, &g, &seen, now) == ENGINE_OBS_REJECTED)
@@ -128,6 +147,8 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		if (dec.bound > res->max_bound)
 			res->max_bound = dec.bound;
 		res->held += dec.held;
+		if (rg->why)
+			rg->why[i] = why_index(dec.reason);
 		if (dec.want != g.mode && !dec.switch_now)
 			res->reasons_held++;
 		if (rg->log)
