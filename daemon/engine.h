@@ -78,17 +78,18 @@ struct engine_guest {
 	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual
-	 * (its regret rate less what the window's saving predicts), and
-	 * time-weighted sums of the change of the residual from stretch to
-	 * stretch and of the cost level.
+	 * (its regret rate less what the window's saving predicts) and its
+	 * own saving, and time-weighted sums of the change of the residual
+	 * from stretch to stretch, of the previous stretch's saving's miss
+	 * and of the cost level.
 	 */
 	double bk_x, bk_c, bk_secs;
 	double resid, nd, ncc;
+	double prev_s, nd_prev; /* the previous stretch's saving, its misses */
 	bool have_resid;
 	double sigma; /* relative noise of the regret rate, per sqrt(s) */
 	/* The window's rates, for the published costs and the guards. */
 	struct engine_avg win;
-	double seen_secs;	 /* sampled since the start, capped at a day */
 	uint64_t faults;	 /* samples rejected by the sanity bound */
 	unsigned int n_switches; /* switches ever; switch_ms is a ring */
 	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
