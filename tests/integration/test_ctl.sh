@@ -42,10 +42,10 @@ out=$("$CTL" status 2>"$D/err")
 check "status exits 0 with the daemon running" test $? -eq 0
 echo "$out" | sed 's/^/  ctl: /'
 check "it names the daemon" grep -q "^ptswitchd: pid $DPID, enforce" <<<"$out"
-check "g1: batch, desired batch, pinned, 1 switch, seconds ago" \
-	grep -qE '^1 +g1 +batch +batch +pinned +(-|[+-][0-9]+%) +1  [0-9]+s ago$' <<<"$out"
+check "g1: batch, desired batch, no runtime pin, pinned, 1 switch, seconds ago" \
+	grep -qE '^1 +g1 +batch +batch +- +pinned +(-|[+-][0-9]+%) +1  [0-9]+s ago$' <<<"$out"
 check "g2: emulate, never switched" \
-	grep -qE '^2 +g2 +emulate +emulate +[a-z:-]+ +(-|[+-][0-9]+%) +0  never$' <<<"$out"
+	grep -qE '^2 +g2 +emulate +emulate +- +[a-z:-]+ +(-|[+-][0-9]+%) +0  never$' <<<"$out"
 check "one guest by name" test "$("$CTL" status g1 | grep -c '^[0-9]')" -eq 1
 check "one guest by domid" test "$("$CTL" status 2 | grep -cE '^2 +g2 ')" -eq 1
 "$CTL" status nosuch >"$D/out" 2>"$D/err"
