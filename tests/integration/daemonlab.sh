@@ -4,6 +4,7 @@
 # with a daemon directory, the usual policies, a real agent on a guest
 # that can take BATCH, a guest agent in shell, and the daemon started
 # and stopped in the background.
+# shellcheck disable=SC2034 # the variables are for the tests
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -97,4 +98,17 @@ start_daemon() {
 stop_daemon() {
 	kill -TERM "$DPID"
 	wait "$DPID"
+}
+
+# finish_daemon: the daemon still runs, stops cleanly on SIGTERM and
+# logged no sanitizer report (its log's tail shown on a failure); then
+# the tally.
+finish_daemon() {
+	check "the daemon survives" kill -0 "$DPID"
+	stop_daemon
+	check "the daemon exits cleanly" test $? -eq 0
+	check "no sanitizer report" \
+		eval "! grep -q 'Sanitizer\\|runtime error' '$D/daemon.log'"
+	[ "$T_FAIL" -eq 0 ] || tail -n 30 "$D/daemon.log"
+	finish
 }
