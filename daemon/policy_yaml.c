@@ -287,12 +287,10 @@ static int set_scalar(struct walk *w, const struct field *f, yaml_node_t *v,
 			break;
 		return 0;
 	case F_ON_STOP:
-		if (!strcmp(text, "keep"))
-			*(enum policy_on_stop *)dst = ON_STOP_KEEP;
-		else if (!strcmp(text, "revert"))
-			*(enum policy_on_stop *)dst = ON_STOP_REVERT;
-		else
+		b = !strcmp(text, "revert");
+		if (!b && strcmp(text, "keep"))
 			break;
+		*(enum policy_on_stop *)dst = b ? ON_STOP_REVERT : ON_STOP_KEEP;
 		return 0;
 	case F_DURATION:
 		if (scalar_duration_ms(text, &u))
