@@ -507,6 +507,10 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token)
 		d->scan_pending = true;
 		return;
 	}
+	if (!strcmp(token, PINS_TOKEN)) {
+		d->pins_pending = true;
+		return;
+	}
 	if (token[0] != 'd' || !parse_domid(token + 1, &domid))
 		return;
 	g = d->guests[domid];
@@ -573,6 +577,10 @@ void ptd_events_apply(struct ptswitchd *d, uint64_t now_ms)
 	struct guest *g;
 	unsigned int bits;
 
+	if (d->pins_pending) {
+		d->pins_pending = false;
+		pins_load(d, now_ms);
+	}
 	/* Domains first: a released one needs no reading. */
 	if (d->scan_pending) {
 		d->scan_pending = false;
@@ -638,6 +646,7 @@ int ptd_reload(struct ptswitchd *d)
 	}
 	/* Nothing per guest is sized by the policy: measurements carry on. */
 	d->policy = p;
+	pins_policy_loaded(d);
 	d->policy_error[0] = '\0';
 	log_msg(LOG_NOTICE, "policy loaded from %s (%s)", d->config_path,
 		d->policy.action == POLICY_ENFORCE ? "enforce" : "advise");
