@@ -143,6 +143,9 @@ id_syms=$(readelf -n "$syms" 2>/dev/null | awk '/Build ID/ { print $3 }')
 echo "  build id: xen.gz ${id_gz:-none}, xen-syms ${id_syms:-none}"
 check "xen-4.17-amd64.gz and xen-syms have the same build ID" \
 	test -n "$id_gz" -a "$id_gz" = "$id_syms"
+# Debian's patch 0003 puts the package version in the boot banner.
+check "xen-4.17-amd64.gz names $version (its boot banner)" \
+	grep -qaF "$version" "$work/xen.elf"
 check "the stock hypervisor has another build ID" \
 	bash -c "[ ! -r /boot/xen-4.17-amd64.gz ] ||
 		[ \"\$(zcat /boot/xen-4.17-amd64.gz | readelf -n /dev/stdin 2>/dev/null |
