@@ -125,12 +125,14 @@ done
 # xen.gz is the image xen-syms describes (same GNU build ID).
 syms=$work/hvdbg/usr/lib/debug/boot/xen-syms-4.17-amd64
 nm "$syms" 2>/dev/null | awk '$2 == "T" { print $3 }' | sort -u >"$work/syms"
+# A definition a later patch removes (or makes static) is not expected.
 for p in $patches; do
 	awk '/^\+\+\+ b\// { c = ($2 ~ /\.c$/) } c' "$TOP/hv-patches/$p" |
-		grep -E '^\+[a-z][a-z0-9_ ]*[ *][a-z_][a-z0-9_]*\(' |
-		grep -vE '^\+(static|extern|typedef|return)\b|;[[:space:]]*$' |
-		sed -E 's/^\+[a-z][a-z0-9_ ]*[ *]([a-z_][a-z0-9_]*)\(.*/\1/'
-done | sort -u >"$work/want"
+		grep -E '^[-+][a-z][a-z0-9_ ]*[ *][a-z_][a-z0-9_]*\(' |
+		grep -vE '^[-+](static|extern|typedef|return)\b|;[[:space:]]*$' |
+		sed -E 's/^([-+])[a-z][a-z0-9_ ]*[ *]([a-z_][a-z0-9_]*)\(.*/\1 \2/'
+done | awk '$1 == "+" { d[$2] = 1 } $1 == "-" { delete d[$2] }
+	END { for (f in d) print f }' | sort >"$work/want"
 check "the series defines global functions ($(wc -l <"$work/want"))" \
 	test -s "$work/want"
 missing=$(comm -23 "$work/want" "$work/syms" | tr '\n' ' ')
@@ -163,24 +165,69 @@ if [ ! -s "$base" ]; then
 	quiet mmdebstrap --variant=apt bookworm "$base.tmp.tar" &&
 		mv "$base.tmp.tar" "$base"
 fi
+# new_root DIR: a fresh bookworm root (main and security) with our .debs
+# in /debs and no service started by maintainer scripts.
+new_root() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	tar -C "$1" -xf "$base"
+	printf '#!/bin/sh\nexit 101\n' >"$1/usr/sbin/policy-rc.d"
+	chmod +x "$1/usr/sbin/policy-rc.d"
+	echo "deb http://deb.debian.org/debian-security bookworm-security main" \
+		>"$1/etc/apt/sources.list.d/security.list"
+	mkdir -p "$1/debs"
+	cp "$out"/*.deb "$1/debs/"
+	cp /etc/resolv.conf "$1/etc/resolv.conf" 2>/dev/null
+	quiet chroot "$1" apt-get update
+}
 root=$work/root
-mkdir -p "$root"
-tar -C "$root" -xf "$base"
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-chmod +x "$root/usr/sbin/policy-rc.d"
-mkdir -p "$root/debs"
-cp "$out"/*.deb "$root/debs/"
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive "$@"; }
-quiet in_root apt-get update
+hv_status() {
+	in_root dpkg-query -W -f='${Status} ${Version}' xen-hypervisor-4.17-amd64
+}
+
+# 1. Every built package at once, into a bare root.
+new_root "$root"
 check "apt-get install every built .deb into a bookworm root" \
 	quiet in_root sh -c 'apt-get install -y --no-install-recommends /debs/*.deb'
-grep -E '^(Setting up|Unpacking) xen-hypervisor' "$work/quiet.log" | sed 's/^/  /'
 check "dpkg has xen-hypervisor-4.17-amd64 $version installed" \
-	test "$(in_root dpkg-query -W -f='${Status} ${Version}' xen-hypervisor-4.17-amd64)" = \
-	"install ok installed $version"
+	test "$(hv_status)" = "install ok installed $version"
 check "the installed /boot/xen-4.17-amd64.gz is the packaged one" \
 	cmp -s "$root/boot/xen-4.17-amd64.gz" "$work/hv/boot/xen-4.17-amd64.gz"
 check "xen-utils-4.17 $version installed (xl present)" \
 	test -x "$root/usr/lib/xen-4.17/bin/xl"
+
+# 2. docs/xen-debs.md's path on a host that runs Debian's hypervisor:
+# keep a copy of the stock one, install the patched package alone, hold
+# it; then the roll back.
+new_root "$root"
+quiet in_root apt-get install -y --no-install-recommends xen-hypervisor-4.17-amd64
+stock=$(hv_status)
+stock=${stock##* }
+echo "  stock xen-hypervisor-4.17-amd64: $stock"
+cp "$root/boot/xen-4.17-amd64.gz" "$root/boot/xen-4.17-stock-amd64.gz"
+check "apt install --allow-downgrades the patched hypervisor package over $stock" \
+	quiet in_root apt-get install -y --allow-downgrades \
+	"/debs/$(basename "$hv")"
+check "xen-hypervisor-4.17-amd64 $version installed over the stock one" \
+	test "$(hv_status)" = "install ok installed $version"
+check "/boot/xen-4.17-amd64.gz is the patched one, the stock copy is kept" \
+	bash -c "cmp -s '$root/boot/xen-4.17-amd64.gz' '$work/hv/boot/xen-4.17-amd64.gz' &&
+		! cmp -s '$root/boot/xen-4.17-amd64.gz' '$root/boot/xen-4.17-stock-amd64.gz'"
+in_root apt-get -s upgrade 2>&1 | grep -E '^Inst xen-hypervisor' | sed 's/^/  unheld: /'
+if dpkg --compare-versions "$stock" gt "$version"; then
+	check "unheld, apt upgrade would put the stock $stock back" \
+		bash -c "chroot '$root' apt-get -s upgrade | grep -q '^Inst xen-hypervisor-4.17-amd64 '"
+	quiet in_root apt-mark hold xen-hypervisor-4.17-amd64
+	check "held, apt upgrade keeps the patched hypervisor" \
+		bash -c "! chroot '$root' apt-get -s upgrade | grep -q '^Inst xen-hypervisor-4.17-amd64 '"
+	quiet in_root apt-mark unhold xen-hypervisor-4.17-amd64
+else
+	echo "  skipped: the hold (the archive has nothing newer than $version)"
+fi
+check "roll back: apt install --allow-downgrades xen-hypervisor-4.17-amd64=$stock" \
+	quiet in_root apt-get install -y --allow-downgrades \
+	"xen-hypervisor-4.17-amd64=$stock"
+check "after the roll back /boot/xen-4.17-amd64.gz is the stock one again" \
+	cmp -s "$root/boot/xen-4.17-amd64.gz" "$root/boot/xen-4.17-stock-amd64.gz"
 finish
