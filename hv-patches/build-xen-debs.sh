@@ -234,7 +234,11 @@ done
 
 log "building xen $newversion (source + amd64 binaries, $jobs jobs, nice -n 10)"
 start=$(date +%s)
-(cd "$src" && DEB_BUILD_OPTIONS="nocheck nodoc parallel=$jobs" \
+# The system's tools only: Xen's configure writes the python3 it finds
+# into the packaged scripts' #! lines, so a python3 from a user's PATH
+# (pyenv, a venv) would end up on the host.
+(cd "$src" && PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	DEB_BUILD_OPTIONS="nocheck nodoc parallel=$jobs" \
 	nice -n 10 dpkg-buildpackage -us -uc --build=source,any) \
 	>"$work/build.log" 2>&1 || {
 	tail -n 40 "$work/build.log" >&2
