@@ -98,6 +98,16 @@ check "xen-system-amd64 depends on xen-hypervisor-4.17-amd64 and xen-utils-4.17"
 		dpkg-deb -f '$(deb xen-system-amd64)' Depends | grep -q xen-utils-4.17"
 echo "  xen-hypervisor-4.17-amd64 Depends: $(dpkg-deb -f "$hv" Depends)"
 
+# Scripts run the system's interpreters, not ones from the build's PATH.
+mkdir -p "$work/all"
+for f in "$out"/*.deb; do dpkg-deb -x "$f" "$work/all"; done
+find "$work/all" -type f -perm -u+x -exec sh -c \
+	'head -c 2 "$1" | grep -q "#!" && head -n 1 "$1"' _ {} \; |
+	sort -u >"$work/shebangs"
+sed 's/^/  #! line: /' "$work/shebangs"
+check "every #! line names /bin or /usr/bin" \
+	bash -c "! grep -vE '^#! ?(/usr)?/bin/' '$work/shebangs'"
+
 # The series, as hv-patches/series has it now, is in the source package
 # (after Debian's queue) and in the changelog.
 patches=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$TOP/hv-patches/series")
