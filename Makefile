@@ -92,7 +92,7 @@ ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
 ALL_LDFLAGS = $(EXTRA) $(LDFLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
-DAEMON_SRC := $(filter-out daemon/main.c daemon/ctl.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c daemon/ctl%.c,$(wildcard daemon/*.c))
 AGENT_SRC  := $(filter-out guestagent/main.c,$(wildcard guestagent/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 EVAL_SRC   := $(filter-out tests/eval/main.c,$(wildcard tests/eval/*.c))
@@ -171,9 +171,10 @@ $(LIBEVAL): $(call obj,$(EVAL_SRC))
 $(PTSWITCHD): $(call obj,daemon/main.c) $(LIBDAEMON) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# The operator's read-only view: xenstore and the lock, nothing else.
-$(PTSWITCHCTL): $(call obj,daemon/ctl.c daemon/lock.c) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
+# The operator's view and runtime pins: xenstore and the lock, nothing else.
+$(PTSWITCHCTL): $(call obj,daemon/ctl.c daemon/ctl_pin.c daemon/lock.c \
+		daemon/policy_scalar.c) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS) -lm
 
 # The agent maps only libxenstore and libc (RSS budget 2 MiB); --as-needed
 # in case a -l slips in again.

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ptswitchctl: the operator's view of a running ptswitchd.  A separate
- * program rather than a ptswitchd option: it only reads what the daemon
- * publishes under /tool/ptswitch (never writes xenstore, never opens
- * the hypervisor), needs no policy and cannot start a second daemon by
- * mistake.
+ * ptswitchctl: the operator's view of a running ptswitchd, and its
+ * runtime pins.  A separate program rather than a ptswitchd option: it
+ * reads what the daemon publishes under /tool/ptswitch (status never
+ * writes xenstore; pin and unpin write only /tool/ptswitch/pin), never
+ * opens the hypervisor, needs no policy and cannot start a second
+ * daemon by mistake.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,37 +15,45 @@
 #include <time.h>
 #include <xenstore.h>
 
+#include "ctl.h"
 #include "lock.h"
 #include "proto.h"
-
-#define EXIT_NOT_RUNNING 3
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ptswitchctl status [GUEST]\n"
+		"       ptswitchctl pin GUEST emulate|batch\n"
+		"       ptswitchctl unpin GUEST\n"
 		"\n"
-		"Show what ptswitchd decided for each guest (or one guest, by "
-		"name or\n"
-		"domid): mode, desired mode, reason, modeled saving, switches "
-		"and the\n"
-		"time since the last switch.  Reads %s only; never writes.\n"
+		"status: show what ptswitchd decided for each guest (or one "
+		"guest):\n"
+		"mode, desired mode, runtime pin, reason, modeled saving, "
+		"switches and\n"
+		"the time since the last switch.  Reads %s only; never "
+		"writes.\n"
+		"pin: hold one guest in a mode until unpinned, whatever the "
+		"policy\n"
+		"says (BATCH still needs the guest's consent); kept across "
+		"reloads and\n"
+		"daemon restarts, not across a host reboot.  unpin: the "
+		"policy decides\n"
+		"again.  GUEST is a name, a domid or a UUID.\n"
 		"\n"
 		"  -h, --help   show this help and exit\n"
 		"\n"
-		"Exit status: 0 with the daemon running, 1 for an unknown "
-		"guest or a\n"
-		"xenstore error, 2 on a usage error, 3 when no ptswitchd runs "
-		"(the last\n"
-		"state it published is still shown).\n"
+		"Exit status: 0 when done, 1 for an unknown guest or a "
+		"xenstore error,\n"
+		"2 on a usage error, 3 when no ptswitchd runs (status still "
+		"shows the\n"
+		"last state it published; pin and unpin change nothing).\n"
 		"\n"
 		"See also: ptswitchctl(8), ptswitchd(8).\n",
 		PROTO_TOOL_DIR);
 }
 
-/* One node under dir, "" when absent. */
-static void rd(struct xs_handle *xs, const char *dir, const char *node,
-	       char *buf, size_t size)
+void ctl_read(struct xs_handle *xs, const char *dir, const char *node,
+	      char *buf, size_t size)
 {
 	char path[160];
 	unsigned int len;
@@ -54,6 +63,14 @@ static void rd(struct xs_handle *xs, const char *dir, const char *node,
 	v = xs_read(xs, XBT_NULL, path, &len);
 	snprintf(buf, size, "%s", v ? v : "");
 	free(v);
+}
+
+long ctl_daemon_pid(void)
+{
+	char lock[300];
+
+	lock_path(lock, sizeof(lock));
+	return (long)lock_holder(lock);
 }
 
 /* "3m 20s ago"-style: the largest two units. */
@@ -98,20 +115,20 @@ static bool wanted(const char *want, const char *domid, const char *name)
 
 static int status(struct xs_handle *xs, const char *want)
 {
-	char dir[96], name[80], mode[16], desired[16], reason[96], stats[300],
-	    sw[24], since[24], when[32], sv[16], pid[24], dmode[16], why[160],
-	    perr[320], lock[300];
+	char dir[96], name[80], mode[16], desired[16], pin[16], reason[96],
+	    stats[300], sw[24], since[24], when[32], sv[16], pid[24], dmode[16],
+	    why[160], perr[320];
 	char **ids;
 	unsigned int n, i, shown = 0;
-	pid_t holder;
+	long holder;
 	int rc = 0;
 
-	rd(xs, PROTO_TOOL_DIR "/daemon", "pid", pid, sizeof(pid));
-	rd(xs, PROTO_TOOL_DIR "/daemon", "mode", dmode, sizeof(dmode));
-	rd(xs, PROTO_TOOL_DIR "/daemon", "mode-reason", why, sizeof(why));
-	rd(xs, PROTO_TOOL_DIR "/daemon", "policy-error", perr, sizeof(perr));
-	lock_path(lock, sizeof(lock));
-	holder = lock_holder(lock);
+	ctl_read(xs, PROTO_TOOL_DIR "/daemon", "pid", pid, sizeof(pid));
+	ctl_read(xs, PROTO_TOOL_DIR "/daemon", "mode", dmode, sizeof(dmode));
+	ctl_read(xs, PROTO_TOOL_DIR "/daemon", "mode-reason", why, sizeof(why));
+	ctl_read(xs, PROTO_TOOL_DIR "/daemon", "policy-error", perr,
+		 sizeof(perr));
+	holder = ctl_daemon_pid();
 	if (holder == 0) {
 		fprintf(stderr, "ptswitchctl: ptswitchd is not running%s%s%s\n",
 			pid[0] ? "; what follows was published by pid " : "",
@@ -131,30 +148,35 @@ static int status(struct xs_handle *xs, const char *want)
 			PROTO_TOOL_DIR, strerror(errno));
 		return 1;
 	}
-	printf("%-6s %-20s %-8s %-8s %-32s %7s %8s  %s\n", "DOMID", "NAME",
-	       "MODE", "DESIRED", "REASON", "SAVING", "SWITCHES",
+	printf("%-6s %-20s %-8s %-8s %-8s %-32s %7s %8s  %s\n", "DOMID", "NAME",
+	       "MODE", "DESIRED", "PIN", "REASON", "SAVING", "SWITCHES",
 	       "LAST SWITCH");
 	for (i = 0; ids && i < n; i++) {
 		snprintf(dir, sizeof(dir), "%s/domain/%s", PROTO_TOOL_DIR,
 			 ids[i]);
-		rd(xs, dir, "name", name, sizeof(name));
+		ctl_read(xs, dir, "name", name, sizeof(name));
 		if (!wanted(want, ids[i], name))
 			continue;
-		rd(xs, dir, "mode", mode, sizeof(mode));
-		rd(xs, dir, "desired", desired, sizeof(desired));
-		rd(xs, dir, "reason", reason, sizeof(reason));
-		rd(xs, dir, "stats", stats, sizeof(stats));
-		rd(xs, dir, "switches", sw, sizeof(sw));
-		rd(xs, dir, "since", since, sizeof(since));
+		ctl_read(xs, dir, "mode", mode, sizeof(mode));
+		ctl_read(xs, dir, "desired", desired, sizeof(desired));
+		ctl_read(xs, dir, "pin", pin, sizeof(pin));
+		ctl_read(xs, dir, "reason", reason, sizeof(reason));
+		ctl_read(xs, dir, "stats", stats, sizeof(stats));
+		ctl_read(xs, dir, "switches", sw, sizeof(sw));
+		ctl_read(xs, dir, "since", since, sizeof(since));
 		saving(stats, sv, sizeof(sv));
 		/* since is also set when the daemon starts managing it. */
 		ago(strcmp(sw, "0") && sw[0] ? strtoull(since, NULL, 10) : 0,
 		    when, sizeof(when));
-		printf("%-6s %-20.20s %-8s %-8s %-32.32s %7s %8s  %s\n", ids[i],
-		       name, mode, desired, reason, sv, sw[0] ? sw : "0", when);
+		printf("%-6s %-20.20s %-8s %-8s %-8s %-32.32s %7s %8s  %s\n",
+		       ids[i], name, mode, desired,
+		       pin[0] && strcmp(pin, "none") ? pin : "-", reason, sv,
+		       sw[0] ? sw : "0", when);
 		shown++;
 	}
 	free(ids);
+	if (!want)
+		ctl_list_orphan_pins(xs);
 	if (want && !shown) {
 		fprintf(stderr,
 			"ptswitchctl: no guest '%s' (by name or domid; "
@@ -165,24 +187,38 @@ static int status(struct xs_handle *xs, const char *want)
 	return rc;
 }
 
+/* The command's argument count, or -1 for an unknown command. */
+static int arity(const char *cmd, int *min)
+{
+	if (!strcmp(cmd, "status"))
+		return *min = 0, 1;
+	if (!strcmp(cmd, "pin"))
+		return *min = 2, 2;
+	if (!strcmp(cmd, "unpin"))
+		return *min = 1, 1;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct xs_handle *xs;
-	int rc;
+	int rc, max, min = 0;
 
 	if (argc == 2 &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
 	}
-	if (argc < 2 || argc > 3 || strcmp(argv[1], "status")) {
+	max = argc < 2 ? -1 : arity(argv[1], &min);
+	if (max < 0 || argc - 2 < min || argc - 2 > max) {
 		fprintf(stderr,
 			"%s"
 			"Try 'ptswitchctl --help'.\n",
-			argc < 2 ? "ptswitchctl: which command?\n"
-				 : "ptswitchctl: unknown command or extra "
-				   "argument\n");
-		return 2;
+			argc < 2	 ? "ptswitchctl: which command?\n"
+			: max < 0	 ? "ptswitchctl: unknown command\n"
+			: argc - 2 < min ? "ptswitchctl: missing argument\n"
+					 : "ptswitchctl: extra argument\n");
+		return EXIT_USAGE;
 	}
 	xs = xs_open(0);
 	if (!xs) {
@@ -192,7 +228,12 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	rc = status(xs, argc == 3 ? argv[2] : NULL);
+	if (!strcmp(argv[1], "pin"))
+		rc = ctl_pin(xs, argv[2], argv[3]);
+	else if (!strcmp(argv[1], "unpin"))
+		rc = ctl_unpin(xs, argv[2]);
+	else
+		rc = status(xs, argc == 3 ? argv[2] : NULL);
 	xs_close(xs);
 	return rc;
 }

@@ -74,7 +74,6 @@ static void guest_forget(struct ptswitchd *d, struct guest *g)
 	d->guests[g->domid] = NULL;
 	d->n_guests--;
 	log_dom(LOG_INFO, g->domid, NULL, "released", "domain gone, forgotten");
-	free(g->ring);
 	free(g);
 }
 
@@ -91,7 +90,6 @@ void ptd_fini(struct ptswitchd *d)
 	for (i = 0; i < PTD_MAX_DOMID; i++) {
 		if (!d->guests[i])
 			continue;
-		free(d->guests[i]->ring);
 		free(d->guests[i]);
 	}
 	free(d->guests);
@@ -150,8 +148,7 @@ static void guest_recover(struct ptswitchd *d, struct guest *g,
 		d->last_seq = seq;
 	/* Answers to requests of a previous run are stale. */
 	g->last_ack_seq = seq;
-	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0,
-			  g->ring, engine_ring_len(&d->policy));
+	engine_guest_init(&g->eng, mode, now_ms > age_ms ? now_ms - age_ms : 0);
 	if (seq)
 		snprintf(g->fsm.reason, sizeof(g->fsm.reason), "recovered");
 }
@@ -179,12 +176,6 @@ static void guest_add(struct ptswitchd *d, unsigned int domid, uint64_t now_ms)
 	}
 	g = calloc(1, sizeof(*g));
 	if (!g) {
-		log_err("dom%u: out of memory", domid);
-		return;
-	}
-	g->ring = calloc(engine_ring_len(&d->policy), sizeof(*g->ring));
-	if (!g->ring) {
-		free(g);
 		log_err("dom%u: out of memory", domid);
 		return;
 	}
@@ -516,6 +507,10 @@ void ptd_event(struct ptswitchd *d, const char *path, const char *token)
 		d->scan_pending = true;
 		return;
 	}
+	if (!strcmp(token, PINS_TOKEN)) {
+		d->pins_pending = true;
+		return;
+	}
 	if (token[0] != 'd' || !parse_domid(token + 1, &domid))
 		return;
 	g = d->guests[domid];
@@ -582,6 +577,10 @@ void ptd_events_apply(struct ptswitchd *d, uint64_t now_ms)
 	struct guest *g;
 	unsigned int bits;
 
+	if (d->pins_pending) {
+		d->pins_pending = false;
+		pins_load(d, now_ms);
+	}
 	/* Domains first: a released one needs no reading. */
 	if (d->scan_pending) {
 		d->scan_pending = false;
@@ -628,26 +627,6 @@ bool ptd_take_events(struct ptswitchd *d)
 	return ok;
 }
 
-/* A new window or ring length: new rings, the guests measure afresh. */
-static void resize_windows(struct ptswitchd *d, unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 1; i < PTD_MAX_DOMID; i++) {
-		struct guest *g = d->guests[i];
-		struct engine_sample *ring;
-
-		if (!g)
-			continue;
-		ring = calloc(len, sizeof(*ring));
-		if (!ring)
-			continue; /* keeps the old ring; warms up later */
-		free(g->ring);
-		g->ring = ring;
-		engine_guest_set_ring(&g->eng, ring, len);
-	}
-}
-
 int ptd_reload(struct ptswitchd *d)
 {
 	struct policy_error err;
@@ -665,10 +644,9 @@ int ptd_reload(struct ptswitchd *d)
 		publish_daemon(d);
 		return -1;
 	}
-	if (p.window != d->policy.window ||
-	    engine_ring_len(&p) != engine_ring_len(&d->policy))
-		resize_windows(d, engine_ring_len(&p));
+	/* Nothing per guest is sized by the policy: measurements carry on. */
 	d->policy = p;
+	pins_policy_loaded(d);
 	d->policy_error[0] = '\0';
 	log_msg(LOG_NOTICE, "policy loaded from %s (%s)", d->config_path,
 		d->policy.action == POLICY_ENFORCE ? "enforce" : "advise");

@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "guest.h"
+#include "pins.h"
 #include "policy.h"
 #include "store.h"
 
@@ -30,6 +31,8 @@ struct ptswitchd {
 	/* Guests with watch events noted and not yet read, in order. */
 	struct guest *ev_head, *ev_tail;
 	bool scan_pending; /* a domain came or went */
+	struct pins pins;  /* runtime pins, in force before the policy's */
+	bool pins_pending; /* the pin directory changed */
 	uint64_t last_seq; /* highest request seq handed out */
 	uint64_t ticks;
 	/* Figures for the benchmark and --verbose. */

@@ -22,42 +22,13 @@
 _Static_assert(sizeof(struct engine_delta) % sizeof(uint64_t) == 0,
 	       "struct engine_delta must hold only uint64_t counters");
 
-unsigned int engine_ring_len(const struct policy *p)
-{
-	(void)p;
-	return 1;
-}
-
-static void forget(struct engine_guest *g)
-{
-	g->have_last = false;
-	g->regret = g->mode == PT_MODE_BATCH ? g->bound : -g->bound;
-	g->exc_regret = g->exc_secs = g->exc_cost = g->held = 0.0;
-	g->resid = g->nd = g->ncc = g->sigma = 0.0;
-	g->bk_x = g->bk_c = g->bk_secs = 0.0;
-	g->have_resid = false;
-	memset(&g->win, 0, sizeof(g->win));
-	g->seen_secs = 0.0;
-}
-
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
-		       uint64_t now_ms, struct engine_sample *ring,
-		       unsigned int cap)
+		       uint64_t now_ms)
 {
-	(void)ring;
-	(void)cap;
 	memset(g, 0, sizeof(*g));
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
-	forget(g);
-}
-
-void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
-			   unsigned int cap)
-{
-	(void)ring;
-	(void)cap;
-	forget(g);
+	/* regret = bound = 0: the first sample puts it at the mode's side. */
 }
 
 static void pick(struct engine_delta *d, const struct pt_stats *s)
@@ -158,21 +129,40 @@ static double window_secs(const struct policy *p)
 
 /*
  * The noise of the regret rate, relative to the cost level, per square
- * root second (the guard multiplies it by the level it judges).  Noise
- * is what the window's saving does not explain: the residual x - s c of
- * a stretch's regret rate x against the window's saving s times its
- * EMULATE cost rate c (a workload whose saving stays put, however bursty
- * its cycles, has none).  Its scale comes from the changes between
- * successive residuals (von Neumann), on stretches of at least a second
- * whatever the sampling interval (rates over less than a second are not
- * independent), each change clipped at four times the scale so far: a
- * phase change is one large step, noise a step every stretch, so phases
- * do not read as noise.
+ * root second (the guard multiplies it by the level it judges), on
+ * stretches of at least a second whatever the sampling interval (rates
+ * over less than a second are not independent).  Noise is what a saving
+ * does not explain: a workload whose saving stays put, however bursty
+ * its cycles, has none.  Two estimates of it, each a mean absolute step
+ * with every step clipped at four times its scale so far:
+ *
+ * - the change between successive residuals x - s c of a stretch's
+ *   regret rate x against the window's saving s times its EMULATE cost
+ *   rate c (von Neumann);
+ * - the miss x - s' c of the previous stretch's own saving s'.
+ *
+ * Stationary noise gives both the same scale.  Structure that is not
+ * noise inflates one of them only: after a change of phase the window's
+ * saving lags for a window, so the first reads every change as a
+ * window's worth of large steps, where the second sees one step; a fast
+ * mix of two savings at very different levels (short fork bursts
+ * between near-idle seconds) makes the second miss at every stretch,
+ * where the window's cost-weighted saving predicts it.  So the smaller
+ * of the two is the noise.
  */
+/* A step clipped at four times its estimator's scale so far (sum nd). */
+static double clip_step(const struct engine_guest *g, double nd, double step,
+			double c)
+{
+	if (g->ncc > 0.0 && nd > 0.0)
+		return fmin(step, 4.0 * nd / g->ncc * c);
+	return step;
+}
+
 static void noise_update(const struct policy *p, struct engine_guest *g,
 			 double x, double ce, double secs)
 {
-	double s = 0.0, e, c, step, keep, cap;
+	double s = 0.0, e, c, step, keep;
 
 	g->bk_x += x;
 	g->bk_c += ce;
@@ -187,20 +177,22 @@ static void noise_update(const struct policy *p, struct engine_guest *g,
 		s = g->bk_x / g->bk_c;
 	e = g->bk_x / g->bk_secs - s * c;
 	if (g->have_resid) {
-		step = fabs(e - g->resid);
-		if (g->ncc > 0.0 && g->nd > 0.0) {
-			cap = 4.0 * g->nd / g->ncc * c;
-			if (step > cap)
-				step = cap;
-		}
 		keep = exp(-g->bk_secs / (NOISE_WINDOWS * window_secs(p)));
-		g->nd = g->nd * keep + step * g->bk_secs;
 		g->ncc = g->ncc * keep + c * g->bk_secs;
+		step = clip_step(g, g->nd, fabs(e - g->resid), c);
+		g->nd = g->nd * keep + step * g->bk_secs;
+		/* What the previous stretch's own saving predicts, missed by.
+		 */
+		step = clip_step(g, g->nd_prev,
+				 fabs(g->bk_x / g->bk_secs - g->prev_s * c), c);
+		g->nd_prev = g->nd_prev * keep + step * g->bk_secs;
 		/* E|d| of a normal step of variance 2 s^2 is 2 s / sqrt(pi). */
 		if (g->ncc > 0.0)
-			g->sigma = g->nd / g->ncc * (sqrt(M_PI) / 2.0) *
-				   sqrt(g->bk_secs);
+			g->sigma = fmin(g->nd, g->nd_prev) / g->ncc *
+				   (sqrt(M_PI) / 2.0) * sqrt(g->bk_secs);
 	}
+	if (g->bk_c > 0.0)
+		g->prev_s = g->bk_x / g->bk_c;
 	g->resid = e;
 	g->have_resid = true;
 	g->bk_x = g->bk_c = g->bk_secs = 0.0;
@@ -279,13 +271,14 @@ static void avg_add(struct engine_avg *a, double keep, double secs, double ce,
 }
 
 /*
- * Measured decisions start once the noise guard has a scale (two
- * stretches of a second) or the samples cover a window, whichever is
- * first: at long intervals one sample is a window.
+ * Measured decisions start once the noise guard has a scale: two
+ * stretches of at least a second (two samples at intervals of a second
+ * or more).  A first sample alone used to decide at intervals as long as
+ * the window, with no noise scale, so against no guard at all.
  */
-static bool warm(const struct policy *p, const struct engine_guest *g)
+static bool warm(const struct engine_guest *g)
 {
-	return g->ncc > 0.0 || g->seen_secs >= window_secs(p);
+	return g->ncc > 0.0;
 }
 
 /* One accepted sample of `secs` seconds: the rule's update. */
@@ -323,8 +316,6 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 		g->exc_secs += secs;
 		g->exc_cost += ce;
 	}
-	if (g->seen_secs < 86400.0)
-		g->seen_secs += secs;
 	/*
 	 * What holding back costs, for the bound's accounting: the plain
 	 * rule would run this sample in the other mode; the guard or the
@@ -332,7 +323,7 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	g->held = 0.0;
 	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
-	    (g->exc_regret < guard(p, g) || !warm(p, g)))
+	    (g->exc_regret < guard(p, g) || !warm(g)))
 		g->held = fmax(0.0, toward);
 }
 
@@ -480,7 +471,7 @@ void engine_decide(const struct policy *p, const struct engine_guest *g,
 	} else if (g->mode == PT_MODE_BATCH &&
 		   spurious_rate(g) > p->smp_max_spurious) {
 		force_emulate(g, out, "spurious");
-	} else if (!warm(p, g)) {
+	} else if (!warm(g)) {
 		set_reason(out, "warming-up");
 	} else {
 		rule(p, g, now_ms, out);

@@ -48,14 +48,6 @@ struct engine_delta {
 	uint64_t unhook_refused;
 };
 
-/*
- * Unused by the engine since the rule needs no window of samples; kept
- * so that callers that still allocate one (engine_ring_len() is 1) build.
- */
-struct engine_sample {
-	uint64_t t_ms;
-};
-
 /* Time-weighted exponential averages (weights decay with age in s). */
 struct engine_avg {
 	double w;	       /* total weight, seconds */
@@ -86,17 +78,18 @@ struct engine_guest {
 	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual
-	 * (its regret rate less what the window's saving predicts), and
-	 * time-weighted sums of the change of the residual from stretch to
-	 * stretch and of the cost level.
+	 * (its regret rate less what the window's saving predicts) and its
+	 * own saving, and time-weighted sums of the change of the residual
+	 * from stretch to stretch, of the previous stretch's saving's miss
+	 * and of the cost level.
 	 */
 	double bk_x, bk_c, bk_secs;
 	double resid, nd, ncc;
+	double prev_s, nd_prev; /* the previous stretch's saving, its misses */
 	bool have_resid;
 	double sigma; /* relative noise of the regret rate, per sqrt(s) */
 	/* The window's rates, for the published costs and the guards. */
 	struct engine_avg win;
-	double seen_secs;	 /* sampled since the start, capped at a day */
 	uint64_t faults;	 /* samples rejected by the sanity bound */
 	unsigned int n_switches; /* switches ever; switch_ms is a ring */
 	uint64_t switch_ms[ENGINE_MAX_SWITCH_HISTORY];
@@ -131,16 +124,13 @@ enum engine_observed {
 	ENGINE_OBS_REJECTED, /* a delta beyond ENGINE_MAX_RATE: ignored */
 };
 
-/* Kept for callers that allocate a ring: the engine needs none. */
-unsigned int engine_ring_len(const struct policy *p);
-
-/* ring and cap are ignored (see struct engine_sample). */
+/*
+ * A guest in `mode` since now_ms, nothing measured yet.  The state is in
+ * cycles and seconds, not in samples: a policy reload (a new window,
+ * interval or costs) keeps it.
+ */
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
-		       uint64_t now_ms, struct engine_sample *ring,
-		       unsigned int cap);
-/* Forget the measurements (e.g. the window changed); keeps the mode. */
-void engine_guest_set_ring(struct engine_guest *g, struct engine_sample *ring,
-			   unsigned int cap);
+		       uint64_t now_ms);
 /*
  * Feed absolute counters read at now_ms.  The delta since the last
  * reading is taken modulo 2^64 (a wrap is no reset) and weighted by the

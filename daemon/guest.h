@@ -74,7 +74,6 @@ struct guest {
 
 	struct fsm fsm;
 	struct engine_guest eng;
-	struct engine_sample *ring; /* eng's window, policy.window long */
 	struct engine_decision decision;
 	bool have_decision;
 	uint64_t switches;

@@ -113,8 +113,11 @@ static void usage(FILE *out)
 	    "the signals\n"
 	    "in between coalesced into it); SIGTERM and SIGINT stop the "
 	    "daemon and\n"
-	    "leave every guest in the mode it is in; SIGUSR1 logs internal "
-	    "figures.\n"
+	    "leave every guest in the mode it is in (or, with the policy's "
+	    "on-stop:\n"
+	    "revert, switch every guest back to EMULATE first); SIGUSR1 "
+	    "logs\n"
+	    "internal figures.  Runtime pins: ptswitchctl(8).\n"
 	    "\n"
 	    "Admin view (xenstore-ls %s):\n"
 	    "  "
@@ -122,7 +125,8 @@ static void usage(FILE *out)
 	    "{version,pid,backend,policy,policy-error,mode,mode-reason}\n"
 	    "  "
 	    "domain/<id>/{name,mode,state,desired,reason,caps,switches,since,\n"
-	    "               rejected,stats}\n"
+	    "               rejected,pin,stats}\n"
+	    "  pin/<uuid>   runtime pins (ptswitchctl pin)\n"
 	    "\n"
 	    "Exit status: 0 on a clean stop, 1 on a configuration or start-up "
 	    "error,\n"
@@ -445,6 +449,19 @@ static void print_table(struct ptswitchd *d)
 	}
 }
 
+/*
+ * on-stop: revert.  One round, as ptswitchd --revert-all does: leaving
+ * BATCH needs no handshake.  1 if a guest could not be switched back.
+ */
+static int stop_reverting(struct ptswitchd *d)
+{
+	log_msg(LOG_NOTICE, "stopping; on-stop: revert: every guest back "
+			    "to emulate");
+	revert_prepare(d);
+	ptd_tick(d, pt_monotonic_ms());
+	return revert_done(d) ? 0 : 1;
+}
+
 /* Take pending watch events; false if the connection is gone. */
 static bool handle_events(struct ptswitchd *d)
 {
@@ -454,7 +471,7 @@ static bool handle_events(struct ptswitchd *d)
 static int run(struct ptswitchd *d, struct options *o)
 {
 	uint64_t wd_usec = 0, events_after_ms = 0, reload_after_ms = 0;
-	int sfd, tfd, rc = 0;
+	int sfd, tfd, rc = 0, err;
 	bool stop = false, reload_pending = false;
 
 	sfd = make_signalfd();
@@ -469,7 +486,13 @@ static int run(struct ptswitchd *d, struct options *o)
 		return 1;
 	}
 	publish_daemon(d);
+	err = pins_watch(d);
+	if (err)
+		log_warn("cannot watch %s: %s; runtime pins are read only at "
+			 "start",
+			 PINS_DIR, strerror(-err));
 	ptd_scan(d, pt_monotonic_ms());
+	pins_load(d, pt_monotonic_ms());
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
 	sd_notify(0, "READY=1");
@@ -572,7 +595,11 @@ static int run(struct ptswitchd *d, struct options *o)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	log_info("stopping; guests stay in their current modes");
+	/* Stopped by a signal, not by a lost xenstored (then a restart). */
+	if (!rc && d->policy.on_stop == ON_STOP_REVERT)
+		rc = stop_reverting(d);
+	else
+		log_info("stopping; guests stay in their current modes");
 	close(sfd);
 	close(tfd);
 	return rc;
@@ -627,6 +654,9 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	/* ... and then writes nothing, not even its view. */
+	if (o.once && !o.act)
+		store_set_read_only(d.xs);
 	if (o.revert_all) {
 		uint64_t now = pt_monotonic_ms();
 
@@ -641,6 +671,7 @@ int main(int argc, char **argv)
 
 		publish_daemon(&d);
 		ptd_scan(&d, now);
+		pins_load(&d, now);
 		ptd_tick(&d, now);
 		print_table(&d);
 		rc = 0;

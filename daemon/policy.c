@@ -58,6 +58,12 @@ void policy_defaults(struct policy *p)
 	 */
 	p->smp_max_vcpus = 2;
 	p->smp_max_spurious = 0.05;
+	/*
+	 * Keep: stop is also the first half of every restart (an upgrade,
+	 * systemctl restart), which must flip no guest; turning ptswitch
+	 * off is ptswitchd --revert-all, or on-stop: revert.
+	 */
+	p->on_stop = ON_STOP_KEEP;
 	p->cost.emulated_write = 2000.0;
 	p->cost.batch = 8000.0;
 	p->cost.batch_entry = 150.0;

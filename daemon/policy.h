@@ -27,6 +27,12 @@ struct policy_costs {
 	double mode_switch;    /* handshake plus set-mode, amortised */
 };
 
+/* What SIGTERM (systemctl stop) does to the guests. */
+enum policy_on_stop {
+	ON_STOP_KEEP,	/* leave every guest in its mode (restarts flip none) */
+	ON_STOP_REVERT, /* every guest back to EMULATE before exiting */
+};
+
 enum override_kind {
 	OVERRIDE_PIN,	  /* always this mode (BATCH still needs consent) */
 	OVERRIDE_EXCLUDE, /* never touched: stays in EMULATE */
@@ -48,6 +54,11 @@ struct policy_override {
 };
 
 #define POLICY_MAX_OVERRIDES 64
+/*
+ * Runtime pins (ptswitchctl pin, daemon/pins.c) go before the file's
+ * overrides, in room of their own: a full file still takes them.
+ */
+#define POLICY_MAX_RUNTIME_PINS 32
 
 struct policy {
 	enum policy_action action;
@@ -65,9 +76,11 @@ struct policy {
 	uint64_t rate_period_ms;
 	unsigned int smp_max_vcpus; /* above this: stay in EMULATE */
 	double smp_max_spurious;    /* spurious faults per batched PTE */
+	enum policy_on_stop on_stop;
 	struct policy_costs cost;
 	size_t n_overrides;
-	struct policy_override overrides[POLICY_MAX_OVERRIDES];
+	struct policy_override
+	    overrides[POLICY_MAX_OVERRIDES + POLICY_MAX_RUNTIME_PINS];
 	char source[256]; /* file it came from, or "(built-in)" */
 };
 

@@ -34,6 +34,7 @@ enum field_kind {
 	F_UUID,	    /* override: match by UUID */
 	F_PIN,	    /* override: pin a mode */
 	F_EXCLUDE,  /* override: exclude (must be true) */
+	F_ON_STOP,  /* enum policy_on_stop */
 };
 
 /* Values some cross-field checks need to point back at. */
@@ -114,6 +115,7 @@ static const struct field top_fields[] = {
     {"rate-limit", F_MAP, 0, 0, 0, &rate_schema, 0, 0},
     {"smp", F_MAP, 0, 0, 0, &smp_schema, 0, 0},
     {"cost", F_MAP, 0, 0, 0, &cost_schema, 0, 0},
+    {"on-stop", F_ON_STOP, P(on_stop), 0, 0, NULL, 0, 0},
     {"guests", F_GUESTS, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -224,6 +226,8 @@ static const char *kind_expect(enum field_kind k)
 		return "emulate or batch";
 	case F_EXCLUDE:
 		return "true";
+	case F_ON_STOP:
+		return "keep or revert";
 	default:
 		return "a value";
 	}
@@ -281,6 +285,12 @@ static int set_scalar(struct walk *w, const struct field *f, yaml_node_t *v,
 			*(enum policy_action *)dst = POLICY_ADVISE;
 		else
 			break;
+		return 0;
+	case F_ON_STOP:
+		b = !strcmp(text, "revert");
+		if (!b && strcmp(text, "keep"))
+			break;
+		*(enum policy_on_stop *)dst = b ? ON_STOP_REVERT : ON_STOP_KEEP;
 		return 0;
 	case F_DURATION:
 		if (scalar_duration_ms(text, &u))

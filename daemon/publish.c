@@ -100,6 +100,8 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	enum pt_mode mode = fsm_mode(&g->fsm);
 	enum pt_mode desired = g->have_decision ? g->decision.want : mode;
 	const char *reason = guest_reason(d, g, now_ms);
+	const struct pin *pin = pins_find(&d->pins, g->uuid);
+	const char *pinned = pin ? pt_mode_name(pin->mode) : "none";
 	uint64_t h = 0xcbf29ce484222325ull;
 
 	/*
@@ -115,6 +117,7 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	h = hash_bytes(h, &g->switches, sizeof(g->switches));
 	h = hash_bytes(h, &g->since_s, sizeof(g->since_s));
 	h = hash_bytes(h, &g->rejected, sizeof(g->rejected));
+	h = hash_bytes(h, pinned, strlen(pinned) + 1);
 	if (g->published && h == g->published_hash)
 		return;
 	g->published = true;
@@ -135,6 +138,8 @@ void publish_guest(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	putf(d, dir, "switches", "%llu", (unsigned long long)g->switches);
 	putf(d, dir, "since", "%llu", (unsigned long long)g->since_s);
 	putf(d, dir, "rejected", "%llu", (unsigned long long)g->rejected);
+	/* The runtime pin in force (ptswitchctl pin), or none. */
+	putf(d, dir, "pin", "%s", pinned);
 
 	/* The guest may read the mode the hypervisor has it in. */
 	snprintf(dir, sizeof(dir), "/local/domain/%u/%s", g->domid,

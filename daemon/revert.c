@@ -18,6 +18,7 @@ void revert_prepare(struct ptswitchd *d)
 	snprintf(o->pattern, sizeof(o->pattern), "*");
 	o->kind = OVERRIDE_EXCLUDE;
 	d->policy.n_overrides = 1;
+	d->pins.applied = 0; /* the runtime pins are overridden too */
 	d->policy.action = POLICY_ENFORCE;
 	d->force_advise = false;
 }

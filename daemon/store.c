@@ -33,6 +33,7 @@ struct store {
 	struct xswire *w;
 	struct store_counters ctr;
 	struct cache_entry *cache[CACHE_BUCKETS];
+	bool read_only; /* writes, removals and mkdirs are skipped */
 };
 
 static unsigned int hash_path(const char *s)
@@ -230,6 +231,11 @@ int store_read_many(struct store *x, unsigned int n, const char *const *paths,
 	return err;
 }
 
+void store_set_read_only(struct store *x)
+{
+	x->read_only = true;
+}
+
 int store_write(struct store *x, const char *path, const char *value)
 {
 	struct iovec iov[2] = {
@@ -240,7 +246,7 @@ int store_write(struct store *x, const char *path, const char *value)
 	unsigned int n;
 	int err;
 
-	if (cache_has(x, path, value))
+	if (x->read_only || cache_has(x, path, value))
 		return 0;
 	x->ctr.writes++;
 	err = xswire_call(x->w, XS_WRITE, iov, 2, &r, &n);
@@ -259,7 +265,7 @@ void store_post(struct store *x, const char *path, const char *value)
 	struct cache_entry *e;
 	int err;
 
-	if (cache_has(x, path, value))
+	if (x->read_only || cache_has(x, path, value))
 		return;
 	/* Believed written until the answer says otherwise. */
 	e = cache_store(x, path, value);
@@ -284,6 +290,8 @@ int store_rm(struct store *x, const char *path)
 {
 	int err;
 
+	if (x->read_only)
+		return 0;
 	store_forget(x, path);
 	x->ctr.removes++;
 	err = call_strings(x, XS_RM, path, NULL, NULL, NULL);
@@ -308,6 +316,8 @@ int store_mkdir(struct store *x, const char *path, int reader)
 	unsigned int n;
 	int err;
 
+	if (x->read_only)
+		return 0;
 	x->ctr.dirs++;
 	err = call_strings(x, XS_MKDIR, path, NULL, NULL, NULL);
 	if (err)

@@ -44,6 +44,12 @@ int store_read(struct store *x, const char *path, char *buf, size_t max);
 int store_read_many(struct store *x, unsigned int n, const char *const *paths,
 		    char *const *bufs, size_t max, int *res);
 
+/*
+ * From now on write nothing (ptswitchd --once without --act reports
+ * only): writes, removals and mkdirs succeed without reaching xenstored.
+ */
+void store_set_read_only(struct store *x);
+
 /* Write if the value differs from what we last wrote or read back. */
 int store_write(struct store *x, const char *path, const char *value);
 /*

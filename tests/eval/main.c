@@ -18,6 +18,7 @@
 
 #include "bound.h"
 #include "calib.h"
+#include "excess.h"
 #include "log.h"
 #include "oracle.h"
 #include "policy.h"
@@ -56,6 +57,8 @@ struct outcome {
 	unsigned int sw_policy, sw_oracle;
 	uint64_t rejected; /* counter faults the engine rejected */
 	double hours;
+	/* policy - react, by reason, in % of react (excess.h) */
+	double why[REPLAY_WHY_N], why_switches;
 	bool stationary, ok_bound, ok_react, ok_react_all, ok_static, ok_rate;
 };
 
@@ -65,6 +68,9 @@ struct class_sum {
 	unsigned int n, ok_bound, ok_react, ok_react_all, ok_static, n_steady,
 	    ok_rate;
 	double worst_react;
+	/* the outcomes' why, summed over the traces that missed a target */
+	double why[REPLAY_WHY_N], why_switches;
+	unsigned int n_missed;
 };
 
 static void usage(FILE *f)
@@ -168,6 +174,7 @@ static int evaluate(const struct policy *p, const struct opts *o,
 	double *ce = calloc(n, sizeof(*ce)), *cb = calloc(n, sizeof(*cb));
 	enum pt_mode *ps = calloc(n, sizeof(*ps)), *os = calloc(n, sizeof(*os));
 	enum pt_mode *rs = calloc(n, sizeof(*rs));
+	unsigned char *why = calloc(n, sizeof(*why));
 	char cls[32];
 	struct replay_guest rg = {
 	    .trace = t,
@@ -175,6 +182,7 @@ static int evaluate(const struct policy *p, const struct opts *o,
 	    .vcpus = o->vcpus,
 	    .domid = 1,
 	    .log = o->decisions ? stdout : NULL,
+	    .why = why,
 	};
 	struct oracle_problem pb = {
 	    .cost = {ce, cb},
@@ -186,6 +194,7 @@ static int evaluate(const struct policy *p, const struct opts *o,
 	};
 	struct replay_result rr;
 	struct oracle_result orr;
+	struct excess ex;
 	double best_static;
 	size_t w;
 	int rc = -ENOMEM;
@@ -196,7 +205,7 @@ static int evaluate(const struct policy *p, const struct opts *o,
 		rc = -EINVAL;
 		goto out;
 	}
-	if (!ce || !cb || !ps || !os || !rs)
+	if (!ce || !cb || !ps || !os || !rs || !why)
 		goto out;
 	rowcost_fill(&p->cost, o->vcpus, t, n, p->interval_ms, ce, cb);
 	rc = replay_policy(p, &rg, ps, &rr);
@@ -213,6 +222,10 @@ static int evaluate(const struct policy *p, const struct opts *o,
 		goto out;
 	oracle_react(os, rs, n, REPLAY_ENTER_LAG, REPLAY_LEAVE_LAG, pb.dwell);
 	out->react = oracle_schedule_cost(&pb, rs, NULL);
+	excess_of(&pb, ps, rs, why, &ex);
+	for (i = 0; i < REPLAY_WHY_N; i++)
+		out->why[i] = pct(out->react + ex.by_reason[i], out->react);
+	out->why_switches = pct(out->react + ex.switches, out->react);
 	out->emulate = out->batch = 0.0;
 	for (i = 0; i < n; i++) {
 		out->emulate += ce[i];
@@ -259,6 +272,7 @@ out:
 	free(ps);
 	free(os);
 	free(rs);
+	free(why);
 	return rc;
 }
 
@@ -406,6 +420,30 @@ static void print_header(const struct policy *p, const struct opts *o)
 	       "orc-sw/h", "class", "/bound", "targets");
 }
 
+static bool missed(const struct outcome *r)
+{
+	return !(r->ok_bound && r->ok_react && r->ok_static && r->ok_rate);
+}
+
+/*
+ * Where the excess over vs-react comes from: the intervals the policy
+ * ran in another mode than vs-react, by the reason the engine gave then
+ * (saving / low-saving: it followed a phase vs-react did not, or late;
+ * switch-cost: the regret had not reached H yet; noise: the noise guard
+ * held; warming-up), and its switches beyond vs-react's.  Shares of at
+ * least 0.05 % of vs-react's cost.
+ */
+static void print_why(const double *why, double switches, double total)
+{
+	unsigned int i;
+
+	printf("    why: %+.2f%% =", total);
+	for (i = 0; i < REPLAY_WHY_N; i++)
+		if (fabs(why[i]) >= 0.05)
+			printf(" %s %+.2f%%", replay_reasons[i], why[i]);
+	printf(" switches %+.2f%%\n", switches);
+}
+
 static void print_row(const char *name, const struct outcome *r)
 {
 	double secs = r->hours * 3600.0;
@@ -427,6 +465,9 @@ static void print_row(const char *name, const struct outcome *r)
 		printf(" (%llu faults rejected)",
 		       (unsigned long long)r->rejected);
 	putchar('\n');
+	if (!missed(r))
+		return;
+	print_why(r->why, r->why_switches, pct(r->policy, r->react));
 }
 
 static struct class_sum *class_find(struct class_sum *c, unsigned int *n,
@@ -457,13 +498,45 @@ static void class_add(struct class_sum *c, const struct outcome *r)
 	c->n_steady += r->stationary;
 	c->ok_rate += r->stationary && r->ok_rate;
 	c->worst_react = fmax(c->worst_react, pct(r->policy, r->react));
+	if (missed(r)) {
+		unsigned int i;
+
+		c->n_missed++;
+		for (i = 0; i < REPLAY_WHY_N; i++)
+			c->why[i] += r->why[i];
+		c->why_switches += r->why_switches;
+	}
+}
+
+/* The largest share of the missed traces' excess, and its name. */
+static const char *class_cause(const struct class_sum *c, double *share)
+{
+	const char *name = "switches";
+	unsigned int i;
+
+	*share = c->why_switches;
+	for (i = 0; i < REPLAY_WHY_N; i++)
+		if (c->why[i] > *share) {
+			*share = c->why[i];
+			name = replay_reasons[i];
+		}
+	return name;
 }
 
 static void class_print(const struct class_sum *c)
 {
-	printf("%-22s %3u %6u %9u %7u %+9.2f%% %7u %6u/%u\n", c->name, c->n,
+	double share;
+	const char *cause;
+
+	printf("%-22s %3u %6u %9u %7u %+9.2f%% %7u %6u/%u", c->name, c->n,
 	       c->ok_bound, c->ok_react, c->ok_react_all, c->worst_react,
 	       c->ok_static, c->ok_rate, c->n_steady);
+	if (c->n_missed) {
+		cause = class_cause(c, &share);
+		printf("  %u missed, mostly %s (%+.2f%%)", c->n_missed, cause,
+		       share / c->n_missed);
+	}
+	putchar('\n');
 }
 
 int main(int argc, char **argv)
@@ -514,8 +587,9 @@ int main(int argc, char **argv)
 	}
 	if (!all.n)
 		return 2;
-	printf("\n%-22s %3s %6s %9s %7s %10s %7s %8s\n", "class", "n", "bound",
-	       "react<=3%", "<=10%", "worst", "static", "sw<=2/h");
+	printf("\n%-22s %3s %6s %9s %7s %10s %7s %8s  %s\n", "class", "n",
+	       "bound", "react<=3%", "<=10%", "worst", "static", "sw<=2/h",
+	       "misses: the largest cause, mean share of vs-react");
 	for (i_c = 0; i_c < n_classes; i_c++)
 		class_print(&classes[i_c]);
 	class_print(&all);

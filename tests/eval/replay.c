@@ -9,6 +9,22 @@
 #include "simbook.h"
 #include "slice.h"
 
+const char *const replay_reasons[REPLAY_WHY_N] = {
+    "missed",	  "warming-up", "saving",      "low-saving", "noise",
+    "rate-limit", "idle",	"switch-cost", "dwell",	     "spurious",
+    "pinned",	  "excluded",	"other",
+};
+
+static unsigned char why_index(const char *reason)
+{
+	unsigned char i;
+
+	for (i = 0; i < REPLAY_WHY_N - 1; i++)
+		if (!strcmp(reason, replay_reasons[i]))
+			return i;
+	return REPLAY_WHY_N - 1;
+}
+
 /* The sim hypervisor always accepts (the guest opted in). */
 static void set_mode(struct simbook *book, struct fsm *fsm,
 		     struct engine_guest *g, const struct fsm_input *in,
@@ -73,7 +89,6 @@ static void fault_step(uint64_t *rng, const struct pt_stats *st,
 int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		  enum pt_mode *sched, struct replay_result *res)
 {
-	struct engine_sample ring[1];
 	struct pt_stats off, seen;
 	struct trace_row row;
 	uint64_t frng = 0x6661756c74730000ull ^ rg->domid;
@@ -99,7 +114,7 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 	memset(res, 0, sizeof(*res));
 	simbook_init(&book, rg->vcpus, simbook_seed(rg->domid));
 	fsm_init(&fsm, PT_MODE_EMULATE, 0);
-	engine_guest_init(&g, PT_MODE_EMULATE, 0, ring, 1);
+	engine_guest_init(&g, PT_MODE_EMULATE, 0);
 	memset(&off, 0, sizeof(off));
 	if (rg->counter_faults) /* start near 2^64: an early wrap */
 		memset(&off, 0xff, sizeof(off));
@@ -118,8 +133,11 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		if (rg->counter_faults) {
 			fault_step(&frng, &book.st, &off, &jumped);
 			/* A missed reading: the daemon did not tick. */
-			if (fault_rng(&frng) % 100 == 0)
+			if (fault_rng(&frng) % 100 == 0) {
+				if (rg->why)
+					rg->why[i] = REPLAY_WHY_MISSED;
 				continue;
+			}
 		}
 		faulty_read(&book.st, &off, &seen);
 		if (engine_observe(p, &g, &seen, now) == ENGINE_OBS_REJECTED)
@@ -129,6 +147,8 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 		if (dec.bound > res->max_bound)
 			res->max_bound = dec.bound;
 		res->held += dec.held;
+		if (rg->why)
+			rg->why[i] = why_index(dec.reason);
 		if (dec.want != g.mode && !dec.switch_now)
 			res->reasons_held++;
 		if (rg->log)

@@ -39,7 +39,17 @@ struct replay_guest {
 	 * missed.  Seeded by domid.
 	 */
 	bool counter_faults;
+	/*
+	 * If set, n entries: per interval, the reason of the decision taken
+	 * at its end, as an index into replay_reasons (REPLAY_WHY_*).
+	 */
+	unsigned char *why;
 };
+
+/* The reason tokens replay_guest.why indexes; the last is "other". */
+#define REPLAY_WHY_MISSED 0 /* no reading that interval (counter faults) */
+#define REPLAY_WHY_N 13
+extern const char *const replay_reasons[REPLAY_WHY_N];
 
 struct replay_result {
 	unsigned int switches;

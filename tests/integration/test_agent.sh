@@ -25,6 +25,19 @@ check "--once --json is valid JSON with the verdict" eval \
 	"'$AGENT' --once --json --root '$FIX/synthetic-capable' |
 	 python3 -c 'import json,sys; d=json.load(sys.stdin);
 sys.exit(not (d[\"batch\"] and d[\"metrics\"][\"forks\"] == 300))'"
+# The guest's strings in the JSON: quotes and backslashes escaped; a
+# value with control characters (or bytes above ASCII) is not taken at
+# all (the escaping of those: unit test test_journal).
+cp -r "$FIX/synthetic-capable" "$LAB/odd-root"
+printf 'x"e\\n\n' >"$LAB/odd-root/sys/hypervisor/type"
+printf 'PV\033[31m\n' >"$LAB/odd-root/sys/hypervisor/guest_type"
+out=$("$AGENT" --once --json --root "$LAB/odd-root")
+check "--once --json escapes quotes and backslashes ($(head -c 80 <<<"$out"))" \
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(d["hypervisor"] != "x\"e\\n" or d["guest_type"] != "")' "$out"
+check "... and holds no raw control byte" \
+	eval '! tr -d "\n" <<<"$out" | LC_ALL=C grep -q "[[:cntrl:]]"'
 check "--help documents the xenstore keys" eval \
 	"'$AGENT' --help | grep -q 'data/ptswitch/ack'"
 for bad in "--interval 0" "--interval 3601" "--interval 5x" "--json" \

@@ -5,33 +5,15 @@
 # permissions, not dom0's) and reads a recorded or synthetic guest root;
 # the daemon runs on the sim backend (the hypervisor side is simulated).
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-DAEMON=$PTSWITCH_BUILD/ptswitchd
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
 FIX=$TOP/tests/fixtures/guest
-need_bins "$AGENT" "$DAEMON"
-lab_setup
+daemon_lab "$AGENT"
 
-D=$LAB/daemon
-mkdir -p "$D"
-cat >"$D/policy.yaml" <<'YAML'
-action: enforce
-interval: 200ms
-window: 3
-handshake-timeout: 5s
-backoff: 60s
-backoff-max: 120s
-dwell: 0s
-thresholds:
-  enter-saving: 0.20
-  leave-saving: 0.05
-  min-write-rate: 100
-YAML
+fork_policy 5s "backoff: 60s" "backoff-max: 120s"
 # Every guest runs a fork-heavy workload and its kernel opted in as far as
 # the simulated hypervisor is concerned: only the agents tell them apart.
-TRACE=$TOP/tests/traces/fork-heavy.trace
+TRACE=$TRACES/fork-heavy.trace
 printf '%s\n' "1 $TRACE optin=yes" "2 $TRACE optin=yes" \
 	"3 $TRACE optin=yes" >"$D/sim.map"
 
@@ -48,10 +30,7 @@ for d in 1 2 3; do
 	APIDS+=($!)
 done
 
-"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-	--backend "sim:$D/sim.map" >"$D/daemon.log" 2>&1 &
-DPID=$!
-T=/tool/ptswitch
+start_daemon --verbose
 check "daemon starts" wait_for 20 xs_is $T/daemon/pid "$DPID"
 
 check "capable guest: agent acks and the daemon switches it to batch" \
@@ -69,8 +48,7 @@ check "partial-caps guest stays in emulate as incapable" \
 check "the daemon sees the agent's metrics" \
 	eval "xenstore-ls /local/domain/1/data/ptswitch/metrics | grep -q forks"
 
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 check "daemon exits cleanly" test $? -eq 0
 for i in 0 1 2; do
 	kill -TERM "${APIDS[$i]}"

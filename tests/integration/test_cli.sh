@@ -45,5 +45,7 @@ echo "3 $TOP/tests/traces/idle.trace" >"$D/sim.map"
 out=$("$P" --once --builtin-policy --backend "sim:$D/sim.map" 2>/dev/null)
 check "--once exits 0" [ $? -eq 0 ]
 check "--once prints guest3 in its table" grep -q "guest3" <<<"$out"
-check "--once published the daemon node" xs_is /tool/ptswitch/daemon/backend sim
+# It reports and nothing more (issue 17): not even its view in xenstore.
+check "--once published nothing under /tool/ptswitch" xs_absent /tool/ptswitch
+check "... nor in the guest's tree" xs_absent /local/domain/3/ptswitch
 finish

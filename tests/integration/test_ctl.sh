@@ -6,46 +6,27 @@
 # running: a clear message and a non-zero exit; and it never writes
 # xenstore (a watch on / sees nothing, the tree is unchanged).
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-CTL=$PTSWITCH_BUILD/ptswitchctl
-need_bins "$AGENT" "$DAEMON" "$CTL"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab "$AGENT" "$CTL"
 
-cat >"$D/policy.yaml" <<-EOF
-interval: 200ms
-window: 3
-dwell: 0s
-guests:
-  - match: {name: g1}
-    pin: batch
-EOF
+pin_policy batch
 xslab_add_domain 1 g1 || exit 1
 xslab_add_domain 2 g2 || exit 1
-printf '1 %s optin=yes\n2 %s optin=yes\n' "$TOP/tests/traces/idle.trace" \
-	"$TOP/tests/traces/idle.trace" >"$D/sim.map"
-sock=$(xslab_guest_env 1) || exit 1
-XENSTORED_PATH=$sock "$AGENT" --foreground --interval 60 \
-	--root "$TOP/tests/fixtures/guest/synthetic-capable" \
-	>"$LAB/agent.log" 2>&1 &
-"$DAEMON" --foreground --config "$D/policy.yaml" --backend "sim:$D/sim.map" \
-	>"$D/daemon.log" 2>&1 &
-DPID=$!
+printf '1 %s optin=yes\n2 %s optin=yes\n' "$TRACES/idle.trace" \
+	"$TRACES/idle.trace" >"$D/sim.map"
+capable_agent 1
+start_daemon
 check "g1 reaches batch" wait_for 30 xs_is $T/domain/1/mode batch
 
 out=$("$CTL" status 2>"$D/err")
 check "status exits 0 with the daemon running" test $? -eq 0
 echo "$out" | sed 's/^/  ctl: /'
 check "it names the daemon" grep -q "^ptswitchd: pid $DPID, enforce" <<<"$out"
-check "g1: batch, desired batch, pinned, 1 switch, seconds ago" \
-	grep -qE '^1 +g1 +batch +batch +pinned +(-|[+-][0-9]+%) +1  [0-9]+s ago$' <<<"$out"
+check "g1: batch, desired batch, no runtime pin, pinned, 1 switch, seconds ago" \
+	grep -qE '^1 +g1 +batch +batch +- +pinned +(-|[+-][0-9]+%) +1  [0-9]+s ago$' <<<"$out"
 check "g2: emulate, never switched" \
-	grep -qE '^2 +g2 +emulate +emulate +[a-z:-]+ +(-|[+-][0-9]+%) +0  never$' <<<"$out"
+	grep -qE '^2 +g2 +emulate +emulate +- +[a-z:-]+ +(-|[+-][0-9]+%) +0  never$' <<<"$out"
 check "one guest by name" test "$("$CTL" status g1 | grep -c '^[0-9]')" -eq 1
 check "one guest by domid" test "$("$CTL" status 2 | grep -cE '^2 +g2 ')" -eq 1
 "$CTL" status nosuch >"$D/out" 2>"$D/err"
@@ -57,8 +38,7 @@ check "extra arguments: usage error 2" test $? -eq 2
 check "an unknown command: usage error 2" test $? -eq 2
 check "saying so" grep -q "unknown command" "$D/err"
 
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 before=$(xenstore-ls -f / 2>/dev/null)
 xenstore-watch / >"$D/watch" 2>&1 &
 WPID=$!

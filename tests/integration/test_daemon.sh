@@ -5,28 +5,12 @@
 # incapable guests, permissions, hostile guest values, domains coming and
 # going, policy reload, and a restart that flips no guest.
 set -u
-. "$(dirname "$0")/lib.sh"
-lab_setup
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab
 
-TRACES=$TOP/tests/traces
-D=$LAB/daemon
-mkdir -p "$D"
-cat >"$D/policy.yaml" <<'YAML'
-action: enforce
-interval: 200ms
-window: 3
-handshake-timeout: 2s
-backoff: 60s
-backoff-max: 120s
-dwell: 0s
-thresholds:
-  enter-saving: 0.20
-  leave-saving: 0.05
-  min-write-rate: 100
-rate-limit:
-  switches: 30
-  per: 1h
-YAML
+fork_policy 2s "backoff: 60s" "backoff-max: 120s" "rate-limit:" \
+	"  switches: 30" "  per: 1h"
 cat >"$D/sim.map" <<EOF2
 1 $TRACES/fork-heavy.trace optin=yes
 2 $TRACES/fork-heavy.trace optin=yes
@@ -38,7 +22,6 @@ cat >"$D/sim.map" <<EOF2
 8 $TRACES/fork-heavy.trace optin=yes
 EOF2
 
-CAPS="missing-pde spurious-fault lazy-flush"
 for d in 1 2 3 4 5 6 7; do xslab_add_domain "$d" "guest$d" || exit 1; done
 
 # A minimal guest agent in shell, speaking through the guest's own
@@ -75,16 +58,9 @@ responder 7 ok &
 as_guest 4 xenstore-write /local/domain/4/data/ptswitch/caps "" \
 	/local/domain/4/data/ptswitch/caps-reason kernel-lacks-ptswitch-note
 
-start_daemon() {
-	"$PTSWITCH_BUILD/ptswitchd" --foreground --verbose \
-		--config "$D/policy.yaml" --backend "sim:$D/sim.map" \
-		>>"$D/daemon.log" 2>&1 &
-	DPID=$!
-	wait_for 20 xs_is /tool/ptswitch/daemon/pid "$DPID"
-}
-
-T=/tool/ptswitch
-check "daemon starts and publishes its pid" start_daemon
+start_daemon --verbose
+check "daemon starts and publishes its pid" \
+	wait_for 20 xs_is $T/daemon/pid "$DPID"
 check "daemon mode is enforce" xs_is $T/daemon/mode enforce
 check "backend is sim" xs_is $T/daemon/backend sim
 
@@ -181,7 +157,8 @@ wait "$DPID"
 check "clean exit status" [ $? -eq 0 ]
 check "dom1 still batch while the daemon is down" \
 	xs_is $T/domain/1/mode batch
-start_daemon
+start_daemon --verbose
+wait_for 20 xs_is $T/daemon/pid "$DPID"
 sleep 3
 check "restarted daemon keeps dom1 in batch" xs_is $T/domain/1/mode batch
 check "no switch counted on restart" xs_is $T/domain/1/switches 1

@@ -6,32 +6,12 @@
 # set-mode-emulate-failed:<errno> and logged once; a failing get-stats
 # is logged once; every errno the domctl can return can be injected.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab
 
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-need_bins "$DAEMON"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
-G=data/ptswitch
-CAPS="missing-pde spurious-fault lazy-flush"
-
-cat >"$D/policy.yaml" <<'YAML'
-action: enforce
-interval: 200ms
-window: 3
-handshake-timeout: 5s
-backoff: 60s
-backoff-max: 120s
-dwell: 0s
-thresholds:
-  enter-saving: 0.20
-  leave-saving: 0.05
-  min-write-rate: 100
-YAML
-TRACE=$TOP/tests/traces/fork-heavy.trace
+fork_policy 5s "backoff: 60s" "backoff-max: 120s"
+TRACE=$TRACES/fork-heavy.trace
 cat >"$D/sim.map" <<EOF
 1 $TRACE optin=yes fail=set-emulate errno=EBUSY
 2 $TRACE optin=yes fail=get-stats errno=ENOSYS
@@ -39,29 +19,12 @@ cat >"$D/sim.map" <<EOF
 4 $TRACE optin=yes fail=set-batch errno=EPERM
 EOF
 for d in 1 2 3 4; do xslab_add_domain "$d" "guest$d" || exit 1; done
-
-responder() {
-	local domid=$1 seen="" req sock
-	sock=$(xslab_guest_env "$domid")
-	while :; do
-		req=$(XENSTORED_PATH=$sock timeout 5 xenstore-read \
-			"/local/domain/$domid/ptswitch/request" 2>/dev/null)
-		if [ -n "$req" ] && [ "$req" != "$seen" ]; then
-			seen=$req
-			XENSTORED_PATH=$sock timeout 5 xenstore-write \
-				"/local/domain/$domid/$G/ack" "${req%% *} ok"
-		fi
-		sleep 0.1
-	done
-}
 for d in 1 2 3 4; do
 	as_guest $d xenstore-write /local/domain/$d/$G/caps "$CAPS"
-	responder $d &
+	ack_requests $d &
 done
 
-"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-	--backend "sim:$D/sim.map" >"$D/daemon.log" 2>&1 &
-DPID=$!
+start_daemon --verbose
 check "daemon starts (the map's errno= is understood)" \
 	wait_for 20 xs_is $T/daemon/pid "$DPID"
 
@@ -91,10 +54,4 @@ check "dom4's with EPERM" \
 check "dom3 and dom4 are in emulate" eval \
 	"xs_is $T/domain/3/mode emulate && xs_is $T/domain/4/mode emulate"
 
-check "the daemon survives" kill -0 "$DPID"
-kill -TERM "$DPID"
-wait "$DPID"
-check "the daemon exits cleanly" test $? -eq 0
-check "no sanitizer report" eval "! grep -q 'Sanitizer\\|runtime error' $D/daemon.log"
-[ "$T_FAIL" -eq 0 ] || tail -n 30 "$D/daemon.log"
-finish
+finish_daemon

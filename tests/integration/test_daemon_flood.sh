@@ -9,63 +9,27 @@
 # a guest that withdraws its caps out of BATCH at once, and log the
 # flooding guest at a bounded rate.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-
-DAEMON=$PTSWITCH_BUILD/ptswitchd
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
 FLOOD=$PTSWITCH_BUILD/xs-storecheck
-need_bins "$DAEMON" "$FLOOD"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
-G=data/ptswitch
-CAPS="missing-pde spurious-fault lazy-flush"
+daemon_lab "$FLOOD"
 FLOODER=9
 SECS=8
 BOUND_MS=${FLOOD_BOUND_MS:-2500}
 
-cat >"$D/policy.yaml" <<'YAML'
-action: enforce
-interval: 200ms
-window: 3
-handshake-timeout: 20s
-dwell: 0s
-thresholds:
-  enter-saving: 0.20
-  leave-saving: 0.05
-  min-write-rate: 100
-YAML
-TRACE=$TOP/tests/traces/fork-heavy.trace
+fork_policy 20s
+TRACE=$TRACES/fork-heavy.trace
 printf '%s\n' "1 $TRACE optin=yes" "2 $TRACE optin=yes" \
-	"$FLOODER $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
+	"$FLOODER $TRACES/idle.trace optin=yes" >"$D/sim.map"
 for d in 2 $FLOODER; do xslab_add_domain "$d" "guest$d" || exit 1; done
 
-# A guest agent in shell: answer each new request with ok.
-responder() {
-	local domid=$1 last="" req
-	local sock
-	sock=$(xslab_guest_env "$domid")
-	while :; do
-		req=$(XENSTORED_PATH=$sock timeout 5 xenstore-read \
-			"/local/domain/$domid/ptswitch/request" 2>/dev/null)
-		if [ -n "$req" ] && [ "$req" != "$last" ]; then
-			last=$req
-			XENSTORED_PATH=$sock timeout 5 xenstore-write \
-				"/local/domain/$domid/$G/ack" "${req%% *} ok"
-		fi
-		sleep 0.05
-	done
-}
 as_guest 2 xenstore-write /local/domain/2/$G/caps "$CAPS"
-responder 2 &
+ack_requests 2 0.05 &
 # dom1 is created during the flood: the daemon must find it, measure it
 # for a window of ticks, decide and hand it over.
 as_guest $FLOODER xenstore-write /local/domain/$FLOODER/$G/caps "$CAPS"
 
-"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-	--backend "sim:$D/sim.map" >"$D/daemon.log" 2>&1 &
-DPID=$!
+start_daemon --verbose
 check "daemon starts" wait_for 20 xs_is $T/daemon/pid "$DPID"
 check "dom2 reaches batch before the flood" wait_for 30 xs_is $T/domain/2/mode batch
 
@@ -115,7 +79,7 @@ check "dom2 withdrew its caps during the flood: emulate in $ms ms (bound $BOUND_
 # shell's own slowness under the flood are not the daemon's).
 xslab_add_domain 1 guest1 || exit 1
 as_guest 1 xenstore-write /local/domain/1/$G/caps "$CAPS"
-responder 1 &
+ack_requests 1 0.05 &
 wait_for 20 xs_is $T/domain/1/caps "$CAPS"
 ms=$(time_until xs_is $T/domain/1/mode batch)
 check "dom1, created during the flood, is in batch $ms ms after the daemon took it on (bound $((2 * BOUND_MS)))" \
@@ -141,11 +105,4 @@ check "after the flood its next value is taken" \
 	wait_for 10 xs_is $T/domain/$FLOODER/caps "$CAPS"
 check "dom$FLOODER's rejections are counted" eval \
 	"[ \"\$(xenstore-read $T/domain/$FLOODER/rejected)\" -gt 0 ]"
-check "the daemon survives" kill -0 "$DPID"
-
-kill -TERM "$DPID"
-wait "$DPID"
-check "the daemon exits cleanly" test $? -eq 0
-check "no sanitizer report" eval "! grep -q 'Sanitizer\\|runtime error' $D/daemon.log"
-[ "$T_FAIL" -eq 0 ] || tail -n 30 "$D/daemon.log"
-finish
+finish_daemon

@@ -11,16 +11,9 @@
 # due one and two seconds after the daemon finds them.  Their values are
 # written before the daemon starts, so its first reading sees them.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-need_bins "$DAEMON"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
-G=data/ptswitch
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab
 GOOD=58
 BAD=59
 MANY=57
@@ -55,12 +48,10 @@ cat >"$D/policy.yaml" <<'YAML'
 interval: 200ms
 window: 3
 YAML
-printf '%s\n' "$GOOD $TOP/tests/traces/idle.trace optin=yes" \
-	"$BAD $TOP/tests/traces/idle.trace optin=yes" \
-	"$MANY $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
-"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-	--backend "sim:$D/sim.map" >"$D/daemon.log" 2>&1 &
-DPID=$!
+printf '%s\n' "$GOOD $TRACES/idle.trace optin=yes" \
+	"$BAD $TRACES/idle.trace optin=yes" \
+	"$MANY $TRACES/idle.trace optin=yes" >"$D/sim.map"
+start_daemon --verbose
 check "daemon starts" wait_for 20 xs_is $T/daemon/pid "$DPID"
 
 stats() { xenstore-read "$T/domain/$1/stats" 2>/dev/null; }
@@ -94,7 +85,6 @@ n=$(grep -c "dom$GOOD: rejected" "$D/daemon.log")
 check "nothing logged against the good guest ($n)" [ "$n" -eq 0 ]
 check "the daemon survives" kill -0 "$DPID"
 
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 check "the daemon exits cleanly" test $? -eq 0
 finish

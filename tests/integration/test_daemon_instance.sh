@@ -12,34 +12,12 @@
 #    and /tool/ptswitch (what a restarted xenstored forgets), so an agent
 #    that remembers its last answered seq answers the next request.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab "$AGENT"
 
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-need_bins "$DAEMON" "$AGENT"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
-G=data/ptswitch
-CAPS="missing-pde spurious-fault lazy-flush"
-
-cat >"$D/policy.yaml" <<'YAML'
-action: enforce
-interval: 200ms
-window: 3
-handshake-timeout: 120s
-backoff: 60s
-backoff-max: 120s
-dwell: 0s
-thresholds:
-  enter-saving: 0.20
-  leave-saving: 0.05
-  min-write-rate: 100
-YAML
-TRACE=$TOP/tests/traces/fork-heavy.trace
-for d in 1 2 3 4 5; do echo "$d $TRACE optin=yes"; done >"$D/sim.map"
+fork_policy 120s "backoff: 60s" "backoff-max: 120s"
+for d in 1 2 3 4 5; do echo "$d $TRACES/fork-heavy.trace optin=yes"; done >"$D/sim.map"
 for d in 1 2 3 4 5; do xslab_add_domain "$d" "guest$d" || exit 1; done
 
 # An agent in shell that, like the real one, answers only requests whose
@@ -77,9 +55,7 @@ APID=$!
 touch "$LAB/silent3" "$LAB/silent4"
 for d in 2 3 4 5; do caps $d "$CAPS"; responder $d >>"$LAB/responder.log" & done
 
-"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-	--backend "sim:$D/sim.map" >"$D/daemon.log" 2>&1 &
-DPID=$!
+start_daemon --verbose
 check "daemon starts" wait_for 20 xs_is $T/daemon/pid "$DPID"
 for d in 1 2 5; do
 	check "dom$d reaches batch" wait_for 30 xs_is $T/domain/$d/mode batch
@@ -139,16 +115,13 @@ caps 5 ""
 check "dom5 withdraws its caps: emulate" wait_for 10 xs_is $T/domain/5/mode emulate
 caps 5 "$CAPS"
 check "dom5 back in batch" wait_for 30 xs_is $T/domain/5/mode batch
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 check "the daemon stops cleanly" test $? -eq 0
 ign0=$(grep -c "dom5: ignoring" "$LAB/responder.log")
 xenstore-rm /local/domain/5/ptswitch
 xenstore-rm $T
 as_guest 5 xenstore-rm /local/domain/5/$G/ack
-"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-	--backend "sim:$D/sim.map" >>"$D/daemon.log" 2>&1 &
-DPID=$!
+start_daemon --verbose
 check "daemon starts again" wait_for 20 xs_is $T/daemon/pid "$DPID"
 check "dom5 is still in batch" wait_for 10 xs_is $T/domain/5/mode batch
 caps 5 ""

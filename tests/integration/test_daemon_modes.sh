@@ -6,50 +6,18 @@
 # takes it out at once, announcing it to the agent; SIGUSR1 logs the
 # daemon's figures, set-mode calls included.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-need_bins "$AGENT" "$DAEMON"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab "$AGENT"
 REQ=/local/domain/1/ptswitch/request
 
-pin() { # pin MODE: a policy pinning guest g1
-	cat >"$D/policy.yaml" <<-EOF
-	interval: 200ms
-	window: 3
-	dwell: 0s
-	guests:
-	  - match: {name: g1}
-	    pin: $1
-	EOF
-}
-start_daemon() {
-	"$DAEMON" --foreground --verbose --config "$D/policy.yaml" \
-		--backend "sim:$D/sim.map" "$@" >>"$D/daemon.log" 2>&1 &
-	DPID=$!
-}
-stop_daemon() {
-	kill -TERM "$DPID"
-	wait "$DPID"
-}
-
 xslab_add_domain 1 g1 || exit 1
-echo "1 $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
-sock=$(xslab_guest_env 1) || exit 1
-XENSTORED_PATH=$sock "$AGENT" --foreground --interval 60 \
-	--root "$TOP/tests/fixtures/guest/synthetic-capable" \
-	>"$LAB/agent.log" 2>&1 &
-check "the agent advertises BATCH" wait_for 20 eval \
-	"xenstore-read /local/domain/1/data/ptswitch/caps | grep -q lazy-flush"
+echo "1 $TRACES/idle.trace optin=yes" >"$D/sim.map"
+capable_agent 1
 
 # Advise: the pin is decided and published, nothing is asked or switched.
-pin batch
-start_daemon --advise
+pin_policy batch
+start_daemon --verbose --advise
 check "advise: the daemon says so" wait_for 20 xs_is $T/daemon/mode advise
 check "advise: and why" xs_is $T/daemon/mode-reason "--advise given"
 check "advise: the guest's desired mode is batch" \
@@ -62,7 +30,7 @@ stop_daemon
 check "advise: a clean stop" test $? -eq 0
 
 # Enforcing: into BATCH through the agent's ack.
-start_daemon
+start_daemon --verbose
 check "enforce: the pin takes the guest to batch" \
 	wait_for 20 xs_is $T/domain/1/mode batch
 check "enforce: after a batch request" \
@@ -71,7 +39,7 @@ check "enforce: the agent acked it" eval \
 	"xenstore-read /local/domain/1/data/ptswitch/ack | grep -qx '[0-9]* ok'"
 
 # A reload pinning EMULATE: out at once, then the agent is told.
-pin emulate
+pin_policy emulate
 kill -HUP "$DPID"
 check "reload: the guest leaves batch" wait_for 20 xs_is $T/domain/1/mode emulate
 check "reload: reason pinned" xs_is $T/domain/1/reason pinned

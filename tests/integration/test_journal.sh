@@ -7,16 +7,12 @@
 # sent empty; a JOURNAL_STREAM that does not name stderr (inherited by a
 # process whose stderr was redirected) sends everything to stderr.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-need_bins "$AGENT" "$DAEMON"
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
 command -v unshare >/dev/null || { echo "no unshare"; exit 1; }
-lab_setup
-D=$LAB/daemon
+daemon_lab "$AGENT"
 SD=$LAB/run-systemd
-mkdir -p "$D" "$SD/journal"
+mkdir -p "$SD/journal"
 UUID1=6a1e0cbb-2f4b-4e2a-9d2e-6f0d3c1b5a01
 
 # The receiver: one JSON object per entry, fields decoded from the
@@ -45,21 +41,11 @@ while True:
 PY
 check "the stand-in journal listens" wait_for 10 test -S "$SD/journal/socket"
 
-cat >"$D/policy.yaml" <<-EOF
-interval: 200ms
-window: 3
-dwell: 0s
-guests:
-  - match: {name: g1}
-    pin: batch
-EOF
+pin_policy batch
 xslab_add_domain 1 g1 || exit 1
 xenstore-write /local/domain/1/vm "/vm/$UUID1"
-echo "1 $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
-sock=$(xslab_guest_env 1) || exit 1
-XENSTORED_PATH=$sock "$AGENT" --foreground --interval 60 \
-	--root "$TOP/tests/fixtures/guest/synthetic-capable" \
-	>"$LAB/agent.log" 2>&1 &
+echo "1 $TRACES/idle.trace optin=yes" >"$D/sim.map"
+capable_agent 1
 
 # run_daemon STREAM_OF: JOURNAL_STREAM set to the dev:inode of that file;
 # stderr always goes to $D/stderr.
@@ -80,8 +66,7 @@ run_daemon() {
 
 run_daemon "$D/stderr"
 check "the guest reaches batch" wait_for 30 xs_is /tool/ptswitch/domain/1/mode batch
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 E=$LAB/entries
 q() { python3 -c "
 import json, sys
@@ -103,7 +88,6 @@ n=$(wc -l <"$E")
 run_daemon "$D/elsewhere"
 check "with a JOURNAL_STREAM that is not stderr, logs go to stderr" \
 	wait_for 20 grep -q "running: backend sim" "$D/stderr"
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 check "and not to the journal" test "$(wc -l <"$E")" -eq "$n"
 finish

@@ -7,46 +7,26 @@
 # and readable by node_exporter; an unwritable path is logged, not
 # fatal.  Then the example alert rules: promtool check and test rules.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-need_bins "$AGENT" "$DAEMON"
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
 command -v promtool >/dev/null || { echo "no promtool (prometheus)"; exit 1; }
-lab_setup
-D=$LAB/daemon
+daemon_lab "$AGENT"
 M=$LAB/textfile
-mkdir -p "$D" "$M"
+mkdir -p "$M"
 PROM=$M/ptswitch.prom
 UUID1=6a1e0cbb-2f4b-4e2a-9d2e-6f0d3c1b5a01
 
-cat >"$D/policy.yaml" <<-EOF
-interval: 200ms
-window: 3
-dwell: 0s
-guests:
-  - match: {name: g1}
-    pin: batch
-EOF
+pin_policy batch
 xslab_add_domain 1 g1 || exit 1
 xslab_add_domain 2 'odd"name\' || exit 1
 xenstore-write /local/domain/1/vm "/vm/$UUID1"
 printf '1 %s optin=yes\n2 %s optin=yes\n' \
-	"$TOP/tests/traces/idle.trace" "$TOP/tests/traces/idle.trace" \
-	>"$D/sim.map"
-sock=$(xslab_guest_env 1) || exit 1
-XENSTORED_PATH=$sock "$AGENT" --foreground --interval 60 \
-	--root "$TOP/tests/fixtures/guest/synthetic-capable" \
-	>"$LAB/agent.log" 2>&1 &
-check "the agent advertises BATCH" wait_for 20 eval \
-	"xenstore-read /local/domain/1/data/ptswitch/caps | grep -q lazy-flush"
+	"$TRACES/idle.trace" "$TRACES/idle.trace" >"$D/sim.map"
+capable_agent 1
 
-"$DAEMON" --foreground --config "$D/policy.yaml" --backend "sim:$D/sim.map" \
-	--metrics-file "$PROM" --metrics-interval 1s >"$D/daemon.log" 2>&1 &
-DPID=$!
+start_daemon --metrics-file "$PROM" --metrics-interval 1s
 check "the pinned guest reaches batch" \
-	wait_for 20 xs_is /tool/ptswitch/domain/1/mode batch
+	wait_for 20 xs_is $T/domain/1/mode batch
 batch_line="ptswitch_guest_mode{domid=\"1\",name=\"g1\",uuid=\"$UUID1\",mode=\"batch\"} 1"
 check "the textfile shows it in batch, with its name and UUID" \
 	wait_for 10 grep -qxF "$batch_line" "$PROM"
@@ -79,8 +59,7 @@ check "no temporary file left beside it" \
 	test "$(find "$M" -type f | wc -l)" -eq 1
 
 # An unwritable path: logged once, the daemon keeps running.
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 "$DAEMON" --foreground --config "$D/policy.yaml" --backend "sim:$D/sim.map" \
 	--metrics-file "$LAB/no/such/dir/ptswitch.prom" --metrics-interval 1s \
 	>"$D/daemon2.log" 2>&1 &

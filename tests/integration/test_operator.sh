@@ -1,50 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The operator's controls against the real xenstored: one daemon per
-# xenstore (a lock); --once reports and changes no guest unless --act;
+# xenstore (a lock); --once reports, and changes no guest and writes
+# nothing to xenstore unless --act;
 # --revert-all takes every guest out of BATCH, and refuses while a daemon
 # runs; bad combinations are usage errors.
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-AGENT=$PTSWITCH_BUILD/ptswitch-agent
-DAEMON=$PTSWITCH_BUILD/ptswitchd
-need_bins "$AGENT" "$DAEMON"
-lab_setup
-D=$LAB/daemon
-mkdir -p "$D"
-T=/tool/ptswitch
+# shellcheck source=daemonlab.sh
+. "$(dirname "$0")/daemonlab.sh"
+daemon_lab "$AGENT"
 REQ=/local/domain/1/ptswitch/request
 
-pin() {
-	cat >"$D/policy.yaml" <<-EOF
-	interval: 200ms
-	window: 3
-	dwell: 0s
-	guests:
-	  - match: {name: g1}
-	    pin: $1
-	EOF
-}
 ptd() {
 	"$DAEMON" --config "$D/policy.yaml" --backend "sim:$D/sim.map" "$@"
 }
-# In the background, the daemon itself (not a subshell) is $!.
-start_daemon() {
-	"$DAEMON" --config "$D/policy.yaml" --backend "sim:$D/sim.map" \
-		--foreground >>"$D/daemon.log" 2>&1 &
-	DPID=$!
-}
 xslab_add_domain 1 g1 || exit 1
-echo "1 $TOP/tests/traces/idle.trace optin=yes" >"$D/sim.map"
-sock=$(xslab_guest_env 1) || exit 1
-XENSTORED_PATH=$sock "$AGENT" --foreground --interval 60 \
-	--root "$TOP/tests/fixtures/guest/synthetic-capable" \
-	>"$LAB/agent.log" 2>&1 &
-check "the agent advertises BATCH" wait_for 20 eval \
-	"xenstore-read /local/domain/1/data/ptswitch/caps | grep -q lazy-flush"
+echo "1 $TRACES/idle.trace optin=yes" >"$D/sim.map"
+capable_agent 1
 
-pin batch
+pin_policy batch
 start_daemon
 check "the pinned guest reaches batch" wait_for 30 xs_is $T/domain/1/mode batch
 req=$(xenstore-read $REQ)
@@ -66,14 +40,25 @@ rc=$?
 check "--revert-all exits 1 while a daemon runs" test $rc -eq 1
 check "after waiting for the lock ($SECONDS s)" test "$SECONDS" -ge 9
 check "and the guest is still in batch" xs_is $T/domain/1/mode batch
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 check "stopping leaves the guest in batch" xs_is $T/domain/1/mode batch
 
-# --once reports; with a policy that wants EMULATE it switches nothing.
-pin emulate
+# --once reports; with a policy that wants EMULATE it switches nothing,
+# and writes nothing: a watch on / sees only its own setting up.
+pin_policy emulate
+before=$(xenstore-ls -f / 2>/dev/null)
+xenstore-watch / >"$D/watch" 2>&1 &
+WPID=$!
+wait_for 5 test -s "$D/watch"
 out=$(ptd --once 2>"$D/once2.log")
-check "--once exits 0" test $? -eq 0
+rc=$?
+sleep 0.5
+kill "$WPID"
+check "--once exits 0" test $rc -eq 0
+check "--once wrote nothing to xenstore ($(wc -l <"$D/watch") watch events)" \
+	test "$(wc -l <"$D/watch")" -eq 1
+check "--once: the tree is unchanged" \
+	test "$(xenstore-ls -f / 2>/dev/null)" = "$before"
 check "--once shows that the policy wants emulate" \
 	grep -qE '^1 +g1 +batch +batch +emulate ' <<<"$out"
 sleep 1
@@ -84,11 +69,10 @@ check "--once --act switches it back" xs_is $T/domain/1/mode emulate
 check "and announces it" eval "xenstore-read $REQ | grep -qx '[0-9]* emulate'"
 
 # --revert-all: back to batch first, then everything out.
-pin batch
+pin_policy batch
 start_daemon
 check "batch again" wait_for 30 xs_is $T/domain/1/mode batch
-kill -TERM "$DPID"
-wait "$DPID"
+stop_daemon
 out=$(ptd --revert-all 2>"$D/revert.log")
 check "--revert-all exits 0 (policy still pins batch)" test $? -eq 0
 check "the guest is in emulate" xs_is $T/domain/1/mode emulate

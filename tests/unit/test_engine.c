@@ -23,7 +23,6 @@
 struct rig {
 	struct policy p;
 	struct engine_guest g;
-	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	struct engine_facts f;
 	struct pt_stats abs;
 	uint64_t t;
@@ -50,7 +49,7 @@ static void rig_init(struct rig *r, enum pt_mode mode)
 	r->p.cost.spurious_fault = 1000;
 	r->p.cost.mode_switch = 0;
 	r->t = T0;
-	engine_guest_init(&r->g, mode, r->t, r->ring, ENGINE_MAX_WINDOW);
+	engine_guest_init(&r->g, mode, r->t);
 	r->f.name = "guest1";
 	r->f.domid = 5;
 	r->f.uuid = NULL;
@@ -153,6 +152,28 @@ static void expect(struct rig *r, enum pt_mode want, bool now,
 	assert_string_equal(r->d.reason, reason);
 }
 
+/*
+ * A reload that changes the window keeps what was measured: the state
+ * is in cycles and seconds (the daemon no longer resets it).
+ */
+static void test_reload_keeps_state(void **state)
+{
+	struct rig r;
+	struct pt_stats d = emul_high();
+	double regret;
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	feed(&r, &d, 2);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	regret = r.g.regret;
+	r.p.window = 60;
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	feed(&r, &d, 1);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	assert_true(r.g.regret >= regret);
+}
+
 static void test_model_emulate(void **state)
 {
 	struct rig r;
@@ -253,12 +274,19 @@ static void test_warming_up(void **state)
 	}
 	decide(&r);
 	assert_string_not_equal(r.d.reason, "warming-up");
-	/* At long intervals one sample is a window. */
+	/*
+	 * At long intervals one sample is a window, but not yet a noise
+	 * scale: the second sample decides.
+	 */
 	rig_init(&r, PT_MODE_EMULATE);
-	for (int i = 0; i < 3; i++)
-		add(&r.abs, &d);
-	r.t += 3000;
-	engine_observe(&r.p, &r.g, &r.abs, r.t);
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < 3; j++)
+			add(&r.abs, &d);
+		r.t += 3000;
+		engine_observe(&r.p, &r.g, &r.abs, r.t);
+		if (!i)
+			expect(&r, PT_MODE_EMULATE, false, "warming-up");
+	}
 	expect(&r, PT_MODE_BATCH, true, "saving");
 }
 
@@ -454,17 +482,19 @@ static void test_observe_time(void **state)
 {
 	struct rig r;
 	struct pt_stats d = emul_high();
+	double w;
 
 	(void)state;
 	rig_init(&r, PT_MODE_EMULATE);
 	feed(&r, &d, 2);
+	w = r.g.win.w;
 	/* A second read at the same instant adds no sample ... */
 	add(&r.abs, &d);
 	engine_observe(&r.p, &r.g, &r.abs, r.t);
-	assert_float_equal(r.g.seen_secs, 2.0, 1e-9);
+	assert_float_equal(r.g.win.w, w, 1e-12);
 	/* ... and loses nothing: the next sample covers both. */
 	feed(&r, &d, 1);
-	assert_float_equal(r.g.seen_secs, 3.0, 1e-9);
+	assert_float_equal(r.g.win.w, w * exp(-1.0 / 3.0) + 1.0, 1e-9);
 	decide(&r);
 	/* 2980 writes over 1 s in a 3 s average of 1490, 1490, 2980 */
 	assert_true(r.d.cost_emulate > 1490e3);
@@ -630,6 +660,7 @@ int main(void)
 	    cmocka_unit_test(test_smp_guards),
 	    cmocka_unit_test(test_incapable),
 	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_reload_keeps_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

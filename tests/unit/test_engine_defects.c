@@ -28,7 +28,6 @@
 struct rig {
 	struct policy p;
 	struct engine_guest g;
-	struct engine_sample ring[ENGINE_MAX_WINDOW];
 	struct engine_facts f;
 	struct pt_stats abs;  /* what the hypervisor counted */
 	struct pt_stats seen; /* what the engine reads (abs + offset) */
@@ -49,8 +48,7 @@ static void rig_init(struct rig *r, uint64_t interval_ms, uint64_t offset)
 	r->offset = offset;
 	r->t = T0;
 	/* A guest met for the first time has served its dwell. */
-	engine_guest_init(&r->g, PT_MODE_EMULATE, 0, r->ring,
-			  ENGINE_MAX_WINDOW);
+	engine_guest_init(&r->g, PT_MODE_EMULATE, 0);
 	r->f.name = "g";
 	r->f.domid = 3;
 	r->f.vcpus = 1;
@@ -304,6 +302,67 @@ static void test_missed_readings(void **state)
 	assert_true(r.first_switch_ms - t_change <= 6000);
 }
 
+/*
+ * Phases of 10 s sampled every second: each is a change of saving, not
+ * noise, so the guest follows it in a sample or two (the noise scale
+ * must not read the window's lag behind each change as noise).
+ */
+static void test_short_phases_followed(void **state)
+{
+	uint64_t delay = 0;
+	unsigned int i, followed = 0;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	for (i = 0; i < 20; i++) {
+		work(&r, FORKY, 10, 0.1);
+		work(&r, COMPILE, 10, 0.1);
+	}
+	for (i = 0; i < 20; i++) {
+		uint64_t start = r.t;
+
+		rig_mark(&r);
+		if (i % 2)
+			work(&r, COMPILE, 10, 0.1);
+		else
+			work(&r, FORKY, 10, 0.1);
+		if (r.first_switch_ms) {
+			followed++;
+			delay += r.first_switch_ms - start;
+		}
+	}
+	print_message("followed %u of 20 phases, %.1f s late on average\n",
+		      followed, followed ? delay / 1000.0 / followed : 0.0);
+	assert_int_equal(followed, 20);
+	assert_true(delay <= 20 * 2000);
+}
+
+/*
+ * At 10 s intervals one sample is a window: the first one alone, with
+ * no noise scale yet, must not decide.  Here it favoured BATCH, and the
+ * guest then stayed there through an hour of 10 s phases that cost
+ * BATCH more than they save.
+ */
+static void test_first_sample_no_decision(void **state)
+{
+	unsigned int i, in_batch = 0;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 10000, 0);
+	work(&r, FORKY, 10, 0.1);
+	assert_int_equal(r.switches, 0);
+	for (i = 0; i < 180; i++) {
+		work(&r, COMPILE, 10, 0.1);
+		in_batch += r.g.mode == PT_MODE_BATCH;
+		work(&r, FORKY, 10, 0.1);
+		in_batch += r.g.mode == PT_MODE_BATCH;
+	}
+	print_message("in BATCH after %u of 360 samples\n", in_batch);
+	assert_true(in_batch < 180);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +370,8 @@ int main(void)
 	    cmocka_unit_test(test_rate_limit_no_freeze),
 	    cmocka_unit_test(test_fast_entry),
 	    cmocka_unit_test(test_storms),
+	    cmocka_unit_test(test_short_phases_followed),
+	    cmocka_unit_test(test_first_sample_no_decision),
 	    cmocka_unit_test(test_slow_work_that_pays),
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bound.h"
+#include "excess.h"
 #include "oracle.h"
 #include "replay.h"
 #include "rowcost.h"
@@ -449,6 +450,41 @@ static void test_bound_random(void **state)
 	assert_true(over_third > 0);
 }
 
+/*
+ * The excess by reason adds up to the policy's cost less the
+ * reference's, and an interval is charged to the reason given at the
+ * end of the one before.
+ */
+static void test_excess(void **state)
+{
+	double ce[] = {1, 1, 5, 5, 1, 1}, cb[] = {3, 3, 1, 1, 3, 3};
+	enum pt_mode pol[] = {E, E, E, B, B, E}, ref[] = {E, E, B, B, E, E};
+	unsigned char why[] = {0, 1, 4, 2, 7, 3};
+	struct oracle_problem pb = {
+	    .cost = {ce, cb},
+	    .n = 6,
+	    .switch_cost = 10,
+	    .start = E,
+	};
+	double sum = 0.0;
+	struct excess ex;
+	unsigned int i;
+
+	(void)state;
+	excess_of(&pb, pol, ref, why, &ex);
+	/* Interval 2: E for B, 5 - 1, charged to why[1]. */
+	assert_true(fabs(ex.by_reason[1] - 4.0) < 1e-9);
+	/* Interval 4: B for E, 3 - 1, charged to why[3]. */
+	assert_true(fabs(ex.by_reason[2] - 2.0) < 1e-9);
+	/* The same two switches each. */
+	assert_true(fabs(ex.switches) < 1e-9);
+	for (i = 0; i < REPLAY_WHY_N; i++)
+		sum += ex.by_reason[i];
+	assert_true(fabs(sum + ex.switches -
+			 (oracle_schedule_cost(&pb, pol, NULL) -
+			  oracle_schedule_cost(&pb, ref, NULL))) < 1e-9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +500,7 @@ int main(void)
 	    cmocka_unit_test(test_replay_handshake),
 	    cmocka_unit_test(test_replay_stays),
 	    cmocka_unit_test(test_bound_random),
+	    cmocka_unit_test(test_excess),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,12 @@ static const struct error_case error_cases[] = {
     /* scalar types and ranges */
     {"action-bad", "action: maybe\n", 1, 9,
      "action: expected enforce or advise, found 'maybe'"},
+    {"on-stop-bad", "window: 5\non-stop: off\n", 2, 10,
+     "on-stop: expected keep or revert, found 'off'"},
+    {"on-stop-mapping", "on-stop: {revert: true}\n", 1, 10,
+     "on-stop: expected keep or revert, found a mapping"},
+    {"on-stop-empty", "on-stop:\n", 1, 9,
+     "on-stop: missing value (expected keep or revert)"},
     {"duration-no-unit", "dwell: 30\n", 1, 8, "dwell: expected a duration"},
     {"duration-bad-unit", "interval: 5x\n", 1, 11,
      "interval: expected a duration"},
@@ -305,6 +311,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.max_switches, 32);
 	assert_int_equal(p.rate_period_ms, 300000);
 	assert_int_equal(p.smp_max_vcpus, 2);
+	assert_int_equal(p.on_stop, ON_STOP_KEEP);
 	assert_true(p.cost.emulated_write >= 1);
 	assert_int_equal(p.n_overrides, 0);
 	assert_string_equal(p.source, "(built-in)");
@@ -363,7 +370,8 @@ static const char full_yaml[] =
     "  - match:\n"
     "      uuid: 0123ABCD-89ab-CDEF-0123-456789ABCDEF\n"
     "    pin: emulate\n"
-    "  - {match: {name: 'web[0-9]'}, pin: batch}\n";
+    "  - {match: {name: 'web[0-9]'}, pin: batch}\n"
+    "on-stop: revert\n";
 
 static void test_full_file(void **state)
 {
@@ -392,6 +400,7 @@ static void test_full_file(void **state)
 	assert_float_equal(p.cost.batch_entry, 90, 0);
 	assert_float_equal(p.cost.spurious_fault, 2500, 0);
 	assert_float_equal(p.cost.mode_switch, 2e7, 0);
+	assert_int_equal(p.on_stop, ON_STOP_REVERT);
 	assert_int_equal(p.n_overrides, 4);
 
 	assert_int_equal(p.overrides[0].match, MATCH_NAME);
