@@ -36,6 +36,13 @@
 #                      (dpkg-buildpackage -us -uc -b), into build/deb/
 #   make deb-check     build them, lintian, install into a throwaway root,
 #                      check contents and units (CI)
+#   make xen-debs      Debian's xen source package rebuilt with hv-patches/
+#                      series (+ptswitch1), amd64 .debs into build/xen-debs/
+#                      (hv-patches/build-xen-debs.sh; cached)
+#   make xen-debs-check  build them, check version, files, dependencies and
+#                      the series in them, install into a bookworm root
+#   make e2e-xen-debs  Xen under QEMU booting the hypervisor from the
+#                      xen-hypervisor-4.17-amd64 .deb (the patched checks)
 #   make fuzz          libFuzzer targets (clang) over the parsers of
 #                      untrusted input, FUZZ_SECONDS each (default 60),
 #                      printing execs and coverage (tests/fuzz/README.md)
@@ -146,7 +153,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         install-daemon install-agent install-unit uninstall clean format deps \
         deb deb-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
-        e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval pvguest check-trixie
+        e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
+        pvguest check-trixie xen-debs xen-debs-check e2e-xen-debs
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -423,6 +431,24 @@ deb:
 deb-check:
 	scripts/install-deps.sh deb
 	tests/packaging/test-deb.sh build/deb-check
+
+# The patched hypervisor as Debian packages (hv-patches/README.md,
+# "Debian packages"): not in CI, a cold build takes most of CI's budget.
+XEN_DEBS := build/xen-debs
+xen-debs:
+	scripts/install-deps.sh xendeb
+	hv-patches/build-xen-debs.sh $(XEN_DEBS)
+xen-debs-check:
+	scripts/install-deps.sh xendeb
+	tests/packaging/test-xen-debs.sh $(XEN_DEBS)
+# The e2e lab's patched checks, booting the packaged xen-4.17-amd64.gz.
+e2e-xen-debs: deps xen-debs
+	rm -rf $(XEN_DEBS)/unpacked
+	dpkg-deb -x $(XEN_DEBS)/xen-hypervisor-4.17-amd64_*_amd64.deb \
+		$(XEN_DEBS)/unpacked
+	tests/e2e/run-e2e.sh --expect patched \
+		--xen $(XEN_DEBS)/unpacked/boot/xen-4.17-amd64.gz \
+		--log build/e2e/console-xen-debs.log
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^hv-patches/')

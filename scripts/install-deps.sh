@@ -12,6 +12,10 @@
 #   scripts/install-deps.sh deb    the Debian packages' build and checks
 #                                  (make deb, make deb-check)
 #   scripts/install-deps.sh fuzz   clang and its libFuzzer runtime (make fuzz)
+#   scripts/install-deps.sh xendeb the build dependencies of Debian's xen
+#                                  source package (arch-dependent build,
+#                                  make xen-debs) and the tools to check
+#                                  the .debs (make xen-debs-check)
 set -eu
 
 # prometheus: promtool, which checks the metrics textfile and the alert rules.
@@ -27,7 +31,15 @@ postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
 redis-server redis-tools" ;;
 	deb) PKGS="$PKGS dpkg-dev debhelper lintian fakeroot systemd" ;;
 	fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
-	*) echo "install-deps: unknown set '$set' (known: e2e record deb fuzz)" >&2; exit 2 ;;
+	# Build-Depends of bookworm's xen 4.17 (debian/control), amd64 only
+	# (acpica-tools for the virtual iasl), plus what its check uses
+	# (tests/packaging/test-xen-debs.sh: nm, readelf, mmdebstrap).
+	xendeb) PKGS="$PKGS dpkg-dev debhelper dh-exec file rdfind lsb-release
+flex bison python3-dev libpython3-dev dh-python bcc gcc-multilib libext2fs-dev
+acpica-tools seabios libaio-dev libglib2.0-dev liblzma-dev libncurses-dev
+libpixman-1-dev libyajl-dev pkg-config uuid-dev zlib1g-dev libzstd-dev pandoc
+ocaml ocaml-findlib binutils mmdebstrap" ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e record deb fuzz xendeb)" >&2; exit 2 ;;
 	esac
 done
 
