@@ -31,7 +31,10 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 case " $* " in
 *" --xen "*) ;;
-*) set -- --xen "$(e2e_batch_xen "$TOP" "$work")" "$@" ;;
+*)
+	xen=$(e2e_batch_xen "$TOP" "$work") || exit 1
+	set -- --xen "$xen" "$@"
+	;;
 esac
 e2e_log "save/restore end-to-end, load of $mib MiB"
 "$HERE/boot-test.sh" --expect patched --saverestore "$mib" --timeout 1500 "$@"
