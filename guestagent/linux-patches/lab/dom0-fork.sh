@@ -317,6 +317,9 @@ if [ "$nwarn" = 0 ] && [ "$nstuck" = 2 ] &&
 else
 	fail stuck-pmd-warns-per-fault "$nwarn WARNING lines, $nstuck" \
 		"'stays unhooked' lines, or an oops; see the console"
+	# The guest's kernel lines of the test, which are otherwise lost.
+	echo "$since" | grep -v '^KGUEST:' | head -n 80 |
+		sed 's/^/E2E: INFO kfork-patched console: /'
 fi
 command "$p" "7 idle"
 if wait_until 60 result_is "$p" 7; then
