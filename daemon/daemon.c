@@ -354,13 +354,17 @@ static void guest_step(struct ptswitchd *d, struct guest *g, uint64_t now_ms)
 	case FSM_ACT_NONE:
 		break;
 	case FSM_ACT_REQUEST_BATCH:
+		snprintf(g->request_reason, sizeof(g->request_reason), "%s",
+			 policy_why);
 		write_request(d, g, PROTO_REQ_BATCH);
 		log_dom(LOG_INFO, g->domid, "emulate", dec->reason,
 			"requested batch (seq %llu)",
 			(unsigned long long)g->fsm.seq);
 		break;
 	case FSM_ACT_SET_BATCH:
-		set_mode(d, g, PT_MODE_BATCH, &in, policy_why);
+		set_mode(d, g, PT_MODE_BATCH, &in,
+			 g->request_reason[0] ? g->request_reason : policy_why);
+		g->request_reason[0] = '\0';
 		break;
 	case FSM_ACT_SET_EMULATE:
 		/*

@@ -76,6 +76,12 @@ struct guest {
 	struct engine_guest eng;
 	struct engine_decision decision;
 	bool have_decision;
+	/*
+	 * The policy's reason when BATCH was requested: the switch happens
+	 * at the ack, a tick or more later, when the engine's current
+	 * reason may already say something else.
+	 */
+	char request_reason[sizeof(((struct engine_decision *)0)->reason)];
 	uint64_t switches;
 	uint64_t since_s; /* realtime of the last mode change */
 	uint64_t stats_published_ms;
