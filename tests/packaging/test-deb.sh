@@ -9,19 +9,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$TOP/build/deb-check}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
+. "$TOP/tests/tally.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

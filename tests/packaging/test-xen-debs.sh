@@ -14,19 +14,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$TOP/build/xen-debs}
 suffix=${XEN_DEB_SUFFIX:-+ptswitch1}
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
+. "$TOP/tests/tally.sh"
 quiet() { "$@" >"$work/quiet.log" 2>&1 || { tail -n 30 "$work/quiet.log"; false; }; }
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/test-xen-debs.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -8,14 +8,7 @@ cd "$(dirname "$0")/../.."
 REL=build/trixie/rel
 SAN=build/trixie/san
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. tests/tally.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
 check "release build (make all) with trixie's gcc and Xen 4.20 headers" \
@@ -57,5 +50,4 @@ if [ -n "$line" ]; then
 else
 	fail=$((fail + 1))
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
