@@ -15,6 +15,8 @@
 #define L1_ENTRIES 512.0
 /* The noise estimate looks back this many windows. */
 #define NOISE_WINDOWS 10.0
+/* The noise scale's clip never falls below this share of the level. */
+#define NOISE_FLOOR 0.01
 /* Rate-limit price: doublings beyond the budget, at most. */
 #define MAX_DOUBLINGS 30
 
@@ -150,12 +152,22 @@ static double window_secs(const struct policy *p)
  * where the window's cost-weighted saving predicts it.  So the smaller
  * of the two is the noise.
  */
-/* A step clipped at four times its estimator's scale so far (sum nd). */
+/*
+ * A step clipped at four times its estimator's scale so far (sum nd),
+ * that scale taken as at least NOISE_FLOOR.  Without the floor a scale
+ * that starts at nearly zero stays there: at 100 ms a stretch is a sum
+ * of ten samples, a steady start leaves rounding dust (1e-16 of the
+ * level) for a scale, and each later step, clipped at four times the
+ * dust, grows it by a few per cent a second: the guard was off for
+ * many minutes of real noise.  The floor only bounds how fast the
+ * estimate may grow, never the estimate.  The first step is not
+ * clipped: there is no scale yet.
+ */
 static double clip_step(const struct engine_guest *g, double nd, double step,
 			double c)
 {
 	if (g->ncc > 0.0 && nd > 0.0)
-		return fmin(step, 4.0 * nd / g->ncc * c);
+		return fmin(step, 4.0 * fmax(nd / g->ncc, NOISE_FLOOR) * c);
 	return step;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -244,6 +245,41 @@ static void test_seconds(void **state)
 	assert_true(leave_after(10000) <= 10000 + 1000);
 }
 
+/*
+ * 7b. The noise scale is per square-root second, whatever the interval:
+ * the same workload, whose run length changes every second (a
+ * pseudo-random 3 or 6, around break-even), sampled every 100 ms and
+ * every second, gives the same sigma.  A scale measured per sample would
+ * grow as 1 / sqrt(interval) (3.2 times at 100 ms), and the noise guard
+ * with it.  The guest is kept in EMULATE (no switch re-aligns the
+ * samples), so only the estimate is compared.
+ */
+static double sigma_at(uint64_t interval_ms)
+{
+	unsigned int i, seed = 12345;
+	struct rig r;
+
+	rig_init(&r, interval_ms, 0);
+	r.f.capable = false; /* measured, never switched */
+	for (i = 0; i < 300; i++) {
+		seed = seed * 1103515245u + 12345u;
+		work(&r, 100000.0, (seed >> 16) % 2 ? 6 : 3, 1, 0.0);
+	}
+	assert_int_equal(r.switches, 0);
+	return r.g.sigma;
+}
+
+static void test_noise_scale_in_seconds(void **state)
+{
+	double fast = sigma_at(100), slow = sigma_at(1000);
+
+	(void)state;
+	print_message("sigma per sqrt(s): %.4f at 100 ms, %.4f at 1 s\n", fast,
+		      slow);
+	assert_true(slow > 0.0);
+	assert_true(fabs(fast - slow) <= 0.1 * slow);
+}
+
 /* 8a. One impossible jump is ignored (and counted), not acted on. */
 static void test_bogus_jump(void **state)
 {
@@ -375,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_work_that_pays),
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),
+	    cmocka_unit_test(test_noise_scale_in_seconds),
 	    cmocka_unit_test(test_bogus_jump),
 	    cmocka_unit_test(test_wrap),
 	    cmocka_unit_test(test_missed_readings),
