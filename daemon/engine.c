@@ -253,17 +253,29 @@ double engine_bound(const struct policy *p, const struct engine_guest *g,
  * change of workload clears it in a sample or two; a stationary noisy
  * workload rarely does, however long it runs.  Zero when the workload
  * is steady.
+ *
+ * Below a second the noise it allows for grows with t, not sqrt(t):
+ * sigma is measured on stretches of a second because rates over less
+ * are not independent, so a fraction t of a second carries t times a
+ * second's noise, and t seconds of a change are judged by the standard
+ * a whole second would be (t z sigma sqrt(1 + window)).  With
+ * sqrt(t + window) there, one 100 ms sample had to bring nearly the
+ * regret of a 1 s sample: a change the guard lets through on its first
+ * second waited most of a second at 100 ms, while following it paid
+ * from the second 100 ms sample.
  */
 static double guard(const struct policy *p, const struct engine_guest *g)
 {
-	double level;
+	double level, t = g->exc_secs;
 
-	if (g->exc_secs <= 0.0)
+	if (t <= 0.0)
 		return 0.0;
 	/* The noise at the excursion's own cost level. */
-	level = g->exc_cost / g->exc_secs;
-	return p->noise_margin * g->sigma * level *
-	       sqrt(g->exc_secs + window_secs(p));
+	level = g->exc_cost / t;
+	if (t < 1.0)
+		return p->noise_margin * g->sigma * level * t *
+		       sqrt(1.0 + window_secs(p));
+	return p->noise_margin * g->sigma * level * sqrt(t + window_secs(p));
 }
 
 static void avg_add(struct engine_avg *a, double keep, double secs, double ce,

@@ -280,6 +280,66 @@ static void test_noise_scale_in_seconds(void **state)
 	assert_true(fabs(fast - slow) <= 0.1 * slow);
 }
 
+/*
+ * 7c. Under the noise scale's model (rates independent from second to
+ * second, not within one), a fraction t of a second carries t times a
+ * second's noise: one 100 ms sample of a change is as strong evidence
+ * of it, per second, as one sample of 1 s.  A change that the guard
+ * lets through on its first 1 s sample must then be let through on its
+ * first 100 ms sample, not after most of a second.  Here compile-like
+ * work (a share of 15 or 25 % of its writes, drawn every second, single
+ * writes, the rest in runs of 3) gives way to fork work.
+ */
+static void compile_second(struct rig *r, double single)
+{
+	unsigned int n = (unsigned int)(1000 / r->interval_ms);
+
+	while (n--) {
+		double secs = (double)r->interval_ms / 1000.0;
+		uint64_t ones = (uint64_t)(150000.0 * single * secs + 0.5);
+		uint64_t threes =
+		    (uint64_t)(150000.0 * (1.0 - single) * secs / 3.0 + 0.5);
+
+		r->abs.emulated_writes += ones + 3 * threes;
+		r->abs.emul_runs[pt_hist_bucket(1)] += ones;
+		r->abs.emul_runs[pt_hist_bucket(3)] += threes;
+		r->t += r->interval_ms;
+		read_counters(r);
+		decide_apply(r);
+	}
+}
+
+static uint64_t enter_after(uint64_t interval_ms)
+{
+	unsigned int i, seed = 777;
+	uint64_t change;
+	struct rig r;
+
+	rig_init(&r, interval_ms, 0);
+	for (i = 0; i < 120; i++) {
+		seed = seed * 1103515245u + 12345u;
+		compile_second(&r, (seed >> 16) % 2 ? 0.25 : 0.15);
+	}
+	assert_int_equal(r.switches, 0);
+	change = r.t;
+	rig_mark(&r);
+	work(&r, FORKY, 10, 0.0);
+	assert_true(r.first_switch_ms != 0);
+	return r.first_switch_ms - change;
+}
+
+static void test_subsecond_evidence(void **state)
+{
+	uint64_t fast = enter_after(100), slow = enter_after(1000);
+
+	(void)state;
+	print_message("decided %llu ms after the change at 100 ms, %llu ms "
+		      "at 1 s\n",
+		      (unsigned long long)fast, (unsigned long long)slow);
+	assert_int_equal(slow, 1000);
+	assert_true(fast <= 100);
+}
+
 /* 8a. One impossible jump is ignored (and counted), not acted on. */
 static void test_bogus_jump(void **state)
 {
@@ -412,6 +472,7 @@ int main(void)
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),
 	    cmocka_unit_test(test_noise_scale_in_seconds),
+	    cmocka_unit_test(test_subsecond_evidence),
 	    cmocka_unit_test(test_bogus_jump),
 	    cmocka_unit_test(test_wrap),
 	    cmocka_unit_test(test_missed_readings),
