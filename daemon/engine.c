@@ -164,13 +164,14 @@ static double window_secs(const struct policy *p)
  */
 /*
  * A step clipped at four times its estimator's scale so far (sum nd),
- * that scale taken as at least NOISE_FLOOR of the level.  Without the floor a
- * scale that starts at nearly zero stays there: at 100 ms a stretch is a sum of
- * ten samples, a steady start leaves rounding dust (1e-16 of the level) for a
- * scale, and each later step, clipped at four times the dust, grows it by a few
- * per cent a second: the guard was off for many minutes of real noise.  The
- * floor only bounds how fast the estimate may grow, never the estimate.  The
- * first step is not clipped: there is no scale yet.
+ * that scale taken as at least NOISE_FLOOR of the level.  Without the
+ * floor a scale that starts at nearly zero stays there: at 100 ms a
+ * stretch is a sum of ten samples, a steady start leaves rounding dust
+ * (1e-16 of the level) for a scale, and each later step, clipped at
+ * four times the dust, grows it by a few per cent a second: the guard
+ * was off for many minutes of real noise.  The floor only bounds how
+ * fast the estimate may grow, never the estimate.  The first step is not
+ * clipped: there is no scale yet.
  */
 static double clip_step(const struct engine_guest *g, double nd, double step,
 			double c)
@@ -349,11 +350,12 @@ static void note_side(struct engine_guest *g, double h, uint64_t now_ms)
  * that side (a phase older than those lasts about as long again as it
  * has lasted).  With no phase of that side seen yet, nothing is known:
  * the test passes (holding a guest's first phase back cost more, at
- * 10 s, than following one storm too many).  A guest whose phases have lasted
- * about a sample (one-second storms sampled every second) is not dragged in and
- * out after each one; at 100 ms the same storms last ten intervals and
- * are followed.  It delays a switch by at most two intervals after the
- * noise guard: a phase older than two intervals always passes.
+ * 10 s, than following one storm too many).  A guest whose phases have
+ * lasted about a sample (one-second storms sampled every second) is not
+ * dragged in and out after each one; at 100 ms the same storms last ten
+ * intervals and are followed.  It delays a switch by at most two
+ * intervals after the noise guard: a phase older than two intervals
+ * always passes.
  */
 static bool outlasts(const struct policy *p, const struct engine_guest *g)
 {
