@@ -15,6 +15,10 @@
 #define L1_ENTRIES 512.0
 /* The noise estimate looks back this many windows. */
 #define NOISE_WINDOWS 10.0
+/* The noise scale's clip never falls below this share of the level. */
+#define NOISE_FLOOR 0.01
+/* Weight of the newest phase in the mean phase lengths. */
+#define PHASE_WEIGHT 0.25
 /* Rate-limit price: doublings beyond the budget, at most. */
 #define MAX_DOUBLINGS 30
 
@@ -128,10 +132,18 @@ static double window_secs(const struct policy *p)
 }
 
 /*
- * The noise of the regret rate, relative to the cost level, per square
- * root second (the guard multiplies it by the level it judges), on
- * stretches of at least a second whatever the sampling interval (rates
- * over less than a second are not independent).  Noise is what a saving
+ * The noise of the regret rate per square root second, in units of the
+ * square root of the cost level (the guard multiplies it by the root of
+ * the level it judges), on stretches of at least a second whatever the
+ * sampling interval (rates over less than a second are not
+ * independent).  Noise that grows as the root of the level is that of
+ * counts (PTE writes, runs) at a rate: a guest ten times as busy is
+ * sqrt(10) times as noisy, not ten times.  The estimate pools every
+ * level the guest ran at; scaled as the level (before), the noise of a
+ * near-idle web server, large for its level, judged a fork storm at
+ * twenty times the level by twenty times that noise and never let it
+ * through; not scaled at all, a stretch of huge values made the noise
+ * of the work around it many times its own.  Noise is what a saving
  * does not explain: a workload whose saving stays put, however bursty
  * its cycles, has none.  Two estimates of it, each a mean absolute step
  * with every step clipped at four times its scale so far:
@@ -150,12 +162,23 @@ static double window_secs(const struct policy *p)
  * where the window's cost-weighted saving predicts it.  So the smaller
  * of the two is the noise.
  */
-/* A step clipped at four times its estimator's scale so far (sum nd). */
+/*
+ * A step clipped at four times its estimator's scale so far (sum nd),
+ * that scale taken as at least NOISE_FLOOR of the level.  Without the
+ * floor a scale that starts at nearly zero stays there: at 100 ms a
+ * stretch is a sum of ten samples, a steady start leaves rounding dust
+ * (1e-16 of the level) for a scale, and each later step, clipped at
+ * four times the dust, grows it by a few per cent a second: the guard
+ * was off for many minutes of real noise.  The floor only bounds how
+ * fast the estimate may grow, never the estimate.  The first step is not
+ * clipped: there is no scale yet.
+ */
 static double clip_step(const struct engine_guest *g, double nd, double step,
 			double c)
 {
 	if (g->ncc > 0.0 && nd > 0.0)
-		return fmin(step, 4.0 * nd / g->ncc * c);
+		return fmin(step,
+			    4.0 * fmax(nd / g->ncc * sqrt(c), NOISE_FLOOR * c));
 	return step;
 }
 
@@ -178,7 +201,7 @@ static void noise_update(const struct policy *p, struct engine_guest *g,
 	e = g->bk_x / g->bk_secs - s * c;
 	if (g->have_resid) {
 		keep = exp(-g->bk_secs / (NOISE_WINDOWS * window_secs(p)));
-		g->ncc = g->ncc * keep + c * g->bk_secs;
+		g->ncc = g->ncc * keep + sqrt(c) * g->bk_secs;
 		step = clip_step(g, g->nd, fabs(e - g->resid), c);
 		g->nd = g->nd * keep + step * g->bk_secs;
 		/* What the previous stretch's own saving predicts, missed by.
@@ -237,21 +260,34 @@ double engine_bound(const struct policy *p, const struct engine_guest *g,
 
 /*
  * The noise guard: an excursion of t seconds must exceed z sigma
- * sqrt(t + window) before the guest switches, z the noise margin.  A
+ * sqrt(level) sqrt(t + window) before the guest switches, z the noise
+ * margin, level the excursion's EMULATE cost rate.  A
  * change of workload clears it in a sample or two; a stationary noisy
  * workload rarely does, however long it runs.  Zero when the workload
  * is steady.
+ *
+ * Below a second the noise it allows for grows with t, not sqrt(t):
+ * sigma is measured on stretches of a second because rates over less
+ * are not independent, so a fraction t of a second carries t times a
+ * second's noise, and t seconds of a change are judged by the standard
+ * a whole second would be (t z sigma sqrt(1 + window)).  With
+ * sqrt(t + window) there, one 100 ms sample had to bring nearly the
+ * regret of a 1 s sample: a change the guard lets through on its first
+ * second waited most of a second at 100 ms, while following it paid
+ * from the second 100 ms sample.
  */
 static double guard(const struct policy *p, const struct engine_guest *g)
 {
-	double level;
+	double level, t = g->exc_secs;
 
-	if (g->exc_secs <= 0.0)
+	if (t <= 0.0)
 		return 0.0;
 	/* The noise at the excursion's own cost level. */
-	level = g->exc_cost / g->exc_secs;
-	return p->noise_margin * g->sigma * level *
-	       sqrt(g->exc_secs + window_secs(p));
+	level = sqrt(g->exc_cost / t);
+	if (t < 1.0)
+		return p->noise_margin * g->sigma * level * t *
+		       sqrt(1.0 + window_secs(p));
+	return p->noise_margin * g->sigma * level * sqrt(t + window_secs(p));
 }
 
 static void avg_add(struct engine_avg *a, double keep, double secs, double ce,
@@ -281,6 +317,54 @@ static bool warm(const struct engine_guest *g)
 	return g->ncc > 0.0;
 }
 
+/*
+ * A phase ends when the counter, having stood at one bound, reaches the
+ * other: its length joins that side's mean.
+ */
+static void note_side(struct engine_guest *g, double h, uint64_t now_ms)
+{
+	int side = g->regret >= h ? 1 : (g->regret <= -h ? -1 : 0);
+	double len, *mean;
+
+	if (!side || side == g->side)
+		return;
+	if (g->side && now_ms > g->side_ms) {
+		len = (double)(now_ms - g->side_ms) / 1000.0;
+		mean = g->side > 0 ? &g->phase_b : &g->phase_e;
+		*mean = *mean > 0.0
+			    ? (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * len
+			    : len;
+	}
+	g->side = side;
+	g->side_ms = now_ms;
+}
+
+/*
+ * Whether the phase that favours the other mode can be expected to
+ * outlast the reaction: after the deciding sample the guest runs one
+ * more interval in the old mode when entering BATCH (the handshake),
+ * and when the phase ends it runs one interval (out of BATCH) or two
+ * (into it) in the mode that has become the wrong one: two intervals
+ * either way.  A phase of age a (the excursion's) is expected to last
+ * max(d - a, a) more, d the mean length of the guest's last phases of
+ * that side (a phase older than those lasts about as long again as it
+ * has lasted).  With no phase of that side seen yet, nothing is known:
+ * the test passes (holding a guest's first phase back cost more, at
+ * 10 s, than following one storm too many).  A guest whose phases have
+ * lasted about a sample (one-second storms sampled every second) is not
+ * dragged in and out after each one; at 100 ms the same storms last ten
+ * intervals and are followed.  It delays a switch by at most two
+ * intervals after the noise guard: a phase older than two intervals
+ * always passes.
+ */
+static bool outlasts(const struct policy *p, const struct engine_guest *g)
+{
+	double d = g->mode == PT_MODE_BATCH ? g->phase_e : g->phase_b;
+	double a = g->exc_secs, react = 2.0 * (double)p->interval_ms / 1000.0;
+
+	return d <= 0.0 || fmax(d - a, a) > react + 1e-9;
+}
+
 /* One accepted sample of `secs` seconds: the rule's update. */
 static void take_sample(const struct policy *p, struct engine_guest *g,
 			const struct engine_delta *d, double secs,
@@ -308,6 +392,7 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	g->bound = h;
 	toward = g->mode == PT_MODE_BATCH ? -x : x;
 	g->regret = fmax(-h, fmin(h, g->regret + x));
+	note_side(g, h, now_ms);
 	/* The excursion restarts whenever the counter is back home. */
 	if ((g->mode == PT_MODE_BATCH ? g->regret : -g->regret) >= h) {
 		g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
@@ -323,7 +408,7 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	g->held = 0.0;
 	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
-	    (g->exc_regret < guard(p, g) || !warm(g)))
+	    (g->exc_regret < guard(p, g) || !outlasts(p, g) || !warm(g)))
 		g->held = fmax(0.0, toward);
 }
 
@@ -412,9 +497,14 @@ static void rule(const struct policy *p, const struct engine_guest *g,
 	out->bound = h;
 	out->margin = guard(p, g);
 	/* (toward > 0: with no switch cost, a tie is no reason to move.) */
-	if (toward >= h && toward > 0.0 && g->exc_regret >= out->margin) {
+	if (toward >= h && toward > 0.0 && g->exc_regret >= out->margin &&
+	    outlasts(p, g)) {
 		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, batch ? "low-saving" : "saving");
+	} else if (toward >= h && toward > 0.0 &&
+		   g->exc_regret >= out->margin) {
+		/* Beyond the noise, but likely over before it would pay. */
+		set_reason(out, "short-phase");
 	} else if (toward >= h && toward > 0.0) {
 		/* It would pay a switch, but not beyond the noise yet. */
 		set_reason(out, "noise");

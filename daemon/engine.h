@@ -76,18 +76,28 @@ struct engine_guest {
 	 */
 	double exc_regret, exc_secs, exc_cost, held;
 	/*
+	 * Phases as the counter sees them: side is +1 while it stands at
+	 * BATCH's bound, -1 at EMULATE's, since side_ms; phase_b and
+	 * phase_e, the mean length in seconds of the last few phases at
+	 * each side (0: none seen yet).
+	 */
+	int side;
+	uint64_t side_ms;
+	double phase_b, phase_e;
+	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual
 	 * (its regret rate less what the window's saving predicts) and its
 	 * own saving, and time-weighted sums of the change of the residual
 	 * from stretch to stretch, of the previous stretch's saving's miss
-	 * and of the cost level.
+	 * and of the root of the cost level.
 	 */
 	double bk_x, bk_c, bk_secs;
 	double resid, nd, ncc;
 	double prev_s, nd_prev; /* the previous stretch's saving, its misses */
 	bool have_resid;
-	double sigma; /* relative noise of the regret rate, per sqrt(s) */
+	/* noise of the regret rate per sqrt(s), per sqrt(cost level) */
+	double sigma;
 	/* The window's rates, for the published costs and the guards. */
 	struct engine_avg win;
 	uint64_t faults;	 /* samples rejected by the sanity bound */

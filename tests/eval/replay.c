@@ -10,9 +10,9 @@
 #include "slice.h"
 
 const char *const replay_reasons[REPLAY_WHY_N] = {
-    "missed",	  "warming-up", "saving",      "low-saving", "noise",
-    "rate-limit", "idle",	"switch-cost", "dwell",	     "spurious",
-    "pinned",	  "excluded",	"other",
+    "missed",	   "warming-up", "saving",   "low-saving",  "noise",
+    "short-phase", "rate-limit", "idle",     "switch-cost", "dwell",
+    "spurious",	   "pinned",	 "excluded", "other",
 };
 
 static unsigned char why_index(const char *reason)
@@ -155,11 +155,11 @@ int replay_policy(const struct policy *p, const struct replay_guest *rg,
 			fprintf(rg->log,
 				"%zu %s want=%s%s %s saving=%.3f "
 				"emul=%.3g batch=%.3g regret=%.3g/%.3g "
-				"guard=%.3g\n",
+				"guard=%.3g sigma=%.3g\n",
 				i, pt_mode_name(g.mode), pt_mode_name(dec.want),
 				dec.switch_now ? "!" : "", dec.reason,
 				dec.saving, dec.cost_emulate, dec.cost_batch,
-				dec.regret, dec.bound, dec.margin);
+				dec.regret, dec.bound, dec.margin, g.sigma);
 
 		in = (struct fsm_input){
 		    .now_ms = now,

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -36,7 +37,8 @@ struct rig {
 	unsigned int switches;
 	uint64_t first_switch_ms; /* after rig_mark(), 0: none */
 	bool marked;
-	unsigned int tick; /* for deterministic noise */
+	unsigned int tick;     /* for deterministic noise */
+	unsigned int web_secs; /* the web server's seconds so far */
 };
 
 static void rig_init(struct rig *r, uint64_t interval_ms, uint64_t offset)
@@ -173,11 +175,14 @@ static void test_fast_entry(void **state)
 	assert_true(r.first_switch_ms - (T0 + 60000) <= 3000);
 }
 
-/* A web server: runs of 1 and of 3 in turn, 10000 writes a second. */
+/*
+ * A web server: runs of 1 and of 3 in turn, second by second (at any
+ * interval), 10000 writes a second.
+ */
 static void web(struct rig *r, unsigned int secs)
 {
 	while (secs--)
-		work(r, 10000.0, r->tick % 2 ? 1 : 3, 1, 0.0);
+		work(r, 10000.0, r->web_secs++ % 2 ? 1 : 3, 1, 0.0);
 }
 
 /* 4. One-second storms must not drag the guest in and out of BATCH. */
@@ -195,6 +200,88 @@ static void test_storms(void **state)
 	}
 	assert_int_equal(r.switches, 0);
 	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+}
+
+/*
+ * 4b. A quieter web server (a share of 70 or 90 % of its 10000 writes a
+ * second single, drawn every second, the rest in runs of 2) with the
+ * same storms.  Sampled every 100 ms a storm lasts ten intervals:
+ * following each from its first sample pays (BATCH from 0.2 s on, 0.8 s
+ * of fork work batched, for two switches).  Sampled every second it
+ * lasts one, and following it cannot pay.  The web server's noise
+ * scale, judged at the storm's level (twenty times its own), used to
+ * hold every storm at 100 ms.
+ */
+static void web_mixed(struct rig *r, unsigned int secs, unsigned int *seed)
+{
+	unsigned int n;
+
+	while (secs--) {
+		double single;
+
+		*seed = *seed * 1103515245u + 12345u;
+		single = (*seed >> 16) % 2 ? 0.9 : 0.7;
+		for (n = (unsigned int)(1000 / r->interval_ms); n; n--) {
+			double f = (double)r->interval_ms / 1000.0;
+			uint64_t ones = (uint64_t)(10000.0 * single * f + 0.5);
+			uint64_t twos =
+			    (uint64_t)(10000.0 * (1.0 - single) * f / 2.0 +
+				       0.5);
+
+			if (r->g.mode == PT_MODE_BATCH) {
+				r->abs.batches += ones + twos;
+				r->abs.batch_ptes += ones + 2 * twos;
+			} else {
+				r->abs.emulated_writes += ones + 2 * twos;
+				r->abs.emul_runs[pt_hist_bucket(1)] += ones;
+				r->abs.emul_runs[pt_hist_bucket(2)] += twos;
+			}
+			r->t += r->interval_ms;
+			read_counters(r);
+			decide_apply(r);
+		}
+	}
+}
+
+/* Ten storms; how many were followed from their first sample. */
+static unsigned int storms_followed(uint64_t interval_ms,
+				    unsigned int *switches)
+{
+	unsigned int i, followed = 0, seed = 4242;
+	struct rig r;
+
+	rig_init(&r, interval_ms, 0);
+	web_mixed(&r, 60, &seed);
+	for (i = 0; i < 10; i++) {
+		uint64_t t = r.t;
+
+		rig_mark(&r);
+		work(&r, FORKY, 1, 0.0);
+		if (r.first_switch_ms && r.first_switch_ms - t <= interval_ms)
+			followed++;
+		web_mixed(&r, 2, &seed);
+		/* Back in EMULATE within two seconds of the storm's end. */
+		assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+		web_mixed(&r, 30 + 7 * i, &seed);
+	}
+	*switches = r.switches;
+	return followed;
+}
+
+static void test_storms_at_100ms(void **state)
+{
+	unsigned int fast_sw, slow_sw;
+	unsigned int fast = storms_followed(100, &fast_sw);
+	unsigned int slow = storms_followed(1000, &slow_sw);
+
+	(void)state;
+	print_message("storms followed: %u of 10 at 100 ms (%u switches), %u "
+		      "at 1 s (%u switches)\n",
+		      fast, fast_sw, slow, slow_sw);
+	assert_true(fast >= 8);
+	assert_true(fast_sw <= 20);
+	/* At 1 s, at most the first, before any phase length is known. */
+	assert_true(slow_sw <= 2);
 }
 
 /* 5. Steady work below min-write-rate that BATCH pays for is batched. */
@@ -242,6 +329,101 @@ static void test_seconds(void **state)
 	assert_true(leave_after(100) <= 100 + 1000);
 	assert_true(leave_after(1000) <= 1000 + 1000);
 	assert_true(leave_after(10000) <= 10000 + 1000);
+}
+
+/*
+ * 7b. The noise scale is per square-root second, whatever the interval:
+ * the same workload, whose run length changes every second (a
+ * pseudo-random 3 or 6, around break-even), sampled every 100 ms and
+ * every second, gives the same sigma.  A scale measured per sample would
+ * grow as 1 / sqrt(interval) (3.2 times at 100 ms), and the noise guard
+ * with it.  The guest is kept in EMULATE (no switch re-aligns the
+ * samples), so only the estimate is compared.
+ */
+static double sigma_at(uint64_t interval_ms)
+{
+	unsigned int i, seed = 12345;
+	struct rig r;
+
+	rig_init(&r, interval_ms, 0);
+	r.f.capable = false; /* measured, never switched */
+	for (i = 0; i < 300; i++) {
+		seed = seed * 1103515245u + 12345u;
+		work(&r, 100000.0, (seed >> 16) % 2 ? 6 : 3, 1, 0.0);
+	}
+	assert_int_equal(r.switches, 0);
+	return r.g.sigma;
+}
+
+static void test_noise_scale_in_seconds(void **state)
+{
+	double fast = sigma_at(100), slow = sigma_at(1000);
+
+	(void)state;
+	print_message("sigma per sqrt(s): %.4f at 100 ms, %.4f at 1 s\n", fast,
+		      slow);
+	assert_true(slow > 0.0);
+	assert_true(fabs(fast - slow) <= 0.1 * slow);
+}
+
+/*
+ * 7c. Under the noise scale's model (rates independent from second to
+ * second, not within one), a fraction t of a second carries t times a
+ * second's noise: one 100 ms sample of a change is as strong evidence
+ * of it, per second, as one sample of 1 s.  A change that the guard
+ * lets through on its first 1 s sample must then be let through on its
+ * first 100 ms sample, not after most of a second.  Here compile-like
+ * work (a share of 15 or 25 % of its writes, drawn every second, single
+ * writes, the rest in runs of 3) gives way to fork work.
+ */
+static void compile_second(struct rig *r, double single)
+{
+	unsigned int n = (unsigned int)(1000 / r->interval_ms);
+
+	while (n--) {
+		double secs = (double)r->interval_ms / 1000.0;
+		uint64_t ones = (uint64_t)(150000.0 * single * secs + 0.5);
+		uint64_t threes =
+		    (uint64_t)(150000.0 * (1.0 - single) * secs / 3.0 + 0.5);
+
+		r->abs.emulated_writes += ones + 3 * threes;
+		r->abs.emul_runs[pt_hist_bucket(1)] += ones;
+		r->abs.emul_runs[pt_hist_bucket(3)] += threes;
+		r->t += r->interval_ms;
+		read_counters(r);
+		decide_apply(r);
+	}
+}
+
+static uint64_t enter_after(uint64_t interval_ms)
+{
+	unsigned int i, seed = 777;
+	uint64_t change;
+	struct rig r;
+
+	rig_init(&r, interval_ms, 0);
+	for (i = 0; i < 120; i++) {
+		seed = seed * 1103515245u + 12345u;
+		compile_second(&r, (seed >> 16) % 2 ? 0.25 : 0.15);
+	}
+	assert_int_equal(r.switches, 0);
+	change = r.t;
+	rig_mark(&r);
+	work(&r, FORKY, 10, 0.0);
+	assert_true(r.first_switch_ms != 0);
+	return r.first_switch_ms - change;
+}
+
+static void test_subsecond_evidence(void **state)
+{
+	uint64_t fast = enter_after(100), slow = enter_after(1000);
+
+	(void)state;
+	print_message("decided %llu ms after the change at 100 ms, %llu ms "
+		      "at 1 s\n",
+		      (unsigned long long)fast, (unsigned long long)slow);
+	assert_int_equal(slow, 1000);
+	assert_true(fast <= 100);
 }
 
 /* 8a. One impossible jump is ignored (and counted), not acted on. */
@@ -370,11 +552,14 @@ int main(void)
 	    cmocka_unit_test(test_rate_limit_no_freeze),
 	    cmocka_unit_test(test_fast_entry),
 	    cmocka_unit_test(test_storms),
+	    cmocka_unit_test(test_storms_at_100ms),
 	    cmocka_unit_test(test_short_phases_followed),
 	    cmocka_unit_test(test_first_sample_no_decision),
 	    cmocka_unit_test(test_slow_work_that_pays),
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),
+	    cmocka_unit_test(test_noise_scale_in_seconds),
+	    cmocka_unit_test(test_subsecond_evidence),
 	    cmocka_unit_test(test_bogus_jump),
 	    cmocka_unit_test(test_wrap),
 	    cmocka_unit_test(test_missed_readings),
