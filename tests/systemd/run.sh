@@ -61,7 +61,14 @@ ct=$OUT/root
 rm -rf --one-file-system "$ct"
 cp -a "$base" "$ct" || die "cannot copy the root"
 nspawn_pid=
+leader=
+# The container's PID 1 outlives a killed nspawn: it goes first (SIGKILL
+# to a PID namespace's init ends everything in it).
 cleanup() {
+	if [ -n "$leader" ] && kill -0 "$leader" 2>/dev/null; then
+		kill -9 "$leader" 2>/dev/null
+		sleep 1
+	fi
 	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
 		kill "$nspawn_pid" 2>/dev/null
 		sleep 2
@@ -107,7 +114,6 @@ systemd-nspawn --quiet --boot --register=no --keep-unit \
 	--private-network --console=pipe --machine=ptswitch-lab \
 	-D "$ct" </dev/null >"$OUT/console.log" 2>&1 &
 nspawn_pid=$!
-leader=
 for ((i = 0; i < 100; i++)); do
 	leader=$(ps -o pid= --ppid "$nspawn_pid" | head -n 1 | tr -d ' ')
 	[ -n "$leader" ] && [ "$(ps -o comm= -p "$leader")" = systemd ] && break
@@ -123,7 +129,7 @@ ok "systemd-nspawn --boot: systemd runs as the container's PID 1"
 
 # in_ct CMD...: CMD inside the container, in its namespaces.
 in_ct() {
-	nsenter -t "$leader" -m -u -i -n -p -- env -i \
+	timeout 120 nsenter -t "$leader" -m -u -i -n -p -- env -i \
 		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
 prop() { in_ct systemctl show -p "$2" --value "$1"; }
@@ -208,6 +214,7 @@ done
 # xenstored stopped, the daemon's first request blocks before READY=1.
 in_ct systemctl stop ptswitchd
 xspid=$(in_ct cat /run/xslab/xenstored.pid)
+[ "${xspid:-0}" -gt 0 ] || die "no xenstored pid"
 in_ct kill -STOP "$xspid"
 in_ct systemctl start --no-block ptswitchd
 sleep 3
@@ -256,9 +263,10 @@ req=$(xs /local/domain/1/ptswitch/request)
 n0=$(prop ptswitchd.service NRestarts)
 wd=$(prop ptswitchd.service WatchdogUSec)
 stamp "watchdog: SIGSTOP to $pid (WatchdogUSec $wd)"
-in_ct kill -STOP "$pid"
-flips=0
-for ((i = 0; i < 300; i++)); do
+flips=0 newpid=$pid
+# (kill -STOP 0 would stop the caller's own process group.)
+[ "${pid:-0}" -gt 0 ] && in_ct kill -STOP "$pid"
+for ((i = 0; i < 300 && ${pid:-0} > 0; i++)); do
 	state_is batch || flips=$((flips + 1))
 	newpid=$(prop ptswitchd.service MainPID)
 	if [ "$newpid" != "$pid" ] && [ "$newpid" != 0 ] &&
@@ -269,7 +277,7 @@ for ((i = 0; i < 300; i++)); do
 done
 stamp "watchdog: MainPID now $newpid"
 check "systemd restarted the stopped daemon (MainPID $pid -> $newpid)" \
-	test "$newpid" != "$pid" -a "$newpid" != 0
+	test "${pid:-0}" -gt 0 -a "$newpid" != "$pid" -a "$newpid" != 0
 check "NRestarts went up by one" \
 	test "$(prop ptswitchd.service NRestarts)" -eq $((n0 + 1))
 check "the journal says: watchdog timeout" \
