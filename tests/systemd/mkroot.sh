@@ -96,5 +96,5 @@ rm -rf "$root"
 mv "$tmp" "$root"
 trap - EXIT
 date -u +%FT%TZ >"$stamp"
-echo "mkroot: built in $(($(date +%s) - start)) s:" $(cat "$root/.ptswitch-versions") >&2
+echo "mkroot: built in $(($(date +%s) - start)) s: $(tr '\n' ' ' <"$root/.ptswitch-versions")" >&2
 echo "$root"

@@ -47,7 +47,9 @@ fi
 version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
 daemon_deb=$debs/ptswitchd_${version}_amd64.deb
 agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
-[ -f "$daemon_deb" ] && [ -f "$agent_deb" ] || die "no $version .debs in $debs"
+if [ ! -f "$daemon_deb" ] || [ ! -f "$agent_deb" ]; then
+	die "no $version .debs in $debs"
+fi
 make -C "$TOP" -s BUILD=build build/xslab/libxsshim.so \
 	build/xslab/xs-labctl build/xslab/xs-guestbridge >&2 ||
 	die "cannot build the xslab tools"
