@@ -181,8 +181,8 @@ check "ptswitch-agent started after xen.service was up" \
 	test "$a_start" -ge "$xen_up"
 check "ptswitchd is active, started once (NRestarts=0)" \
 	test "$(prop ptswitchd.service ActiveState)/$(prop ptswitchd.service NRestarts)" = active/0
-check "ptswitch-agent is active" \
-	test "$(prop ptswitch-agent.service ActiveState)" = active
+check "ptswitch-agent is active, started once (NRestarts=0)" \
+	test "$(prop ptswitch-agent.service ActiveState)/$(prop ptswitch-agent.service NRestarts)" = active/0
 check "the agent, sandboxed, advertises BATCH through its xenbus" \
 	wait_for 20 eval "xs /local/domain/1/data/ptswitch/caps | grep -q lazy-flush"
 check "the pinned guest reaches batch" wait_for 30 xs_is $T/domain/1/mode batch
