@@ -36,6 +36,10 @@
 #                      (dpkg-buildpackage -us -uc -b), into build/deb/
 #   make deb-check     build them, lintian, install into a throwaway root,
 #                      check contents and units (CI)
+#   make systemd-check the .debs installed in a bookworm root booted with
+#                      systemd as PID 1 (systemd-nspawn): boot order after
+#                      xen.service, readiness, watchdog, reload, stop
+#                      (tests/systemd/README.md)
 #   make xen-debs      Debian's xen source package rebuilt with hv-patches/
 #                      series (+ptswitch1), amd64 .debs into build/xen-debs/
 #                      (hv-patches/build-xen-debs.sh; cached)
@@ -151,7 +155,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
 
 .PHONY: all agent daemon tools tests check demo bench install install-man \
         install-daemon install-agent install-unit uninstall clean format deps \
-        deb deb-check fuzz fuzz-short fuzzers \
+        deb deb-check systemd-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
         pvguest check-trixie xen-debs xen-debs-check e2e-xen-debs
@@ -431,6 +435,14 @@ deb:
 deb-check:
 	scripts/install-deps.sh deb
 	tests/packaging/test-deb.sh build/deb-check
+
+# The packages' units under systemd as PID 1: the .debs installed with
+# dpkg -i into a cached bookworm root booted with systemd-nspawn
+# (tests/systemd/README.md).  SYSTEMD_DEBS=DIR uses .debs built already
+# (make deb-check leaves them in build/deb-check).
+systemd-check:
+	scripts/install-deps.sh deb systemd
+	nice -n 5 tests/systemd/run.sh $(SYSTEMD_DEBS)
 
 # The patched hypervisor as Debian packages (hv-patches/README.md,
 # "Debian packages"): not in CI, a cold build takes most of CI's budget.

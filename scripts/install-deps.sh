@@ -11,6 +11,9 @@
 #                                  the host into their images)
 #   scripts/install-deps.sh deb    the Debian packages' build and checks
 #                                  (make deb, make deb-check)
+#   scripts/install-deps.sh systemd  the packaged units booted under
+#                                  systemd (make systemd-check):
+#                                  systemd-nspawn, mmdebstrap
 #   scripts/install-deps.sh fuzz   clang and its libFuzzer runtime (make fuzz)
 #   scripts/install-deps.sh xendeb the build dependencies of Debian's xen
 #                                  source package (arch-dependent build,
@@ -30,6 +33,7 @@ xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
 postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
 redis-server redis-tools" ;;
 	deb) PKGS="$PKGS dpkg-dev debhelper lintian fakeroot systemd" ;;
+	systemd) PKGS="$PKGS systemd-container mmdebstrap" ;;
 	fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
 	# Build-Depends of bookworm's xen 4.17 (debian/control), amd64 only
 	# (acpica-tools for the virtual iasl), plus what its check uses
@@ -39,7 +43,7 @@ flex bison python3-dev libpython3-dev dh-python bcc gcc-multilib libext2fs-dev
 acpica-tools seabios libaio-dev libglib2.0-dev liblzma-dev libncurses-dev
 libpixman-1-dev libyajl-dev pkg-config uuid-dev zlib1g-dev libzstd-dev pandoc
 ocaml ocaml-findlib binutils mmdebstrap" ;;
-	*) echo "install-deps: unknown set '$set' (known: e2e record deb fuzz xendeb)" >&2; exit 2 ;;
+	*) echo "install-deps: unknown set '$set' (known: e2e record deb systemd fuzz xendeb)" >&2; exit 2 ;;
 	esac
 done
 
