@@ -187,6 +187,12 @@ if [ -n "$dsc" ]; then
 	# Applies Debian's own patch queue (3.0 quilt).
 	dpkg-source --no-check -x "$dsc" "$src" >/dev/null
 	kconfig="$src/debian/xen-kconfig"
+	if [ ! -f "$kconfig" ] && [ "$release" != 4.17 ]; then
+		kconfig=$(trixie_kconfig "$work/hv") || {
+			log "no debian/xen-kconfig, nor trixie's hypervisor configuration"
+			exit 1
+		}
+	fi
 fi
 
 for p in $(patches); do
