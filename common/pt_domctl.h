@@ -8,10 +8,12 @@
  * checks it against the headers of a patched build.
  *
  * The op is issued through xc_domctl() with this structure in the
- * domctl's union; the interface version stays Debian's (0x15).
+ * domctl's union; the interface version stays Debian's (0x15 on 4.17,
+ * 0x17 on 4.20): the series does not bump it.
  *
- * The two numbers below are the whole of what ties a build to a Xen
- * release; daemon/pt_xc.c says why the check is made at build time.
+ * The number and the interface list below are the whole of what ties a
+ * build to a Xen release; daemon/pt_xc.c says why the check is made at
+ * build time.
  */
 #ifndef PT_DOMCTL_H
 #define PT_DOMCTL_H
@@ -26,11 +28,16 @@
 #define PT_DOMCTL_CMD 0x7074 /* XEN_DOMCTL_pt_mode */
 
 /*
- * XEN_DOMCTL_INTERFACE_VERSION of the Xen release hv-patches/ patches
- * (4.17).  Tools built against another release's headers never issue
- * the op: there, PT_DOMCTL_CMD may be another domctl.
+ * XEN_DOMCTL_INTERFACE_VERSION of each Xen release hv-patches/ has a
+ * series for: 4.17 (hv-patches/series) and 4.20 (hv-patches/xen-4.20/).
+ * Tools built against another release's headers never issue the op:
+ * there, PT_DOMCTL_CMD may be another domctl.  A new port adds its line
+ * here and to PT_DOMCTL_HAS_SERIES.
  */
-#define PT_DOMCTL_INTERFACE_VERSION 0x15
+#define PT_DOMCTL_INTERFACE_4_17 0x15
+#define PT_DOMCTL_INTERFACE_4_20 0x17
+#define PT_DOMCTL_HAS_SERIES(v)                                                \
+	((v) == PT_DOMCTL_INTERFACE_4_17 || (v) == PT_DOMCTL_INTERFACE_4_20)
 
 /* VM-assist a guest enables to consent to BATCH (VMASST_TYPE_pt_batch). */
 #define PT_VMASST_TYPE_PT_BATCH 48

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * XEN_DOMCTL_pt_mode through xc_domctl(): Debian's libxenctrl exports it
- * and stamps its own interface version (0x15), which the patches keep.
+ * and stamps its own interface version (0x15 on 4.17, 0x17 on 4.20),
+ * which the patches keep.
  *
  * Whether the op may be issued at all is decided at build time, from the
  * Xen headers this file is compiled against.  libxenctrl stamps the
@@ -10,12 +11,12 @@
  * binary cannot load another one, and a hypervisor of another release
  * refuses the domctl with -EACCES before reading its number.  So the
  * headers name the only hypervisor interface this binary can reach, and
- * a run-time check could only repeat them.  Built against a release
- * without a ptswitch series (Xen 4.20 today), the op is never issued:
- * every call fails with -ENOSYS and the daemon runs in advise mode.  The
- * op's number is out of upstream's way on every release
- * (hv-patches/check-abi.sh), but a release without the series would
- * answer it with -ENOSYS at best.
+ * a run-time check could only repeat them.  hv-patches/ has a series for
+ * 4.17 and 4.20 (PT_DOMCTL_HAS_SERIES).  Built against a release without
+ * one, the op is never issued: every call fails with -ENOSYS and the
+ * daemon runs in advise mode.  The op's number is out of upstream's way
+ * on every release (hv-patches/check-abi.sh), but a release without the
+ * series would answer it with -ENOSYS at best.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,8 +25,7 @@
 #include "pt_domctl.h"
 #include "pt_xc.h"
 
-#define PT_XC_SERIES                                                           \
-	(XEN_DOMCTL_INTERFACE_VERSION == PT_DOMCTL_INTERFACE_VERSION)
+#define PT_XC_SERIES PT_DOMCTL_HAS_SERIES(XEN_DOMCTL_INTERFACE_VERSION)
 
 #if PT_XC_SERIES && defined(XEN_DOMCTL_dt_overlay)
 /* 87, the series' number before it moved out of upstream's way. */
@@ -41,9 +41,10 @@ const char *pt_xc_unsupported(void)
 		return NULL;
 	snprintf(why, sizeof(why),
 		 "no ptswitch series for Xen domctl interface 0x%x "
-		 "(hv-patches: 0x%x); domctl never issued",
+		 "(hv-patches: 0x%x, 0x%x); domctl never issued",
 		 (unsigned int)XEN_DOMCTL_INTERFACE_VERSION,
-		 (unsigned int)PT_DOMCTL_INTERFACE_VERSION);
+		 (unsigned int)PT_DOMCTL_INTERFACE_4_17,
+		 (unsigned int)PT_DOMCTL_INTERFACE_4_20);
 	return why;
 }
 

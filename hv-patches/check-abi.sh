@@ -71,6 +71,17 @@ inc=$(cd "$1" && pwd)/include
 	exit 1
 }
 
+# The release the headers are of (build-info, from build-xen.sh; 4.17
+# before it said), and the domctl interface version that release keeps.
+release=$(sed -n 's/^release=//p' "$1/build-info" 2>/dev/null)
+release=${release:-4.17}
+iface=$(awk -v n="PT_DOMCTL_INTERFACE_$(echo "$release" | tr . _)" \
+	'$1 == "#define" && $2 == n { print $3 }' "$repo/common/pt_domctl.h")
+[ -n "$iface" ] || {
+	echo "check-abi: common/pt_domctl.h has no interface for Xen $release" >&2
+	exit 1
+}
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -95,7 +106,9 @@ cat >"$tmp/abi.c" <<'EOC'
 	     sizeof(((struct pt_domctl_op *)0)->f))
 
 SAME(XEN_DOMCTL_pt_mode, PT_DOMCTL_CMD);
-SAME(XEN_DOMCTL_INTERFACE_VERSION, 0x15);
+SAME(XEN_DOMCTL_INTERFACE_VERSION, PT_TEST_INTERFACE);
+_Static_assert(PT_DOMCTL_HAS_SERIES(XEN_DOMCTL_INTERFACE_VERSION),
+	       "the tools would not issue the op for these headers");
 SAME(VMASST_TYPE_pt_batch, PT_VMASST_TYPE_PT_BATCH);
 SAME(MMUEXT_FLUSH_PT_BATCH, PT_MMUEXT_FLUSH_PT_BATCH);
 SAME(XEN_DOMCTL_PT_MODE_OP_get, PT_DOMCTL_OP_GET);
@@ -132,12 +145,14 @@ int main(void)
 EOC
 
 if ! cc -std=gnu11 -Wall -Wextra -Werror -D__XEN_TOOLS__ -I"$inc" \
+	-DPT_TEST_INTERFACE="$iface" \
 	-I"$repo/common" -o "$tmp/abi" "$tmp/abi.c" 2>"$tmp/err"; then
 	grep 'error' "$tmp/err" | head -n 20 >&2
 	echo "check-abi: common/pt_domctl.h does NOT match $inc/xen" >&2
 	exit 1
 fi
-echo "check-abi: common/pt_domctl.h matches $inc/xen/domctl.h"
+echo "check-abi: common/pt_domctl.h matches $inc/xen/domctl.h" \
+	"(Xen $release, domctl interface $iface)"
 if ! collisions "$inc/xen" >&2; then
 	echo "check-abi: another op of $inc/xen takes a number of the series" >&2
 	exit 1

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The series' three guest- and tool-visible numbers (the domctl, the
-# VM-assist type, the mmuext op) are written in five places: the Xen
-# series' public headers, common/pt_domctl.h (the tools), the Linux
-# series, and the PV test kernel.  They must agree, and check-abi.sh
+# VM-assist type, the mmuext op) are written in six places: the public
+# headers of the Xen 4.17 series and of its 4.20 port (hv-patches/
+# xen-4.20), common/pt_domctl.h (the tools), the Linux series, and the
+# PV test kernel.  They must agree, and check-abi.sh
 # must notice when an upstream header takes one of them (hv-patches/
 # README.md, "ABI").
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +22,7 @@ defined() {
 }
 
 hv=("$TOP"/hv-patches/0*.patch)
+hv420=("$TOP"/hv-patches/xen-4.20/0*.patch)
 lx=("$TOP"/guestagent/linux-patches/0*.patch)
 pd=$TOP/common/pt_domctl.h
 pv=$TOP/tests/pvguest/xen_abi.h
@@ -41,6 +43,12 @@ same "hv-patches' VMASST_TYPE_pt_batch" \
 	"$(added VMASST_TYPE_pt_batch "${hv[@]}")" "$vmasst"
 same "hv-patches' MMUEXT_FLUSH_PT_BATCH" \
 	"$(added MMUEXT_FLUSH_PT_BATCH "${hv[@]}")" "$mmuext"
+same "hv-patches/xen-4.20's XEN_DOMCTL_pt_mode" \
+	"$(added XEN_DOMCTL_pt_mode "${hv420[@]}")" "$domctl"
+same "hv-patches/xen-4.20's VMASST_TYPE_pt_batch" \
+	"$(added VMASST_TYPE_pt_batch "${hv420[@]}")" "$vmasst"
+same "hv-patches/xen-4.20's MMUEXT_FLUSH_PT_BATCH" \
+	"$(added MMUEXT_FLUSH_PT_BATCH "${hv420[@]}")" "$mmuext"
 same "the Linux series' VMASST_TYPE_pt_batch" \
 	"$(added VMASST_TYPE_pt_batch "${lx[@]}")" "$vmasst"
 same "the Linux series' MMUEXT_FLUSH_PT_BATCH" \

@@ -7,7 +7,7 @@
 #   run.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
 #          [--repeats N] [--timeout SECS] [--log FILE]
 #          [--calibration FILE] [--no-smp] [--no-attacks] [--no-build]
-#          [--cases all|races] [--widen-races]
+#          [--cases all|races] [--widen-races] [--dom0-image DIR]
 #
 # --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
 #                and boot that
@@ -31,6 +31,11 @@
 # --cases        all (default), or races: no benchmark, only the 2-vCPU
 #                cases written against BATCH's races (safety-close-l2-race,
 #                safety-foreign-probe-*), about 2 min under TCG
+# --dom0-image   boot DIR/vmlinuz with DIR/dom0.cpio.gz and run
+#                DIR/pvguest/{pvguest.elf,pvg-grant} instead of building
+#                the bookworm image here: the trixie lab's images
+#                (tests/trixie/lab.sh leaves them in build/trixie/lab), so
+#                that a Xen 4.20 is driven by 4.20's tools
 # --widen-races  --patched --cases races, with the hypervisor built as a
 #                debug build (CONFIG_DEBUG=y, assertions live) with
 #                CONFIG_PT_BATCH_WIDEN_RACES=y, which holds those race
@@ -59,6 +64,7 @@ attacks=1
 build_xen=
 cases=all
 kconfig=
+dom0_image=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -73,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--patched) build_xen=patched; shift ;;
 	--baseline) build_xen=baseline; shift ;;
 	--cases) cases=$2; shift 2 ;;
+	--dom0-image) dom0_image=$(cd "$2" && pwd); do_build=0; shift 2 ;;
 	--widen-races)
 		build_xen=patched
 		cases=races
@@ -138,26 +145,37 @@ if [ "$do_build" = 1 ]; then
 	make -C "$TOP" -s BUILD="$build" "$build/pt-domctl" >&2 ||
 		e2e_log "no pt-domctl: BATCH and the counter check are skipped"
 fi
+[ -z "$dom0_image" ] || build=$dom0_image/pvguest
 [ -r "$build/pvguest.elf" ] || e2e_die "no $build/pvguest.elf"
 domctl=
 [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
 
 # The dom0 kernel: the lab's cached unpacked linux-image package, fetched
 # as the lab does when it is not there yet.
-cache=$(e2e_cache_dir "$work")
-e2e_kernel_tree "$cache"
-for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
-[ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
+if [ -n "$dom0_image" ]; then
+	vmlinuz=$dom0_image/vmlinuz
+else
+	cache=$(e2e_cache_dir "$work")
+	e2e_kernel_tree "$cache"
+	for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
+fi
+[ -r "$vmlinuz" ] || e2e_die "no dom0 kernel ($vmlinuz)"
 
 e2e_xen_elf "$xen" "$work/xen.elf"
 
 # The lab's dom0 image (its guests are not used: an empty guest initrd),
 # then our overlay archive appended: the kernel loads both, in order.
-e2e_log "building the dom0 image"
-: >"$work/unused-guest.cpio.gz"
-"$E2E/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
-	--guest-initrd "$work/unused-guest.cpio.gz" \
-	${domctl:+--domctl "$domctl"} >&2
+if [ -n "$dom0_image" ]; then
+	e2e_log "dom0 image: $dom0_image/dom0.cpio.gz"
+	cp "$dom0_image/dom0.cpio.gz" "$work/dom0.cpio.gz"
+else
+	e2e_log "building the dom0 image"
+	: >"$work/unused-guest.cpio.gz"
+	"$E2E/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" \
+		--kernel-tree "$ktree" \
+		--guest-initrd "$work/unused-guest.cpio.gz" \
+		${domctl:+--domctl "$domctl"} >&2
+fi
 overlay=$work/overlay
 mkdir -p "$overlay/e2e/pvguest"
 cp "$build/pvguest.elf" "$overlay/e2e/pvguest/pvguest.elf"

@@ -26,8 +26,9 @@ check "ptswitch-agent links trixie's libxenstore.so.4" \
 check "ptswitchd runs (--help)" eval "$REL/ptswitchd --help >/dev/null"
 check "ptswitchd parses the shipped policy with trixie's libyaml" \
 	$REL/ptswitchd --check-config config/ptswitch.yaml
-# Built for domctl interface 0x17, the daemon names why it never issues
-# the ptswitch domctl; the unit test test_pt_domctl checks it does not.
+# Built for domctl interface 0x17, which hv-patches/xen-4.20 keeps, the
+# daemon issues the ptswitch domctl (unit/test_pt_domctl,
+# integration/test_domctl_number).
 check "the domctl interface is 4.20's (0x17)" \
 	grep -q 'XEN_DOMCTL_INTERFACE_VERSION 0x00000017' /usr/include/xen/domctl.h
 xs=$(. tests/xslab/xslab.sh && echo "$XSLAB_XENSTORED")

@@ -9,8 +9,9 @@
 #
 #   tests/trixie/mkimages.sh OUTDIR
 #
-# OUTDIR gets xen-4.20-amd64.gz, vmlinuz, dom0.cpio.gz, guest.cpio.gz and
-# VERSIONS (what went in).
+# OUTDIR gets xen-4.20-amd64.gz, vmlinuz, dom0.cpio.gz, guest.cpio.gz,
+# VERSIONS (what went in) and pvguest/ (the PV test kernel and dom0's
+# pvg-grant, for tests/pvguest/run.sh --dom0-image OUTDIR).
 set -eu # not pipefail: tests/e2e/lib.sh is written for POSIX sh
 cd "$(dirname "$0")/../.."
 # shellcheck source=../e2e/lib.sh
@@ -22,7 +23,9 @@ build=build/trixie/lab-bin
 xenbin=/usr/lib/xen-4.20/bin
 
 e2e_log "building ptswitchd, ptswitch-agent, pt-domctl (trixie, Xen 4.20)"
-make -s -j"$(nproc)" BUILD=$build all "$build/pt-domctl"
+make -s -j"$(nproc)" BUILD=$build all "$build/pt-domctl" pvguest
+mkdir -p "$out/pvguest"
+cp $build/pvguest.elf $build/pvg-grant "$out/pvguest/"
 
 # The kernel package, unpacked under the root's own cache (lib.sh).
 cache=$(e2e_cache_dir "$(mktemp -d)")
