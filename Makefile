@@ -26,6 +26,8 @@
 #   make check-trixie  Debian trixie (Xen 4.20): build and run the unit and
 #                      integration tests inside a trixie root of our own
 #                      (tests/trixie/README.md), against trixie's xenstored
+#   make e2e-trixie    Xen 4.20 under QEMU with a trixie dom0: stock, then
+#                      patched (xen-4.20/), then the PV test kernel on it
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -158,7 +160,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         deb deb-check systemd-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
-        pvguest check-trixie xen-debs xen-debs-check e2e-xen-debs
+        pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -313,6 +315,12 @@ check: deps
 # libraries, in a cached trixie root (tests/trixie/README.md).
 check-trixie:
 	tests/trixie/check.sh
+
+# The trixie lab under QEMU: stock and patched Xen 4.20 with a trixie dom0
+# and guests, and the PV test kernel on the patched one
+# (tests/trixie/e2e.sh; the patched parts need a 4.20 source).
+e2e-trixie: deps
+	tests/trixie/e2e.sh
 
 # End to end: Xen under QEMU (TCG), patched then stock (tests/e2e/README.md).
 e2e: e2e-patched e2e-stock
