@@ -1,28 +1,37 @@
 #!/bin/sh
-# Build a small Xen PV guest kernel from Debian bookworm's linux source with
-# the ptswitch guest patch series (see README.md in this directory).
+# Build a small Xen PV guest kernel from Debian's linux source with the
+# ptswitch guest patch series (see README.md in this directory): bookworm's
+# 6.1 with `series` (the default), or trixie's 6.12 with linux-6.12/series.
 #
 #   guestagent/linux-patches/build-kernel.sh OUTDIR
+#   KERNEL_RELEASE=6.12 guestagent/linux-patches/build-kernel.sh OUTDIR
 #
-# Fetches the source with `apt-get source linux` (adding a deb-src entry for
-# the machine's own Debian mirror if there is none), lets dpkg-source apply
-# Debian's patch queue, applies `series` with patch -p1, then the lab-only
+# Fetches the source with `apt-get source linux` (6.1: adding a deb-src
+# entry for the machine's own Debian mirror if there is none; 6.12: from a
+# trixie deb-src list on the same mirror in an apt state directory of its
+# own under the cache, leaving the machine's apt setup alone), lets
+# dpkg-source apply Debian's patch queue, applies the series with patch -p1,
+# then the lab-only
 # patches of lab/kernel-series (test knobs, not part of the series),
 # configures tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
 # OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (the ELF, which xl loads without
 # decompressing), OUTDIR/config and OUTDIR/build-info.
 #
 # Environment:
+#   KERNEL_RELEASE    6.1 (default: Debian bookworm's linux, `series`) or
+#                     6.12 (Debian trixie's, linux-6.12/series).
 #   PTSWITCH_CACHE    cache dir (default /var/cache/ptswitch): the source
-#                     package in src/, the results in linux-<key>/, keyed
-#                     by this script, the series, the lab series, their
-#                     patches and the config fragment.  Unwritable: no
-#                     caching.
+#                     package in src/ (6.12: src/trixie/, and its apt state
+#                     in apt-trixie/), the results in linux-<key>/, keyed
+#                     by this script, the release, the series, the lab
+#                     series, their patches and the config fragments.
+#                     Unwritable: no caching.
 #   PTSWITCH_NO_CACHE=1  rebuild even on a cache hit.
 #   LINUX_VERSION     Debian source version to fetch (default: the newest
-#                     apt knows, e.g. 6.1.176-1).
+#                     apt knows, e.g. 6.1.176-1; for 6.12 the newest trixie
+#                     lists that the mirror serves, e.g. 6.12.107-1).
 #   KBUILD_JOBS       make -j (default 2: the build machines are shared).
-#   PTSWITCH_SERIES   another series file instead of `series`, its patches
+#   PTSWITCH_SERIES   another series file instead of the release's, its patches
 #                     named by absolute path or relative to its own
 #                     directory: a kernel to compare with (the series
 #                     without one patch, an older series), still with the
@@ -47,7 +56,28 @@ log() { echo "build-kernel: $*" >&2; }
 # need_pkgs, mirror_uri, ensure_deb_src
 . "$here/../../scripts/debsrc.sh"
 
-series=${PTSWITCH_SERIES:-$here/series}
+release=${KERNEL_RELEASE:-6.1}
+case $release in
+6.1)
+	defseries=$here/series
+	srcsub=""
+	;;
+6.12)
+	defseries=$here/linux-6.12/series
+	srcsub=/trixie
+	;;
+*)
+	echo "build-kernel: KERNEL_RELEASE must be 6.1 or 6.12, not $release" >&2
+	exit 2
+	;;
+esac
+# Config fragments: the PV guest's, and one of the release's own if the
+# symbols differ (none does so far).
+fragments=$here/pvguest.config
+[ -r "$here/linux-$release/pvguest.config" ] &&
+	fragments="$fragments $here/linux-$release/pvguest.config"
+
+series=${PTSWITCH_SERIES:-$defseries}
 [ -r "$series" ] || { echo "build-kernel: no $series" >&2; exit 2; }
 pdir=$(cd "$(dirname "$series")" && pwd)
 patches() {
@@ -66,7 +96,10 @@ lab_patches() {
 }
 
 key=$({
-	cat "$here/build-kernel.sh" "$series" "$here/pvguest.config"
+	cat "$here/build-kernel.sh" "$series"
+	# shellcheck disable=SC2086 # one word per file
+	cat $fragments
+	printf 'release=%s\n' "$release"
 	for p in $(patches); do cat "$(patch_file "$p")"; done
 	cat "$here/lab/kernel-series"
 	for p in $(lab_patches); do cat "$here/lab/$p"; done
@@ -104,23 +137,79 @@ if [ -n "$missing" ]; then
 	$APT install -y -qq --no-install-recommends $missing
 fi
 
-# The .dsc to build: LINUX_VERSION's, else the newest in the directory.
+# The .dsc to build: LINUX_VERSION's, else the release's newest in the
+# directory.
 find_dsc() {
 	if [ -n "$want" ]; then
 		f="$1/linux_${want#*:}.dsc"
 		[ -e "$f" ] && echo "$f"
 		return 0
 	fi
-	find "$1" -maxdepth 1 -name 'linux_*.dsc' | sort -V | tail -n1
+	find "$1" -maxdepth 1 -name "linux_$release.*.dsc" | sort -V | tail -n1
+}
+
+# Trixie's source from a bookworm machine: a deb-src list of its own and an
+# apt state directory under the cache, so the machine's apt setup is not
+# touched.  The mirror is the one the machine's bookworm entries use.
+trixie_apt() {
+	tapt=$cache/apt-trixie
+	mkdir -p "$tapt/lists/partial" "$tapt/archives/partial" 2>/dev/null &&
+		[ -w "$tapt" ] || tapt=$work/apt-trixie
+	mkdir -p "$tapt/lists/partial" "$tapt/archives/partial"
+	uri=$(mirror_uri | head -n1)
+	[ -n "$uri" ] || {
+		log "no Debian mirror found in the apt sources"
+		exit 1
+	}
+	printf '%s\n' "Types: deb-src" "URIs: $uri" "Suites: trixie" \
+		"Components: main" \
+		"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" \
+		>"$tapt/trixie-src.sources"
+	TAPT="-o Dir::Etc::sourcelist=$tapt/trixie-src.sources
+		-o Dir::Etc::sourceparts=/dev/null
+		-o Dir::State::Lists=$tapt/lists
+		-o Dir::State::status=/dev/null
+		-o Dir::Cache=$tapt -o Dir::Cache::archives=$tapt/archives"
+	log "apt-get update (trixie deb-src, private state in $tapt)"
+	# shellcheck disable=SC2086 # one word per option
+	apt-get $TAPT update -qq
+}
+
+# Fetch trixie's linux source: LINUX_VERSION's, else the newest version
+# trixie lists, going down the list (at most 4 tries) when the mirror
+# answers 404 for one, as it can for a version newer than its pool.
+fetch_trixie() {
+	if [ -n "$want" ]; then
+		# shellcheck disable=SC2086
+		apt-get $TAPT source --download-only -qq "linux=$want"
+		return
+	fi
+	# shellcheck disable=SC2086
+	for v in $(apt-cache $TAPT showsrc linux |
+		sed -n 's/^Version: //p' | sort -Vru | head -n 4); do
+		log "apt-get source linux=$v (trixie)"
+		# shellcheck disable=SC2086
+		apt-get $TAPT source --download-only -qq "linux=$v" && return 0
+		rm -f "linux_$v.dsc" "linux_${v%-*}.orig.tar.xz" \
+			"linux_$v.debian.tar.xz"
+		log "linux=$v is listed but not served, trying an older one"
+	done
+	return 1
 }
 
 # Source packages, cached so that a rebuild needs no network.  Without
 # LINUX_VERSION a cached source is used as is; delete it to move on.
-srccache="$cache/src"
+srccache="$cache/src$srcsub"
 mkdir -p "$srccache" 2>/dev/null && [ -w "$srccache" ] || srccache="$work/dl"
 mkdir -p "$srccache"
 dsc=$(find_dsc "$srccache")
-if [ -z "$dsc" ]; then
+if [ -z "$dsc" ] && [ "$release" = 6.12 ]; then
+	trixie_apt
+	(cd "$srccache" && fetch_trixie) ||
+		{ log "could not fetch trixie's linux source"; exit 1; }
+	dsc=$(find_dsc "$srccache")
+	[ -n "$dsc" ] || { log "apt-get source linux gave no .dsc"; exit 1; }
+elif [ -z "$dsc" ]; then
 	ensure_deb_src linux
 	log "apt-get source linux${want:+=$want}"
 	(cd "$srccache" &&
@@ -146,19 +235,21 @@ for p in $(lab_patches); do
 		--no-backup-if-mismatch -s <"$here/lab/$p"
 done
 
-# tinyconfig plus the PV guest fragment; every line of the fragment must
-# survive olddefconfig, or the fragment is wrong for this source.
+# tinyconfig plus the PV guest fragments; every line of them must survive
+# olddefconfig, or a fragment is wrong for this source.
 obj="$work/build"
 mkdir -p "$obj"
 make -s -C "$src" O="$obj" tinyconfig >/dev/null
+# shellcheck disable=SC2086 # one word per file
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
-	"$here/pvguest.config" >/dev/null
+	$fragments >/dev/null
 make -s -C "$src" O="$obj" olddefconfig
 bad=0
+# shellcheck disable=SC2086 # one word per file
+grep -h '^CONFIG_' $fragments >"$work/fragment-lines"
 while read -r line; do
-	case $line in CONFIG_*) ;; *) continue ;; esac
 	grep -qx "$line" "$obj/.config" || { log "config lost $line"; bad=1; }
-done <"$here/pvguest.config"
+done <"$work/fragment-lines"
 grep -q '^# CONFIG_MODULES is not set' "$obj/.config" ||
 	{ log "config: modules still on"; bad=1; }
 [ "$bad" = 0 ] || exit 1
@@ -184,6 +275,7 @@ cp "$obj/arch/x86/boot/bzImage" "$out/vmlinuz"
 cp "$obj/vmlinux" "$out/vmlinux"
 cp "$obj/.config" "$out/config"
 {
+	echo "release=$release"
 	echo "source=linux $version"
 	echo "series-key=$key"
 	echo "patches=$(patches | tr '\n' ' ')"

@@ -9,13 +9,15 @@
 # lab/dom0-smp.sh has the checks; boot-test.sh --smp builds and boots.
 #
 #   smp-e2e.sh [--size PROCS,MIB,FORKS] [--xen XEN_GZ] [--kernel DIR]
-#              [--timeout SECS] [--log FILE]
+#              [--release R] [--timeout SECS] [--log FILE]
 #
 # --size     forkbench runs at once, each parent's MiB, forks per run
 #            (default: the CI size, see README.md)
 # --xen      a hypervisor with SMP BATCH (default: hv-patches/build-xen.sh,
 #            cached)
 # --kernel   a build-kernel.sh OUTDIR (default: build-kernel.sh, cached)
+# --release  the guest's Linux release for build-kernel.sh: 6.1 (default)
+#            or 6.12; the same as KERNEL_RELEASE=R in the environment
 # --log      console log (default build/kguest/console-smp-patched.log)
 #
 # Ends with "N passed, N failed"; exits 0 only if every check passed.
@@ -36,9 +38,10 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift 2 ;;
 	--xen) xen=$2; shift 2 ;;
 	--kernel) kdir=$2; shift 2 ;;
+	--release) export KERNEL_RELEASE="$2"; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
