@@ -337,9 +337,11 @@ e2e-pvguest-races: deps
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched
-# The patched Linux guest's fork latency per mode, under ptswitchd.
+# The patched Linux guest's fork latency per mode, under ptswitchd: the
+# bookworm (6.1) and trixie (6.12) series in turn, figures side by side.
+E2E_LINUX_RELEASES ?= 6.1,6.12
 e2e-linux: deps
-	guestagent/linux-patches/fork-e2e.sh
+	guestagent/linux-patches/fork-e2e.sh --releases $(E2E_LINUX_RELEASES)
 # The patched Linux guest with two vCPUs in BATCH under an SMP stress.
 e2e-linux-smp: deps
 	guestagent/linux-patches/smp-e2e.sh
