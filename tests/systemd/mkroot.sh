@@ -40,61 +40,14 @@ die() {
 	exit 1
 }
 
-# The host's apt URIs: the first archive one and the first security one.
-host_uris() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list \
-		/etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		grep -hoE '(URIs:[[:space:]]*|^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)[a-z]+://[^[:space:]]+' "$f" |
-			grep -oE '[a-z]+://[^[:space:]]+' | grep -i debian || true
-	done
-}
+# host_uris, debroot
+# shellcheck source=tests/debroot.sh disable=SC2034 # cache and PKGS are its inputs
+. "$(dirname "$0")/../debroot.sh"
 mirror=${PTSWITCH_BOOKWORM_MIRROR:-$(host_uris | grep -v security | head -n 1)}
 security=$(host_uris | grep security | head -n 1)
 [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources (set PTSWITCH_BOOKWORM_MIRROR)"
 
-key=$(printf '%s\n' "$SUITE" $PKGS | sha256sum | cut -c1-16)
-root=$cache/systemd-root-$key
-stamp=$root/.ptswitch-root-complete
-
-mkdir -p "$cache"
-exec 9>"$cache/systemd-root.lock"
-flock 9
-
-max_days=${PTSWITCH_ROOT_MAX_DAYS:-7}
-if [ "$force" = 0 ] && [ -e "$stamp" ] &&
-	[ -z "$(find "$stamp" -mtime +"$max_days")" ]; then
-	echo "$root"
-	exit 0
-fi
-
-install_mmdebstrap() {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends mmdebstrap >&2
-}
-command -v mmdebstrap >/dev/null || install_mmdebstrap ||
-	{ apt-get update -qq >&2 && install_mmdebstrap; } ||
-	die "cannot install mmdebstrap"
-
 sources=("deb $mirror $SUITE main" "deb $mirror $SUITE-updates main")
 [ -z "$security" ] || sources+=("deb $security $SUITE-security main")
-
-echo "mkroot: building the $SUITE systemd root in $root from $mirror" >&2
-start=$(date +%s)
-tmp=$root.tmp.$$
-rm -rf --one-file-system "$tmp"
-trap 'rm -rf --one-file-system "$tmp"' EXIT
-# shellcheck disable=SC2086 # one word per package
-mmdebstrap --mode=root --variant=apt --format=directory \
-	--aptopt='APT::Install-Recommends "false"' \
-	--include="$(echo $PKGS | tr ' ' ',')" \
-	"$SUITE" "$tmp" "${sources[@]}" >&2 || die "mmdebstrap failed"
-chroot "$tmp" dpkg-query -W -f='${Package} ${Version}\n' \
-	systemd xen-utils-4.17 xen-utils-common >"$tmp/.ptswitch-versions"
-rm -rf "$root"
-mv "$tmp" "$root"
-trap - EXIT
-date -u +%FT%TZ >"$stamp"
-echo "mkroot: built in $(($(date +%s) - start)) s: $(tr '\n' ' ' <"$root/.ptswitch-versions")" >&2
-echo "$root"
+debroot systemd-root "$SUITE" "$force" \
+	"systemd xen-utils-4.17 xen-utils-common" "${sources[@]}"

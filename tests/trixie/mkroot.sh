@@ -47,64 +47,13 @@ die() {
 	exit 1
 }
 
+# host_uris, debroot
+# shellcheck source=tests/debroot.sh disable=SC2034 # cache and PKGS are its inputs
+. "$(dirname "$0")/../debroot.sh"
 # The first Debian archive URI the host's apt is configured with (not the
 # security one): the registry this machine may reach.
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list \
-		/etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		grep -hoE '(URIs:[[:space:]]*|^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)[a-z]+://[^[:space:]]+' "$f" |
-			grep -oE '[a-z]+://[^[:space:]]+' | grep -v security || true
-	done | head -n 1
-}
-
-mirror=${PTSWITCH_TRIXIE_MIRROR:-$(host_mirror)}
+mirror=${PTSWITCH_TRIXIE_MIRROR:-$(host_uris | grep -v security | head -n 1)}
 [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources (set PTSWITCH_TRIXIE_MIRROR)"
 
-# The key covers what goes into the root, not where it came from.
-key=$(printf '%s\n' "$SUITE" $PKGS | sha256sum | cut -c1-16)
-root=$cache/$name-$key
-stamp=$root/.ptswitch-root-complete
-
-mkdir -p "$cache"
-exec 9>"$cache/$name.lock"
-flock 9
-
-# A root older than PTSWITCH_ROOT_MAX_DAYS (default 7) is rebuilt, so the
-# tests follow trixie's point and security releases.
-max_days=${PTSWITCH_ROOT_MAX_DAYS:-7}
-if [ "$force" = 0 ] && [ -e "$stamp" ] &&
-	[ -z "$(find "$stamp" -mtime +"$max_days")" ]; then
-	echo "$root"
-	exit 0
-fi
-
-install_mmdebstrap() {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends mmdebstrap >&2
-}
-command -v mmdebstrap >/dev/null || install_mmdebstrap ||
-	{ apt-get update -qq >&2 && install_mmdebstrap; } ||
-	die "cannot install mmdebstrap"
-
-echo "mkroot: building the $SUITE root in $root from $mirror" >&2
-start=$(date +%s)
-tmp=$root.tmp.$$
-rm -rf --one-file-system "$tmp"
-trap 'rm -rf --one-file-system "$tmp"' EXIT
-# shellcheck disable=SC2086 # one word per package
-mmdebstrap --mode=root --variant=apt --format=directory \
-	--aptopt='APT::Install-Recommends "false"' \
-	--include="$(echo $PKGS | tr ' ' ',')" \
-	"$SUITE" "$tmp" "deb $mirror $SUITE main" >&2 ||
-	die "mmdebstrap failed"
-# What the root holds, for the logs and for anyone comparing two roots.
-chroot "$tmp" dpkg-query -W -f='${Package} ${Version}\n' \
-	libxen-dev xen-utils-4.20 xenstore-utils >"$tmp/.ptswitch-versions"
-rm -rf "$root"
-mv "$tmp" "$root"
-trap - EXIT
-date -u +%FT%TZ >"$stamp"
-echo "mkroot: built in $(($(date +%s) - start)) s:" $(cat "$root/.ptswitch-versions") >&2
-echo "$root"
+debroot "$name" "$SUITE" "$force" "libxen-dev xen-utils-4.20 xenstore-utils" \
+	"deb $mirror $SUITE main"
