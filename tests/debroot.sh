@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
-# shellcheck shell=bash disable=SC2154 # cache, PKGS and die() are the caller's
+# shellcheck shell=bash disable=SC2154 # cache and PKGS are the caller's
 # A cached Debian root made with mmdebstrap, for the tests that need one
 # (tests/trixie/mkroot.sh, tests/systemd/mkroot.sh): sourced, not run.
 #
+#   die MESSAGE               say why on stderr and exit 1
 #   host_uris                 the http(s) URIs of the host's apt sources
 #   debroot NAME SUITE FORCE VERSION_PKGS SOURCE...
 #                             print the path of the root NAME-<key> under
@@ -11,11 +12,16 @@
 #                             PTSWITCH_ROOT_MAX_DAYS (default 7) days, or
 #                             when FORCE is 1
 #
-# The caller sets cache and PKGS (the packages, one word each) and defines
-# die().  The key is a hash of the suite and PKGS: what goes into the root,
-# not where it came from.  The host's apt setup is not touched: mmdebstrap
+# The caller sets cache and PKGS (the packages, one word each).  The key
+# is a hash of the suite and PKGS: what goes into the root, not where it
+# came from.  The host's apt setup is not touched: mmdebstrap
 # keeps its own sources and state inside the root.  VERSION_PKGS are
 # recorded in the root's .ptswitch-versions for the logs.
+
+die() {
+	echo "mkroot: $*" >&2
+	exit 1
+}
 
 host_uris() {
 	local f

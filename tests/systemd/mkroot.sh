@@ -35,11 +35,6 @@ for arg in "$@"; do
 	esac
 done
 
-die() {
-	echo "mkroot: $*" >&2
-	exit 1
-}
-
 # host_uris, debroot
 # shellcheck source=tests/debroot.sh disable=SC2034 # cache and PKGS are its inputs
 . "$(dirname "$0")/../debroot.sh"
