@@ -1,0 +1,120 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Check a form of the guest series against a Linux checkout: the patches
+# must apply with `git am`, and a 64-bit Xen PV guest kernel (tinyconfig
+# plus pvguest.config, the lab's configuration) must build with them.
+#
+#   guestagent/linux-patches/check-upstream.sh [--series DIR] [--no-build]
+#       [--keep] LINUX_CHECKOUT [REF]
+#
+# DIR is a directory holding a `series` file and its patches, relative to
+# this script's directory or absolute; the default is linux-6.12, the form
+# closest to mainline that this project keeps.  REF defaults to the
+# checkout's HEAD.  The checkout is not modified: the work happens in a
+# shared clone under a temporary directory.  CI cannot reach mainline, so
+# this is run by hand; the series README ("Upstream form") records what it
+# was last run against.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+series_dir=$here/linux-6.12
+build=1
+keep=0
+
+usage() {
+	echo "usage: $0 [--series DIR] [--no-build] [--keep] LINUX_CHECKOUT [REF]" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--series)
+		[ $# -ge 2 ] || usage
+		case $2 in /*) series_dir=$2 ;; *) series_dir=$here/$2 ;; esac
+		shift
+		;;
+	--no-build) build=0 ;;
+	--keep) keep=1 ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+	shift
+done
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
+linux=$1
+ref=${2:-HEAD}
+
+[ -f "$series_dir/series" ] || {
+	echo "check-upstream: no series file in $series_dir" >&2
+	exit 2
+}
+git -C "$linux" rev-parse --git-dir >/dev/null 2>&1 || {
+	echo "check-upstream: $linux is not a git checkout" >&2
+	exit 2
+}
+commit=$(git -C "$linux" rev-parse --verify "$ref^{commit}") || {
+	echo "check-upstream: $ref is not a commit of $linux" >&2
+	exit 2
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-linux-upstream.XXXXXX")
+cleanup() {
+	if [ "$keep" = 1 ]; then
+		echo "check-upstream: kept $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+log() { echo "check-upstream: $*"; }
+
+log "Linux $commit ($(git -C "$linux" log -1 --format='%cs %s' "$commit"))"
+log "series $series_dir"
+
+git clone -q --shared --no-checkout "$linux" "$work/linux"
+git -C "$work/linux" checkout -q -b ptswitch-check "$commit"
+
+n=0
+while read -r p; do
+	case $p in '' | '#'*) continue ;; esac
+	git -C "$work/linux" -c user.name=check -c user.email=check@invalid \
+		am -q "$series_dir/$p" || {
+		git -C "$work/linux" am --abort
+		echo "check-upstream: $p does not apply" >&2
+		exit 1
+	}
+	n=$((n + 1))
+done <"$series_dir/series"
+log "$n patches applied"
+
+if [ "$build" = 0 ]; then
+	log "PASS (apply only): the series applies to $commit"
+	exit 0
+fi
+
+# The lab's guest configuration: tinyconfig plus the PV guest fragment.
+# Every line of the fragment must survive olddefconfig.
+src=$work/linux
+obj=$work/build
+mkdir -p "$obj"
+make -s -C "$src" O="$obj" tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+	"$here/pvguest.config" >/dev/null
+make -s -C "$src" O="$obj" olddefconfig
+lost=$(grep -h '^CONFIG_' "$here/pvguest.config" | while read -r line; do
+	grep -qx "$line" "$obj/.config" || echo "$line"
+done)
+[ -z "$lost" ] || {
+	echo "check-upstream: olddefconfig dropped: $lost" >&2
+	exit 1
+}
+log "building bzImage"
+if ! nice -n 10 make -C "$src" O="$obj" -j"$(nproc)" bzImage \
+	>"$work/build.log" 2>&1; then
+	tail -n 40 "$work/build.log" >&2
+	echo "check-upstream: the build failed" >&2
+	exit 1
+fi
+grep -i 'warning:' "$work/build.log" >&2 || :
+log "PASS: the series applies to and builds on $commit"

@@ -1,0 +1,122 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Check the upstream form of the hypervisor series (hv-patches/xen-staging/)
+# against a Xen checkout: the series' numbers must collide with nothing in
+# its public headers, the patches must apply with `git am`, and the
+# hypervisor must build (debug, with the race-widening option, so that every
+# line of the series is compiled, ASSERTs included).
+#
+#   hv-patches/check-upstream.sh [--release] [--no-build] [--keep] XEN_CHECKOUT [REF]
+#
+# XEN_CHECKOUT is a git checkout of upstream Xen (staging, or a stable
+# branch); REF defaults to its HEAD.  The checkout is not modified: the
+# work happens in a shared clone under a temporary directory.  --release
+# also builds a release configuration, --no-build stops after `git am`;
+# --keep leaves the clone behind.
+# CI cannot reach upstream, so this is run by hand; hv-patches/README.md
+# ("Upstream form") records the commit it last passed against.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+series_dir=$here/xen-staging
+release=0
+build=1
+keep=0
+
+usage() {
+	echo "usage: $0 [--release] [--no-build] [--keep] XEN_CHECKOUT [REF]" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--release) release=1 ;;
+	--no-build) build=0 ;;
+	--keep) keep=1 ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+	shift
+done
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
+xen=$1
+ref=${2:-HEAD}
+
+git -C "$xen" rev-parse --git-dir >/dev/null 2>&1 || {
+	echo "check-upstream: $xen is not a git checkout" >&2
+	exit 2
+}
+commit=$(git -C "$xen" rev-parse --verify "$ref^{commit}") || {
+	echo "check-upstream: $ref is not a commit of $xen" >&2
+	exit 2
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-upstream.XXXXXX")
+cleanup() {
+	if [ "$keep" = 1 ]; then
+		echo "check-upstream: kept $work/xen"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+log() { echo "check-upstream: $*"; }
+
+log "Xen $commit ($(git -C "$xen" log -1 --format='%cs %s' "$commit"))"
+
+# A shared clone: nothing is written to the checkout we were given.
+git clone -q --shared --no-checkout "$xen" "$work/xen"
+git -C "$work/xen" checkout -q -b ptswitch-check "$commit"
+
+"$here/check-abi.sh" --upstream "$work/xen"
+
+log "applying $(grep -c "^[^#]" "$series_dir/series") patches"
+(
+	cd "$work/xen"
+	while read -r p; do
+		case $p in '' | '#'*) continue ;; esac
+		git -c user.name=check -c user.email=check@invalid \
+			am -q --committer-date-is-author-date "$series_dir/$p" ||
+			{
+				git am --abort
+				echo "check-upstream: $p does not apply" >&2
+				exit 1
+			}
+	done <"$series_dir/series"
+)
+
+if [ "$build" = 0 ]; then
+	log "PASS (apply only): the series applies to $commit"
+	exit 0
+fi
+
+build() { # NAME CONFIG-LINES
+	log "building the hypervisor ($1)"
+	make -s -C "$work/xen/xen" distclean >/dev/null 2>&1 || :
+	make -s -C "$work/xen/xen" defconfig >/dev/null
+	printf '%s\n' "$2" >>"$work/xen/xen/.config"
+	make -s -C "$work/xen/xen" olddefconfig >/dev/null
+	for opt in $2; do
+		grep -qx "$opt" "$work/xen/xen/.config" || {
+			echo "check-upstream: $opt did not stick" >&2
+			exit 1
+		}
+	done
+	if ! nice -n 10 make -C "$work/xen/xen" -j"$(nproc)" \
+		>"$work/build-$1.log" 2>&1; then
+		tail -n 40 "$work/build-$1.log" >&2
+		echo "check-upstream: the $1 build failed" >&2
+		exit 1
+	fi
+	[ -s "$work/xen/xen/xen.gz" ] || {
+		echo "check-upstream: no xen.gz from the $1 build" >&2
+		exit 1
+	}
+}
+
+build debug "CONFIG_DEBUG=y
+CONFIG_PT_BATCH_WIDEN_RACES=y"
+[ "$release" = 0 ] || build release "CONFIG_PV=y"
+
+log "PASS: the series applies to and builds on $commit"
