@@ -386,8 +386,9 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	h = engine_bound(p, g, now_ms);
 	/* A counter at home stays at home when the bound moves. */
-	if (g->mode == PT_MODE_BATCH ? g->regret >= g->bound
-				     : -g->regret >= g->bound)
+	if (g->bound > 0.0 &&
+	    (g->mode == PT_MODE_BATCH ? g->regret >= g->bound
+				      : -g->regret >= g->bound))
 		g->regret = g->mode == PT_MODE_BATCH ? h : -h;
 	g->bound = h;
 	toward = g->mode == PT_MODE_BATCH ? -x : x;

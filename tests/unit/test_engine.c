@@ -293,16 +293,21 @@ static void test_warming_up(void **state)
 /*
  * The work-function rule: from EMULATE (regret at -M) the guest enters
  * BATCH once the regret has climbed 2M, and not a sample before.
- * emul_high saves 1490e3 - 169e3 = 1321e3 cycles a second.
+ * emul_high saves 1490e3 - 169e3 = 1321e3 cycles a second; single
+ * writes (ones) lose 100e3 a second to EMULATE and put the fresh
+ * guest's counter at EMULATE's side first.
  */
 static void test_regret_rule(void **state)
 {
 	struct rig r;
 	struct pt_stats hi = emul_high(), lo = batch(1000, 1000, 0, 0);
+	struct pt_stats ones = emul(1000, 0, 1000), good;
 
 	(void)state;
 	rig_init(&r, PT_MODE_EMULATE);
 	r.p.cost.mode_switch = 2e6;
+	feed(&r, &ones, 20);
+	assert_float_equal(r.g.regret, -2e6, 1.0);
 	feed(&r, &hi, 3);
 	/* -2e6 + 3 x 1.321e6 = 1.963e6 < 2e6 */
 	expect(&r, PT_MODE_EMULATE, false, "switch-cost");
@@ -324,8 +329,38 @@ static void test_regret_rule(void **state)
 	/* The counter is clamped: a long good phase buys no credit. */
 	rig_init(&r, PT_MODE_BATCH);
 	r.p.cost.mode_switch = 2e6;
-	feed(&r, &hi, 100);
+	/* emul_high's runs, batched: 1.321e6 a second toward BATCH. */
+	good = batch(20, 1490, 0, 0);
+	feed(&r, &good, 100);
 	assert_float_equal(r.g.regret, 2e6, 1e-6);
+}
+
+/*
+ * A guest the engine has just taken on has no history: its counter
+ * starts at 0, halfway, not at its mode's side, so the first move needs
+ * H of regret, not 2H (docs/policy.md, "The start").  emul_high saves
+ * 1.321e6 a second; H = 2e6 is reached in the second sample.
+ */
+static void test_fresh_start(void **state)
+{
+	struct rig r;
+	struct pt_stats hi = emul_high(), lo = batch(1000, 1000, 0, 0);
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.cost.mode_switch = 2e6;
+	feed(&r, &hi, 1);
+	expect(&r, PT_MODE_EMULATE, false, "warming-up");
+	assert_float_equal(r.d.regret, 1.321e6, 1.0);
+	feed(&r, &hi, 1);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	/* The same from BATCH (a daemon restart finds it there). */
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.cost.mode_switch = 2e6;
+	feed(&r, &lo, 19);
+	expect(&r, PT_MODE_BATCH, false, "switch-cost");
+	feed(&r, &lo, 1);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
 }
 
 /*
@@ -653,6 +688,7 @@ int main(void)
 	    cmocka_unit_test(test_model_batch),
 	    cmocka_unit_test(test_warming_up),
 	    cmocka_unit_test(test_regret_rule),
+	    cmocka_unit_test(test_fresh_start),
 	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_noise_guard),
 	    cmocka_unit_test(test_dwell),
