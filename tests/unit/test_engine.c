@@ -442,6 +442,51 @@ static void test_noise_guard(void **state)
 	expect(&r, PT_MODE_EMULATE, false, "short-phase");
 }
 
+/* n samples of `secs` seconds, each the deltas of d times secs. */
+static void feed_long(struct rig *r, const struct pt_stats *d,
+		      unsigned int secs, unsigned int n)
+{
+	unsigned int i;
+
+	while (n--) {
+		for (i = 0; i < secs; i++)
+			add(&r->abs, d);
+		r->t += 1000 * (uint64_t)secs;
+		engine_observe(&r->p, &r->g, &r->abs, r->t);
+	}
+}
+
+/*
+ * The phase test at 10 s: the guest's BATCH-favouring phases have all
+ * lasted 30 s (three samples).  Entering BATCH takes two intervals, so
+ * a phase that has reached its usual length is about to end: entering
+ * then would run BATCH in the phase after it.  A phase that outlives
+ * its usual length (beyond twice their spread) is followed.
+ */
+static void test_phase_regular(void **state)
+{
+	struct rig r;
+	struct pt_stats hi = emul_high(), ones = emul(1000, 0, 1000);
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.interval_ms = 10000;
+	r.p.noise_margin = 0; /* test_noise_guard's business */
+	r.p.cost.mode_switch = 2e6;
+	feed_long(&r, &ones, 10, 3);
+	/* Three phases of 30 s seen at BATCH's side, none longer. */
+	r.g.phase_b = 30.0;
+	r.g.n_b = 3;
+	feed_long(&r, &hi, 10, 1);
+	expect(&r, PT_MODE_EMULATE, false, "short-phase");
+	feed_long(&r, &hi, 10, 2);
+	/* 30 s old: the usual phase ends now. */
+	expect(&r, PT_MODE_EMULATE, false, "short-phase");
+	feed_long(&r, &hi, 10, 1);
+	/* 40 s: longer than any seen, likely to last as long again. */
+	expect(&r, PT_MODE_BATCH, true, "saving");
+}
+
 static void test_dwell(void **state)
 {
 	struct rig r;
@@ -691,6 +736,7 @@ int main(void)
 	    cmocka_unit_test(test_fresh_start),
 	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_noise_guard),
+	    cmocka_unit_test(test_phase_regular),
 	    cmocka_unit_test(test_dwell),
 	    cmocka_unit_test(test_counter_faults),
 	    cmocka_unit_test(test_observe_time),
