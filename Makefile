@@ -368,7 +368,7 @@ bench: deps
 # Figures; it fails only when a trace exceeds the rule's worst-case
 # bound (docs/policy.md).  tests/eval/README.md explains them.  The costs
 # are those the pvguest benchmark measured (the committed console log of
-# a run on the patched Xen under TCG, docs/calibration.md); the second
+# a run on the patched Xen under TCG, docs/calibration.md); each second
 # table uses the policy's placeholder costs.
 EVAL_TRACES := $(wildcard tests/traces/*.trace tests/traces/recorded/*.trace)
 EVAL_CALIB  := $(B)/eval/calibration-patched-tcg.txt
