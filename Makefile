@@ -368,7 +368,7 @@ bench: deps
 # Figures; it fails only when a trace exceeds the rule's worst-case
 # bound (docs/policy.md).  tests/eval/README.md explains them.  The costs
 # are those the pvguest benchmark measured (the committed console log of
-# a run on the patched Xen under TCG, docs/calibration.md); the second
+# a run on the patched Xen under TCG, docs/calibration.md); each second
 # table uses the policy's placeholder costs.
 EVAL_TRACES := $(wildcard tests/traces/*.trace tests/traces/recorded/*.trace)
 EVAL_CALIB  := $(B)/eval/calibration-patched-tcg.txt
@@ -378,14 +378,21 @@ $(EVAL_CALIB): tests/fixtures/pvguest/console-patched-tcg.log \
 	tests/pvguest/calibrate.sh --flavour patched \
 		--xen tests/fixtures/pvguest/console-patched-tcg.log <$< >$@
 EVAL_SUITE  := $(B)/eval/suite
+EVAL_SEED   ?= 1
+EVAL_FLAGS  ?=
 eval: $(PTEVAL) $(EVAL_CALIB)
-	$(PTEVAL) --calibration $(EVAL_CALIB) $(EVAL_TRACES)
-	@echo
-	$(PTEVAL) $(EVAL_TRACES)
-	@# The generated suite at the default policy, three intervals.
-	rm -rf $(EVAL_SUITE) && tests/traces/gen-suite.py $(EVAL_SUITE)
+	@# The committed and recorded traces at the three intervals of the
+	@# issue's targets, measured costs, then the placeholder costs.
 	for iv in 100ms 1s 10s; do echo; \
-		$(PTEVAL) --interval $$iv --steady breakeven,subthreshold \
+		$(PTEVAL) $(EVAL_FLAGS) --interval $$iv --calibration $(EVAL_CALIB) \
+			--check-bound $(EVAL_TRACES) || exit 1; echo; \
+		$(PTEVAL) $(EVAL_FLAGS) --interval $$iv --check-bound $(EVAL_TRACES) \
+			|| exit 1; done
+	@# The generated suite at the default policy, three intervals.
+	rm -rf $(EVAL_SUITE) && \
+		tests/traces/gen-suite.py --seed $(EVAL_SEED) $(EVAL_SUITE)
+	for iv in 100ms 1s 10s; do echo; \
+		$(PTEVAL) $(EVAL_FLAGS) --interval $$iv --steady breakeven,subthreshold \
 			--check-bound $(EVAL_SUITE)/*.trace || exit 1; done
 
 install: install-daemon install-agent

@@ -19,6 +19,8 @@
 #define NOISE_FLOOR 0.01
 /* Weight of the newest phase in the mean phase lengths. */
 #define PHASE_WEIGHT 0.25
+/* Phases of a side seen before their spread is trusted. */
+#define PHASES_KNOWN 3
 /* Rate-limit price: doublings beyond the budget, at most. */
 #define MAX_DOUBLINGS 30
 
@@ -324,16 +326,26 @@ static bool warm(const struct engine_guest *g)
 static void note_side(struct engine_guest *g, double h, uint64_t now_ms)
 {
 	int side = g->regret >= h ? 1 : (g->regret <= -h ? -1 : 0);
-	double len, *mean;
+	double len, *mean, *dev;
 
 	if (!side || side == g->side)
 		return;
 	if (g->side && now_ms > g->side_ms) {
 		len = (double)(now_ms - g->side_ms) / 1000.0;
 		mean = g->side > 0 ? &g->phase_b : &g->phase_e;
-		*mean = *mean > 0.0
-			    ? (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * len
-			    : len;
+		dev = g->side > 0 ? &g->dev_b : &g->dev_e;
+		if (g->side > 0)
+			g->n_b += g->n_b < PHASES_KNOWN;
+		else
+			g->n_e += g->n_e < PHASES_KNOWN;
+		if (*mean > 0.0) {
+			*dev = (1.0 - PHASE_WEIGHT) * *dev +
+			       PHASE_WEIGHT * fabs(len - *mean);
+			*mean =
+			    (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * len;
+		} else {
+			*mean = len;
+		}
 	}
 	g->side = side;
 	g->side_ms = now_ms;
@@ -359,10 +371,23 @@ static void note_side(struct engine_guest *g, double h, uint64_t now_ms)
  */
 static bool outlasts(const struct policy *p, const struct engine_guest *g)
 {
-	double d = g->mode == PT_MODE_BATCH ? g->phase_e : g->phase_b;
+	bool batch = g->mode == PT_MODE_BATCH;
+	double d = batch ? g->phase_e : g->phase_b;
+	double v = batch ? g->dev_e : g->dev_b, rest;
+	bool known = (batch ? g->n_e : g->n_b) >= PHASES_KNOWN;
 	double a = g->exc_secs, react = 2.0 * (double)p->interval_ms / 1000.0;
 
-	return d <= 0.0 || fmax(d - a, a) > react + 1e-9;
+	if (d <= 0.0)
+		return true;
+	if (batch || !known)
+		rest = fmax(d - a, a);
+	else if (a < d)
+		rest = d - a;
+	else if (a > d + 2.0 * v)
+		rest = a;
+	else
+		rest = 0.0;
+	return rest > react + 1e-9;
 }
 
 /* One accepted sample of `secs` seconds: the rule's update. */
@@ -386,8 +411,9 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	h = engine_bound(p, g, now_ms);
 	/* A counter at home stays at home when the bound moves. */
-	if (g->mode == PT_MODE_BATCH ? g->regret >= g->bound
-				     : -g->regret >= g->bound)
+	if (g->bound > 0.0 &&
+	    (g->mode == PT_MODE_BATCH ? g->regret >= g->bound
+				      : -g->regret >= g->bound))
 		g->regret = g->mode == PT_MODE_BATCH ? h : -h;
 	g->bound = h;
 	toward = g->mode == PT_MODE_BATCH ? -x : x;

@@ -84,6 +84,8 @@ struct engine_guest {
 	int side;
 	uint64_t side_ms;
 	double phase_b, phase_e;
+	double dev_b, dev_e;   /* their mean absolute deviations */
+	unsigned int n_b, n_e; /* phases seen at each side */
 	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual

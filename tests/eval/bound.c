@@ -47,7 +47,11 @@ int bound_of(const struct oracle_problem *pb, const enum pt_mode *sched,
 	rc = oracle_solve(&free_pb, NULL, &frr);
 	if (rc)
 		return rc;
-	*bound = ratio * frr.cost + 2.0 * free_pb.switch_cost +
+	/*
+	 * 4 H, not 2 H: a guest's counter starts halfway (0), not at its
+	 * mode's side (docs/policy.md, "The start").
+	 */
+	*bound = ratio * frr.cost + 4.0 * free_pb.switch_cost +
 		 lag_cost(pb, sched, pb->dwell) + rr->held;
 	return 0;
 }

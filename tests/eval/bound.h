@@ -3,7 +3,7 @@
  * The regret rule's worst-case bound on a replayed trace
  * (docs/policy.md, "The bound"):
  *
- *     ratio x OPT_H + 2 H + LAG + HOLD
+ *     ratio x OPT_H + 4 H + LAG + HOLD
  *
  * OPT_H the offline optimum paying H per switch with no dwell, H the
  * largest regret bound the replay used, LAG what the reaction delay (and

@@ -293,16 +293,21 @@ static void test_warming_up(void **state)
 /*
  * The work-function rule: from EMULATE (regret at -M) the guest enters
  * BATCH once the regret has climbed 2M, and not a sample before.
- * emul_high saves 1490e3 - 169e3 = 1321e3 cycles a second.
+ * emul_high saves 1490e3 - 169e3 = 1321e3 cycles a second; single
+ * writes (ones) lose 100e3 a second to EMULATE and put the fresh
+ * guest's counter at EMULATE's side first.
  */
 static void test_regret_rule(void **state)
 {
 	struct rig r;
 	struct pt_stats hi = emul_high(), lo = batch(1000, 1000, 0, 0);
+	struct pt_stats ones = emul(1000, 0, 1000), good;
 
 	(void)state;
 	rig_init(&r, PT_MODE_EMULATE);
 	r.p.cost.mode_switch = 2e6;
+	feed(&r, &ones, 20);
+	assert_float_equal(r.g.regret, -2e6, 1.0);
 	feed(&r, &hi, 3);
 	/* -2e6 + 3 x 1.321e6 = 1.963e6 < 2e6 */
 	expect(&r, PT_MODE_EMULATE, false, "switch-cost");
@@ -324,8 +329,38 @@ static void test_regret_rule(void **state)
 	/* The counter is clamped: a long good phase buys no credit. */
 	rig_init(&r, PT_MODE_BATCH);
 	r.p.cost.mode_switch = 2e6;
-	feed(&r, &hi, 100);
+	/* emul_high's runs, batched: 1.321e6 a second toward BATCH. */
+	good = batch(20, 1490, 0, 0);
+	feed(&r, &good, 100);
 	assert_float_equal(r.g.regret, 2e6, 1e-6);
+}
+
+/*
+ * A guest the engine has just taken on has no history: its counter
+ * starts at 0, halfway, not at its mode's side, so the first move needs
+ * H of regret, not 2H (docs/policy.md, "The start").  emul_high saves
+ * 1.321e6 a second; H = 2e6 is reached in the second sample.
+ */
+static void test_fresh_start(void **state)
+{
+	struct rig r;
+	struct pt_stats hi = emul_high(), lo = batch(1000, 1000, 0, 0);
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.cost.mode_switch = 2e6;
+	feed(&r, &hi, 1);
+	expect(&r, PT_MODE_EMULATE, false, "warming-up");
+	assert_float_equal(r.d.regret, 1.321e6, 1.0);
+	feed(&r, &hi, 1);
+	expect(&r, PT_MODE_BATCH, true, "saving");
+	/* The same from BATCH (a daemon restart finds it there). */
+	rig_init(&r, PT_MODE_BATCH);
+	r.p.cost.mode_switch = 2e6;
+	feed(&r, &lo, 19);
+	expect(&r, PT_MODE_BATCH, false, "switch-cost");
+	feed(&r, &lo, 1);
+	expect(&r, PT_MODE_EMULATE, true, "low-saving");
 }
 
 /*
@@ -405,6 +440,51 @@ static void test_noise_guard(void **state)
 	assert_true(r.d.margin > r.d.regret);
 	r.p.noise_margin = 0;
 	expect(&r, PT_MODE_EMULATE, false, "short-phase");
+}
+
+/* n samples of `secs` seconds, each the deltas of d times secs. */
+static void feed_long(struct rig *r, const struct pt_stats *d,
+		      unsigned int secs, unsigned int n)
+{
+	unsigned int i;
+
+	while (n--) {
+		for (i = 0; i < secs; i++)
+			add(&r->abs, d);
+		r->t += 1000 * (uint64_t)secs;
+		engine_observe(&r->p, &r->g, &r->abs, r->t);
+	}
+}
+
+/*
+ * The phase test at 10 s: the guest's BATCH-favouring phases have all
+ * lasted 30 s (three samples).  Entering BATCH takes two intervals, so
+ * a phase that has reached its usual length is about to end: entering
+ * then would run BATCH in the phase after it.  A phase that outlives
+ * its usual length (beyond twice their spread) is followed.
+ */
+static void test_phase_regular(void **state)
+{
+	struct rig r;
+	struct pt_stats hi = emul_high(), ones = emul(1000, 0, 1000);
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.interval_ms = 10000;
+	r.p.noise_margin = 0; /* test_noise_guard's business */
+	r.p.cost.mode_switch = 2e6;
+	feed_long(&r, &ones, 10, 3);
+	/* Three phases of 30 s seen at BATCH's side, none longer. */
+	r.g.phase_b = 30.0;
+	r.g.n_b = 3;
+	feed_long(&r, &hi, 10, 1);
+	expect(&r, PT_MODE_EMULATE, false, "short-phase");
+	feed_long(&r, &hi, 10, 2);
+	/* 30 s old: the usual phase ends now. */
+	expect(&r, PT_MODE_EMULATE, false, "short-phase");
+	feed_long(&r, &hi, 10, 1);
+	/* 40 s: longer than any seen, likely to last as long again. */
+	expect(&r, PT_MODE_BATCH, true, "saving");
 }
 
 static void test_dwell(void **state)
@@ -653,8 +733,10 @@ int main(void)
 	    cmocka_unit_test(test_model_batch),
 	    cmocka_unit_test(test_warming_up),
 	    cmocka_unit_test(test_regret_rule),
+	    cmocka_unit_test(test_fresh_start),
 	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_noise_guard),
+	    cmocka_unit_test(test_phase_regular),
 	    cmocka_unit_test(test_dwell),
 	    cmocka_unit_test(test_counter_faults),
 	    cmocka_unit_test(test_observe_time),
