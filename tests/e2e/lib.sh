@@ -68,16 +68,6 @@ e2e_install_bin() {
 	e2e_copy_libs "$root" "$src"
 }
 
-# Run a command as root: dpkg --root chroots into the image for the
-# maintainer scripts.
-e2e_as_root() {
-	if [ "$(id -u)" -eq 0 ]; then
-		"$@"
-	else
-		sudo "$@"
-	fi
-}
-
 # e2e_dpkg_install ROOT DEB...: install Debian packages into the image
 # tree ROOT with dpkg itself (its database in ROOT/var/lib/dpkg,
 # maintainer scripts run chrooted by busybox sh), then copy in the shared
@@ -88,22 +78,28 @@ e2e_as_root() {
 # packages through ldd, as for the rest of the image.  The packages'
 # files are theirs alone: nothing is copied over them (e2e_dpkg_verify).
 e2e_dpkg_install() {
-	local root=$1 deb pkg f
+	local root=$1 deb pkg f sudo
 	shift
 	mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" \
 		"$root/var/lib/dpkg/triggers" "$root/var/log"
 	[ -e "$root/var/lib/dpkg/status" ] || : >"$root/var/lib/dpkg/status"
 	[ -e "$root/var/lib/dpkg/available" ] ||
 		: >"$root/var/lib/dpkg/available"
-	if ! e2e_as_root dpkg --root="$root" --log="$root/var/log/dpkg.log" \
+	# As root: dpkg --root chroots into the image for the maintainer
+	# scripts.  A user's tree is given back to the user (the image is
+	# packed as owned by root all the same).
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	if ! $sudo dpkg --root="$root" --log="$root/var/log/dpkg.log" \
 		--force-depends -i "$@" >"$root/var/log/e2e-dpkg.out" 2>&1; then
 		cat "$root/var/log/e2e-dpkg.out" >&2
 		e2e_die "dpkg -i $* into the image failed"
 	fi
+	[ -z "$sudo" ] || sudo chown -R "$(id -u):$(id -g)" "$root"
 	rm -f "$root/var/log/e2e-dpkg.out"
 	# The maintainer scripts' ">/dev/null" made a plain file (the tree
 	# has no devtmpfs); the booted image mounts one there.
-	[ ! -f "$root/dev/null" ] || e2e_as_root rm -f "$root/dev/null"
+	[ ! -f "$root/dev/null" ] || rm -f "$root/dev/null"
 	for deb in "$@"; do
 		pkg=$(dpkg-deb -f "$deb" Package)
 		e2e_log "installed $pkg $(dpkg-deb -f "$deb" Version) with dpkg"

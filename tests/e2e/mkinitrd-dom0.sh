@@ -63,8 +63,7 @@ kver=${vmlinuz##*/vmlinuz-}
 moddir=$ktree/lib/modules/$kver
 
 root=$(mktemp -d)
-# Root's after dpkg: removed as root.
-trap 'e2e_as_root rm -rf "$root"' EXIT INT TERM
+trap 'rm -rf "$root"' EXIT INT TERM
 
 e2e_skeleton "$root" "$busybox"
 

@@ -42,8 +42,7 @@ done
 [ -x "$busybox" ] || e2e_die "no static busybox at $busybox"
 
 root=$(mktemp -d)
-# Root's after dpkg: removed as root.
-trap 'e2e_as_root rm -rf "$root"' EXIT INT TERM
+trap 'rm -rf "$root"' EXIT INT TERM
 
 e2e_skeleton "$root" "$busybox"
 # xenstore-read/write/ls/... are one binary dispatching on argv[0].
