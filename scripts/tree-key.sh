@@ -6,6 +6,7 @@
 #   scripts/tree-key.sh
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck disable=SC2016 # expanded by the inner sh
 git ls-files -z --cached --others --exclude-standard |
-	xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh |
+	xargs -0 sh -c 'for f; do [ ! -f "$f" ] || printf "%s\0" "$f"; done' sh |
 	LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
