@@ -323,6 +323,9 @@ e2e-trixie: deps
 	tests/trixie/e2e.sh
 
 # End to end: Xen under QEMU (TCG), patched then stock (tests/e2e/README.md).
+# The bookworm labs install ptswitchd and the agent into their images from
+# the .debs: LAB_DEBS=DIR takes them from DIR (CI: build/deb-check),
+# else tests/e2e/lab-debs.sh builds them once per tree in build/lab-debs.
 e2e: e2e-patched e2e-stock
 e2e-patched: deps
 	tests/e2e/run-e2e.sh --patched

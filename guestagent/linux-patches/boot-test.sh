@@ -3,6 +3,9 @@
 # Boot the ptswitch guest kernel and Debian's stock kernel side by side as
 # PV guests in the e2e lab (Xen under QEMU TCG, tests/e2e), and check what
 # each declares and what ptswitch-agent makes of it (lab/dom0-checks.sh).
+# The agent (and, for --fork, --smp and --saverestore, ptswitchd) is
+# installed into the images from this tree's .debs with dpkg
+# (tests/e2e/lab-debs.sh: LAB_DEBS=DIR, or built once per tree).
 #
 #   boot-test.sh [--xen XEN_GZ] [--expect stock|patched] [--kernel DIR]
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
@@ -15,8 +18,9 @@
 #            it (patch 0003), and the patched guest must report capable
 # --expect   what to expect (default: stock for a file under /boot)
 # --kernel   a build-kernel.sh OUTDIR (default: run build-kernel.sh, cached)
-# --build    build dir for the agent and pt-domctl (default build/kguest)
-# --no-build use the binaries already in the build dir
+# --build    build dir for pt-domctl and the guest tools (default
+#            build/kguest)
+# --no-build use the tools already in the build dir
 # --timeout  seconds before QEMU is killed (default 1500)
 # --log      console log (default BUILD/console-<stock|patched>.log)
 # --fork     run the fork end-to-end (lab/dom0-fork.sh, under ptswitchd)
@@ -156,21 +160,20 @@ if [ -n "$cmpdir" ]; then
 fi
 
 if [ "$do_build" = 1 ]; then
-	make -C "$TOP" -s BUILD="$build" all tools >&2
+	make -C "$TOP" -s BUILD="$build" tools >&2
 fi
-agent=$build/ptswitch-agent
-[ -x "$agent" ] || e2e_die "no $agent"
+debs=$("$E2E/lab-debs.sh")
+version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
 domctl=
 [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
-daemon=
+daemon_deb=
 if [ -n "$fork$smp$sr" ]; then
 	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
 	[ -x "$build/stuckpmd" ] || e2e_die "no $build/stuckpmd"
 	[ -x "$build/zapfault" ] || e2e_die "no $build/zapfault"
 	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
-	daemon=$build/ptswitchd
-	nm "$daemon" | grep -q ' [RDT] backend_xenctrl_ops$' ||
-		e2e_die "$daemon has no xenctrl backend"
+	daemon_deb=$debs/ptswitchd_${version}_amd64.deb
 fi
 
 # Debian's kernel (dom0, and the stock guest), as the lab fetches it.
@@ -189,7 +192,7 @@ e2e_xen_elf "$xen" "$work/xen.elf"
 # Guest image: the lab's, with our /init appended over its own.
 e2e_log "building the images"
 # The save/restore guest gives its consent again itself (pt-domctl).
-"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --agent "$agent" \
+"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --deb "$agent_deb" \
 	${sr:+--domctl "$domctl" --kernel-tree "$ktree"}
 mkdir -p "$work/goverlay"
 install -m 0755 "$guest_init" "$work/goverlay/init"
@@ -210,7 +213,7 @@ e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # checks and the patched kernel appended.
 "$E2E/mkinitrd-dom0.sh" --out "$work/lab-dom0.cpio.gz" --kernel-tree "$ktree" \
 	--guest-initrd "$work/guest.cpio.gz" --guest-kernel "$stock_elf" \
-	${domctl:+--domctl "$domctl"} ${daemon:+--ptswitchd "$daemon"} >&2
+	${domctl:+--domctl "$domctl"} ${daemon_deb:+--deb "$daemon_deb"} >&2
 mkdir -p "$work/doverlay/e2e/kguest"
 install -m 0755 "$dom0_checks" "$work/doverlay/e2e/checks.sh"
 if [ -n "$policy" ]; then

@@ -68,6 +68,62 @@ e2e_install_bin() {
 	e2e_copy_libs "$root" "$src"
 }
 
+# e2e_dpkg_install ROOT DEB...: install Debian packages into the image
+# tree ROOT with dpkg itself (its database in ROOT/var/lib/dpkg,
+# maintainer scripts run chrooted by busybox sh), then copy in the shared
+# libraries of every ELF file they installed.  The image is a busybox
+# initramfs, not a Debian system: the packages' Depends (libc6, libxen*,
+# libyaml, libsystemd0) are not installed as packages, so dpkg is told
+# --force-depends, and the libraries come from the host's installed
+# packages through ldd, as for the rest of the image.  The packages'
+# files are theirs alone: nothing is copied over them (e2e_dpkg_verify).
+e2e_dpkg_install() {
+	local root=$1 deb pkg f sudo
+	shift
+	mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" \
+		"$root/var/lib/dpkg/triggers" "$root/var/log"
+	[ -e "$root/var/lib/dpkg/status" ] || : >"$root/var/lib/dpkg/status"
+	[ -e "$root/var/lib/dpkg/available" ] ||
+		: >"$root/var/lib/dpkg/available"
+	# As root: dpkg --root chroots into the image for the maintainer
+	# scripts.  A user's tree is given back to the user (the image is
+	# packed as owned by root all the same).
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	if ! $sudo dpkg --root="$root" --log="$root/var/log/dpkg.log" \
+		--force-depends -i "$@" >"$root/var/log/e2e-dpkg.out" 2>&1; then
+		cat "$root/var/log/e2e-dpkg.out" >&2
+		e2e_die "dpkg -i $* into the image failed"
+	fi
+	[ -z "$sudo" ] || sudo chown -R "$(id -u):$(id -g)" "$root"
+	rm -f "$root/var/log/e2e-dpkg.out"
+	# The maintainer scripts' ">/dev/null" made a plain file (the tree
+	# has no devtmpfs); the booted image mounts one there.
+	[ ! -f "$root/dev/null" ] || rm -f "$root/dev/null"
+	for deb in "$@"; do
+		pkg=$(dpkg-deb -f "$deb" Package)
+		e2e_log "installed $pkg $(dpkg-deb -f "$deb" Version) with dpkg"
+		for f in $(dpkg --root="$root" -L "$pkg"); do
+			if [ ! -f "$root$f" ] || [ -L "$root$f" ]; then
+				continue
+			fi
+			[ "$(head -c 4 "$root$f" | od -An -c | tr -d ' ')" = \
+				'177ELF' ] || continue
+			e2e_copy_libs "$root" "$root$f"
+		done
+	done
+}
+
+# e2e_dpkg_verify ROOT: every file of every package dpkg installed in ROOT
+# is as its package shipped it (dpkg --verify: md5sums and conffiles).
+e2e_dpkg_verify() {
+	local root=$1 out
+	[ -s "$root/var/lib/dpkg/status" ] || return 0
+	out=$(dpkg --root="$root" --verify 2>&1) && [ -z "$out" ] && return 0
+	printf '%s\n' "$out" >&2
+	e2e_die "files of the installed packages changed in the image"
+}
+
 # A usr-merged skeleton with busybox applets in /usr/bin.
 e2e_skeleton() {
 	local root busybox applet

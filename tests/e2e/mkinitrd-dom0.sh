@@ -3,17 +3,22 @@
 # Build the dom0 initramfs of the e2e lab: busybox, Debian's Xen tools
 # (xenstored, xenconsoled, xen-init-dom0, xl, the xenstore CLI) with their
 # libraries, the Xen kernel modules of the kernel, the guest kernel and
-# initramfs, our binaries, dom0/init and the checks.
+# initramfs, ptswitchd, the lab's tools, dom0/init and the checks.
 #
 #   mkinitrd-dom0.sh --out FILE --kernel-tree DIR --guest-initrd FILE
-#                    [--guest-kernel FILE] [--ptswitchd BIN] [--domctl BIN]
-#                    [--busybox BIN]
+#                    [--guest-kernel FILE] [--deb FILE]... [--ptswitchd BIN]
+#                    [--domctl BIN] [--busybox BIN]
 #
 # DIR is an unpacked linux-image package (boot/vmlinuz-*, lib/modules/*).
 # The guests boot DIR's kernel, or --guest-kernel (the same kernel as an
 # uncompressed ELF: xl then skips an xz decompression that costs seconds
 # per guest under TCG).
-# Missing --ptswitchd/--domctl make the checks that need them SKIP.
+# --deb installs a package (the ptswitchd .deb) with dpkg into the image:
+# its files at its paths, dpkg's database beside them, which the checks
+# use to tell that the daemon they run is the packaged one.  --ptswitchd
+# copies a binary to /usr/sbin/ptswitchd instead: only for a release
+# with no .debs (tests/trixie builds its own in the trixie root).
+# Missing ptswitchd/--domctl make the checks that need them SKIP.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +34,7 @@ guest_initrd=
 guest_kernel=
 ptswitchd=
 domctl=
+debs=
 busybox=/bin/busybox
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--guest-initrd) guest_initrd=$2; shift 2 ;;
 	--guest-kernel) guest_kernel=$2; shift 2 ;;
 	--ptswitchd) ptswitchd=$2; shift 2 ;;
+	--deb) debs="$debs $2"; shift 2 ;;
 	--domctl) domctl=$2; shift 2 ;;
 	--busybox) busybox=$2; shift 2 ;;
 	*) e2e_die "mkinitrd-dom0: unknown argument $1" ;;
@@ -46,6 +53,8 @@ if [ -z "$out" ] || [ -z "$ktree" ] || [ -z "$guest_initrd" ]; then
 	e2e_die "mkinitrd-dom0: --out, --kernel-tree, --guest-initrd needed"
 fi
 [ -x "$busybox" ] || e2e_die "no static busybox at $busybox"
+[ -z "$ptswitchd" ] || [ -z "$debs" ] ||
+	e2e_die "mkinitrd-dom0: --ptswitchd and --deb: one daemon, not two"
 
 set -- "$ktree"/boot/vmlinuz-*
 vmlinuz=$1
@@ -87,12 +96,15 @@ mkdir -p "$root/e2e"
 cp "${guest_kernel:-$vmlinuz}" "$root/e2e/guest-kernel"
 cp "$guest_initrd" "$root/e2e/guest.cpio.gz"
 cp "$HERE/dom0/checks.sh" "$HERE/dom0/checklib.sh" "$HERE/dom0/policy.yaml" \
-	"$root/e2e/"
+	"$HERE/pkgcheck.sh" "$root/e2e/"
 install -m 0755 "$HERE/dom0/init" "$root/init"
 
 [ -n "$ptswitchd" ] &&
 	e2e_install_bin "$root" "$ptswitchd" /usr/sbin/ptswitchd
 [ -n "$domctl" ] &&
 	e2e_install_bin "$root" "$domctl" /usr/sbin/pt-domctl
+# shellcheck disable=SC2086 # one word per .deb
+[ -z "$debs" ] || e2e_dpkg_install "$root" $debs
+e2e_dpkg_verify "$root"
 
 e2e_pack "$root" "$out" "$busybox"

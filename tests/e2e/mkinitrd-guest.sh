@@ -3,10 +3,15 @@
 # Build the initramfs of an e2e PV guest: busybox, the xenstore CLI and
 # ptswitch-agent (with their shared libraries), and guest/init.
 #
-#   mkinitrd-guest.sh --out FILE [--agent BIN] [--domctl BIN
-#                     --kernel-tree DIR] [--busybox BIN]
+#   mkinitrd-guest.sh --out FILE [--deb FILE]... [--agent BIN]
+#                     [--domctl BIN --kernel-tree DIR] [--busybox BIN]
 #
-# Without --agent the image has no agent (the checks then report SKIP).
+# --deb installs a package (the ptswitch-agent .deb) with dpkg into the
+# image, dpkg's database beside it (pkgcheck.sh, in the image as
+# /e2e/pkgcheck.sh, tells the guest whether its agent is the packaged
+# one).  --agent copies a binary to /usr/sbin/ptswitch-agent instead:
+# only for a release with no .debs (tests/trixie).  Without either the
+# image has no agent (the checks then report SKIP).
 # --domctl adds pt-domctl (for the guest's vm-assist opt-in) and the
 # privcmd module it needs from DIR, an unpacked linux-image package.
 set -eu
@@ -16,6 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 out=
 agent=
+debs=
 domctl=
 ktree=
 busybox=/bin/busybox
@@ -23,6 +29,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--agent) agent=$2; shift 2 ;;
+	--deb) debs="$debs $2"; shift 2 ;;
 	--domctl) domctl=$2; shift 2 ;;
 	--kernel-tree) ktree=$2; shift 2 ;;
 	--busybox) busybox=$2; shift 2 ;;
@@ -30,6 +37,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$out" ] || e2e_die "mkinitrd-guest: --out FILE is required"
+[ -z "$agent" ] || [ -z "$debs" ] ||
+	e2e_die "mkinitrd-guest: --agent and --deb: one agent, not two"
 [ -x "$busybox" ] || e2e_die "no static busybox at $busybox"
 
 root=$(mktemp -d)
@@ -54,5 +63,10 @@ if [ -n "$domctl" ]; then
 	e2e_copy_file "$root" "$ko" "/lib/modules/$kver/xen-privcmd.ko"
 fi
 install -m 0755 "$HERE/guest/init" "$root/init"
+mkdir -p "$root/e2e"
+cp "$HERE/pkgcheck.sh" "$root/e2e/pkgcheck.sh"
+# shellcheck disable=SC2086 # one word per .deb
+[ -z "$debs" ] || e2e_dpkg_install "$root" $debs
+e2e_dpkg_verify "$root"
 
 e2e_pack "$root" "$out" "$busybox"

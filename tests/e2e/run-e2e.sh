@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # End-to-end lab: boot Xen under QEMU (TCG) with a Debian dom0 running
-# ptswitchd from this tree and PV guests running ptswitch-agent, run the
-# checks in dom0 (dom0/checks.sh) and report.  See tests/e2e/README.md.
+# ptswitchd and PV guests running ptswitch-agent, each installed into its
+# image from this tree's .debs with dpkg (lab-debs.sh: LAB_DEBS=DIR, or
+# built once per tree), run the checks in dom0 (dom0/checks.sh) and
+# report.  See tests/e2e/README.md.
 #
 #   run-e2e.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
 #              [--no-build] [--build DIR] [--domctl BIN] [--timeout SECS]
@@ -15,7 +17,7 @@
 #            hv-patches/build-xen.sh leaves in its OUTDIR
 # --expect   what the checks expect of it (default: stock for a file under
 #            /boot, patched otherwise)
-# --no-build use the binaries already in the build dir instead of `make`
+# --no-build use the tools already in the build dir instead of `make`
 # --domctl   the direct domctl CLI (default: BUILD/pt-domctl if present)
 # --timeout  seconds before QEMU is killed (default 900)
 #
@@ -80,22 +82,16 @@ mkdir -p "$(dirname "$log")"
 cache=$(e2e_cache_dir "$work")
 
 if [ "$do_build" = 1 ]; then
-	e2e_log "building ptswitchd and ptswitch-agent"
-	make -C "$TOP" -s BUILD="$build" all tools >&2
+	e2e_log "building the lab's tools (pt-domctl)"
+	make -C "$TOP" -s BUILD="$build" tools >&2
 fi
 [ -z "$domctl" ] && [ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
-agent=
-[ -x "$build/ptswitch-agent" ] && agent=$build/ptswitch-agent
-ptswitchd=
-[ -x "$build/ptswitchd" ] && ptswitchd=$build/ptswitchd
-# A daemon linked without the xenctrl backend cannot run on Xen at all:
-# leave it out, so that its checks say SKIP rather than FAIL.
-if [ -n "$ptswitchd" ] &&
-	! nm "$ptswitchd" | grep -q ' [RDT] backend_xenctrl_ops$'; then
-	e2e_log "$ptswitchd has no xenctrl backend yet: leaving it out"
-	ptswitchd=
-fi
-e2e_log "ptswitchd: ${ptswitchd:-absent}, agent: ${agent:-absent}," \
+# ptswitchd and the agent: their packages, installed into the images.
+debs=$("$HERE/lab-debs.sh")
+version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+daemon_deb=$debs/ptswitchd_${version}_amd64.deb
+agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
+e2e_log "ptswitchd: $daemon_deb, agent: $agent_deb," \
 	"domctl: ${domctl:-absent}, xen: $xen ($flavour)"
 
 # Debian's kernel, unpacked rather than installed on the host.
@@ -114,11 +110,11 @@ e2e_xen_elf "$xen" "$work/xen.elf"
 
 e2e_log "building initramfs images"
 "$HERE/mkinitrd-guest.sh" --out "$work/guest.cpio.gz" \
-	${agent:+--agent "$agent"} --kernel-tree "$ktree" \
+	--deb "$agent_deb" --kernel-tree "$ktree" \
 	${domctl:+--domctl "$domctl"}
 "$HERE/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
 	--guest-initrd "$work/guest.cpio.gz" --guest-kernel "$guest_kernel" \
-	${ptswitchd:+--ptswitchd "$ptswitchd"} ${domctl:+--domctl "$domctl"}
+	--deb "$daemon_deb" ${domctl:+--domctl "$domctl"}
 
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour"
 

@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The full ptswitch loop with our PV test kernel: boot Xen under QEMU (TCG)
-# with the e2e lab's dom0 image, start ptswitchd (xenctrl backend, enforce,
-# dom0/loop-policy.yaml), create the pvguest in loop mode, and check from
-# dom0 that the daemon switches it to BATCH and back to EMULATE.  See
-# README.md, "Loop mode".
+# with the e2e lab's dom0 image, ptswitchd installed in it from its .deb
+# (tests/e2e/lab-debs.sh: LAB_DEBS=DIR, or built once per tree), start
+# it (xenctrl backend, enforce, dom0/loop-policy.yaml), create the
+# pvguest in loop mode, and check from dom0 that the daemon switches it
+# to BATCH and back to EMULATE.  See README.md, "Loop mode".
 #
 #   run-loop.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
 #               [--calibration FILE] [--loop-timeout SECS] [--hold SECS]
@@ -24,7 +25,7 @@
 #                 switch (15; well over the policy's window)
 # --timeout       seconds before QEMU is killed (default 1500)
 # --log           console log (default BUILD/pvguest/loop-FLAVOUR.log)
-# --no-build      use BUILD/pvguest.elf, ptswitchd and pt-domctl as they are
+# --no-build      use BUILD/pvguest.elf and pt-domctl as they are
 #
 # Ends with "N passed, N failed"; exits non-zero when a check failed or
 # dom0 did not reach its end.
@@ -83,11 +84,16 @@ t_xen=$(date +%s)
 
 "$E2E/install-deps.sh" >&2
 if [ "$do_build" = 1 ]; then
-	make -C "$TOP" -s BUILD="$build" pvguest all "$build/pt-domctl" >&2
+	make -C "$TOP" -s BUILD="$build" pvguest "$build/pt-domctl" >&2
 fi
-for f in pvguest.elf ptswitchd pt-domctl; do
+for f in pvguest.elf pt-domctl; do
 	[ -r "$build/$f" ] || e2e_die "no $build/$f"
 done
+debs=$("$E2E/lab-debs.sh")
+version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+daemon_deb=$debs/ptswitchd_${version}_amd64.deb
+# The packaged daemon, unpacked here only to check the policy.
+dpkg-deb -x "$daemon_deb" "$work/pkg"
 
 # The policy, with measured costs when a calibration file is given.
 cp "$HERE/dom0/loop-policy.yaml" "$work/loop-policy.yaml"
@@ -105,7 +111,8 @@ if [ -n "$calib" ]; then
 	e2e_log "costs from $calib:" \
 		"$(grep -A3 '^cost:' "$work/loop-policy.yaml" | tail -n 3 | tr -s ' \n' ' ')"
 fi
-"$build/ptswitchd" --check-config "$work/loop-policy.yaml" >/dev/null ||
+"$work/pkg/usr/sbin/ptswitchd" --check-config "$work/loop-policy.yaml" \
+	>/dev/null ||
 	e2e_die "the loop policy does not pass ptswitchd --check-config"
 
 cache=$(e2e_cache_dir "$work")
@@ -116,13 +123,13 @@ for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
 
 e2e_xen_elf "$xen" "$work/xen.elf"
 
-# The lab's dom0 image with ptswitchd and pt-domctl (no Linux guests: an
-# empty guest initrd), then our overlay archive appended.
+# The lab's dom0 image with the ptswitchd package and pt-domctl (no Linux
+# guests: an empty guest initrd), then our overlay archive appended.
 e2e_log "building the dom0 image"
 : >"$work/unused-guest.cpio.gz"
 "$E2E/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" --kernel-tree "$ktree" \
 	--guest-initrd "$work/unused-guest.cpio.gz" \
-	--ptswitchd "$build/ptswitchd" --domctl "$build/pt-domctl" >&2
+	--deb "$daemon_deb" --domctl "$build/pt-domctl" >&2
 overlay=$work/overlay
 mkdir -p "$overlay/e2e/pvguest"
 cp "$build/pvguest.elf" "$work/loop-policy.yaml" "$overlay/e2e/pvguest/"

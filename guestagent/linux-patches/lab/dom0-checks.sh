@@ -56,6 +56,7 @@ wait_until $BOOT_TIMEOUT done_both
 echo "E2E: TIME kguest-done $(uptime_s)"
 # Let the agents publish to xenstore (interval 2 s).
 sleep 6
+check_guest_packaged agent-packaged "$CONSOLE_DIR/guest-kpatched.log" "$p"
 
 for g in kpatched kstock; do
 	echo "E2E: INFO ---- console of $g ----"

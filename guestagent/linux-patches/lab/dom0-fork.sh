@@ -61,6 +61,7 @@ else
 		"stock ready='$(xs "/local/domain/$s/data/e2e/ready")'"
 fi
 echo "E2E: TIME kfork-ready $(uptime_s)"
+check_guest_packaged agent-packaged "$CONSOLE_DIR/guest-kfork-patched.log" "$p"
 pcaps=$(xs "/local/domain/$p/data/ptswitch/caps")
 sreason=$(xs "/local/domain/$s/data/ptswitch/caps-reason")
 info "kfork-patched caps '$pcaps'; kfork-stock caps" \
@@ -149,6 +150,8 @@ else
 		"reason '$(xs "/tool/ptswitch/domain/$p/reason")', hv" \
 		"$(hv_mode "$p")"
 fi
+# The daemon that decided is the one the ptswitchd .deb installed.
+check_packaged daemon-packaged ptswitchd /usr/sbin/ptswitchd "$daemon_pid"
 xenstore-ls /tool/ptswitch 2>/dev/null | sed 's/^/E2E: INFO xs: /'
 info "guest-visible mode: $(xs "/local/domain/$p/ptswitch/mode")," \
 	"request '$(xs "/local/domain/$p/ptswitch/request")'," \

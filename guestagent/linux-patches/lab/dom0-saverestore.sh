@@ -108,6 +108,7 @@ if [ -z "$g" ] || ! wait_until $BOOT_TIMEOUT ready "$g"; then
 	exit 0
 fi
 pass sr-guest-ready "dom$g"
+check_guest_packaged agent-packaged "$CONSOLE_DIR/guest-$NAME.log" "$g"
 sum0=$(sum_now 1)
 if [ "$(opted_in)" = 1 ] && [ -n "$sum0" ]; then
 	pass sr-guest-opted-in "md5 of its pattern $sum0"
@@ -147,6 +148,8 @@ else
 		"'$(xs "/tool/ptswitch/domain/$g/mode")', reason" \
 		"'$(xs "/tool/ptswitch/domain/$g/reason")', hv $(hv_mode "$g")"
 fi
+# The daemon is the one the ptswitchd .deb installed.
+check_packaged daemon-packaged ptswitchd /usr/sbin/ptswitchd "$daemon_pid"
 # under_load SEQ WHAT: start a load, see BATCH batch for 20 s.
 under_load() {
 	command "$g" "$1 load"

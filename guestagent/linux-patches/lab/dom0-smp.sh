@@ -193,6 +193,7 @@ else
 	fail guest-ready "ready='$(xs "/local/domain/$g/data/e2e/ready")'"
 fi
 echo "E2E: TIME smp-ready $(uptime_s)"
+check_guest_packaged agent-packaged "$CONSOLE_DIR/guest-$NAME.log" "$g"
 caps=$(xs "/local/domain/$g/data/ptswitch/caps")
 vcpus=$(xl list "$NAME" 2>/dev/null | awk 'NR == 2 { print $4 }')
 gcpus=$(console "$NAME" | sed -n 's/^KGUEST: forkbench .* cpus=//p')
@@ -256,6 +257,8 @@ else
 		"reason '$(xs "/tool/ptswitch/domain/$g/reason")', hv" \
 		"$(hv_mode "$g")"
 fi
+# The daemon that pinned it is the one the ptswitchd .deb installed.
+check_packaged daemon-packaged ptswitchd /usr/sbin/ptswitchd "$daemon_pid"
 grep -E "requested batch|switched $NAME|refus" "$DAEMON_LOG" |
 	sed 's/^/E2E: INFO daemon: /'
 ack=$(xs "/local/domain/$g/data/ptswitch/ack")

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck shell=dash
 # Sourced by every dom0 check script of the QEMU labs (tests/e2e,
 # tests/pvguest, guestagent/linux-patches): one line per check, in the
 # format the launchers count, and the small probes they all use.
@@ -30,4 +31,57 @@ wait_until() {
 stat_of() {
 	pt-domctl get-stats "$1" 2>/dev/null |
 		awk -v k="$2" '$1 == k { print $2 }'
+}
+
+# Whether ptswitchd and the agent were installed from their .debs (the
+# bookworm labs: e2e.pkg=deb, the default) or copied in as binaries
+# built elsewhere (e2e.pkg=none: tests/trixie, which has no trixie
+# .debs; its checks below SKIP).
+# shellcheck source=../pkgcheck.sh
+. /e2e/pkgcheck.sh
+E2E_PKG=deb
+# shellcheck disable=SC2013 # the command line is one line of words
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	e2e.pkg=*) E2E_PKG=${arg#e2e.pkg=} ;;
+	esac
+done
+NO_PKG="copied in, not installed from .debs (e2e.pkg=none: none for this release)"
+
+# check_packaged NAME PKG FILE [PID]: FILE is the file the package PKG
+# installed here with dpkg, unchanged, and PID (if given) runs it.
+check_packaged() {
+	local out
+	if [ "$E2E_PKG" = none ]; then
+		skip "$1" "$NO_PKG"
+	elif out=$(pkg_verify "$2" "$3" "${4:-}"); then
+		pass "$1" "$out"
+	else
+		fail "$1" "$out"
+	fi
+}
+
+# check_guest_packaged NAME CONSOLE_LOG DOMID: the guest's /init reported
+# (pkg_verify, on its console) that the agent it runs is the packaged
+# one, and the agent's own version in xenstore is the package's.
+check_guest_packaged() {
+	local line version agent
+	if [ "$E2E_PKG" = none ]; then
+		skip "$1" "$NO_PKG"
+		return
+	fi
+	line=$(tr -d '\r' <"$2" 2>/dev/null |
+		grep -m1 -E 'guest: (packaged|unpackaged): ' |
+		sed 's/.*guest: //')
+	agent=$(xs "/local/domain/$3/data/ptswitch/agent")
+	version=$(echo "$line" | sed -n 's/^packaged: ptswitch-agent \([^:]*\):.*/\1/p')
+	if [ -z "$line" ]; then
+		fail "$1" "no package report on the guest's console ($2)"
+	elif [ -z "$version" ]; then
+		fail "$1" "$line"
+	elif [ "$agent" != "ptswitch-agent $version" ]; then
+		fail "$1" "the agent publishes '$agent', the package is $version"
+	else
+		pass "$1" "$line"
+	fi
 }

@@ -90,6 +90,19 @@ if [ $have_daemon = 1 ]; then
 		fail daemon-started "no /tool/ptswitch/daemon/pid=$daemon_pid" \
 			"(alive: $(daemon_alive && echo yes || echo no))"
 	fi
+	# The daemon that runs is the one the .deb installed, and the
+	# installed conffile is the package's and valid.  The lab's own
+	# policy (--config /e2e/policy.yaml) overrides it, to pin BATCH.
+	check_packaged daemon-packaged ptswitchd /usr/sbin/ptswitchd \
+		"$daemon_pid"
+	if [ "$E2E_PKG" = none ]; then
+		skip conffile-valid "$NO_PKG"
+	elif out=$(ptswitchd --check-config /etc/ptswitch/ptswitch.yaml 2>&1)
+	then
+		pass conffile-valid "/etc/ptswitch/ptswitch.yaml"
+	else
+		fail conffile-valid "$(echo "$out" | head -n 3 | tr '\n' ' ')"
+	fi
 	mode=$(xs /tool/ptswitch/daemon/mode)
 	case $xen in
 	stock) want=advise ;;
@@ -155,6 +168,7 @@ if console_has e2e-a 'ptswitch-agent started'; then
 	else
 		fail agents-published "no data/ptswitch/caps from both guests"
 	fi
+	check_guest_packaged agent-packaged "$CONSOLE_DIR/guest-e2e-a.log" "$a"
 	# A stock kernel has none of the BATCH capabilities: the agent must
 	# report what the kernel really does.
 	caps="$(xs "/local/domain/$a/data/ptswitch/caps")"

@@ -53,6 +53,8 @@ until [ "$(xs /tool/ptswitch/daemon/pid)" = "$daemon_pid" ]; do
 	sleep 1
 done
 pass loop-daemon-started "pid $daemon_pid, policy $(xs /tool/ptswitch/daemon/policy)"
+# The daemon that runs is the one the ptswitchd .deb installed.
+check_packaged loop-daemon-packaged ptswitchd /usr/sbin/ptswitchd "$daemon_pid"
 dmode=$(xs /tool/ptswitch/daemon/mode)
 dwhy=$(xs /tool/ptswitch/daemon/mode-reason)
 want=enforce
