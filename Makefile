@@ -27,7 +27,8 @@
 #                      integration tests inside a trixie root of our own
 #                      (tests/trixie/README.md), against trixie's xenstored
 #   make e2e-trixie    Xen 4.20 under QEMU with a trixie dom0: stock, then
-#                      patched (xen-4.20/), then the PV test kernel on it
+#                      patched (xen-4.20/), then the PV test kernel and the
+#                      patched Linux 6.12 guest (fork, SMP) on it
 #   make bench         benchmarks that print figures (not pass/fail)
 #   make eval          replay tests/traces through the policy engine and
 #                      compare it with an offline oracle (tests/eval/)
@@ -317,8 +318,9 @@ check-trixie:
 	tests/trixie/check.sh
 
 # The trixie lab under QEMU: stock and patched Xen 4.20 with a trixie dom0
-# and guests, and the PV test kernel on the patched one
-# (tests/trixie/e2e.sh; the patched parts need a 4.20 source).
+# and guests, and the PV test kernel and the Linux 6.12 guest's fork and
+# SMP runs on the patched one (tests/trixie/e2e.sh; the patched parts
+# need a 4.20 source).
 e2e-trixie: deps
 	tests/trixie/e2e.sh
 

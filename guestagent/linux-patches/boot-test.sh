@@ -11,6 +11,7 @@
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
 #                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS] [--compare DIR]
 #                [--smp PROCS,MIB,FORKS] [--saverestore MIB]
+#                [--dom0-image DIR]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
 #            refuses the opt-in, so the patched guest must report
@@ -39,6 +40,15 @@
 #            (lab/dom0-saverestore.sh) instead: one guest with a fork load
 #            of MIB MiB, moved by xl save/restore and xl migrate (see
 #            saverestore-e2e.sh); Xen's serial log must stay clean
+# --dom0-image  boot DIR/vmlinuz with DIR/dom0.cpio.gz, its guests
+#            DIR/guest.cpio.gz, and DIR/kguest/'s guest tools (forkbench,
+#            stuckpmd, zapfault) and xenctx, instead of building the
+#            bookworm images here: the trixie lab's images, made in the
+#            trixie root (tests/trixie/lab.sh leaves them in
+#            build/trixie/lab), so that a Xen 4.20 is driven by 4.20's
+#            tools; the stock guest is then trixie's kernel.  Only the
+#            patched guest kernel (--kernel) comes from this host.  Not
+#            with --saverestore.
 #
 # Exits 0 only if every check passed and dom0 reached the end.
 set -eu
@@ -60,6 +70,7 @@ log=
 fork=
 smp=
 sr=
+dom0_image=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -73,11 +84,15 @@ while [ $# -gt 0 ]; do
 	--fork) fork=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--saverestore) sr=$2; shift 2 ;;
-	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+	--dom0-image) dom0_image=$(cd "$2" && pwd); do_build=0; shift 2 ;;
+	-h | --help) sed -n '2,49p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
 
+if [ -n "$dom0_image" ] && [ -n "$sr" ]; then
+	e2e_die "--saverestore has no --dom0-image form"
+fi
 t_start=$(date +%s)
 e2e_workdir
 
@@ -162,45 +177,66 @@ fi
 if [ "$do_build" = 1 ]; then
 	make -C "$TOP" -s BUILD="$build" tools >&2
 fi
-debs=$("$E2E/lab-debs.sh")
-version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
-agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
-domctl=
-[ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
-daemon_deb=
+# The guest tools: this host's build, or the trixie root's with the
+# image (its agent, pt-domctl and ptswitchd are in the image already).
+tools=$build
+[ -z "$dom0_image" ] || tools=$dom0_image/kguest
 if [ -n "$fork$smp$sr" ]; then
-	[ -x "$build/forkbench" ] || e2e_die "no $build/forkbench"
-	[ -x "$build/stuckpmd" ] || e2e_die "no $build/stuckpmd"
-	[ -x "$build/zapfault" ] || e2e_die "no $build/zapfault"
-	[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
-	daemon_deb=$debs/ptswitchd_${version}_amd64.deb
+	[ -x "$tools/forkbench" ] || e2e_die "no $tools/forkbench"
+	[ -x "$tools/stuckpmd" ] || e2e_die "no $tools/stuckpmd"
+	[ -x "$tools/zapfault" ] || e2e_die "no $tools/zapfault"
 fi
+if [ -n "$dom0_image" ]; then
+	for f in vmlinuz dom0.cpio.gz guest.cpio.gz; do
+		[ -s "$dom0_image/$f" ] || e2e_die "no $dom0_image/$f"
+	done
+	[ -z "$smp" ] || [ -x "$tools/xenctx" ] || e2e_die "no $tools/xenctx"
+	vmlinuz=$dom0_image/vmlinuz
+else
+	# ptswitchd and the agent are installed from the .debs
+	# (tests/e2e/lab-debs.sh: LAB_DEBS=DIR, or built once per tree).
+	debs=$("$E2E/lab-debs.sh")
+	version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+	agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
+	domctl=
+	[ -x "$build/pt-domctl" ] && domctl=$build/pt-domctl
+	daemon_deb=
+	if [ -n "$fork$smp$sr" ]; then
+		[ -n "$domctl" ] || e2e_die "no $build/pt-domctl"
+		daemon_deb=$debs/ptswitchd_${version}_amd64.deb
+	fi
 
-# Debian's kernel (dom0, and the stock guest), as the lab fetches it.
-cache=$(e2e_cache_dir "$work")
-e2e_kernel_tree "$cache"
-for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
-[ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
-stock_elf=$ktree/vmlinux
-if [ ! -s "$stock_elf" ] && ! e2e_extract_vmlinux "$vmlinuz" "$stock_elf"
-then
-	stock_elf=$vmlinuz
+	# Debian's kernel (dom0, and the stock guest), as the lab fetches it.
+	cache=$(e2e_cache_dir "$work")
+	e2e_kernel_tree "$cache"
+	for vmlinuz in "$ktree"/boot/vmlinuz-*; do break; done
+	[ -r "$vmlinuz" ] || e2e_die "no kernel in $ktree/boot"
+	stock_elf=$ktree/vmlinux
+	if [ ! -s "$stock_elf" ] &&
+		! e2e_extract_vmlinux "$vmlinuz" "$stock_elf"; then
+		stock_elf=$vmlinuz
+	fi
 fi
 
 e2e_xen_elf "$xen" "$work/xen.elf"
 
 # Guest image: the lab's, with our /init appended over its own.
 e2e_log "building the images"
-# The save/restore guest gives its consent again itself (pt-domctl).
-"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --deb "$agent_deb" \
-	${sr:+--domctl "$domctl" --kernel-tree "$ktree"}
+if [ -n "$dom0_image" ]; then
+	cp "$dom0_image/guest.cpio.gz" "$work/lab-guest.cpio.gz"
+else
+	# The save/restore guest gives its consent again itself (pt-domctl).
+	"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" \
+		--deb "$agent_deb" \
+		${sr:+--domctl "$domctl" --kernel-tree "$ktree"}
+fi
 mkdir -p "$work/goverlay"
 install -m 0755 "$guest_init" "$work/goverlay/init"
 if [ -n "$fork$smp$sr" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
-	install -m 0755 "$build/forkbench" "$work/goverlay/usr/bin/forkbench"
-	install -m 0755 "$build/stuckpmd" "$work/goverlay/usr/bin/stuckpmd"
-	install -m 0755 "$build/zapfault" "$work/goverlay/usr/bin/zapfault"
+	install -m 0755 "$tools/forkbench" "$work/goverlay/usr/bin/forkbench"
+	install -m 0755 "$tools/stuckpmd" "$work/goverlay/usr/bin/stuckpmd"
+	install -m 0755 "$tools/zapfault" "$work/goverlay/usr/bin/zapfault"
 fi
 e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 # One gzip member: libxenguest cannot unpack concatenated ones.
@@ -210,11 +246,18 @@ e2e_pack "$work/goverlay" "$work/goverlay.cpio.gz" /bin/busybox
 } | gzip -9n >"$work/guest.cpio.gz"
 
 # dom0 image: the lab's (its guest kernel is the stock one), with our
-# checks and the patched kernel appended.
-"$E2E/mkinitrd-dom0.sh" --out "$work/lab-dom0.cpio.gz" --kernel-tree "$ktree" \
-	--guest-initrd "$work/guest.cpio.gz" --guest-kernel "$stock_elf" \
-	${domctl:+--domctl "$domctl"} ${daemon_deb:+--deb "$daemon_deb"} >&2
+# checks and the patched kernel appended.  The trixie image's guest
+# initrd is replaced by ours (a later archive's file wins).
 mkdir -p "$work/doverlay/e2e/kguest"
+if [ -n "$dom0_image" ]; then
+	cp "$dom0_image/dom0.cpio.gz" "$work/lab-dom0.cpio.gz"
+	cp "$work/guest.cpio.gz" "$work/doverlay/e2e/guest.cpio.gz"
+else
+	"$E2E/mkinitrd-dom0.sh" --out "$work/lab-dom0.cpio.gz" \
+		--kernel-tree "$ktree" --guest-initrd "$work/guest.cpio.gz" \
+		--guest-kernel "$stock_elf" ${domctl:+--domctl "$domctl"} \
+		${daemon_deb:+--deb "$daemon_deb"} >&2
+fi
 install -m 0755 "$dom0_checks" "$work/doverlay/e2e/checks.sh"
 if [ -n "$policy" ]; then
 	cp "$policy" "$work/doverlay/e2e/"
@@ -232,7 +275,9 @@ if [ -n "$smp" ]; then
 	# Its libraries are the image's already (libxenctrl, as xl's); an
 	# overlay must not carry /lib, which is a symlink in the image.
 	mkdir -p "$work/doverlay/usr/sbin"
-	install -m 0755 /usr/lib/xen-4.17/bin/xenctx "$work/doverlay/usr/sbin/"
+	xenctx=/usr/lib/xen-4.17/bin/xenctx
+	[ -z "$dom0_image" ] || xenctx=$tools/xenctx
+	install -m 0755 "$xenctx" "$work/doverlay/usr/sbin/"
 	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
 fi
 cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
@@ -245,6 +290,9 @@ cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
 
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour"
 dom0_cmdline="$dom0_cmdline${fb_args:+ $fb_args}"
+# The trixie image's ptswitchd and agent are built in the trixie root and
+# copied in, not installed from .debs: its package checks say SKIP.
+[ -z "$dom0_image" ] || dom0_cmdline="$dom0_cmdline e2e.pkg=none"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"

@@ -11,6 +11,7 @@
 #   fork-e2e.sh [--bench] [--size MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS]
 #               [--xen XEN_GZ] [--kernel DIR] [--compare DIR]
 #               [--release R | --releases R1,R2] [--timeout SECS] [--log FILE]
+#               [--dom0-image DIR]
 #
 # default    the CI configuration (small, see README.md)
 # --bench    the benchmark configuration: a 1 GiB parent
@@ -29,6 +30,10 @@
 # --compare  another kernel's OUTDIR: it runs the same EMULATE bench in
 #            the same boot, and the ratio is printed (before/after)
 # --log      console log (default build/kguest/console-fork-patched.log)
+# --dom0-image  the trixie lab's images (build/trixie/lab, made by
+#            tests/trixie/lab.sh) instead of the bookworm ones: dom0, the
+#            stock guest and the tools from trixie, for a Xen 4.20 that
+#            --xen names (boot-test.sh --dom0-image)
 #
 # Ends with "N passed, N failed"; exits 0 only if every check passed.
 set -eu
@@ -47,6 +52,7 @@ kdir=
 cmpdir=
 log=
 releases=
+dom0_image=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bench) size=$BENCH_SIZE; shift ;;
@@ -58,7 +64,8 @@ while [ $# -gt 0 ]; do
 	--compare) cmpdir=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	--dom0-image) dom0_image=$2; shift 2 ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -66,6 +73,10 @@ if [ -z "$timeout_s" ]; then
 	timeout_s=2400
 	[ "$size" = "$BENCH_SIZE" ] && timeout_s=14400
 fi
+
+# The bookworm lab's hypervisor is 4.17; a trixie image wants a 4.20.
+[ -z "$dom0_image" ] || [ -n "$xen" ] ||
+	e2e_die "--dom0-image needs --xen (a Xen 4.20 with BATCH)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -78,7 +89,8 @@ e2e_log "fork end-to-end, sizes $size, hypervisor built in" \
 if [ -z "$releases" ]; then
 	exec "$HERE/boot-test.sh" --xen "$xen" --expect patched \
 		--fork "$size" --timeout "$timeout_s" ${kdir:+--kernel "$kdir"} \
-		${cmpdir:+--compare "$cmpdir"} ${log:+--log "$log"}
+		${cmpdir:+--compare "$cmpdir"} ${log:+--log "$log"} \
+		${dom0_image:+--dom0-image "$dom0_image"}
 fi
 
 # One run per release, then the figures side by side.
@@ -95,7 +107,8 @@ for r in $releases; do
 	rlog=${rlog%.log}-$r.log
 	"$HERE/boot-test.sh" --xen "$xen" --expect patched --fork "$size" \
 		--timeout "$timeout_s" --kernel "$work/kernel-$r" \
-		${cmpdir:+--compare "$cmpdir"} --log "$rlog" |
+		${cmpdir:+--compare "$cmpdir"} --log "$rlog" \
+		${dom0_image:+--dom0-image "$dom0_image"} |
 		tee "$work/out-$r" || true
 	echo "$(($(date +%s) - t1))" >"$work/secs-$r"
 done

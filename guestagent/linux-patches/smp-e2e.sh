@@ -10,6 +10,7 @@
 #
 #   smp-e2e.sh [--size PROCS,MIB,FORKS] [--xen XEN_GZ] [--kernel DIR]
 #              [--release R] [--timeout SECS] [--log FILE]
+#              [--dom0-image DIR]
 #
 # --size     forkbench runs at once, each parent's MiB, forks per run
 #            (default: the CI size, see README.md)
@@ -19,6 +20,9 @@
 # --release  the guest's Linux release for build-kernel.sh: 6.1 (default)
 #            or 6.12; the same as KERNEL_RELEASE=R in the environment
 # --log      console log (default build/kguest/console-smp-patched.log)
+# --dom0-image  the trixie lab's images (build/trixie/lab, made by
+#            tests/trixie/lab.sh) instead of the bookworm ones, for a Xen
+#            4.20 that --xen names (boot-test.sh --dom0-image)
 #
 # Ends with "N passed, N failed"; exits 0 only if every check passed.
 set -eu
@@ -33,6 +37,7 @@ timeout_s=1800
 xen=
 kdir=
 log=
+dom0_image=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) size=$2; shift 2 ;;
@@ -41,10 +46,15 @@ while [ $# -gt 0 ]; do
 	--release) export KERNEL_RELEASE="$2"; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	--dom0-image) dom0_image=$2; shift 2 ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
+
+# The bookworm lab's hypervisor is 4.17; a trixie image wants a 4.20.
+[ -z "$dom0_image" ] || [ -n "$xen" ] ||
+	e2e_die "--dom0-image needs --xen (a Xen 4.20 with BATCH)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -55,4 +65,5 @@ t0=$(date +%s)
 e2e_log "SMP end-to-end, sizes $size, hypervisor built in" \
 	"$(($(date +%s) - t0)) s"
 "$HERE/boot-test.sh" --xen "$xen" --expect patched --smp "$size" \
-	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"} ${log:+--log "$log"}
+	--timeout "$timeout_s" ${kdir:+--kernel "$kdir"} ${log:+--log "$log"} \
+		${dom0_image:+--dom0-image "$dom0_image"}

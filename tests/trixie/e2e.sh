@@ -6,11 +6,19 @@
 #   2. the patched Xen 4.20 (hv-patches/xen-4.20): the dom0 checks with
 #      the patched expectations (lab.sh --patched);
 #   3. the PV test kernel on it: the per-PTE table for 4.20 and the
-#      safety cases (tests/pvguest/run.sh --dom0-image).
+#      safety cases (tests/pvguest/run.sh --dom0-image);
+#   4. the patched Linux 6.12 guest's fork end to end on it, ptswitchd
+#      switching it to BATCH (fork-e2e.sh --release 6.12 --dom0-image);
+#   5. the same kernel with two vCPUs in BATCH under the SMP stress
+#      (smp-e2e.sh --release 6.12 --dom0-image).
+# Parts 2-5 boot the trixie images part 1 made (build/trixie/lab: dom0,
+# stock guest, tools, all from the trixie root); only the hypervisor and
+# the patched guest kernel are built on this host.  fork-figures.sh
+# prints part 4's figures beside the bookworm lab's (make e2e-linux).
 # The registry serves trixie's binary packages but answers 404 for its
 # Xen source; build-xen.sh then takes an upstream 4.20 tree from XEN_SRC
 # or the copy it cached (hv-patches/README.md).  With neither, parts 2
-# and 3 cannot be built: they are reported as SKIP, loudly, and part 1
+# to 5 cannot be built: they are reported as SKIP, loudly, and part 1
 # still runs.  Ends with one line: N passed, N failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +61,14 @@ if XEN_RELEASE=4.20 hv-patches/build-xen.sh "$out/xen-patched" 2>"$blog"; then
 		--dom0-image "$out" --repeats 5 \
 		--log build/pvguest/console-patched-4.20.log \
 		--calibration build/pvguest/calibration-patched-4.20.txt
+	part "Linux 6.12 fork on the patched Xen 4.20" \
+		guestagent/linux-patches/fork-e2e.sh --release 6.12 \
+		--xen "$out/xen-patched/xen.gz" --dom0-image "$out" \
+		--log "$out/console-fork-6.12.log"
+	part "Linux 6.12 SMP on the patched Xen 4.20" \
+		guestagent/linux-patches/smp-e2e.sh --release 6.12 \
+		--xen "$out/xen-patched/xen.gz" --dom0-image "$out" \
+		--log "$out/console-smp-6.12.log"
 elif grep -q "no source for Xen 4.20" "$blog"; then
 	cat "$blog" >&2
 	echo "SKIP - patched Xen 4.20: no source to build it from (the" \

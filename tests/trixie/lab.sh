@@ -14,8 +14,8 @@
 # check-abi.sh, or the xen.gz --xen names; patched expectations, as
 # tests/e2e/run-e2e.sh --patched does on 4.17.
 #
-# Not in CI yet: the CI budget is not yet worked out (tests/trixie/
-# README.md).  The console log goes to build/trixie/lab/console-FLAVOUR.log.
+# In CI through tests/trixie/e2e.sh (make e2e-trixie).  The console log
+# goes to build/trixie/lab/console-FLAVOUR.log.
 # Ends with N passed, N failed.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -10,8 +10,10 @@
 #   tests/trixie/mkimages.sh OUTDIR
 #
 # OUTDIR gets xen-4.20-amd64.gz, vmlinuz, dom0.cpio.gz, guest.cpio.gz,
-# VERSIONS (what went in) and pvguest/ (the PV test kernel and dom0's
-# pvg-grant, for tests/pvguest/run.sh --dom0-image OUTDIR).
+# VERSIONS (what went in), pvguest/ (the PV test kernel and dom0's
+# pvg-grant, for tests/pvguest/run.sh --dom0-image OUTDIR) and kguest/
+# (the Linux guest lab's guest tools forkbench, stuckpmd, zapfault and
+# 4.20's xenctx, for guestagent/linux-patches/boot-test.sh --dom0-image).
 set -eu # not pipefail: tests/e2e/lib.sh is written for POSIX sh
 cd "$(dirname "$0")/../.."
 # shellcheck source=../e2e/lib.sh
@@ -23,9 +25,12 @@ build=build/trixie/lab-bin
 xenbin=/usr/lib/xen-4.20/bin
 
 e2e_log "building ptswitchd, ptswitch-agent, pt-domctl (trixie, Xen 4.20)"
-make -s -j"$(nproc)" BUILD=$build all "$build/pt-domctl" pvguest
-mkdir -p "$out/pvguest"
+make -s -j"$(nproc)" BUILD=$build all "$build/pt-domctl" pvguest \
+	"$build/forkbench" "$build/stuckpmd" "$build/zapfault"
+mkdir -p "$out/pvguest" "$out/kguest"
 cp $build/pvguest.elf $build/pvg-grant "$out/pvguest/"
+cp $build/forkbench $build/stuckpmd $build/zapfault $xenbin/xenctx \
+	"$out/kguest/"
 
 # The kernel package, unpacked under the root's own cache (lib.sh).
 cache=$(e2e_cache_dir "$(mktemp -d)")
