@@ -17,6 +17,13 @@
  *
  *   pt-domctl saved-vm-assist DOMID   (prints "vm_assist 0x... pt_batch 0|1")
  *
+ * and a live context change of vCPU 0 (the domain paused, vCPU 0's context
+ * read, the vCPU reset and given that context back, each through
+ * XEN_DOMCTL_setvcpucontext), which must not take the running guest's
+ * consent away:
+ *
+ *   pt-domctl rewrite-context DOMID   (prints "context rewritten")
+ *
  * Inside a guest (root), to give or withdraw the guest's consent to BATCH
  * (VMASST_TYPE_pt_batch) the way an opted-in kernel would:
  *
@@ -47,6 +54,7 @@ static void usage(void)
 	    "       pt-domctl set-mode DOMID emulate|batch\n"
 	    "       pt-domctl get-stats DOMID\n"
 	    "       pt-domctl saved-vm-assist DOMID\n"
+	    "       pt-domctl rewrite-context DOMID\n"
 	    "       pt-domctl vm-assist enable|disable   (inside a guest)\n");
 	exit(2);
 }
@@ -178,6 +186,33 @@ static int saved_vm_assist(xc_interface *xch, unsigned int domid)
 	return 0;
 }
 
+/*
+ * vCPU 0 reset and given back the context it had, with the domain paused
+ * so that nothing runs in between: a no-op for the guest, except for what
+ * Xen does with the domain-wide vm_assist word.  Xen only takes a
+ * context's vm_assist for a vCPU 0 that is not initialised, hence the
+ * reset (a NULL context).
+ */
+static int rewrite_context(xc_interface *xch, unsigned int domid)
+{
+	vcpu_guest_context_any_t ctx;
+	int err = 0;
+
+	if (xc_domain_pause(xch, domid))
+		return fail("pause", errno ? -errno : -EIO);
+	if (xc_vcpu_getcontext(xch, domid, 0, &ctx))
+		err = fail("getvcpucontext", errno ? -errno : -EIO);
+	else if (xc_vcpu_setcontext(xch, domid, 0, NULL))
+		err = fail("reset vcpu", errno ? -errno : -EIO);
+	else if (xc_vcpu_setcontext(xch, domid, 0, &ctx))
+		err = fail("setvcpucontext", errno ? -errno : -EIO);
+	if (xc_domain_unpause(xch, domid) && !err)
+		err = fail("unpause", errno ? -errno : -EIO);
+	if (!err)
+		printf("context rewritten\n");
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	xc_interface *xch;
@@ -220,6 +255,8 @@ int main(int argc, char **argv)
 		ret = raw(xch, domid, argc, argv);
 	} else if (!strcmp(argv[1], "saved-vm-assist") && argc == 3) {
 		ret = saved_vm_assist(xch, domid);
+	} else if (!strcmp(argv[1], "rewrite-context") && argc == 3) {
+		ret = rewrite_context(xch, domid);
 	} else if (!strcmp(argv[1], "get-stats") && argc == 3) {
 		err = pt_xc_get_stats(xch, domid, &st, &mode, &flags);
 		if (err) {

@@ -62,11 +62,68 @@ answer_batch() {
 		# pt-domctl prints the hypervisor's errno as "error NAME".
 		verdict="refused: set-mode batch: $(echo "$out" | head -n 1)"
 	fi
-	xenstore-write "/local/domain/$1/ptswitch/pvguest-batch" "$verdict"
-	echo "E2E: INFO $2 BATCH request answered: $verdict"
-	# Opted in now (it asked): once, what a save would record of it.
+	# Opted in now (it asked) and waiting for the answer: once, what a
+	# save would record of it, and that a live context change keeps it.
 	if [ "$2" = pvguest ]; then
 		check_saved_consent "$1"
+		check_live_context_consent "$1" "$verdict"
+	fi
+	batch_verdict=$verdict
+	xenstore-write "/local/domain/$1/ptswitch/pvguest-batch" "$verdict"
+	echo "E2E: INFO $2 BATCH request answered: $verdict"
+}
+
+# mode_and_consent DOMID: "MODE OPTED_IN" as the domctl reports them.
+mode_and_consent() {
+	pt-domctl get-stats "$1" 2>/dev/null |
+		awk '$1 == "mode" { m = $2 } $1 == "opted_in" { o = $2 }
+			END { print m, o }'
+}
+
+# check_live_context_consent DOMID VERDICT: the guest is in BATCH and
+# waits for dom0's answer.  vCPU 0 reset and given back its own context
+# (XEN_DOMCTL_setvcpucontext on the paused domain; only a vCPU that is not
+# initialised takes the context's vm_assist) must leave the running
+# kernel's consent, and so BATCH, as they were: only a saved or restored
+# copy drops the consent (hv-patches 0012).
+check_live_context_consent() {
+	lc=safety-live-context-keeps-consent
+	if [ "$2" != applied ]; then
+		echo "E2E: SKIP $lc dom$1 is not in BATCH ($2)"
+		return 0
+	fi
+	lc_out=$(pt-domctl rewrite-context "$1" 2>&1)
+	lc_got=$(mode_and_consent "$1")
+	if [ "$lc_got" = "batch 1" ]; then
+		echo "E2E: PASS $lc $lc_out, still 'batch', opted_in 1"
+	else
+		echo "E2E: FAIL $lc after '$lc_out' mode and opted_in are" \
+			"'$lc_got', want 'batch 1'"
+	fi
+}
+
+# check_withdrawn_consent NAME DOMID: the guest withdrew its consent after
+# its BATCH benchmark (vm_assist disable) and then powered off; Xen itself
+# must have taken it back to EMULATE (hv-patches 0013), so the domctl
+# reports EMULATE without the consent.
+check_withdrawn_consent() {
+	cname=safety-withdrawn-consent-emulate
+	if [ $has_domctl = 0 ] || [ "$xen" != patched ]; then
+		echo "E2E: SKIP $1:$cname needs the patched Xen and" \
+			"pt-domctl (this is $xen Xen)"
+		return 0
+	fi
+	if [ "$batch_verdict" != applied ]; then
+		echo "E2E: SKIP $1:$cname the guest was not in BATCH" \
+			"($batch_verdict)"
+		return 0
+	fi
+	wc_got=$(mode_and_consent "$2")
+	if [ "$wc_got" = "emulate 0" ]; then
+		echo "E2E: PASS $1:$cname mode emulate, opted_in 0"
+	else
+		echo "E2E: FAIL $1:$cname mode and opted_in are '$wc_got'" \
+			"after the guest withdrew its consent, want 'emulate 0'"
 	fi
 }
 
@@ -151,6 +208,7 @@ run_guest() {
 	echo "E2E: INFO $name domid $domid, $2 vCPU(s), on $xen Xen"
 
 	answered=0
+	batch_verdict="no BATCH request"
 	waited=0
 	state=timeout
 	while [ $waited -lt "$timeout_s" ]; do
@@ -202,6 +260,7 @@ run_guest() {
 	histogram=1
 	[ "$2" -gt 1 ] && histogram=0
 	check_counters "$name" "$domid" "$console" $histogram
+	[ "$state" = finished ] && check_withdrawn_consent "$name" "$domid"
 	if [ "$2" -gt 1 ] && [ $has_domctl = 1 ]; then
 		echo "E2E: INFO spurious faults in $name: Xen spurious_faults" \
 			"$(pt-domctl get-stats "$domid" 2>/dev/null |
