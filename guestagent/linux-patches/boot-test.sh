@@ -188,7 +188,8 @@ e2e_xen_elf "$xen" "$work/xen.elf"
 
 # Guest image: the lab's, with our /init appended over its own.
 e2e_log "building the images"
-# The save/restore guest gives its consent again itself (pt-domctl).
+# pt-domctl in the save/restore guest: its "consent" command (the kernel
+# renews its own consent when it resumes, patch 0006).
 "$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" --agent "$agent" \
 	${sr:+--domctl "$domctl" --kernel-tree "$ktree"}
 mkdir -p "$work/goverlay"
