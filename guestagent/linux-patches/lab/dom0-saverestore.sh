@@ -215,8 +215,9 @@ rehandshake() {
 	fi
 }
 
-# switches: how often ptswitchd has switched the guest to BATCH so far.
-switches() { grep -c "switched $NAME to batch" "$DAEMON_LOG"; }
+# switches: how often ptswitchd has switched the guest to BATCH so far
+# (during a migration the new domain is "$NAME--incoming").
+switches() { grep -c -E "switched $NAME(--incoming)? to batch" "$DAEMON_LOG"; }
 # back_in_batch WHAT: ptswitchd has switched the moved guest (which Xen
 # started in EMULATE: one switch more than before the move) back to BATCH.
 back_in_batch() {
