@@ -225,7 +225,8 @@ e2e_log "building the images"
 if [ -n "$dom0_image" ]; then
 	cp "$dom0_image/guest.cpio.gz" "$work/lab-guest.cpio.gz"
 else
-	# The save/restore guest gives its consent again itself (pt-domctl).
+	# pt-domctl in the save/restore guest: its "consent" command (the
+	# kernel renews its own consent when it resumes, patch 0006).
 	"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" \
 		--deb "$agent_deb" \
 		${sr:+--domctl "$domctl" --kernel-tree "$ktree"}

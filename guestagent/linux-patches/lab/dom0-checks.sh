@@ -104,7 +104,7 @@ else
 	fail patched-self-check "$(kg kpatched 'dmesg .*self-check')"
 fi
 case $xen in
-stock) want='not offered by Xen (-22)' ;;
+stock) want='not offered by Xen (-38)' ;;
 *) want='opt-in accepted (self-check passed)' ;;
 esac
 if [ "$(dm "$want")" = 1 ]; then

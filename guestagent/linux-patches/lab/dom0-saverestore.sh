@@ -4,14 +4,16 @@
 # place of its checks (saverestore-e2e.sh overlays it).  One PV guest, the
 # ptswitch guest kernel, running lab/guest-fork-init:
 #   1. opted in, in EMULATE, idle: xl save + xl restore;
-#   2. consents again, ptswitchd (lab/saverestore-policy.yaml) pins it to
-#      BATCH, a fork load runs: xl save + xl restore in the middle of it;
+#   2. ptswitchd (lab/saverestore-policy.yaml) pins it to BATCH, a fork
+#      load runs: xl save + xl restore in the middle of it;
 #   3. the same with xl migrate to localhost;
 # each move must keep the guest's memory (an md5 of 8 MiB of random bytes
 # in its tmpfs, and every forkbench of the load, which checks what each
-# child reads), bring it back in EMULATE without the consent (hv-patches
-# 0012: a saved context never carries it), and ptswitchd must take up the
-# new domain.  Xen's log must stay clean.
+# child reads) and bring it back as a new domain that Xen starts in
+# EMULATE without the consent (hv-patches 0012: a saved context never
+# carries it); the kernel must then give its consent again as it resumes
+# (guest patch 0006), with its sysfs saying so, and ptswitchd must take
+# up the new domain and put it back in BATCH.  Xen's log must stay clean.
 # One line per check: E2E: PASS|FAIL|SKIP <name> [why].
 export PATH=/usr/sbin:/usr/bin
 
@@ -60,21 +62,51 @@ load_done() {
 	esac
 	return 1
 }
-# came_back WHAT OLD_DOMID: the moved guest runs as a new domain, in
-# EMULATE, without the consent, and its /init still answers.
+# came_back WHAT OLD_DOMID [emulate]: the moved guest runs as a new
+# domain, not crashed; with "emulate" (no daemon running that could have
+# switched it since), in EMULATE.
 came_back() {
 	if [ -z "$g" ] || [ "$g" = "$2" ]; then
 		fail "$1-new-domain" "domid '$g' (was $2)"
 		return 1
 	fi
 	state=$(xl list "$NAME" 2>/dev/null | awk 'NR == 2 { print $5 }')
-	if [ "$(hv_mode "$g")" = emulate ] && [ "$(opted_in)" = 0 ] &&
-		! echo "$state" | grep -q c; then
-		pass "$1-comes-back-emulate" "dom$2 -> dom$g, mode" \
-			"$(hv_mode "$g"), opted_in 0, state '$state'"
+	mode=$(hv_mode "$g")
+	if ! echo "$state" | grep -q c &&
+		{ [ "${3:-}" != emulate ] || [ "$mode" = emulate ]; }; then
+		pass "$1-comes-back" "dom$2 -> dom$g, mode $mode," \
+			"state '$state'"
 	else
-		fail "$1-comes-back-emulate" "dom$2 -> dom$g, mode" \
-			"$(hv_mode "$g"), opted_in '$(opted_in)', state '$state'"
+		fail "$1-comes-back" "dom$2 -> dom$g, mode $mode," \
+			"state '$state'"
+	fi
+}
+# sysfs_now SEQ: the guest kernel's /sys/hypervisor/ptswitch/vm_assist.
+sysfs_now() {
+	ask "$1" sysfs && result_of "$g" | sed -n 's/^sysfs //p'
+}
+# renewed WHAT: the resumed kernel gave its consent again (Xen's
+# opted_in flag for the new domain), without a word from user space.
+renewed() {
+	if wait_until 120 opted_in_is_1; then
+		pass "$1-opt-in-renewed" "dom$g opted_in 1"
+	else
+		fail "$1-opt-in-renewed" "dom$g opted_in '$(opted_in)'" \
+			"120 s after the move"
+	fi
+}
+opted_in_is_1() { [ "$(opted_in)" = 1 ]; }
+# sysfs_says WHAT SEQ: the guest, idle, reads 1 in its sysfs vm_assist,
+# as Xen's flag says, and its agent reports no reason against BATCH.
+sysfs_says() {
+	v=$(sysfs_now "$2")
+	o=$(opted_in)
+	r=$(xs "/local/domain/$g/data/ptswitch/caps-reason")
+	if [ "$v" = 1 ] && [ "$o" = 1 ] && [ -z "$r" ]; then
+		pass "$1-sysfs-says-opted-in" "sysfs vm_assist 1, opted_in 1"
+	else
+		fail "$1-sysfs-says-opted-in" "sysfs vm_assist '$v'," \
+			"opted_in '$o', agent caps-reason '$r'"
 	fi
 }
 # xl_timed WHAT CMD...: run an xl command, PASS/FAIL on its status, with
@@ -122,7 +154,9 @@ xl_timed save-emulate xl save "$NAME" "$SAVE" &&
 	xl_timed restore-emulate xl restore "$SAVE"
 rm -f "$SAVE"
 g=$(domid_of)
-came_back restore-emulate "$old"
+came_back restore-emulate "$old" emulate
+renewed restore-emulate
+sysfs_says restore-emulate 20
 s=$(sum_now 2)
 if [ -n "$s" ] && [ "$s" = "$sum0" ]; then
 	pass restore-emulate-memory-intact "md5 $s"
@@ -131,14 +165,7 @@ else
 fi
 
 # --- 2. BATCH under a fork load: save + restore ---------------------------
-# The kernel's consent again, as it gives it when it resumes.
-if ask 3 consent && [ "$(result_of "$g")" = "consent 0" ] &&
-	[ "$(opted_in)" = 1 ]; then
-	pass consent-again "opted_in 1"
-else
-	fail consent-again "result '$(result_of "$g")', opted_in" \
-		"'$(opted_in)'"
-fi
+# No consent from user space: the kernel's own, renewed as it resumed.
 ptswitchd --foreground --verbose --config "$POLICY" >"$DAEMON_LOG" 2>&1 &
 daemon_pid=$!
 if wait_until $SWITCH_TIMEOUT in_batch; then
@@ -191,7 +218,26 @@ rehandshake() {
 	fi
 }
 
+# switches: how often ptswitchd has switched the guest to BATCH so far
+# (during a migration the new domain is "$NAME--incoming").
+switches() { grep -c -E "switched $NAME(--incoming)? to batch" "$DAEMON_LOG"; }
+# back_in_batch WHAT: ptswitchd has switched the moved guest (which Xen
+# started in EMULATE: one switch more than before the move) back to BATCH.
+back_in_batch() {
+	if wait_until $SWITCH_TIMEOUT in_batch &&
+		[ "$(switches)" -gt "$sw0" ]; then
+		pass "$1-daemon-back-to-batch" "dom$g, switch" \
+			"$(switches) to batch"
+	else
+		fail "$1-daemon-back-to-batch" "mode $(hv_mode "$g")," \
+			"switches $sw0 -> $(switches)," \
+			"opted_in '$(opted_in)', reason" \
+			"'$(xs "/tool/ptswitch/domain/$g/reason")'"
+	fi
+}
+
 under_load 4 save-batch
+sw0=$(switches)
 old=$g
 xl_timed save-batch xl save "$NAME" "$SAVE" &&
 	xl_timed restore-batch xl restore "$SAVE"
@@ -200,11 +246,13 @@ g=$(domid_of)
 # The restored /init goes on with its load; tell the new domain so too.
 [ -n "$g" ] && command "$g" "4 load"
 came_back restore-batch "$old"
+renewed restore-batch
 rehandshake restore-batch
+back_in_batch restore-batch
 load_intact 4 restore-batch
+sysfs_says restore-batch 21
 
 # --- 3. BATCH under a fork load: live migration to localhost ---------------
-ask 6 consent >/dev/null
 if wait_until $SWITCH_TIMEOUT in_batch; then
 	pass daemon-puts-guest-in-batch-again "dom$g"
 else
@@ -212,13 +260,17 @@ else
 		"reason '$(xs "/tool/ptswitch/domain/$g/reason")'"
 fi
 under_load 7 migrate
+sw0=$(switches)
 old=$g
 xl_timed migrate-localhost xl migrate -s /e2e/localssh "$NAME" localhost
 g=$(domid_of)
 [ -n "$g" ] && command "$g" "7 load"
 came_back migrate "$old"
+renewed migrate
 rehandshake migrate
+back_in_batch migrate
 load_intact 7 migrate
+sysfs_says migrate 22
 
 s=$(sum_now 9)
 if [ -n "$s" ] && [ "$s" = "$sum0" ]; then
