@@ -51,6 +51,9 @@
  *   dom0 names in ptswitch/window, how many of its rounds opened a batch:
  *   the prober's refused calls must not keep it from batching.
  *
+ * - smp-optin-race: the consent withdrawn and given from both vCPUs at
+ *   once (smp_optin.c).
+ *
  * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
  * gives the verdict.  Spin waits only: a hypercall would close the batch.
  */
@@ -64,6 +67,7 @@
 #define MMU_ROUNDS 100
 
 void smp_attack(const char *name);
+void smp_optin_race(const char *name); /* smp_optin.c */
 
 /* Per-vCPU expected write fault: the hook resumes after the store. */
 static volatile u64 expect_addr[2], resume_rip[2], spurious[2];
@@ -753,6 +757,8 @@ void smp_attack(const char *name)
 		bounce_bound(name, BOUNCE_TWO_RANGES);
 	else if (!strncmp(name, "smp-foreign-victim", 32))
 		foreign_victim(name);
+	else if (!strncmp(name, "smp-optin-race", 32))
+		smp_optin_race(name);
 	else
 		pr("PVGUEST: SKIP attack-%s unknown attack\n", name);
 	stop = true;

@@ -510,11 +510,12 @@ run_attack() {
 # Xen with CONFIG_PT_BATCH_WIDEN_RACES is built for, no benchmark.
 if [ "$cases" = races ]; then
 	kept=
-	# The close-order case last: on a Xen with that defect, the
-	# assertion it hits stops the hypervisor.
+	# The cases that a defect turns into a hypervisor assertion last:
+	# that stops the hypervisor.
 	run_foreign_probe
 	run_smp_attack smp-bounce-bound safety-bounces-bounded
 	run_smp_attack smp-close-l2-race safety-close-l2-race
+	run_smp_attack smp-optin-race safety-optin-race
 	exit 0
 fi
 
@@ -557,7 +558,8 @@ for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
 	smp-close-l2-race:safety-close-l2-race \
 	smp-bounce-bound:safety-bounces-bounded \
 	smp-bounce-hypercall:safety-bounces-bounded-hypercall \
-	smp-bounce-two-ranges:safety-bounces-bounded-two-ranges; do
+	smp-bounce-two-ranges:safety-bounces-bounded-two-ranges \
+	smp-optin-race:safety-optin-race; do
 	if [ "$smp" = 0 ]; then
 		echo "E2E: SKIP ${attack#*:} skipped (run.sh --no-smp)"
 	elif [ -z "${why:-}" ]; then

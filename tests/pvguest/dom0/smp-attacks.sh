@@ -49,6 +49,8 @@ run_smp_attack() {
 		grep -E '^(batches|flush|spurious|unhook|revalid)' | tr '\n' ' ')"
 	stat() { echo "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
 	fails=$(stat revalidation_failures)
+	# Mode and consent as the guest left them (before the destroy).
+	consent=$(mode_and_consent "$adomid" 2>/dev/null)
 	healthy=1
 	xl list >/dev/null 2>&1 || healthy=0
 	# The kept first guest (none with pvguest.cases=races).
@@ -218,6 +220,21 @@ run_smp_attack() {
 				"refused; $base"
 		else
 			echo "E2E: FAIL $2 $base"
+		fi
+		;;
+	smp-optin-race)
+		survived=$(sed -n "s/^PVGUEST: ATTACK $1 survived: //p" \
+			"$console" | head -n 1)
+		if [ -n "$skip" ] && [ $ok_base = 1 ]; then
+			echo "E2E: SKIP $2 $skip"
+		elif [ $ok_base = 1 ] && [ "$astate" = finished ] &&
+			[ -n "$survived" ] && [ "$consent" = "emulate 0" ]; then
+			echo "E2E: PASS $2 $survived; then mode and opted_in" \
+				"'$consent'; $base"
+		else
+			echo "E2E: FAIL $2 guest '${survived:-no survived line}'," \
+				"mode and opted_in '$consent' (want 'emulate 0');" \
+				"$base"
 		fi
 		;;
 	esac
