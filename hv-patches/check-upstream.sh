@@ -18,6 +18,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/upstream-clone.sh source-path=SCRIPTDIR/..
+. "$here/../scripts/upstream-clone.sh"
 series_dir=$here/xen-staging
 release=0
 build=1
@@ -42,32 +44,7 @@ if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 xen=$1
 ref=${2:-HEAD}
 
-git -C "$xen" rev-parse --git-dir >/dev/null 2>&1 || {
-	echo "check-upstream: $xen is not a git checkout" >&2
-	exit 2
-}
-commit=$(git -C "$xen" rev-parse --verify "$ref^{commit}") || {
-	echo "check-upstream: $ref is not a commit of $xen" >&2
-	exit 2
-}
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-upstream.XXXXXX")
-cleanup() {
-	if [ "$keep" = 1 ]; then
-		echo "check-upstream: kept $work/xen"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-
-log() { echo "check-upstream: $*"; }
-
-log "Xen $commit ($(git -C "$xen" log -1 --format='%cs %s' "$commit"))"
-
-# A shared clone: nothing is written to the checkout we were given.
-git clone -q --shared --no-checkout "$xen" "$work/xen"
-git -C "$work/xen" checkout -q -b ptswitch-check "$commit"
+upstream_clone "$xen" "$ref" xen "$keep"
 
 "$here/check-abi.sh" --upstream "$work/xen"
 

@@ -17,6 +17,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/upstream-clone.sh source-path=SCRIPTDIR/../..
+. "$here/../../scripts/upstream-clone.sh"
 series_dir=$here/linux-6.12
 build=1
 keep=0
@@ -48,32 +50,8 @@ ref=${2:-HEAD}
 	echo "check-upstream: no series file in $series_dir" >&2
 	exit 2
 }
-git -C "$linux" rev-parse --git-dir >/dev/null 2>&1 || {
-	echo "check-upstream: $linux is not a git checkout" >&2
-	exit 2
-}
-commit=$(git -C "$linux" rev-parse --verify "$ref^{commit}") || {
-	echo "check-upstream: $ref is not a commit of $linux" >&2
-	exit 2
-}
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-linux-upstream.XXXXXX")
-cleanup() {
-	if [ "$keep" = 1 ]; then
-		echo "check-upstream: kept $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-
-log() { echo "check-upstream: $*"; }
-
-log "Linux $commit ($(git -C "$linux" log -1 --format='%cs %s' "$commit"))"
+upstream_clone "$linux" "$ref" linux "$keep"
 log "series $series_dir"
-
-git clone -q --shared --no-checkout "$linux" "$work/linux"
-git -C "$work/linux" checkout -q -b ptswitch-check "$commit"
 
 n=0
 while read -r p; do
