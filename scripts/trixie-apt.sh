@@ -65,8 +65,8 @@ trixie_kconfig() {
 			[ -e "$ta_f" ] && ta_deb=$ta_f
 		done
 		[ -n "$ta_deb" ] || return 1
-		dpkg-deb -x "$ta_deb" "$1/root" || return 1
-		cp "$1/root/boot/xen-$release-amd64.config" "$ta_cached.tmp" &&
+		dpkg-deb -x "$ta_deb" "$1/pkg" || return 1
+		cp "$1/pkg/boot/xen-$release-amd64.config" "$ta_cached.tmp" &&
 			basename "$ta_deb" .deb >"$ta_cached.pkg" &&
 			mv "$ta_cached.tmp" "$ta_cached" || return 1
 	fi
