@@ -48,20 +48,7 @@ upstream_clone "$xen" "$ref" xen "$keep"
 
 "$here/check-abi.sh" --upstream "$work/xen"
 
-log "applying $(grep -c "^[^#]" "$series_dir/series") patches"
-(
-	cd "$work/xen"
-	while read -r p; do
-		case $p in '' | '#'*) continue ;; esac
-		git -c user.name=check -c user.email=check@invalid \
-			am -q --committer-date-is-author-date "$series_dir/$p" ||
-			{
-				git am --abort
-				echo "check-upstream: $p does not apply" >&2
-				exit 1
-			}
-	done <"$series_dir/series"
-)
+apply_series "$series_dir" "$work/xen"
 
 if [ "$build" = 0 ]; then
 	log "PASS (apply only): the series applies to $commit"

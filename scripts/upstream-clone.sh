@@ -31,3 +31,20 @@ upstream_clone() {
 	git clone -q --shared --no-checkout "$1" "$work/$3"
 	git -C "$work/$3" checkout -q -b ptswitch-check "$commit"
 }
+
+# apply_series DIR CLONE: `git am` every patch DIR/series names onto the
+# clone, in order; the first that does not apply aborts the am and fails.
+apply_series() {
+	n=0
+	while read -r p; do
+		case $p in '' | '#'*) continue ;; esac
+		git -C "$2" -c user.name=check -c user.email=check@invalid \
+			am -q --committer-date-is-author-date "$1/$p" || {
+			git -C "$2" am --abort
+			echo "check-upstream: $p does not apply" >&2
+			exit 1
+		}
+		n=$((n + 1))
+	done <"$1/series"
+	log "$n patches applied"
+}

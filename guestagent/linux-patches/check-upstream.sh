@@ -53,18 +53,7 @@ ref=${2:-HEAD}
 upstream_clone "$linux" "$ref" linux "$keep"
 log "series $series_dir"
 
-n=0
-while read -r p; do
-	case $p in '' | '#'*) continue ;; esac
-	git -C "$work/linux" -c user.name=check -c user.email=check@invalid \
-		am -q "$series_dir/$p" || {
-		git -C "$work/linux" am --abort
-		echo "check-upstream: $p does not apply" >&2
-		exit 1
-	}
-	n=$((n + 1))
-done <"$series_dir/series"
-log "$n patches applied"
+apply_series "$series_dir" "$work/linux"
 
 if [ "$build" = 0 ]; then
 	log "PASS (apply only): the series applies to $commit"
