@@ -43,6 +43,9 @@
 #                      systemd as PID 1 (systemd-nspawn): boot order after
 #                      xen.service, readiness, watchdog, reload, stop
 #                      (tests/systemd/README.md)
+#   make e2e-systemd   the same under Xen (QEMU TCG): systemd as PID 1 in
+#                      dom0 and a guest, ptswitchd's xenctrl backend on
+#                      the patched Xen under the shipped unit
 #   make xen-debs      Debian's xen source package rebuilt with hv-patches/
 #                      series (+ptswitch1), amd64 .debs into build/xen-debs/
 #                      (hv-patches/build-xen-debs.sh; cached)
@@ -161,6 +164,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         deb deb-check systemd-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
+        e2e-systemd \
         pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
@@ -465,6 +469,14 @@ deb-check:
 systemd-check:
 	scripts/install-deps.sh deb systemd
 	nice -n 5 tests/systemd/run.sh $(SYSTEMD_DEBS)
+
+# The same units under systemd as PID 1 on Xen under QEMU (TCG): dom0 and
+# a guest boot the bookworm root, ptswitchd runs the xenctrl backend on
+# the patched Xen (tests/systemd/README.md, "On Xen").  LAB_DEBS=DIR as
+# for e2e.
+e2e-systemd: deps
+	scripts/install-deps.sh deb systemd
+	nice -n 10 tests/systemd/e2e.sh
 
 # The patched hypervisor as Debian packages (hv-patches/README.md,
 # "Debian packages"): not in CI, a cold build takes most of CI's budget.

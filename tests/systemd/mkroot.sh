@@ -22,9 +22,11 @@ SUITE=bookworm
 # systemd-sysv: systemd as /sbin/init.  xen-utils-4.17: xenstored and the
 # xen init script (xen-utils-common), from which systemd-sysv-generator
 # makes xen.service, as on a bookworm dom0.  libyaml, libsystemd0: what
-# ptswitchd's package depends on besides the Xen libraries.
+# ptswitchd's package depends on besides the Xen libraries.  kmod: the
+# init script loads xenfs and the Xen device modules with modprobe, as
+# on a Debian dom0 (tests/systemd/e2e.sh boots this root under Xen).
 PKGS="systemd systemd-sysv dbus xen-utils-4.17 xenstore-utils libyaml-0-2
-libsystemd0 procps"
+libsystemd0 procps kmod"
 
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}
 force=0
