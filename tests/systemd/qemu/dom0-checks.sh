@@ -54,8 +54,10 @@ finish() {
 		sed 's/^/E2E: INFO journal: /'
 	for g in g1 sd-guest; do
 		[ -r "$CONSOLE_DIR/guest-$g.log" ] || continue
-		tail -n 15 "$CONSOLE_DIR/guest-$g.log" |
-			sed "s/^/E2E: INFO console $g: /"
+		{
+			grep -a 'guest journal: ' "$CONSOLE_DIR/guest-$g.log"
+			tail -n 10 "$CONSOLE_DIR/guest-$g.log"
+		} | sed "s/^/E2E: INFO console $g: /"
 	done
 	xl destroy g1 2>/dev/null
 	xl destroy sd-guest 2>/dev/null
@@ -123,7 +125,8 @@ on_crash = "preserve"
 CFG
 }
 mkcfg g1 patched-vmlinux g1.cpio.gz "rdinit=/init" 160
-mkcfg sd-guest stock-vmlinux sd-guest.cpio.gz "rdinit=/sbin/init" 512
+mkcfg sd-guest stock-vmlinux sd-guest.cpio.gz \
+	"rdinit=/sbin/init systemd.show_status=error" 512
 echo "E2E: TIME guests-create $(uptime_s)"
 out=$(xl create -q /run/g1.cfg 2>&1 && xl create -q /run/sd-guest.cfg 2>&1)
 g1=$(domid_of g1)
