@@ -37,14 +37,14 @@ prop() { systemctl show -p "$2" --value "$1"; }
 hv_mode() { pt-domctl get-mode "$1" 2>/dev/null; }
 hv_is() { [ "$(hv_mode "$1")" = "$2" ]; }
 journal() { journalctl -b -q -o cat -u "$U" --no-pager; }
-# wait_for SECS CMD...: poll CMD every 0.5 s until it succeeds.
+# wait_for SECS CMD...: poll CMD every 0.5 s until it succeeds, for SECS
+# seconds of dom0's clock (a poll may itself take seconds under TCG).
 wait_for() {
-	local i
-	for ((i = 0; i < $1 * 2; i++)); do
-		"${@:2}" >/dev/null 2>&1 && return 0
+	local end=$((SECONDS + $1))
+	until "${@:2}" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.5
 	done
-	return 1
 }
 domid_of() { xl domid "$1" 2>/dev/null; }
 
