@@ -14,11 +14,14 @@
 # agent .deb's unit as shipped.  qemu/dom0-checks.sh runs the checks in
 # dom0 (tests/systemd/README.md).  Ends with "N passed, N failed".
 #
-#   tests/systemd/e2e.sh [--dropin FILE] [--timeout SECS] [--log FILE]
+#   tests/systemd/e2e.sh [--dropin FILE] [--kernel DIR] [--timeout SECS]
+#                        [--log FILE]
 #
 # --dropin  install FILE as a drop-in of ptswitchd.service in dom0: a
 #           deliberately broken unit, to see the checks fail (e.g.
 #           qemu/break-privcmd.conf)
+# --kernel  g1's kernel: a build-kernel.sh OUTDIR (default: run
+#           build-kernel.sh, cached; it waits for another build's lock)
 # --timeout seconds before QEMU is killed (default 1200)
 # --log     console log (default build/e2e-systemd/console.log)
 #
@@ -30,19 +33,23 @@ TOP=$(cd "$HERE/../.." && pwd)
 E2E=$TOP/tests/e2e
 # shellcheck source=../e2e/lib.sh
 . "$E2E/lib.sh"
+# work and ktree are set by lib.sh's e2e_workdir and e2e_kernel_tree.
+# shellcheck disable=SC2154
 QEMU_DIR=$HERE/qemu
 OUT=$TOP/build/e2e-systemd
 LABDIR=/usr/local/lib/ptswitch-e2e
 
 dropin=
+kdir=
 timeout_s=1200
 log=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dropin) dropin=$(realpath "$2"); shift 2 ;;
+	--kernel) kdir=$(realpath "$2"); shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -56,8 +63,12 @@ e2e_workdir
 "$E2E/install-deps.sh"
 
 xen=$(e2e_batch_xen "$TOP" "$work") || exit 1
-"$TOP/guestagent/linux-patches/build-kernel.sh" "$work/kernel" >&2 ||
-	e2e_die "build-kernel.sh failed"
+if [ -z "$kdir" ]; then
+	kdir=$work/kernel
+	"$TOP/guestagent/linux-patches/build-kernel.sh" "$kdir" >&2 ||
+		e2e_die "build-kernel.sh failed"
+fi
+[ -s "$kdir/vmlinux" ] || e2e_die "no vmlinux in $kdir"
 make -C "$TOP" -s BUILD="$OUT/tools" tools >&2
 debs=$("$E2E/lab-debs.sh")
 version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
@@ -149,7 +160,7 @@ install -m 0755 "$QEMU_DIR/dom0-checks.sh" "$droot$LABDIR/"
 cp "$HERE"/lab/policy-*.yaml "$droot$LABDIR/"
 cp "$work/sd-guest.cpio.gz" "$work/g1.cpio.gz" "$droot$LABDIR/"
 cp "$stock_elf" "$droot$LABDIR/stock-vmlinux"
-cp "$work/kernel/vmlinux" "$droot$LABDIR/patched-vmlinux"
+cp "$kdir/vmlinux" "$droot$LABDIR/patched-vmlinux"
 install -m 0644 "$QEMU_DIR/ptswitch-e2e.service" "$droot/etc/systemd/system/"
 chroot "$droot" systemctl enable ptswitch-e2e.service >&2
 slim "$droot"
