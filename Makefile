@@ -39,10 +39,15 @@
 #                      (dpkg-buildpackage -us -uc -b), into build/deb/
 #   make deb-check     build them, lintian, install into a throwaway root,
 #                      check contents and units (CI)
+#   make deb-check-trixie  the same, built and checked inside the trixie
+#                      root (Xen 4.20, trixie's lintian), into
+#                      build/trixie/deb-check
 #   make systemd-check the .debs installed in a bookworm root booted with
 #                      systemd as PID 1 (systemd-nspawn): boot order after
 #                      xen.service, readiness, watchdog, reload, stop
 #                      (tests/systemd/README.md)
+#   make systemd-check-trixie  the same with the trixie .debs in the trixie
+#                      root (systemd 257, trixie's packaged xen.service)
 #   make xen-debs      Debian's xen source package rebuilt with hv-patches/
 #                      series (+ptswitch1), amd64 .debs into build/xen-debs/
 #                      (hv-patches/build-xen-debs.sh; cached)
@@ -161,7 +166,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         deb deb-check systemd-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
-        pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs
+        pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs \
+        deb-check-trixie systemd-check-trixie
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -458,6 +464,13 @@ deb-check:
 	scripts/install-deps.sh deb
 	tests/packaging/test-deb.sh build/deb-check
 
+# The same packages built and checked inside the trixie root of
+# check-trixie (tests/trixie/deb-check.sh): trixie's Build-Depends
+# (libxen-dev 4.20) and lintian; test-deb.sh's checks.  The .debs stay in
+# build/trixie/deb-check for the trixie lab and systemd-check-trixie.
+deb-check-trixie:
+	tests/trixie/deb-check.sh build/trixie/deb-check
+
 # The packages' units under systemd as PID 1: the .debs installed with
 # dpkg -i into a cached bookworm root booted with systemd-nspawn
 # (tests/systemd/README.md).  SYSTEMD_DEBS=DIR uses .debs built already
@@ -465,6 +478,12 @@ deb-check:
 systemd-check:
 	scripts/install-deps.sh deb systemd
 	nice -n 5 tests/systemd/run.sh $(SYSTEMD_DEBS)
+# The same test in the trixie root of check-trixie (systemd 257, trixie's
+# xen.service) with trixie .debs: SYSTEMD_DEBS=build/trixie/deb-check
+# after make deb-check-trixie, else built in that root.
+systemd-check-trixie:
+	scripts/install-deps.sh deb systemd
+	nice -n 5 tests/systemd/run.sh --release trixie $(SYSTEMD_DEBS)
 
 # The patched hypervisor as Debian packages (hv-patches/README.md,
 # "Debian packages"): not in CI, a cold build takes most of CI's budget.

@@ -92,6 +92,19 @@ check "the agent binary links libxenstore and libc only" \
 	test "$(objdump -p "$work/x/usr/sbin/ptswitch-agent" |
 		awk '/NEEDED/ {print $2}' | sort | tr '\n' ' ')" = \
 	"libc.so.6 libxenstore.so.4 "
+# The daemon is built for one Xen release (tests/trixie/README.md): the
+# libxenctrl of the Xen this system builds against (4.17 on bookworm,
+# 4.20 on trixie), and a Depends on the package that holds it.
+echo "  ptswitchd Depends: $(dpkg-deb -f "$daemon_deb" Depends)"
+xen=$(pkg-config --modversion xencontrol | cut -d. -f1,2)
+check "ptswitchd links libxenctrl.so.$xen (this system's Xen)" \
+	bash -c "objdump -p '$work/x/usr/sbin/ptswitchd' |
+		grep -qE 'NEEDED +libxenctrl\.so\.$xen\$'"
+xenctrl_pkg=$(dpkg -S "libxenctrl.so.$xen" 2>/dev/null | head -n 1 |
+	cut -d: -f1)
+check "ptswitchd depends on ${xenctrl_pkg:-the package of libxenctrl.so.$xen}" \
+	bash -c "[ -n '$xenctrl_pkg' ] && dpkg-deb -f '$daemon_deb' Depends |
+		tr ',' '\n' | sed -E 's/^ +//; s/ .*//' | grep -qx '$xenctrl_pkg'"
 
 # Install both into an empty root: maintainer scripts, conffile, units.
 root=$work/root
