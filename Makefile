@@ -326,7 +326,9 @@ check-trixie:
 # The trixie lab under QEMU: stock and patched Xen 4.20 with a trixie dom0
 # and guests, and the PV test kernel and the Linux 6.12 guest's fork and
 # SMP runs on the patched one (tests/trixie/e2e.sh; the patched parts
-# need a 4.20 source).
+# need a 4.20 source).  ptswitchd and the agent are installed into the
+# images from trixie .debs: TRIXIE_LAB_DEBS=DIR (CI: build/trixie/deb-check),
+# else built once per tree in the trixie root (build/trixie/lab-debs).
 e2e-trixie: deps
 	tests/trixie/e2e.sh
 

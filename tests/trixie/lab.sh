@@ -14,6 +14,11 @@
 # check-abi.sh, or the xen.gz --xen names; patched expectations, as
 # tests/e2e/run-e2e.sh --patched does on 4.17.
 #
+# ptswitchd and the agent go into the images from trixie .debs with dpkg:
+# TRIXIE_LAB_DEBS=DIR (CI: what make deb-check-trixie left in
+# build/trixie/deb-check), else built once per tree in the trixie root
+# (tests/e2e/lab-debs.sh --release trixie).
+#
 # In CI through tests/trixie/e2e.sh (make e2e-trixie).  The console log
 # goes to build/trixie/lab/console-FLAVOUR.log.
 # Ends with N passed, N failed.
