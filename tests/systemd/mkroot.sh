@@ -46,8 +46,10 @@ done
 case $release in
 bookworm) ;;
 trixie)
-	exec "$(dirname "$0")/../trixie/mkroot.sh" \
-		$([ "$force" = 0 ] || echo --force)
+	if [ "$force" = 1 ]; then
+		exec "$(dirname "$0")/../trixie/mkroot.sh" --force
+	fi
+	exec "$(dirname "$0")/../trixie/mkroot.sh"
 	;;
 *) echo "mkroot: no systemd root for release '$release'" >&2; exit 2 ;;
 esac

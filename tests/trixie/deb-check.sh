@@ -16,7 +16,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 out=${1:-build/trixie/deb-check}
 case $out in
 /*) out=${out#"$top"/} ;; # inside the root the tree is /src

@@ -27,8 +27,9 @@ debs=${2:?usage: mkimages.sh OUTDIR DEBDIR}
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 daemon_deb=$debs/ptswitchd_${version}_amd64.deb
 agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
-[ -f "$daemon_deb" ] && [ -f "$agent_deb" ] ||
+if [ ! -f "$daemon_deb" ] || [ ! -f "$agent_deb" ]; then
 	e2e_die "no ptswitchd and ptswitch-agent $version .debs in $debs"
+fi
 mkdir -p "$out"
 build=build/trixie/lab-bin
 xenbin=/usr/lib/xen-4.20/bin
