@@ -28,10 +28,11 @@
 #   - the hardware driver families of TRIM below switched off (a Xen PV
 #     guest sees Xen's paravirtual devices, not hardware), unless
 #     KDEB_TRIM=0.
-# Then every option of mm/, fs/, net/, security/, arch/x86/xen and
-# drivers/xen must still equal Debian's, apart from the few listed in
-# EXPECTED_DIFF (options only the switched-off families use); the build
-# stops otherwise.
+# Then every option declared under mm/, fs/, net/, security/,
+# arch/x86/xen and drivers/xen, and every Xen option wherever declared,
+# must still equal Debian's, apart from the few listed in EXPECTED_DIFF
+# (options only the switched-off families use); the build stops
+# otherwise.
 #
 # Environment:
 #   KERNEL_RELEASE   6.1 (default, bookworm's linux) or 6.12 (trixie's)
@@ -103,7 +104,6 @@ PCCARD              PCMCIA/CardBus slots
 PARPORT             parallel ports
 FIREWIRE            IEEE 1394 controllers
 NFC                 NFC radios
-CAN_DEV             CAN bus controllers (the CAN protocols stay)
 INPUT_JOYSTICK      joysticks
 INPUT_TABLET        graphics tablets
 INPUT_TOUCHSCREEN   touchscreens
@@ -120,7 +120,6 @@ W1                  1-Wire buses
 MOST                automotive MOST buses
 WWAN                cellular modems
 ETHERNET            Ethernet NICs (xen-netfront stays)
-SCSI_LOWLEVEL       SCSI host adapters (SCSI core, xen-scsifront stay)
 SCSI_UFSHCD         UFS flash controllers
 ATA                 SATA/PATA controllers (xen-blkfront stays)
 MMC                 SD/MMC card readers
@@ -128,7 +127,7 @@ MEMSTICK            Memory Stick readers
 FUSION              LSI Fusion MPT adapters
 SPI                 SPI buses
 RC_CORE             infrared remote controls
-HID_SUPPORT         HID devices (USB keyboards, mice, gamepads)
+HID_SUPPORT         HID devices (USB keyboards, mice, gamepads; uhid)
 ACCESSIBILITY       Braille consoles
 ATM                 ATM adapters and their protocols
 ARCNET              ARCnet adapters
@@ -143,6 +142,11 @@ DMADEVICES          DMA engines
 NTB                 PCIe non-transparent bridges
 '
 
+# SCSI host adapters are switched off one by one (scsi_hba below): the
+# SCSI_LOWLEVEL menu also holds software that a PV guest uses, which
+# stays: iSCSI over TCP, xen-scsifront, scsi_debug, virtio-scsi.
+SCSI_KEEP='ISCSI_TCP ISCSI_BOOT_SYSFS XEN_SCSI_FRONTEND SCSI_DEBUG SCSI_VIRTIO'
+
 # Options of the compared Kconfig files that may differ from Debian's
 # after TRIM, and why: nothing that is left can use them.
 EXPECTED_DIFF='
@@ -152,6 +156,9 @@ VMAP_PFN            mm helper only GPU drivers select (i915)
 XEN_FRONT_PGDIR_SHBUF  library of the Xen PV display and sound frontends (need DRM, SOUND)
 COMPAT_NETLINK_MESSAGES  32-bit wireless extensions (need CFG80211)
 NET_DEVLINK         selected only by hardware NIC drivers
+DRM_XEN             the Xen PV display frontend menu (needs DRM)
+DRM_XEN_FRONTEND    the Xen PV display frontend (needs DRM)
+SND_XEN_FRONTEND    the Xen PV sound frontend (needs SOUND)
 HYPERV_VSOCKETS     vsock over Hyper-V (needs HYPERV)
 NET_9P_RDMA         9p over RDMA (needs INFINIBAND)
 RDS_RDMA            RDS over RDMA (needs INFINIBAND)
@@ -165,13 +172,29 @@ SMC_DIAG            SMC-R socket diagnostics (need INFINIBAND)
 # values, and each must equal Debian's (also covered by the wider check).
 WATCH='XEN XEN_PV XEN_PV_SMP PARAVIRT PARAVIRT_XXL XEN_SYS_HYPERVISOR
 XEN_BALLOON XEN_SAVE_RESTORE XEN_BLKDEV_FRONTEND XEN_NETDEV_FRONTEND
-XEN_PCIDEV_FRONTEND HVC_XEN XEN_PRIVCMD XENFS
+XEN_PCIDEV_FRONTEND XEN_SCSI_FRONTEND ISCSI_TCP HVC_XEN XEN_PRIVCMD XENFS
+XEN_DEV_EVTCHN XEN_GNTDEV TCG_XEN XEN_FBDEV_FRONTEND
+INPUT_XEN_KBDDEV_FRONTEND
 TRANSPARENT_HUGEPAGE SWAP KSM USERFAULTFD LRU_GEN LRU_GEN_ENABLED
 MEMORY_FAILURE DAMON DAMON_VADDR DAMON_PADDR DAMON_RECLAIM
 MIGRATION COMPACTION NUMA_BALANCING PGTABLE_LEVELS
 JUMP_LABEL STRICT_KERNEL_RWX PAGE_TABLE_CHECK'
 
 words() { echo "$1" | awk 'NF { print $1 }'; }
+# Kconfig symbols declared in the files named.
+kconfig_syms() {
+	sed -n 's/^[[:space:]]*\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Za-z0-9_]\{1,\}\).*/\2/p' \
+		"$@" | sort -u
+}
+# The drivers of drivers/scsi's SCSI_LOWLEVEL menu (and of the files it
+# sources) but SCSI_KEEP; run in the source tree.
+scsi_hba() {
+	sed -n '/^if SCSI_LOWLEVEL/,/^endif # SCSI_LOWLEVEL/p' \
+		drivers/scsi/Kconfig >"$work/scsi-menu"
+	# shellcheck disable=SC2046 # one word per file
+	kconfig_syms "$work/scsi-menu" $(sed -n 's/^source "\(.*\)"/\1/p' \
+		"$work/scsi-menu") | grep -vxF "$(echo "$SCSI_KEEP" | tr ' ' '\n')"
+}
 
 key=$({
 	cat "$here/build-kernel-deb.sh" "$here/kernel-source.sh" "$series"
@@ -241,11 +264,13 @@ set -- --set-str LOCALVERSION "$krel_local" -d LOCALVERSION_AUTO \
 	-d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5
 if [ "$trim" != 0 ]; then
 	for s in $(words "$TRIM"); do set -- "$@" -d "$s"; done
+	for s in $(cd "$src" && scsi_hba); do set -- "$@" -d "$s"; done
 fi
 "$src/scripts/config" --file "$obj/.config" "$@"
 make -s -C "$src" O="$obj" olddefconfig
 
-# The check: every option of the compared Kconfig files as Debian has it
+# The check: every option of the compared Kconfig files, and every Xen
+# option, as Debian has it
 # ("absent" and "is not set" are the same, n), apart from EXPECTED_DIFF
 # (with TRIM only) and the net/ families TRIM switches off.  Prints one
 # line per difference, "ok" or "BAD" first.
@@ -255,9 +280,11 @@ kfiles_cmp=$(cd "$src" && {
 		'^net/(bluetooth|wireless|mac80211|nfc|atm|ieee802154|mac802154|6lowpan)/'
 })
 # shellcheck disable=SC2086 # one word per file
-(cd "$src" && sed -n \
-	's/^[[:space:]]*\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Za-z0-9_]\{1,\}\).*/\2/p' \
-	$kfiles_cmp) | sort -u >"$work/syms"
+(cd "$src" && kconfig_syms $kfiles_cmp) >"$work/syms"
+# Every Xen option, wherever declared (xen-scsifront is in drivers/scsi).
+cat "$work/debian.config" "$obj/.config" |
+	sed -n 's/^\(# \)\{0,1\}CONFIG_\([A-Z0-9_]*\).*/\2/p' |
+	grep -E '(^|_)XEN(_|$)' | sort -u >>"$work/syms"
 for s in $WATCH; do echo "$s"; done >>"$work/syms"
 allowed=""
 [ "$trim" = 0 ] || allowed=$EXPECTED_DIFF
