@@ -52,7 +52,7 @@
 # --kdeb     run the packaged kernel end-to-end (lab/dom0-kdeb.sh, under
 #            ptswitchd) instead: DIR is a build-kernel-deb.sh OUTDIR;
 #            its linux-image .deb is installed with dpkg into the guest
-#            image (with kmod's, for modprobe), and the guest boots the
+#            image (with kmod, for modprobe), and the guest boots the
 #            /boot/vmlinuz-* dpkg installed there (see kdeb-e2e.sh, which
 #            also sets --fork's first three sizes for it).  Not with
 #            --dom0-image.
@@ -248,14 +248,9 @@ if [ -n "$dom0_image" ]; then
 else
 	# pt-domctl in the save/restore guest: its "consent" command (the
 	# kernel renews its own consent when it resumes, patch 0006).
-	# --kdeb: the kernel package, and kmod's for modprobe (this host's
-	# Debian's, fetched by apt).
+	# --kdeb: the kernel package, and kmod for its xz modules.
 	kdeb_debs=
-	if [ -n "$kdeb" ]; then
-		(cd "$work" && apt-get download -qq kmod) ||
-			e2e_die "apt-get download kmod failed"
-		kdeb_debs="--deb $kdeb_image --deb $(echo "$work"/kmod_*.deb)"
-	fi
+	[ -z "$kdeb" ] || kdeb_debs="--deb $kdeb_image --kmod"
 	# shellcheck disable=SC2086 # one word per option
 	"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" \
 		--deb "$agent_deb" $kdeb_debs \

@@ -111,6 +111,8 @@ if [ "$sysfs" = 1 ] && [ "$note" = present ] &&
 else
 	fail kdeb-series-active "sysfs vm_assist '$sysfs', note '$note'," \
 		"agent caps '$caps', opted_in $(stat_of "$g" opted_in)"
+	# No switch will come: the BATCH checks below fail after 30 s.
+	SWITCH_TIMEOUT=30
 fi
 check_guest_packaged kdeb-agent-packaged "$CONSOLE_DIR/guest-kdeb.log" "$g"
 
