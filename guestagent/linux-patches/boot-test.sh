@@ -320,7 +320,8 @@ if [ -n "$kdeb" ]; then
 	[ -s "$work/doverlay/e2e/kguest/vmlinuz" ] ||
 		e2e_die "no /boot/vmlinuz-$kdeb_krel in $kdeb_image"
 	fb_args="$fb_args e2e.kdeb.krel=$kdeb_krel e2e.kdeb.pkg=$kdeb_pkg"
-	fb_args="$fb_args e2e.kdeb.modules=$KDEB_MODULES"
+	# Colons: a comma would split QEMU's -initrd list.
+	fb_args="$fb_args e2e.kdeb.modules=$(echo "$KDEB_MODULES" | tr , :)"
 else
 	cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
 fi

@@ -18,7 +18,7 @@
 #      runs found their memory intact, and the kernel log has no WARN,
 #      BUG, oops or bad page.
 # Command line: e2e.kdeb.krel=<uname -r expected>,
-# e2e.kdeb.pkg=<package>, e2e.kdeb.modules=<mod,mod>, e2e.fb.* as for
+# e2e.kdeb.pkg=<package>, e2e.kdeb.modules=<mod:mod>, e2e.fb.* as for
 # dom0-fork.sh.
 export PATH=/usr/sbin:/usr/bin
 
@@ -90,7 +90,7 @@ else
 		"'$line', xl booted md5 $want_md5"
 fi
 nmods=0 nloaded=0
-for m in $(echo "$mods" | tr , ' '); do
+for m in $(echo "$mods" | tr : ' '); do
 	nmods=$((nmods + 1))
 	console kdeb | grep -q "^KGUEST: kdeb modules $m loaded" &&
 		nloaded=$((nloaded + 1))
@@ -163,13 +163,14 @@ else
 fi
 
 # --- 4. and back to EMULATE, as an operator would ------------------------
+was=$(hv_mode "$g")
 out=$(ptswitchctl pin kdeb emulate 2>&1)
 info "ptswitchctl pin kdeb emulate: $out"
-if wait_until $SWITCH_TIMEOUT in_mode emulate; then
+if [ "$was" = batch ] && wait_until $SWITCH_TIMEOUT in_mode emulate; then
 	echo "E2E: TIME switched-emulate $(uptime_s)"
 	pass kdeb-back-to-emulate
 else
-	fail kdeb-back-to-emulate "daemon mode" \
+	fail kdeb-back-to-emulate "hv mode before the pin '$was', daemon mode" \
 		"'$(xs "/tool/ptswitch/domain/$g/mode")', hv $(hv_mode "$g")"
 fi
 res5=$(bench "$g" 5 emulate-again)

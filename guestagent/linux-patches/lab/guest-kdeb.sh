@@ -2,12 +2,14 @@
 # shellcheck shell=dash
 # Sourced by guest-fork-init in the guest of kdeb-e2e.sh, whose kernel
 # came from a linux-image package that dpkg installed into the image
-# (kernel command line: kdeb.pkg=PACKAGE kdeb.modules=MOD,MOD...).
+# (kernel command line: kdeb.pkg=PACKAGE kdeb.modules=MOD:MOD...).
 # Reports, each as a KGUEST: kdeb line that lab/dom0-kdeb.sh checks:
 #   package   what dpkg's database says of PACKAGE (status, version) and
 #             the md5sum it recorded for /boot/vmlinuz-<uname -r>
 #   modules   each of MOD loaded by kmod's modprobe from the package's
 #             /lib/modules/<uname -r>, and whether the kernel lists it
+#             (by path: busybox's sh runs its own modprobe applet, which
+#             cannot read xz modules, before anything in PATH)
 #   note      whether /sys/kernel/notes carries the ptswitch note
 # guest-fork-init has mounted /proc, /sys and /dev.
 
@@ -17,7 +19,7 @@ read -r kdeb_cmdline </proc/cmdline
 for arg in $kdeb_cmdline; do
 	case $arg in
 	kdeb.pkg=*) kdeb_pkg=${arg#kdeb.pkg=} ;;
-	kdeb.modules=*) kdeb_mods=$(echo "${arg#kdeb.modules=}" | tr , ' ') ;;
+	kdeb.modules=*) kdeb_mods=$(echo "${arg#kdeb.modules=}" | tr : ' ') ;;
 	esac
 done
 
@@ -34,9 +36,9 @@ if [ -n "$kdeb_pkg" ]; then
 		"vmlinuz-md5=${sum:-none} modules-dir=$(
 			[ -d "/lib/modules/$krel/kernel" ] && echo yes || echo no)"
 	for m in $kdeb_mods; do
-		if out=$(modprobe "$m" 2>&1); then
+		if out=$(/usr/sbin/modprobe "$m" 2>&1); then
 			# lsmod lists module names with underscores.
-			if lsmod | grep -q "^$(echo "$m" | tr - _) "; then
+			if /usr/sbin/lsmod | grep -q "^$(echo "$m" | tr - _) "; then
 				echo "KGUEST: kdeb modules $m loaded"
 			else
 				echo "KGUEST: kdeb modules $m not-listed"
