@@ -55,6 +55,16 @@
 #                      the series in them, install into a bookworm root
 #   make e2e-xen-debs  Xen under QEMU booting the hypervisor from the
 #                      xen-hypervisor-4.17-amd64 .deb (the patched checks)
+#   make kernel-debs   Debian's linux source with the guest series and
+#                      Debian's own amd64 config (hardware driver families
+#                      a PV guest cannot have switched off), make
+#                      bindeb-pkg: linux-image/-headers .debs
+#                      (-ptswitch1-amd64) into build/kernel-debs/
+#                      (KERNEL_RELEASE=6.12 default, or 6.1; cached)
+#   make e2e-kernel-deb  Xen under QEMU: that linux-image .deb installed
+#                      with dpkg into a PV guest image, the guest booted
+#                      from it, switched to BATCH and back by ptswitchd
+#                      under a fork load (kdeb-e2e.sh)
 #   make fuzz          libFuzzer targets (clang) over the parsers of
 #                      untrusted input, FUZZ_SECONDS each (default 60),
 #                      printing execs and coverage (tests/fuzz/README.md)
@@ -167,7 +177,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
         pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs \
-        deb-check-trixie systemd-check-trixie
+        deb-check-trixie systemd-check-trixie kernel-debs e2e-kernel-deb
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -496,6 +506,15 @@ xen-debs:
 xen-debs-check:
 	scripts/install-deps.sh xendeb
 	tests/packaging/test-xen-debs.sh $(XEN_DEBS)
+# The guest kernel as packages (guestagent/linux-patches/README.md,
+# "The guest kernel as Debian packages").
+KERNEL_DEBS ?= $(BUILD)/kernel-debs
+KERNEL_RELEASE ?= 6.12
+kernel-debs:
+	KERNEL_RELEASE=$(KERNEL_RELEASE) \
+		guestagent/linux-patches/build-kernel-deb.sh $(KERNEL_DEBS)
+e2e-kernel-deb: deps kernel-debs
+	guestagent/linux-patches/kdeb-e2e.sh --debs $(KERNEL_DEBS)
 # The e2e lab's patched checks, booting the packaged xen-4.17-amd64.gz.
 e2e-xen-debs: deps xen-debs
 	rm -rf $(XEN_DEBS)/unpacked
