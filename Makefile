@@ -344,7 +344,7 @@ e2e-pvguest-races: deps
 # a bounded run on the debug build with the race windows widened, and a
 # long one on the release build.  FUZZ_SEED replays a run (default: the
 # time, printed); FUZZ_OPS is per vCPU.
-FUZZ_OPS      ?= 3000
+FUZZ_OPS      ?= 10000
 FUZZ_LONG_OPS ?= 500000
 fuzz-pvguest: deps
 	tests/pvguest/run.sh --widen-races --fuzz --ops $(FUZZ_OPS) \

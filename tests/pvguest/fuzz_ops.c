@@ -18,16 +18,16 @@
 #define TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define PTE_PSE 0x080ul
 
-/* Weights per 1000 (OP_IRET_UNHOOKED only with pvg.fuzz_iret=2). */
+/* Weights per 10000 (OP_IRET_UNHOOKED only with pvg.fuzz_iret=2). */
 static const unsigned int weight[OP_KINDS] = {
-    [OP_STORE] = 250,	  [OP_STORE_FORBID] = 50, [OP_STORE_L2] = 15,
-    [OP_MMU] = 70,	  [OP_MMU_FORBID] = 50,	  [OP_MMU_L2] = 30,
-    [OP_UVA] = 40,	  [OP_UVA_FORBID] = 25,	  [OP_PIN] = 30,
-    [OP_PIN_FORBID] = 15, [OP_BASEPTR] = 15,	  [OP_CR3] = 15,
-    [OP_TLB] = 30,	  [OP_FLUSH] = 60,	  [OP_MULTI] = 40,
-    [OP_IRET_OUT] = 15,	  [OP_IRET_IN] = 15,	  [OP_IRET_UNHOOKED] = 15,
-    [OP_EVTCHN] = 10,	  [OP_OPTIN] = 1,	  [OP_SPIN] = 60,
-    [OP_READ] = 70,	  [OP_CHECK] = 15,
+    [OP_STORE] = 2500,	   [OP_STORE_FORBID] = 500, [OP_STORE_L2] = 150,
+    [OP_MMU] = 700,	   [OP_MMU_FORBID] = 500,   [OP_MMU_L2] = 300,
+    [OP_UVA] = 400,	   [OP_UVA_FORBID] = 250,   [OP_PIN] = 300,
+    [OP_PIN_FORBID] = 150, [OP_BASEPTR] = 150,	    [OP_CR3] = 150,
+    [OP_TLB] = 300,	   [OP_FLUSH] = 600,	    [OP_MULTI] = 400,
+    [OP_IRET_OUT] = 150,   [OP_IRET_IN] = 150,	    [OP_IRET_UNHOOKED] = 150,
+    [OP_EVTCHN] = 100,	   [OP_OPTIN] = 2,	    [OP_SPIN] = 600,
+    [OP_READ] = 700,	   [OP_CHECK] = 150,
 };
 static unsigned int weight_sum;
 
@@ -99,8 +99,8 @@ void fuzz_setup_ops(void)
 	long rc;
 
 	ft.root = pvg_si->pt_base;
-	ft.xen_mfn = (l4[(M2P_VIRT_START >> 39) & 511] & PTE_ADDR_MASK) >>
-		     PAGE_SHIFT;
+	ft.xen_mfn =
+	    (l4[(M2P_VIRT_START >> 39) & 511] & PTE_ADDR_MASK) >> PAGE_SHIFT;
 	rc = hypercall3(HC_memory_op, XENMEM_maximum_ram_page, 0, 0);
 	ft.max_page = rc > 0 ? (u64)rc : 0x80000;
 	ft.l1[0] = tpt.l1[0];
@@ -137,8 +137,9 @@ void fuzz_setup_ops(void)
 			pvg_panic("fuzz: cannot map the iret stacks");
 	}
 	for (i = 0; i < OP_KINDS; i++)
-		weight_sum +=
-		    i == OP_IRET_UNHOOKED && !fuzz_iret_unhooked ? 0 : weight[i];
+		weight_sum += i == OP_IRET_UNHOOKED && !fuzz_iret_unhooked
+				  ? 0
+				  : weight[i];
 }
 
 /* A page that is always a page table of this domain. */
@@ -282,14 +283,14 @@ static u64 forbidden_value(struct fuzz_cpu *c, unsigned int cpu)
 }
 
 /* After a refused attempt to store BAD: the entry must not hold it. */
-static void check_refused(struct fuzz_cpu *c, const char *how,
-			  volatile u64 *e, u64 bad, u64 before)
+static void check_refused(struct fuzz_cpu *c, const char *how, volatile u64 *e,
+			  u64 bad, u64 before)
 {
 	u64 now = *e;
 
 	if (pte_same(now, bad) && !pte_same(before, bad))
-		fuzz_violation(c, "%s: forbidden 0x%lx is live at %p", how,
-			       bad, (void *)e);
+		fuzz_violation(c, "%s: forbidden 0x%lx is live at %p", how, bad,
+			       (void *)e);
 }
 
 static void op_store(struct fuzz_cpu *c, unsigned int cpu)
@@ -302,8 +303,9 @@ static void op_store(struct fuzz_cpu *c, unsigned int cpu)
 		u64 v = valid_value(&c->rng);
 
 		if (fuzz_store(entry(t, s), v))
-			fuzz_unexpected(c, "valid store 0x%lx to l1 %u slot "
-					   "%u bounced",
+			fuzz_unexpected(c,
+					"valid store 0x%lx to l1 %u slot "
+					"%u bounced",
 					v, t, s);
 		else
 			fuzz_shadow[t][s] = v;
@@ -322,8 +324,9 @@ static void op_store_forbid(struct fuzz_cpu *c, unsigned int cpu)
 		c->no_effect++;
 	check_refused(c, "native store", e, bad, before);
 	if (!pte_same(*e, before))
-		fuzz_violation(c, "refused store changed slot %u: 0x%lx -> "
-				  "0x%lx",
+		fuzz_violation(c,
+			       "refused store changed slot %u: 0x%lx -> "
+			       "0x%lx",
 			       s, before, *e);
 }
 
@@ -339,8 +342,9 @@ static void op_store_l2(struct fuzz_cpu *c, unsigned int cpu)
 	if (fuzz_store(e, v))
 		c->refused_pf++;
 	else
-		fuzz_violation(c, "native store to the L2 (0x%lx) did not "
-				  "trap",
+		fuzz_violation(c,
+			       "native store to the L2 (0x%lx) did not "
+			       "trap",
 			       v);
 	if (*e != before && (*e & ~(PTE_A | PTE_D)) == v)
 		fuzz_violation(c, "native store to the L2 landed: 0x%lx", *e);
@@ -360,7 +364,8 @@ static void op_mmu(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 
 	for (i = 0; i < n; i++) {
 		slot[i] = own_slot(c, cpu);
-		req[i].ptr = pte_maddr(ft.l1[t], slot[i]) | MMU_NORMAL_PT_UPDATE;
+		req[i].ptr =
+		    pte_maddr(ft.l1[t], slot[i]) | MMU_NORMAL_PT_UPDATE;
 		req[i].val =
 		    i == k ? forbidden_value(c, cpu) : valid_value(&c->rng);
 	}
@@ -384,8 +389,7 @@ static void op_mmu(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 	if (done > k)
 		fuzz_violation(c, "mmu_update counted forbidden entry %u done",
 			       k);
-	check_refused(c, "mmu_update", entry(t, slot[k]), req[k].val,
-		      before_k);
+	check_refused(c, "mmu_update", entry(t, slot[k]), req[k].val, before_k);
 }
 
 /* mmu_update of an L2 slot: hook/unhook, self-maps, wrong entries. */
@@ -460,10 +464,8 @@ static void op_mmu_l2(struct fuzz_cpu *c, unsigned int cpu)
 	}
 }
 
-static const u64 uvmf[] = {UVMF_NONE,
-			   UVMF_INVLPG | UVMF_LOCAL,
-			   UVMF_TLB_FLUSH | UVMF_LOCAL,
-			   UVMF_INVLPG | UVMF_ALL,
+static const u64 uvmf[] = {UVMF_NONE, UVMF_INVLPG | UVMF_LOCAL,
+			   UVMF_TLB_FLUSH | UVMF_LOCAL, UVMF_INVLPG | UVMF_ALL,
 			   UVMF_TLB_FLUSH | UVMF_ALL};
 
 static void op_uva(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
@@ -537,8 +539,7 @@ static void op_pin_forbid(struct fuzz_cpu *c)
 	}
 	rc = mmuext(MMUEXT_PIN_L1_TABLE + level, mfn);
 	if (!fuzz_refused(c, rc)) {
-		fuzz_violation(c, "pinned mfn 0x%lx as an L%u", mfn,
-			       level + 1);
+		fuzz_violation(c, "pinned mfn 0x%lx as an L%u", mfn, level + 1);
 		mmuext(MMUEXT_UNPIN_TABLE, mfn);
 	}
 }
@@ -564,8 +565,8 @@ static void op_baseptr(struct fuzz_cpu *c, unsigned int cpu)
 
 static void op_cr3(struct fuzz_cpu *c, unsigned int cpu)
 {
-	bool spare = rng_below(&c->rng, 2) ? c->on_spare_root
-					   : !c->on_spare_root;
+	bool spare =
+	    rng_below(&c->rng, 2) ? c->on_spare_root : !c->on_spare_root;
 	u64 cr3 = root_mfn(c, cpu, spare) << PAGE_SHIFT;
 
 	asm volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
@@ -659,8 +660,9 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 
 		if (kind[i] == 4) {
 			if (!fuzz_refused(c, r))
-				fuzz_violation(c, "multicall mmu_update took "
-						  "forbidden 0x%lx",
+				fuzz_violation(c,
+					       "multicall mmu_update took "
+					       "forbidden 0x%lx",
 					       val[i]);
 			check_refused(c, "multicall", entry(t[i], s[i]), val[i],
 				      before[i]);
@@ -685,22 +687,23 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
  */
 static void iret_on(u64 top)
 {
-	asm volatile("movq %%rsp, %%r8\n\t"
-		     "movq %[top], %%rsp\n\t"
-		     "pushq %[ss]\n\t"
-		     "pushq %%r8\n\t"
-		     "pushfq\n\t"
-		     "andq $~0x200, (%%rsp)\n\t"
-		     "pushq %[cs]\n\t"
-		     "leaq 1f(%%rip), %%r9\n\t"
-		     "pushq %%r9\n\t"
-		     "pushq $0\n\t"
-		     "jmp *%[iret]\n"
-		     "1:"
-		     :
-		     : [top] "r"(top), [iret] "r"(hypercall_page + HC_iret * 32),
-		       [ss] "i"(FLAT_KERNEL_SS64), [cs] "i"(FLAT_KERNEL_CS64 & ~3)
-		     : "r8", "r9", "memory", "cc");
+	asm volatile(
+	    "movq %%rsp, %%r8\n\t"
+	    "movq %[top], %%rsp\n\t"
+	    "pushq %[ss]\n\t"
+	    "pushq %%r8\n\t"
+	    "pushfq\n\t"
+	    "andq $~0x200, (%%rsp)\n\t"
+	    "pushq %[cs]\n\t"
+	    "leaq 1f(%%rip), %%r9\n\t"
+	    "pushq %%r9\n\t"
+	    "pushq $0\n\t"
+	    "jmp *%[iret]\n"
+	    "1:"
+	    :
+	    : [top] "r"(top), [iret] "r"(hypercall_page + HC_iret * 32),
+	      [ss] "i"(FLAT_KERNEL_SS64), [cs] "i"(FLAT_KERNEL_CS64 & ~3)
+	    : "r8", "r9", "memory", "cc");
 }
 
 static void op_iret(unsigned int cpu, enum fuzz_op op)
@@ -727,35 +730,43 @@ static void op_optin(struct fuzz_cpu *c)
 	fuzz_refused(c, rc);
 }
 
-/* invlpg, then read through a mapping: it must show the entry's page. */
+/*
+ * Read through a mapping.  An entry of this vCPU: invlpg first, then the
+ * read must show the page the entry maps (or fault if it maps none).  One
+ * of the other vCPU's: no invlpg (a hypercall would close its batch), so
+ * that the read can meet the other vCPU's open batch and be bounced.
+ */
 static void op_read(struct fuzz_cpu *c, unsigned int cpu)
 {
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
-	bool own = rng_below(&c->rng, 4) != 0;
-	unsigned int s = own ? own_slot(c, cpu)
-			     : (unsigned int)rng_below(&c->rng, FUZZ_SLOTS);
+	bool own = rng_below(&c->rng, 2) != 0;
+	unsigned int s = own_slot(c, own ? cpu : !cpu);
 	u64 va = slot_va(t, s), want = fuzz_shadow[t][s], got;
 	unsigned int i;
 	bool faulted;
 
-	mmuext(MMUEXT_INVLPG_LOCAL, va);
+	if (own)
+		mmuext(MMUEXT_INVLPG_LOCAL, va);
 	faulted = fuzz_load((volatile u64 *)va, &got);
 	c->skipped_reads += faulted;
 	if (!own)
 		return;
 	if (!(want & PTE_P)) {
 		if (!faulted)
-			fuzz_violation(c, "read through cleared l1 %u slot %u "
-					  "worked (0x%lx)",
+			fuzz_violation(c,
+				       "read through cleared l1 %u slot %u "
+				       "worked (0x%lx)",
 				       t, s, got);
 		return;
 	}
 	for (i = 0; i < FUZZ_DATA; i++) {
-		if (((want & PTE_ADDR_MASK) >> PAGE_SHIFT) != mfn_of(ft.data[i]))
+		if (((want & PTE_ADDR_MASK) >> PAGE_SHIFT) !=
+		    mfn_of(ft.data[i]))
 			continue;
 		if (faulted || got != (DATA_MAGIC | i))
-			fuzz_violation(c, "read through l1 %u slot %u: fault "
-					  "%d, 0x%lx, want data page %u",
+			fuzz_violation(c,
+				       "read through l1 %u slot %u: fault "
+				       "%d, 0x%lx, want data page %u",
 				       t, s, faulted, got, i);
 	}
 }
@@ -766,8 +777,9 @@ static void op_check(struct fuzz_cpu *c, unsigned int cpu)
 
 	for (s = cpu; s < FUZZ_SLOTS; s += 2)
 		if (!pte_same(*entry(t, s), fuzz_shadow[t][s]))
-			fuzz_violation(c, "l1 %u slot %u holds 0x%lx, last "
-					  "stored 0x%lx",
+			fuzz_violation(c,
+				       "l1 %u slot %u holds 0x%lx, last "
+				       "stored 0x%lx",
 				       t, s, *entry(t, s), fuzz_shadow[t][s]);
 }
 
@@ -867,7 +879,7 @@ void fuzz_finish_cpu(unsigned int cpu)
 {
 	struct fuzz_cpu *c = &fc[cpu];
 
-	if (c->on_spare_root && !mmuext(MMUEXT_NEW_BASEPTR,
-					root_mfn(c, cpu, false)))
+	if (c->on_spare_root &&
+	    !mmuext(MMUEXT_NEW_BASEPTR, root_mfn(c, cpu, false)))
 		c->on_spare_root = false;
 }

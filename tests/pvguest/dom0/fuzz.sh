@@ -107,13 +107,13 @@ while [ $(($(cut -d. -f1 /proc/uptime) - t0)) -lt "$timeout_s" ]; do
 			pt-domctl set-mode "$domid" emulate >/dev/null 2>&1 ||
 				n_refused=$((n_refused + 1))
 			;;
-		2 | 3 | 4)
+		2 | 3 | 4 | 5 | 6)
 			act="set-mode batch"
 			n_batch=$((n_batch + 1))
 			pt-domctl set-mode "$domid" batch >/dev/null 2>&1 ||
 				n_refused=$((n_refused + 1))
 			;;
-		5 | 6)
+		7 | 8)
 			act="pause"
 			n_pause=$((n_pause + 1))
 			xl pause "$name"
