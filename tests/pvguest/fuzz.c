@@ -13,6 +13,7 @@
 struct fuzz_tables ft;
 struct fuzz_cpu fc[FUZZ_CPUS];
 u64 fuzz_shadow[FUZZ_TABLES][512];
+u64 fuzz_spare_shadow[FUZZ_CPUS][512];
 bool fuzz_iret_unhooked;
 
 static volatile u64 ap_target, ap_done;
@@ -108,7 +109,8 @@ static bool fuzz_hook(struct trap_frame *f, u64 cr2)
 		unsigned int slot = (unsigned int)((cr2 - tpt.va) >> 21);
 		u64 pde = ((volatile u64 *)tpt.l2)[slot];
 		unsigned int t = slot < FUZZ_L1S ? slot : FUZZ_L1D;
-		u64 leaf = ((volatile u64 *)ft.l1[t])[(cr2 >> PAGE_SHIFT) & 511];
+		u64 leaf =
+		    ((volatile u64 *)ft.l1[t])[(cr2 >> PAGE_SHIFT) & 511];
 
 		if ((pde && !(pde & PTE_P)) || (leaf & PTE_P)) {
 			c->spurious++;
@@ -241,7 +243,8 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	for (i = 0; i < ops; i++) {
 		fuzz_one(0);
 		if (ops >= 10 && !((i + 1) % (ops / 10)))
-			pr("PVGUEST: FUZZ progress vcpu0=%lu vcpu1=%lu ms=%lu\n",
+			pr("PVGUEST: FUZZ progress vcpu0=%lu vcpu1=%lu "
+			   "ms=%lu\n",
 			   i + 1, (u64)ap_done, (now_ns() - t0) / 1000000);
 	}
 	fuzz_finish_cpu(0);
@@ -258,8 +261,7 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	/* The explicit flush closes any batch; its result is part of it. */
 	rc = hyp_mmuext_op(&flush, 1);
 	if (rc)
-		fuzz_violation(&fc[0], "explicit flush at the end: rc %ld",
-			       rc);
+		fuzz_violation(&fc[0], "explicit flush at the end: rc %ld", rc);
 	fuzz_audit_run(&a);
 	report(ms);
 	violations = fc[0].violations + fc[1].violations;

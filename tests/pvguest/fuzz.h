@@ -28,29 +28,29 @@
 enum { SPARE_L1, SPARE_L2, SPARE_L3, SPARE_L4, SPARES };
 
 enum fuzz_op {
-	OP_STORE,	   /* valid native stores, a burst, to one L1 */
-	OP_STORE_FORBID,   /* a forbidden native store to the L1 hooked twice */
-	OP_STORE_L2,	   /* a native store to the L2 (never writable) */
-	OP_MMU,		   /* mmu_update, valid entries */
-	OP_MMU_FORBID,	   /* mmu_update with one forbidden entry */
-	OP_MMU_L2,	   /* mmu_update of an L2 slot: hooks, self-maps */
-	OP_UVA,		   /* update_va_mapping, valid */
-	OP_UVA_FORBID,	   /* update_va_mapping, forbidden */
-	OP_PIN,		   /* pin or unpin one of the vCPU's spare tables */
-	OP_PIN_FORBID,	   /* pin a data page or a table at a wrong level */
-	OP_BASEPTR,	   /* MMUEXT_NEW_BASEPTR: boot L4 <-> spare L4 */
-	OP_CR3,		   /* mov to cr3 (emulated by Xen) */
-	OP_TLB,		   /* TLB flush / invlpg, local or all */
-	OP_FLUSH,	   /* MMUEXT_FLUSH_PT_BATCH */
-	OP_MULTI,	   /* a multicall of 2-4 of the above */
-	OP_IRET_OUT,	   /* iret hypercall, frame outside the test ranges */
-	OP_IRET_IN,	   /* frame in the range of the L1 hooked twice */
-	OP_IRET_UNHOOKED,  /* frame in a batchable range (pvg.fuzz_iret=2) */
-	OP_EVTCHN,	   /* EVTCHNOP_send on the console port */
-	OP_OPTIN,	   /* withdraw and give the BATCH consent again */
-	OP_SPIN,	   /* stay out of Xen for a while */
-	OP_READ,	   /* invlpg, then read through a test mapping */
-	OP_CHECK,	   /* own entries of one L1 against the shadow */
+	OP_STORE,	  /* valid native stores, a burst, to one L1 */
+	OP_STORE_FORBID,  /* a forbidden native store to the L1 hooked twice */
+	OP_STORE_L2,	  /* a native store to the L2 (never writable) */
+	OP_MMU,		  /* mmu_update, valid entries */
+	OP_MMU_FORBID,	  /* mmu_update with one forbidden entry */
+	OP_MMU_L2,	  /* mmu_update of an L2 slot: hooks, self-maps */
+	OP_UVA,		  /* update_va_mapping, valid */
+	OP_UVA_FORBID,	  /* update_va_mapping, forbidden */
+	OP_PIN,		  /* pin or unpin one of the vCPU's spare tables */
+	OP_PIN_FORBID,	  /* pin a data page or a table at a wrong level */
+	OP_BASEPTR,	  /* MMUEXT_NEW_BASEPTR: boot L4 <-> spare L4 */
+	OP_CR3,		  /* mov to cr3 (emulated by Xen) */
+	OP_TLB,		  /* TLB flush / invlpg, local or all */
+	OP_FLUSH,	  /* MMUEXT_FLUSH_PT_BATCH */
+	OP_MULTI,	  /* a multicall of 2-4 of the above */
+	OP_IRET_OUT,	  /* iret hypercall, frame outside the test ranges */
+	OP_IRET_IN,	  /* frame in the range of the L1 hooked twice */
+	OP_IRET_UNHOOKED, /* frame in a batchable range (pvg.fuzz_iret=2) */
+	OP_EVTCHN,	  /* EVTCHNOP_send on the console port */
+	OP_OPTIN,	  /* withdraw and give the BATCH consent again */
+	OP_SPIN,	  /* stay out of Xen for a while */
+	OP_READ,	  /* invlpg, then read through a test mapping */
+	OP_CHECK,	  /* own entries of one L1 against the shadow */
 	OP_KINDS
 };
 
@@ -84,7 +84,8 @@ struct fuzz_cpu {
 
 extern struct fuzz_tables ft;
 extern struct fuzz_cpu fc[FUZZ_CPUS];
-extern u64 fuzz_shadow[FUZZ_TABLES][512]; /* last valid value stored */
+extern u64 fuzz_shadow[FUZZ_TABLES][512];     /* last valid value stored */
+extern u64 fuzz_spare_shadow[FUZZ_CPUS][512]; /* of each spare L1 */
 extern bool fuzz_iret_unhooked;
 
 const char *fuzz_op_name(enum fuzz_op op);

@@ -11,7 +11,8 @@
  * - every present leaf maps a frame of this domain (or its shared_info);
  * - no L2 entry of a test L1 is left unhooked (present bit clear, frame
  *   kept): that is an open batch;
- * - each vCPU's entries of the test L1s hold what it stored last.
+ * - each vCPU's entries of the test L1s and of its spare L1 hold what it
+ *   stored last.
  * What it cannot see (Xen's type and reference counts, mappings held by
  * other domains) needs a hypervisor interface (README.md, "Fuzz mode").
  */
@@ -157,11 +158,11 @@ static void walk(const u64 *l4, unsigned int pass, struct fuzz_audit *a)
 					a->leaves++;
 					if (!ours(m)) {
 						a->foreign++;
-						fuzz_violation(
-						    &fc[0],
-						    "foreign frame 0x%lx mapped "
-						    "(entry 0x%lx)",
-						    m, e1);
+						fuzz_violation(&fc[0],
+							       "foreign frame "
+							       "0x%lx mapped "
+							       "(entry 0x%lx)",
+							       m, e1);
 					} else if (e4 & e3 & e2 & e1 & PTE_RW &&
 						   is_table(m)) {
 						a->writable_tables++;
@@ -207,8 +208,21 @@ void fuzz_audit_run(struct fuzz_audit *a)
 			if (pte_same(e, fuzz_shadow[t][s]))
 				continue;
 			a->lost_updates++;
-			fuzz_violation(&fc[s & 1], "end: l1 %u slot %u holds "
-						   "0x%lx, last stored 0x%lx",
+			fuzz_violation(&fc[s & 1],
+				       "end: l1 %u slot %u holds "
+				       "0x%lx, last stored 0x%lx",
 				       t, s, e, fuzz_shadow[t][s]);
+		}
+	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
+		for (s = 0; s < FUZZ_SLOTS; s++) {
+			u64 e = ((volatile u64 *)ft.spare[cpu][SPARE_L1])[s];
+
+			if (pte_same(e, fuzz_spare_shadow[cpu][s]))
+				continue;
+			a->lost_updates++;
+			fuzz_violation(&fc[cpu],
+				       "end: spare L1 slot %u holds "
+				       "0x%lx, last stored 0x%lx",
+				       s, e, fuzz_spare_shadow[cpu][s]);
 		}
 }

@@ -293,10 +293,40 @@ static void check_refused(struct fuzz_cpu *c, const char *how, volatile u64 *e,
 			       (void *)e);
 }
 
+/*
+ * Stores to the vCPU's spare L1, while it is hooked (batchable: L2 slot
+ * 8 + vCPU) or pinned (emulated); the vCPU's own unhook, unpin and pin
+ * then meet its batches.  All its entries are this vCPU's.
+ */
+static void op_store_spare(struct fuzz_cpu *c, unsigned int cpu)
+{
+	volatile u64 *l1 = ft.spare[cpu][SPARE_L1];
+	unsigned int n = 1 + (unsigned int)rng_below(&c->rng, 32), i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int s = (unsigned int)rng_below(&c->rng, FUZZ_SLOTS);
+		u64 v = valid_value(&c->rng);
+
+		if (fuzz_store(&l1[s], v))
+			fuzz_unexpected(c,
+					"valid store 0x%lx to the spare L1 "
+					"slot %u bounced",
+					v, s);
+		else
+			fuzz_spare_shadow[cpu][s] = v;
+	}
+}
+
 static void op_store(struct fuzz_cpu *c, unsigned int cpu)
 {
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
 	unsigned int n = 1 + (unsigned int)rng_below(&c->rng, 32), i;
+
+	if ((c->spare_hooked || c->pinned[SPARE_L1]) &&
+	    !rng_below(&c->rng, 6)) {
+		op_store_spare(c, cpu);
+		return;
+	}
 
 	for (i = 0; i < n; i++) {
 		unsigned int s = own_slot(c, cpu);
@@ -442,8 +472,10 @@ static void op_mmu_l2(struct fuzz_cpu *c, unsigned int cpu)
 		must_fail = true;
 		break;
 	case 6:
-		what = "the L1 hooked twice, a third time";
-		v = pte(mfn_of(ft.l1[FUZZ_L1D]), TABLE_FLAGS);
+		/* A second hook keeps batches off that L1 until cleared. */
+		what = "a test L1 hooked again";
+		v = pte(mfn_of(ft.l1[rng_below(&c->rng, FUZZ_TABLES)]),
+			TABLE_FLAGS);
 		break;
 	default:
 		what = "clear";

@@ -8,7 +8,8 @@
 #          [--repeats N] [--timeout SECS] [--log FILE]
 #          [--calibration FILE] [--no-smp] [--no-attacks] [--no-build]
 #          [--cases all|races] [--widen-races] [--dom0-image DIR]
-#          [--fuzz [--seed N] [--ops N] [--fuzz-iret 1|2] [--no-dom0-actions]]
+#          [--fuzz [--seed N] [--ops N] [--fuzz-iret 1|2] [--no-dom0-actions]
+#          [--fuzz-destroy]]
 #
 # --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
 #                and boot that
@@ -46,7 +47,9 @@
 #                --ops operations per vCPU (10000); --fuzz-iret 2 adds iret
 #                frames in a batchable range (issue 14 item 3, open: may
 #                crash the guest); --no-dom0-actions keeps dom0 from
-#                switching modes and pausing the guest meanwhile.  Ends
+#                switching modes and pausing the guest meanwhile;
+#                --fuzz-destroy has dom0 destroy the guest at a moment
+#                drawn from the seed (no audit then).  Ends
 #                with a "FUZZ:" summary line.  With --widen-races it runs
 #                on that debug build instead of the race cases.
 #
@@ -79,6 +82,7 @@ seed=
 ops=10000
 fuzz_iret=1
 dom0_actions=1
+fuzz_destroy=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -106,6 +110,7 @@ CONFIG_PT_BATCH_WIDEN_RACES=y"
 	--ops) ops=$2; shift 2 ;;
 	--fuzz-iret) fuzz_iret=$2; shift 2 ;;
 	--no-dom0-actions) dom0_actions=0; shift ;;
+	--fuzz-destroy) fuzz_destroy=1; shift ;;
 	-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
@@ -220,7 +225,7 @@ dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s pvguest.smp=$smp"
 dom0_cmdline="$dom0_cmdline pvguest.attacks=$attacks pvguest.cases=$cases"
 [ "$cases" = fuzz ] && dom0_cmdline="$dom0_cmdline pvguest.checks=fuzz \
 pvguest.seed=$seed pvguest.ops=$ops pvguest.fuzz_iret=$fuzz_iret \
-pvguest.dom0_actions=$dom0_actions"
+pvguest.dom0_actions=$dom0_actions pvguest.fuzz_destroy=$fuzz_destroy"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
