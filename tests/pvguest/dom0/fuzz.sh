@@ -186,16 +186,16 @@ else
 	echo "E2E: FAIL fuzz-guest-audit $(sed -n \
 		's/^PVGUEST: FUZZ result //p' "$console")"
 fi
-if [ -z "$stats" ]; then
+rf=$(stat revalidation_failures)
+if [ -z "$rf" ]; then
 	echo "E2E: SKIP fuzz-no-revalidation-failure no counters (no" \
-		"pt-domctl, or the domain was destroyed)"
-elif [ "$(stat revalidation_failures)" = 0 ]; then
+		"pt-domctl, or the domain was destroyed: $state)"
+elif [ "$rf" = 0 ]; then
 	echo "E2E: PASS fuzz-no-revalidation-failure batches" \
 		"$(stat batches), batch_ptes $(stat batch_ptes)"
 else
-	echo "E2E: FAIL fuzz-no-revalidation-failure" \
-		"$(stat revalidation_failures): the fuzzer stores no" \
-		"forbidden entry into a batchable L1"
+	echo "E2E: FAIL fuzz-no-revalidation-failure $rf: the fuzzer" \
+		"stores no forbidden entry into a batchable L1"
 fi
 
 # Destroyed: gone from xl list, its memory free again.
