@@ -86,9 +86,13 @@ void fuzz_unexpected(struct fuzz_cpu *c, const char *fmt, ...)
 
 bool fuzz_refused(struct fuzz_cpu *c, long rc)
 {
+	unsigned int e;
+
 	if (rc >= 0)
 		return false;
-	c->refused[-rc < FUZZ_ERRNOS ? -rc : 0]++;
+	e = -rc < FUZZ_ERRNOS ? (unsigned int)-rc : 0;
+	c->refused[e]++;
+	c->refused_by[c->cur][e]++;
 	return true;
 }
 
@@ -212,6 +216,27 @@ static void report(u64 ms)
 				      " E%u=%lu", e, ref[e]);
 	}
 	pr("PVGUEST: FUZZ refusals%s\n", line);
+	for (k = 0; k < OP_KINDS; k++) {
+		n = 0;
+		for (e = 0; e < FUZZ_ERRNOS; e++) {
+			u64 v = fc[0].refused_by[k][e] + fc[1].refused_by[k][e];
+			const char *name = errno_name(e);
+
+			if (!v)
+				continue;
+			if (name)
+				n +=
+				    snprintf(line + n, sizeof(line) - (size_t)n,
+					     " %s=%lu", name, v);
+			else
+				n +=
+				    snprintf(line + n, sizeof(line) - (size_t)n,
+					     " E%u=%lu", e, v);
+		}
+		if (n)
+			pr("PVGUEST: FUZZ refusals_by %s%s\n", op_names[k],
+			   line);
+	}
 	pr("PVGUEST: FUZZ other forbidden_no_effect=%lu unexpected=%lu "
 	   "faults_retried=%lu reads_faulted=%lu l2_selfmaps_taken=%lu\n",
 	   none, unexp, spur, skipped, selfmap);

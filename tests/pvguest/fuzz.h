@@ -69,9 +69,11 @@ struct fuzz_cpu {
 	struct rng rng;
 	u64 ops[OP_KINDS];
 	u64 refused[FUZZ_ERRNOS]; /* by -rc of the refusing hypercall */
-	u64 refused_pf;		  /* forbidden native stores bounced (#PF) */
-	u64 no_effect;		  /* forbidden, not bounced, entry unchanged */
-	u64 unexpected;		  /* a valid op failed, a pin state differed */
+	u64 refused_by[OP_KINDS][FUZZ_ERRNOS]; /* the same, per kind */
+	enum fuzz_op cur;		       /* the op being run */
+	u64 refused_pf; /* forbidden native stores bounced (#PF) */
+	u64 no_effect;	/* forbidden, not bounced, entry unchanged */
+	u64 unexpected; /* a valid op failed, a pin state differed */
 	u64 violations;
 	u64 spurious, skipped_reads, selfmap_taken;
 	u64 retries; /* faults retried in the current op */

@@ -838,6 +838,7 @@ void fuzz_one(unsigned int cpu)
 	unsigned int i, n;
 
 	c->ops[op]++;
+	c->cur = op;
 	c->retries = 0;
 	switch (op) {
 	case OP_STORE:
