@@ -93,6 +93,17 @@ static bool is_test_l1(u64 mfn)
 	return false;
 }
 
+/* A table entry to a frame that is not ours (or not readable). */
+static void unreadable(struct fuzz_audit *a, unsigned int pass,
+		       unsigned int level, u64 e)
+{
+	if (!pass)
+		return;
+	a->foreign++;
+	fuzz_violation(&fc[0], "L%u entry 0x%lx: a table we cannot read", level,
+		       e);
+}
+
 /* Pass 0 collects the tables, pass 1 checks the leaves. */
 static void walk(const u64 *l4, unsigned int pass, struct fuzz_audit *a)
 {
@@ -106,7 +117,7 @@ static void walk(const u64 *l4, unsigned int pass, struct fuzz_audit *a)
 			continue;
 		add_table(frame(e4));
 		if (!(l3 = table_at(frame(e4)))) {
-			a->foreign += pass;
+			unreadable(a, pass, 4, e4);
 			continue;
 		}
 		for (i3 = 0; i3 < 512; i3++) {
@@ -121,7 +132,7 @@ static void walk(const u64 *l4, unsigned int pass, struct fuzz_audit *a)
 			}
 			add_table(frame(e3));
 			if (!(l2 = table_at(frame(e3)))) {
-				a->foreign += pass;
+				unreadable(a, pass, 3, e3);
 				continue;
 			}
 			for (i2 = 0; i2 < 512; i2++) {
@@ -145,7 +156,7 @@ static void walk(const u64 *l4, unsigned int pass, struct fuzz_audit *a)
 				}
 				add_table(frame(e2));
 				if (!(l1 = table_at(frame(e2)))) {
-					a->foreign += pass;
+					unreadable(a, pass, 2, e2);
 					continue;
 				}
 				if (!pass)
