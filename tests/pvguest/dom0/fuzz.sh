@@ -106,7 +106,7 @@ while [ $(($(cut -d. -f1 /proc/uptime) - t0)) -lt "$timeout_s" ]; do
 	}
 	# The guest's progress, as it comes (a long run takes hours).
 	np=$(grep -c 'PVGUEST: FUZZ progress' "$console" 2>/dev/null)
-	if [ "${np:-0}" -gt $shown ]; then
+	if [ "${np:-0}" -gt "$shown" ]; then
 		grep 'PVGUEST: FUZZ progress' "$console" |
 			tail -n +$((shown + 1)) | sed 's/^/E2E: INFO fuzz /'
 		shown=$np
