@@ -14,6 +14,10 @@
 #                      with BATCH's race windows widened
 #                      (CONFIG_PT_BATCH_WIDEN_RACES): the pvguest cases
 #                      written against those races
+#   make fuzz-pvguest  Xen under QEMU, that debug build: the pvguest kernel's
+#                      seeded fuzz mode, 2 vCPUs in BATCH, a few minutes
+#                      (FUZZ_SEED= replays, FUZZ_OPS= per vCPU);
+#                      fuzz-pvguest-long: 10^6 ops on the release build
 #   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
 #                      under ptswitchd, forkbench in EMULATE then in BATCH
 #                      (guestagent/linux-patches/README.md)
@@ -175,6 +179,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         install-daemon install-agent install-unit uninstall clean format deps \
         deb deb-check systemd-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
+        fuzz-pvguest fuzz-pvguest-long \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
         pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs \
         deb-check-trixie systemd-check-trixie kernel-debs e2e-kernel-deb
@@ -357,6 +362,18 @@ e2e-pvguest: deps
 # A debug Xen that holds BATCH's race windows open: the cases aimed at them.
 e2e-pvguest-races: deps
 	tests/pvguest/run.sh --widen-races
+# The PV test kernel's fuzz mode (tests/pvguest/README.md, "Fuzz mode"):
+# a bounded run on the debug build with the race windows widened, and a
+# long one on the release build.  FUZZ_SEED replays a run (default: the
+# time, printed); FUZZ_OPS is per vCPU.
+FUZZ_OPS      ?= 10000
+FUZZ_LONG_OPS ?= 500000
+fuzz-pvguest: deps
+	tests/pvguest/run.sh --widen-races --fuzz --ops $(FUZZ_OPS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+fuzz-pvguest-long: deps
+	tests/pvguest/run.sh --patched --fuzz --ops $(FUZZ_LONG_OPS) \
+		--timeout 14400 $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched
