@@ -14,6 +14,10 @@
 #                      with BATCH's race windows widened
 #                      (CONFIG_PT_BATCH_WIDEN_RACES): the pvguest cases
 #                      written against those races
+#   make fuzz-pvguest  Xen under QEMU, that debug build: the pvguest kernel's
+#                      seeded fuzz mode, 2 vCPUs in BATCH, a few minutes
+#                      (FUZZ_SEED= replays, FUZZ_OPS= per vCPU);
+#                      fuzz-pvguest-long: 10^6 ops on the release build
 #   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
 #                      under ptswitchd, forkbench in EMULATE then in BATCH
 #                      (guestagent/linux-patches/README.md)
@@ -39,10 +43,15 @@
 #                      (dpkg-buildpackage -us -uc -b), into build/deb/
 #   make deb-check     build them, lintian, install into a throwaway root,
 #                      check contents and units (CI)
+#   make deb-check-trixie  the same, built and checked inside the trixie
+#                      root (Xen 4.20, trixie's lintian), into
+#                      build/trixie/deb-check
 #   make systemd-check the .debs installed in a bookworm root booted with
 #                      systemd as PID 1 (systemd-nspawn): boot order after
 #                      xen.service, readiness, watchdog, reload, stop
 #                      (tests/systemd/README.md)
+#   make systemd-check-trixie  the same with the trixie .debs in the trixie
+#                      root (systemd 257, trixie's packaged xen.service)
 #   make e2e-systemd   the same under Xen (QEMU TCG): systemd as PID 1 in
 #                      dom0 and a guest, ptswitchd's xenctrl backend on
 #                      the patched Xen under the shipped unit
@@ -53,6 +62,16 @@
 #                      the series in them, install into a bookworm root
 #   make e2e-xen-debs  Xen under QEMU booting the hypervisor from the
 #                      xen-hypervisor-4.17-amd64 .deb (the patched checks)
+#   make kernel-debs   Debian's linux source with the guest series and
+#                      Debian's own amd64 config (hardware driver families
+#                      a PV guest cannot have switched off), make
+#                      bindeb-pkg: linux-image/-headers .debs
+#                      (-ptswitch1-amd64) into build/kernel-debs/
+#                      (KERNEL_RELEASE=6.12 default, or 6.1; cached)
+#   make e2e-kernel-deb  Xen under QEMU: that linux-image .deb installed
+#                      with dpkg into a PV guest image, the guest booted
+#                      from it, switched to BATCH and back by ptswitchd
+#                      under a fork load (kdeb-e2e.sh)
 #   make fuzz          libFuzzer targets (clang) over the parsers of
 #                      untrusted input, FUZZ_SECONDS each (default 60),
 #                      printing execs and coverage (tests/fuzz/README.md)
@@ -163,9 +182,11 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         install-daemon install-agent install-unit uninstall clean format deps \
         deb deb-check systemd-check fuzz fuzz-short fuzzers \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
+        fuzz-pvguest fuzz-pvguest-long \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
         e2e-systemd \
-        pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs
+        pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs \
+        deb-check-trixie systemd-check-trixie kernel-debs e2e-kernel-deb
 
 all: $(PTSWITCHD) $(PTSWITCHCTL) $(AGENT)
 daemon: $(PTSWITCHD) $(PTSWITCHCTL)
@@ -324,7 +345,9 @@ check-trixie:
 # The trixie lab under QEMU: stock and patched Xen 4.20 with a trixie dom0
 # and guests, and the PV test kernel and the Linux 6.12 guest's fork and
 # SMP runs on the patched one (tests/trixie/e2e.sh; the patched parts
-# need a 4.20 source).
+# need a 4.20 source).  ptswitchd and the agent are installed into the
+# images from trixie .debs: TRIXIE_LAB_DEBS=DIR (CI: build/trixie/deb-check),
+# else built once per tree in the trixie root (build/trixie/lab-debs).
 e2e-trixie: deps
 	tests/trixie/e2e.sh
 
@@ -343,6 +366,18 @@ e2e-pvguest: deps
 # A debug Xen that holds BATCH's race windows open: the cases aimed at them.
 e2e-pvguest-races: deps
 	tests/pvguest/run.sh --widen-races
+# The PV test kernel's fuzz mode (tests/pvguest/README.md, "Fuzz mode"):
+# a bounded run on the debug build with the race windows widened, and a
+# long one on the release build.  FUZZ_SEED replays a run (default: the
+# time, printed); FUZZ_OPS is per vCPU.
+FUZZ_OPS      ?= 10000
+FUZZ_LONG_OPS ?= 500000
+fuzz-pvguest: deps
+	tests/pvguest/run.sh --widen-races --fuzz --ops $(FUZZ_OPS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+fuzz-pvguest-long: deps
+	tests/pvguest/run.sh --patched --fuzz --ops $(FUZZ_LONG_OPS) \
+		--timeout 14400 $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched
@@ -462,6 +497,13 @@ deb-check:
 	scripts/install-deps.sh deb
 	tests/packaging/test-deb.sh build/deb-check
 
+# The same packages built and checked inside the trixie root of
+# check-trixie (tests/trixie/deb-check.sh): trixie's Build-Depends
+# (libxen-dev 4.20) and lintian; test-deb.sh's checks.  The .debs stay in
+# build/trixie/deb-check for the trixie lab and systemd-check-trixie.
+deb-check-trixie:
+	tests/trixie/deb-check.sh build/trixie/deb-check
+
 # The packages' units under systemd as PID 1: the .debs installed with
 # dpkg -i into a cached bookworm root booted with systemd-nspawn
 # (tests/systemd/README.md).  SYSTEMD_DEBS=DIR uses .debs built already
@@ -469,6 +511,12 @@ deb-check:
 systemd-check:
 	scripts/install-deps.sh deb systemd
 	nice -n 5 tests/systemd/run.sh $(SYSTEMD_DEBS)
+# The same test in the trixie root of check-trixie (systemd 257, trixie's
+# xen.service) with trixie .debs: SYSTEMD_DEBS=build/trixie/deb-check
+# after make deb-check-trixie, else built in that root.
+systemd-check-trixie:
+	scripts/install-deps.sh deb systemd
+	nice -n 5 tests/systemd/run.sh --release trixie $(SYSTEMD_DEBS)
 
 # The same units under systemd as PID 1 on Xen under QEMU (TCG): dom0 and
 # a guest boot the bookworm root, ptswitchd runs the xenctrl backend on
@@ -487,6 +535,15 @@ xen-debs:
 xen-debs-check:
 	scripts/install-deps.sh xendeb
 	tests/packaging/test-xen-debs.sh $(XEN_DEBS)
+# The guest kernel as packages (guestagent/linux-patches/README.md,
+# "The guest kernel as Debian packages").
+KERNEL_DEBS ?= $(BUILD)/kernel-debs
+KERNEL_RELEASE ?= 6.12
+kernel-debs:
+	KERNEL_RELEASE=$(KERNEL_RELEASE) \
+		guestagent/linux-patches/build-kernel-deb.sh $(KERNEL_DEBS)
+e2e-kernel-deb: deps kernel-debs
+	guestagent/linux-patches/kdeb-e2e.sh --debs $(KERNEL_DEBS)
 # The e2e lab's patched checks, booting the packaged xen-4.17-amd64.gz.
 e2e-xen-debs: deps xen-debs
 	rm -rf $(XEN_DEBS)/unpacked

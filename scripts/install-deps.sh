@@ -27,7 +27,7 @@ libcmocka-dev xenstore-utils xen-utils-4.17 python3 groff-base prometheus"
 for set in "$@"; do
 	case $set in
 	e2e) PKGS="$PKGS qemu-system-x86 busybox-static
-xen-hypervisor-4.17-amd64 xz-utils" ;;
+xen-hypervisor-4.17-amd64 xz-utils kmod" ;;
 	record) PKGS="$PKGS qemu-system-x86 busybox-static
 xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
 postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev

@@ -11,7 +11,7 @@
 #                [--build DIR] [--no-build] [--timeout SECS] [--log FILE]
 #                [--fork MIB,FORKS,LOAD,STOCK_MIB,STOCK_FORKS] [--compare DIR]
 #                [--smp PROCS,MIB,FORKS] [--saverestore MIB]
-#                [--dom0-image DIR]
+#                [--dom0-image DIR] [--kdeb DIR]
 #
 # --xen      hypervisor (default Debian's /boot/xen-4.17-amd64.gz: it
 #            refuses the opt-in, so the patched guest must report
@@ -49,6 +49,13 @@
 #            tools; the stock guest is then trixie's kernel.  Only the
 #            patched guest kernel (--kernel) comes from this host.  Not
 #            with --saverestore.
+# --kdeb     run the packaged kernel end-to-end (lab/dom0-kdeb.sh, under
+#            ptswitchd) instead: DIR is a build-kernel-deb.sh OUTDIR;
+#            its linux-image .deb is installed with dpkg into the guest
+#            image (with kmod, for modprobe), and the guest boots the
+#            /boot/vmlinuz-* dpkg installed there (see kdeb-e2e.sh, which
+#            also sets --fork's first three sizes for it).  Not with
+#            --dom0-image.
 #
 # Exits 0 only if every check passed and dom0 reached the end.
 set -eu
@@ -71,6 +78,7 @@ fork=
 smp=
 sr=
 dom0_image=
+kdeb=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -85,13 +93,17 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--saverestore) sr=$2; shift 2 ;;
 	--dom0-image) dom0_image=$(cd "$2" && pwd); do_build=0; shift 2 ;;
-	-h | --help) sed -n '2,49p' "$0"; exit 0 ;;
+	--kdeb) kdeb=$(cd "$2" && pwd); shift 2 ;;
+	-h | --help) sed -n '2,56p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
 
-if [ -n "$dom0_image" ] && [ -n "$sr" ]; then
-	e2e_die "--saverestore has no --dom0-image form"
+if [ -n "$dom0_image" ] && [ -n "$sr$kdeb" ]; then
+	e2e_die "--saverestore and --kdeb have no --dom0-image form"
+fi
+if [ -n "$kdeb" ] && [ -z "$fork" ]; then
+	e2e_die "--kdeb needs --fork's sizes"
 fi
 t_start=$(date +%s)
 e2e_workdir
@@ -115,12 +127,15 @@ EOF
 	done
 	guest_init=$HERE/lab/guest-fork-init
 	dom0_checks=$HERE/lab/dom0-fork.sh
+	[ -z "$kdeb" ] || dom0_checks=$HERE/lab/dom0-kdeb.sh
 	policy=$HERE/lab/fork-policy.yaml
 	fb_args="e2e.fb.mib=$fb_mib e2e.fb.forks=$fb_forks"
 	fb_args="$fb_args e2e.fb.load=$fb_load e2e.fb.smib=$fb_smib"
 	fb_args="$fb_args e2e.fb.sforks=$fb_sforks"
 	# dom0 512 MiB, each guest its parent plus 128, Xen and slack 384.
 	need=$((512 + fb_mib + 128 + fb_smib + 128 + 384))
+	# --kdeb: one guest, its image unpacked (lab/dom0-kdeb.sh sizes it).
+	[ -z "$kdeb" ] || need=$((512 + fb_mib + 160 + 384 + 512))
 	[ -n "$cmpdir" ] && need=$((need + fb_mib + 128))
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
 elif [ -n "$smp" ]; then
@@ -158,17 +173,23 @@ elif [ -n "$sr" ]; then
 	[ "$need" -gt "$qemu_mb" ] && qemu_mb=$need
 fi
 [ -n "$log" ] ||
-	log=$build/console-${fork:+fork-}${smp:+smp-}${sr:+sr-}$flavour.log
+	log=$build/console-${kdeb:+kdeb-}${fork:+fork-}${smp:+smp-}${sr:+sr-}$flavour.log
 mkdir -p "$build" "$(dirname "$log")"
 
 "$TOP/scripts/install-deps.sh"
 "$E2E/install-deps.sh"
 
-if [ -z "$kdir" ]; then
+if [ -n "$kdeb" ]; then
+	# The packaged kernel: its linux-image .deb, and its release.
+	for kdeb_image in "$kdeb"/linux-image-*.deb; do break; done
+	[ -s "$kdeb_image" ] || e2e_die "no linux-image .deb in $kdeb"
+	kdeb_pkg=$(dpkg-deb -f "$kdeb_image" Package)
+	kdeb_krel=${kdeb_pkg#linux-image-}
+elif [ -z "$kdir" ]; then
 	kdir=$work/kernel
 	"$HERE/build-kernel.sh" "$kdir"
 fi
-[ -s "$kdir/vmlinux" ] || e2e_die "no vmlinux in $kdir"
+[ -n "$kdeb" ] || [ -s "$kdir/vmlinux" ] || e2e_die "no vmlinux in $kdir"
 if [ -n "$cmpdir" ]; then
 	[ -n "$fork" ] || e2e_die "--compare needs --fork"
 	[ -s "$cmpdir/vmlinux" ] || e2e_die "no vmlinux in $cmpdir"
@@ -227,12 +248,20 @@ if [ -n "$dom0_image" ]; then
 else
 	# pt-domctl in the save/restore guest: its "consent" command (the
 	# kernel renews its own consent when it resumes, patch 0006).
+	# --kdeb: the kernel package, and kmod for its xz modules.
+	kdeb_debs=
+	[ -z "$kdeb" ] || kdeb_debs="--deb $kdeb_image --kmod"
+	# shellcheck disable=SC2086 # one word per option
 	"$E2E/mkinitrd-guest.sh" --out "$work/lab-guest.cpio.gz" \
-		--deb "$agent_deb" \
+		--deb "$agent_deb" $kdeb_debs \
 		${sr:+--domctl "$domctl" --kernel-tree "$ktree"}
 fi
 mkdir -p "$work/goverlay"
 install -m 0755 "$guest_init" "$work/goverlay/init"
+if [ -n "$kdeb" ]; then
+	mkdir -p "$work/goverlay/e2e"
+	cp "$HERE/lab/guest-kdeb.sh" "$work/goverlay/e2e/kdeb.sh"
+fi
 if [ -n "$fork$smp$sr" ]; then
 	mkdir -p "$work/goverlay/usr/bin"
 	install -m 0755 "$tools/forkbench" "$work/goverlay/usr/bin/forkbench"
@@ -281,7 +310,21 @@ if [ -n "$smp" ]; then
 	install -m 0755 "$xenctx" "$work/doverlay/usr/sbin/"
 	nm -n "$kdir/vmlinux" >"$work/doverlay/e2e/kguest/System.map"
 fi
-cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
+if [ -n "$kdeb" ]; then
+	# The guest boots the package's /boot/vmlinuz-<krel>, the file dpkg
+	# installed into its image (the guest compares it with the md5sum
+	# dpkg recorded there).
+	dpkg-deb --fsys-tarfile "$kdeb_image" |
+		tar -xOf - "./boot/vmlinuz-$kdeb_krel" \
+			>"$work/doverlay/e2e/kguest/vmlinuz"
+	[ -s "$work/doverlay/e2e/kguest/vmlinuz" ] ||
+		e2e_die "no /boot/vmlinuz-$kdeb_krel in $kdeb_image"
+	fb_args="$fb_args e2e.kdeb.krel=$kdeb_krel e2e.kdeb.pkg=$kdeb_pkg"
+	# Colons: a comma would split QEMU's -initrd list.
+	fb_args="$fb_args e2e.kdeb.modules=$(echo "$KDEB_MODULES" | tr , :)"
+else
+	cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
+fi
 if [ -n "$cmpdir" ]; then
 	mkdir -p "$work/doverlay/e2e/kguest-compare"
 	cp "$cmpdir/vmlinux" "$work/doverlay/e2e/kguest-compare/vmlinux"
@@ -306,10 +349,10 @@ strip | grep -a '^E2E: \(PASS\|FAIL\|SKIP\|INFO\|CONSOLE\|RESULT\|TIME\)' ||
 	true
 e2e_log "boot+checks $((t_end - t_boot)) s, total $((t_end - t_start)) s"
 
-# The SMP run also reads Xen's whole serial log: dom0's "xl dmesg" sees
+# The SMP, save/restore and packaged kernel runs also read Xen's whole serial log: dom0's "xl dmesg" sees
 # only what is left in Xen's ring.
 xpass=0 xfail=0
-if [ -n "$smp$sr" ]; then
+if [ -n "$smp$sr$kdeb" ]; then
 	xbad=$(strip | grep -a '^(XEN)' | grep -a -E \
 		'domain_crash|crashed|Xen WARN|Xen BUG|Assertion|FATAL|Panic|pt batch:' ||
 		true)

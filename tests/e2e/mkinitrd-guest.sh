@@ -5,6 +5,7 @@
 #
 #   mkinitrd-guest.sh --out FILE [--deb FILE]... [--agent BIN]
 #                     [--domctl BIN --kernel-tree DIR] [--busybox BIN]
+#                     [--kmod]
 #
 # --deb installs a package (the ptswitch-agent .deb) with dpkg into the
 # image, dpkg's database beside it (pkgcheck.sh, in the image as
@@ -14,6 +15,10 @@
 # image has no agent (the checks then report SKIP).
 # --domctl adds pt-domctl (for the guest's vm-assist opt-in) and the
 # privcmd module it needs from DIR, an unpacked linux-image package.
+# --kmod adds this host's kmod as /usr/sbin/modprobe and lsmod, with its
+# libraries: busybox's cannot load a packaged kernel's xz-compressed
+# modules (guestagent/linux-patches/kdeb-e2e.sh).  Copied, not installed
+# from kmod's .deb, whose postinst needs update-rc.d.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +30,7 @@ debs=
 domctl=
 ktree=
 busybox=/bin/busybox
+kmod=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -33,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--domctl) domctl=$2; shift 2 ;;
 	--kernel-tree) ktree=$2; shift 2 ;;
 	--busybox) busybox=$2; shift 2 ;;
+	--kmod) kmod=1; shift ;;
 	*) e2e_die "mkinitrd-guest: unknown argument $1" ;;
 	esac
 done
@@ -61,6 +68,12 @@ if [ -n "$domctl" ]; then
 	kver=${ko#"$ktree"/lib/modules/}
 	kver=${kver%%/*}
 	e2e_copy_file "$root" "$ko" "/lib/modules/$kver/xen-privcmd.ko"
+fi
+if [ "$kmod" = 1 ]; then
+	e2e_install_bin "$root" "$(command -v kmod || echo /bin/kmod)" \
+		/usr/sbin/kmod
+	ln -sf kmod "$root/usr/sbin/modprobe"
+	ln -sf kmod "$root/usr/sbin/lsmod"
 fi
 install -m 0755 "$HERE/guest/init" "$root/init"
 mkdir -p "$root/e2e"

@@ -40,11 +40,19 @@ dpkg-deb -c "$daemon_deb" | awk '{print $6}' | sed 's|^\./|/|' \
 	>"$work/daemon.list"
 dpkg-deb -c "$agent_deb" | awk '{print $6}' | sed 's|^\./|/|' \
 	>"$work/agent.list"
+# The units' directory is the release's, chosen by its dh_installsystemd
+# (debian/rules): /lib/systemd/system on bookworm, /usr/lib/systemd/system
+# on trixie (lintian above says whether it is the right one).
+unitdir=$(sed -n 's|/ptswitchd\.service$||p' "$work/daemon.list" | head -n 1)
+echo "  systemd unit directory: ${unitdir:-none}"
+check "the units are in a systemd unit directory ($unitdir)" \
+	bash -c "[ '$unitdir' = /lib/systemd/system ] ||
+		[ '$unitdir' = /usr/lib/systemd/system ]"
 has() { grep -qxF "$2" "$work/$1.list"; }
 for f in /usr/sbin/ptswitchd /usr/sbin/ptswitchctl /etc/ptswitch/ptswitch.yaml \
 	/usr/share/man/man8/ptswitchctl.8.gz \
 	/usr/share/doc/ptswitchd/examples/ptswitch.rules.yml \
-	/lib/systemd/system/ptswitchd.service \
+	"$unitdir/ptswitchd.service" \
 	/usr/share/man/man8/ptswitchd.8.gz \
 	/usr/share/man/man5/ptswitch.yaml.5.gz \
 	/usr/share/doc/ptswitchd/copyright \
@@ -54,7 +62,7 @@ for f in /usr/sbin/ptswitchd /usr/sbin/ptswitchctl /etc/ptswitch/ptswitch.yaml \
 	/usr/share/doc/ptswitchd/hv-patches/BATCH.md.gz; do
 	check "ptswitchd contains $f" has daemon "$f"
 done
-for f in /usr/sbin/ptswitch-agent /lib/systemd/system/ptswitch-agent.service \
+for f in /usr/sbin/ptswitch-agent "$unitdir/ptswitch-agent.service" \
 	/usr/share/man/man8/ptswitch-agent.8.gz \
 	/usr/share/doc/ptswitch-agent/copyright \
 	/usr/share/doc/ptswitch-agent/protocol.md.gz; do
@@ -92,6 +100,19 @@ check "the agent binary links libxenstore and libc only" \
 	test "$(objdump -p "$work/x/usr/sbin/ptswitch-agent" |
 		awk '/NEEDED/ {print $2}' | sort | tr '\n' ' ')" = \
 	"libc.so.6 libxenstore.so.4 "
+# The daemon is built for one Xen release (tests/trixie/README.md): the
+# libxenctrl of the Xen this system builds against (4.17 on bookworm,
+# 4.20 on trixie), and a Depends on the package that holds it.
+echo "  ptswitchd Depends: $(dpkg-deb -f "$daemon_deb" Depends)"
+xen=$(pkg-config --modversion xencontrol | cut -d. -f1,2)
+check "ptswitchd links libxenctrl.so.$xen (this system's Xen)" \
+	bash -c "objdump -p '$work/x/usr/sbin/ptswitchd' |
+		grep -qE 'NEEDED +libxenctrl\.so\.$xen\$'"
+xenctrl_pkg=$(dpkg -S "libxenctrl.so.$xen" 2>/dev/null | head -n 1 |
+	cut -d: -f1)
+check "ptswitchd depends on ${xenctrl_pkg:-the package of libxenctrl.so.$xen}" \
+	bash -c "[ -n '$xenctrl_pkg' ] && dpkg-deb -f '$daemon_deb' Depends |
+		tr ',' '\n' | sed -E 's/^ +//; s/ .*//' | grep -qx '$xenctrl_pkg'"
 
 # Install both into an empty root: maintainer scripts, conffile, units.
 root=$work/root
@@ -125,7 +146,7 @@ unit=$work/units
 mkdir -p "$unit"
 for u in ptswitchd ptswitch-agent; do
 	sed "s|/usr/sbin/|$work/x/usr/sbin/|g" \
-		"$work/x/lib/systemd/system/$u.service" >"$unit/$u.service"
+		"$work/x$unitdir/$u.service" >"$unit/$u.service"
 	check "systemd-analyze verify $u.service" \
 		env MANPATH="$work/x/usr/share/man" \
 		systemd-analyze verify "$unit/$u.service"
@@ -135,7 +156,7 @@ for u in ptswitchd ptswitch-agent; do
 		quiet systemd-analyze security --offline=true --threshold=20 \
 		"$unit/$u.service"
 done
-d=$work/x/lib/systemd/system/ptswitchd.service
+d=$work/x$unitdir/ptswitchd.service
 check "ptswitchd.service: no ConditionPathExists (it could lose the boot race)" \
 	bash -c "! grep -q '^ConditionPathExists' '$d'"
 check "ptswitchd.service: ordered after xen.service" \

@@ -5,6 +5,7 @@
  * Every line meant for tools starts with "PVGUEST: " (see README.md).
  */
 #include "bench.h"
+#include "fuzz.h"
 #include "hypercall.h"
 #include "loop.h"
 #include "smp.h"
@@ -207,6 +208,25 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		};
 
 		loop_run(&lp);
+		pr("PVGUEST: DONE\n");
+		pvg_shutdown(SHUTDOWN_poweroff);
+	}
+
+	/*
+	 * Fuzz mode (fuzz.c): two vCPUs, BATCH if dom0 grants it, random
+	 * page-table operations from pvg.seed, pvg.ops each, then the audit.
+	 */
+	if (!strncmp(mode, "fuzz", 5)) {
+		if (smp_start())
+			pvg_panic("cannot start vCPU 1");
+		batch_na = batch_gate(
+		    cmdline_u64("pvg.batch_wait", DEFAULT_BATCH_WAIT_S));
+		if (batch_na)
+			pr("PVGUEST: SKIP fuzz-batch %s (fuzzing EMULATE)\n",
+			   batch_na);
+		fuzz_iret_unhooked = cmdline_u64("pvg.fuzz_iret", 1) >= 2;
+		fuzz_run(cmdline_u64("pvg.seed", 1),
+			 cmdline_u64("pvg.ops", 10000), !batch_na);
 		pr("PVGUEST: DONE\n");
 		pvg_shutdown(SHUTDOWN_poweroff);
 	}

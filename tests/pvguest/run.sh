@@ -8,6 +8,8 @@
 #          [--repeats N] [--timeout SECS] [--log FILE]
 #          [--calibration FILE] [--no-smp] [--no-attacks] [--no-build]
 #          [--cases all|races] [--widen-races] [--dom0-image DIR]
+#          [--fuzz [--seed N] [--ops N] [--fuzz-iret 1|2] [--no-dom0-actions]
+#          [--fuzz-destroy]]
 #
 # --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
 #                and boot that
@@ -40,6 +42,16 @@
 #                debug build (CONFIG_DEBUG=y, assertions live) with
 #                CONFIG_PT_BATCH_WIDEN_RACES=y, which holds those race
 #                windows open for milliseconds (hv-patches/BATCH.md)
+# --fuzz         no benchmark: one 2-vCPU guest in fuzz mode (README.md,
+#                "Fuzz mode"), seeded by --seed (default: the time, printed),
+#                --ops operations per vCPU (10000); --fuzz-iret 2 adds iret
+#                frames in a batchable range (issue 14 item 3, open: may
+#                crash the guest); --no-dom0-actions keeps dom0 from
+#                switching modes and pausing the guest meanwhile;
+#                --fuzz-destroy has dom0 destroy the guest at a moment
+#                drawn from the seed (no audit then).  Ends
+#                with a "FUZZ:" summary line.  With --widen-races it runs
+#                on that debug build instead of the race cases.
 #
 # Ends with "N passed, N failed" (the E2E: PASS and FAIL lines) and exits
 # 0 when the guests ran the benchmark to the end and no check failed.
@@ -65,6 +77,12 @@ build_xen=
 cases=all
 kconfig=
 dom0_image=
+fuzz=0
+seed=
+ops=10000
+fuzz_iret=1
+dom0_actions=1
+fuzz_destroy=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -87,7 +105,13 @@ while [ $# -gt 0 ]; do
 CONFIG_PT_BATCH_WIDEN_RACES=y"
 		shift
 		;;
-	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
+	--fuzz) fuzz=1; shift ;;
+	--seed) seed=$2; shift 2 ;;
+	--ops) ops=$2; shift 2 ;;
+	--fuzz-iret) fuzz_iret=$2; shift 2 ;;
+	--no-dom0-actions) dom0_actions=0; shift ;;
+	--fuzz-destroy) fuzz_destroy=1; shift ;;
+	-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -98,6 +122,13 @@ case $cases in
 all | races) ;;
 *) e2e_die "--cases takes all or races" ;;
 esac
+if [ "$fuzz" = 1 ]; then
+	cases=fuzz
+	[ -n "$seed" ] || seed=$(date +%s)
+	case $seed$ops$fuzz_iret in
+	'' | *[!0-9]*) e2e_die "--seed, --ops and --fuzz-iret take numbers" ;;
+	esac
+fi
 
 t_start=$(date +%s)
 e2e_workdir
@@ -134,6 +165,7 @@ dom0_flavour=$flavour
 if [ -z "$log" ]; then
 	log=$build/pvguest/console-$flavour.log
 	[ "$cases" = races ] && log=$build/pvguest/console-$flavour-races.log
+	[ "$cases" = fuzz ] && log=$build/pvguest/console-$flavour-fuzz.log
 fi
 [ -n "$calib" ] || calib=$build/pvguest/calibration-$flavour.txt
 mkdir -p "$(dirname "$log")" "$(dirname "$calib")"
@@ -182,6 +214,7 @@ cp "$build/pvguest.elf" "$overlay/e2e/pvguest/pvguest.elf"
 install -m 0755 "$build/pvg-grant" "$overlay/e2e/pvguest/pvg-grant"
 install -m 0755 "$HERE/dom0/bench.sh" "$HERE/dom0/init" \
 	"$HERE/dom0/smp-attacks.sh" "$HERE/dom0/foreign-probe.sh" \
+	"$HERE/dom0/fuzz.sh" \
 	"$overlay/e2e/pvguest/"
 e2e_pack "$overlay" "$work/overlay.cpio.gz" /bin/busybox
 cat "$work/dom0.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd.cpio.gz"
@@ -190,6 +223,9 @@ dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/e2e/pvguest/init"
 dom0_cmdline="$dom0_cmdline e2e.xen=$dom0_flavour pvguest.repeats=$repeats"
 dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s pvguest.smp=$smp"
 dom0_cmdline="$dom0_cmdline pvguest.attacks=$attacks pvguest.cases=$cases"
+[ "$cases" = fuzz ] && dom0_cmdline="$dom0_cmdline pvguest.checks=fuzz \
+pvguest.seed=$seed pvguest.ops=$ops pvguest.fuzz_iret=$fuzz_iret \
+pvguest.dom0_actions=$dom0_actions pvguest.fuzz_destroy=$fuzz_destroy"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
@@ -227,6 +263,28 @@ if ! strip | grep -aq '^E2E: DONE'; then
 elif [ "$cases" = all ] && ! strip | grep -aq '^E2E: PASS pvguest-bench'; then
 	echo "E2E: FAIL pvguest-run the first guest did not finish"
 	failed=1
+fi
+# Fuzz mode: the hypervisor's own console (QEMU's serial log) must show
+# no assertion, BUG, panic or domain_crash, and one replayable summary.
+if [ "$cases" = fuzz ]; then
+	xen_bad=$(grep -a '(XEN)' "$log" |
+		grep -ac 'Assertion\|BUG\|FATAL\|Panic\|domain_crash' || true)
+	if [ "$xen_bad" = 0 ]; then
+		echo "E2E: PASS fuzz-xen-console no assertion, BUG, panic or" \
+			"domain_crash on the hypervisor's console"
+	else
+		echo "E2E: FAIL fuzz-xen-console $xen_bad lines:"
+		grep -a '(XEN)' "$log" |
+			grep -a 'Assertion\|BUG\|FATAL\|Panic\|domain_crash' |
+			head -n 20
+	fi
+	strip | grep -a '^PVGUEST: FUZZ \(ops\|refusals\|other\|note\|audit\)' ||
+		true
+	strip | grep -a '^E2E: INFO fuzz' || true
+	res=$(strip | sed -n 's/^PVGUEST: FUZZ result //p' | head -n 1)
+	echo "FUZZ: seed=$seed ops_per_vcpu=$ops flavour=$flavour" \
+		"${res:-no result (the guest did not finish)}" \
+		"xen_console_bad_lines=$xen_bad wall_s=$((t_end - t_start))"
 fi
 # One summary line for CI (.ci/run sums them); non-zero on any failure.
 passed=$(strip | grep -ac '^E2E: PASS' || true)

@@ -13,6 +13,8 @@
 /* Hypercall numbers. */
 #define HC_set_trap_table 0
 #define HC_mmu_update 1
+#define HC_memory_op 12
+#define HC_multicall 13
 #define HC_console_io 18
 #define HC_grant_table_op 20
 #define HC_update_va_mapping 14
@@ -41,9 +43,15 @@ struct mmu_update {
 
 /* mmuext_op */
 #define MMUEXT_PIN_L1_TABLE 0
+#define MMUEXT_PIN_L2_TABLE 1
+#define MMUEXT_PIN_L3_TABLE 2
+#define MMUEXT_PIN_L4_TABLE 3
 #define MMUEXT_UNPIN_TABLE 4
+#define MMUEXT_NEW_BASEPTR 5
 #define MMUEXT_TLB_FLUSH_LOCAL 6
 #define MMUEXT_INVLPG_LOCAL 7
+#define MMUEXT_TLB_FLUSH_ALL 8
+#define MMUEXT_INVLPG_ALL 9
 #define PVG_MMUEXT_FLUSH_BATCH 0x7074 /* ptswitch: close the batch */
 struct mmuext_op {
 	u32 cmd;
@@ -57,6 +65,17 @@ struct mmuext_op {
 #define UVMF_TLB_FLUSH 1
 #define UVMF_INVLPG 2
 #define UVMF_LOCAL 0
+#define UVMF_ALL 4
+
+/* multicall: each entry's result is written back into it. */
+struct multicall_entry {
+	u64 op;
+	u64 result;
+	u64 args[6];
+};
+
+/* memory_op */
+#define XENMEM_maximum_ram_page 2
 
 /* sched_op */
 #define SCHEDOP_yield 0

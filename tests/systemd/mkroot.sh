@@ -9,6 +9,12 @@
 #   tests/systemd/mkroot.sh          print the root's path, building it first
 #                                    when the cache has none
 #   tests/systemd/mkroot.sh --force  rebuild it
+#   tests/systemd/mkroot.sh --release trixie
+#                                    the trixie root of check-trixie
+#                                    (tests/trixie/mkroot.sh): it holds
+#                                    systemd 257, xen-utils-4.20 with the
+#                                    xen.service trixie ships, and the
+#                                    packages' libraries
 #
 # Environment: PTSWITCH_CACHE (default /var/cache/ptswitch),
 # PTSWITCH_BOOKWORM_MIRROR, PTSWITCH_ROOT_MAX_DAYS (default 7).
@@ -30,12 +36,25 @@ libsystemd0 procps kmod"
 
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}
 force=0
-for arg in "$@"; do
-	case $arg in
+release=bookworm
+while [ $# -gt 0 ]; do
+	case $1 in
 	--force) force=1 ;;
-	*) echo "usage: $0 [--force]" >&2; exit 2 ;;
+	--release) release=${2:-}; shift ;;
+	*) echo "usage: $0 [--force] [--release bookworm|trixie]" >&2; exit 2 ;;
 	esac
+	shift
 done
+case $release in
+bookworm) ;;
+trixie)
+	if [ "$force" = 1 ]; then
+		exec "$(dirname "$0")/../trixie/mkroot.sh" --force
+	fi
+	exec "$(dirname "$0")/../trixie/mkroot.sh"
+	;;
+*) echo "mkroot: no systemd root for release '$release'" >&2; exit 2 ;;
+esac
 
 # host_uris, debroot
 # shellcheck source=tests/debroot.sh disable=SC2034 # cache and PKGS are its inputs

@@ -11,16 +11,31 @@
 # reload with a bad policy, stop with on-stop keep and revert, and the
 # retries while xenstored is down.  Ends with "N passed, N failed".
 #
-#   tests/systemd/run.sh [DEBDIR]
+#   tests/systemd/run.sh [--release bookworm|trixie] [DEBDIR]
 #
 # DEBDIR holds ptswitchd_*.deb and ptswitch-agent_*.deb (e.g. what make
 # deb-check left in build/deb-check); without it they are built from the
 # tree with scripts/build-deb.sh into build/systemd-check/deb.
+# --release trixie (make systemd-check-trixie): the same test in the
+# trixie root of check-trixie (systemd 257, the xen.service that trixie's
+# xen-utils-common ships), with trixie .debs (make deb-check-trixie leaves
+# them in build/trixie/deb-check; else built in that root by
+# tests/trixie/indeb.sh) and the xslab tools built there too; output in
+# build/systemd-check-trixie.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$TOP/tests/systemd
 . "$TOP/tests/tally.sh"
-OUT=$TOP/build/systemd-check
+release=bookworm
+if [ "${1:-}" = --release ]; then
+	release=${2:-}
+	shift 2
+fi
+case $release in
+bookworm) OUT=$TOP/build/systemd-check ;;
+trixie) OUT=$TOP/build/systemd-check-trixie ;;
+*) echo "usage: $0 [--release bookworm|trixie] [DEBDIR]" >&2; exit 2 ;;
+esac
 DELAY=5 # seconds xen.service takes before xenstored starts
 T=/tool/ptswitch
 LABDIR=/usr/local/lib/ptswitch-lab
@@ -41,7 +56,13 @@ command -v systemd-nspawn >/dev/null ||
 debs=${1:-}
 if [ -z "$debs" ]; then
 	debs=$OUT/deb
-	"$TOP/scripts/build-deb.sh" "$debs" >"$OUT.build.log" 2>&1 ||
+	mkdir -p "$OUT"
+	if [ "$release" = trixie ]; then
+		(cd "$TOP" && tests/trixie/indeb.sh nice -n 19 \
+			scripts/build-deb.sh "${debs#"$TOP"/}")
+	else
+		"$TOP/scripts/build-deb.sh" "$debs"
+	fi >"$OUT.build.log" 2>&1 ||
 		{ tail -n 30 "$OUT.build.log"; die "dpkg-buildpackage failed"; }
 fi
 version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
@@ -50,12 +71,21 @@ agent_deb=$debs/ptswitch-agent_${version}_amd64.deb
 if [ ! -f "$daemon_deb" ] || [ ! -f "$agent_deb" ]; then
 	die "no $version .debs in $debs"
 fi
-make -C "$TOP" -s BUILD=build build/xslab/libxsshim.so \
-	build/xslab/xs-labctl build/xslab/xs-guestbridge >&2 ||
-	die "cannot build the xslab tools"
+# The shim goes into the root's xenstored: built against its libxenctrl.
+if [ "$release" = trixie ]; then
+	tools=build/trixie/rel
+	(cd "$TOP" && tests/trixie/inroot.sh make -s BUILD=$tools \
+		$tools/xslab/libxsshim.so $tools/xslab/xs-labctl \
+		$tools/xslab/xs-guestbridge) >&2 || die "cannot build the xslab tools"
+else
+	tools=build
+	make -C "$TOP" -s BUILD=build build/xslab/libxsshim.so \
+		build/xslab/xs-labctl build/xslab/xs-guestbridge >&2 ||
+		die "cannot build the xslab tools"
+fi
 stamp "packages and tools ready"
 
-base=$("$HERE/mkroot.sh") || die "no root"
+base=$("$HERE/mkroot.sh" --release "$release") || die "no root"
 stamp "root $base"
 
 mkdir -p "$OUT"
@@ -87,8 +117,8 @@ check "dpkg -i ptswitchd and ptswitch-agent in the root" \
 	chroot "$ct" dpkg -i /tmp/debs/ptswitchd_${version}_amd64.deb \
 	/tmp/debs/ptswitch-agent_${version}_amd64.deb
 rm -rf "$ct/tmp/debs"
-install -D -m 0755 -t "$ct$LABDIR" "$TOP/build/xslab/libxsshim.so" \
-	"$TOP/build/xslab/xs-labctl" "$TOP/build/xslab/xs-guestbridge" \
+install -D -m 0755 -t "$ct$LABDIR" "$TOP/$tools/xslab/libxsshim.so" \
+	"$TOP/$tools/xslab/xs-labctl" "$TOP/$tools/xslab/xs-guestbridge" \
 	"$HERE/lab/xen-start"
 cp -a "$TOP/tests/fixtures/guest/synthetic-capable" "$ct$LABDIR/guest-root"
 for u in xen ptswitchd ptswitch-agent; do
@@ -107,8 +137,13 @@ chroot "$ct" systemctl enable ptswitchd.service >/dev/null 2>&1
 check "ptswitchd enabled, ptswitch-agent enabled by its package" \
 	test -L "$ct/etc/systemd/system/multi-user.target.wants/ptswitchd.service" \
 	-a -L "$ct/etc/systemd/system/multi-user.target.wants/ptswitch-agent.service"
-check "xen's init script is enabled (what xen.service is generated from)" \
-	bash -c "ls '$ct'/etc/rc[2-5].d/S*xen >/dev/null 2>&1"
+if [ "$release" = bookworm ]; then
+	check "xen's init script is enabled (what xen.service is generated from)" \
+		bash -c "ls '$ct'/etc/rc[2-5].d/S*xen >/dev/null 2>&1"
+else
+	check "xen.service is enabled (by xen-utils-common, which ships it)" \
+		test -L "$ct/etc/systemd/system/multi-user.target.wants/xen.service"
+fi
 stamp "root ready"
 
 # Boot.  No machined or host systemd here: --register=no --keep-unit.
@@ -165,8 +200,18 @@ check "the boot finishes (running or degraded: $booted)" \
 in_ct systemctl --no-pager --failed --plain --no-legend | sed 's/^/  failed: /'
 
 # 1. Boot order with xenstored late: ptswitchd waits for xen.service.
-check "xen.service is the generated unit of Debian's init script" \
+# bookworm: systemd-sysv-generator makes it; trixie: xen-utils-common
+# ships it, "adapted from systemd-sysv-generator", running the script.
+check "xen.service runs Debian's init script (SourcePath)" \
 	test "$(prop xen.service SourcePath)" = /etc/init.d/xen
+xen_unit=$(prop xen.service FragmentPath)
+if [ "$release" = bookworm ]; then
+	check "xen.service is generated ($xen_unit)" \
+		test "$xen_unit" = /run/systemd/generator.late/xen.service
+else
+	check "xen.service is the packaged unit ($xen_unit)" \
+		eval "in_ct dpkg -S \"\$xen_unit\" >/dev/null"
+fi
 check "xen.service is active" test "$(prop xen.service ActiveState)" = active
 xen_begin=$(prop xen.service InactiveExitTimestampMonotonic)
 xen_up=$(prop xen.service ActiveEnterTimestampMonotonic)

@@ -14,6 +14,11 @@
 # check-abi.sh, or the xen.gz --xen names; patched expectations, as
 # tests/e2e/run-e2e.sh --patched does on 4.17.
 #
+# ptswitchd and the agent go into the images from trixie .debs with dpkg:
+# TRIXIE_LAB_DEBS=DIR (CI: what make deb-check-trixie left in
+# build/trixie/deb-check), else built once per tree in the trixie root
+# (tests/e2e/lab-debs.sh --release trixie).
+#
 # In CI through tests/trixie/e2e.sh (make e2e-trixie).  The console log
 # goes to build/trixie/lab/console-FLAVOUR.log.
 # Ends with N passed, N failed.
@@ -38,7 +43,15 @@ done
 
 out=build/trixie/lab
 t0=$(date +%s)
-"$HERE/inroot.sh" --lab bash tests/trixie/mkimages.sh "$out"
+# The trixie .debs (TRIXIE_LAB_DEBS, else built in the trixie root),
+# installed into the images with dpkg inside the lab root: the tree is
+# /src there, so they must be in it.
+debs=$(tests/e2e/lab-debs.sh --release trixie)
+case $debs in
+"$TOP"/*) debs=${debs#"$TOP"/} ;;
+*) e2e_die "the trixie .debs must be inside the tree: $debs" ;;
+esac
+"$HERE/inroot.sh" --lab bash tests/trixie/mkimages.sh "$out" "$debs"
 t_img=$(date +%s)
 cat "$out/VERSIONS"
 
@@ -59,11 +72,11 @@ t_xen=$(date +%s)
 e2e_xen_elf "$xen" "$work/xen.elf"
 log=$out/console-$flavour.log
 e2e_log "booting $flavour Xen 4.20 with the trixie dom0 (TCG), log: $log"
-# e2e.pkg=none: ptswitchd and the agent are built in the trixie root and
-# copied in; there are no trixie .debs, and bookworm's must not go into a
-# trixie image, so the checks that they are the packaged ones SKIP.
+# ptswitchd and the agent are the trixie .debs' (installed with dpkg):
+# the checks that they are the packaged ones run (daemon-packaged,
+# conffile-valid, agent-packaged).
 e2e_boot "$work/xen.elf" "$out/vmlinuz" \
-	"console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour e2e.pkg=none" \
+	"console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour" \
 	"$out/dom0.cpio.gz" "$log" "$timeout_s"
 t_end=$(date +%s)
 

@@ -27,20 +27,28 @@ SUITE=trixie
 PKGS="build-essential pkg-config libxen-dev libyaml-dev libsystemd-dev
 libcmocka-dev xenstore-utils xen-utils-4.20 python3 groff-base man-db
 procps file"
+# The build root only: what make deb-check-trixie needs to build the
+# .debs with dpkg-buildpackage and check them with trixie's lintian.  Not
+# in the lab root (--lab), which makes images and builds no package.
+DEB_PKGS="debhelper lintian"
 
 cache=${PTSWITCH_CACHE:-/var/cache/ptswitch}
 force=0
 name=trixie-root
+lab=0
 for arg in "$@"; do
 	case $arg in
 	--force) force=1 ;;
-	--lab)
-		name=trixie-lab
-		PKGS="$PKGS busybox-static xen-hypervisor-4.20-amd64 xz-utils"
-		;;
+	--lab) lab=1 ;;
 	*) echo "usage: $0 [--force] [--lab]" >&2; exit 2 ;;
 	esac
 done
+if [ "$lab" = 1 ]; then
+	name=trixie-lab
+	PKGS="$PKGS busybox-static xen-hypervisor-4.20-amd64 xz-utils"
+else
+	PKGS="$PKGS $DEB_PKGS"
+fi
 
 # host_uris, debroot
 # shellcheck source=tests/debroot.sh disable=SC2034 # cache and PKGS are its inputs

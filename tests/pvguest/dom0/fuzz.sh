@@ -1,0 +1,236 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Runs in the e2e dom0 as the lab's checks (pvguest.checks=fuzz, run.sh
+# --fuzz): one 2-vCPU pvguest in fuzz mode (../fuzz.c), put in BATCH when
+# it asks; while it runs, dom0 switches its mode and pauses it at moments
+# drawn from the same seed; afterwards the verdicts: the guest finished
+# and its audit found no violation, no revalidation failed, the domain
+# went away when destroyed and gave its memory back, and the hypervisor
+# logged no assertion, BUG or domain_crash.  With pvguest.fuzz_destroy=1
+# dom0 destroys the guest at a round drawn from the seed (the 3rd to the
+# 12th second of its operations) instead: then only the destroy and the
+# hypervisor's log are judged.
+export PATH=/usr/sbin:/usr/bin
+
+CONSOLE_DIR=/var/log/xen/console
+seed=1
+ops=10000
+timeout_s=900
+iret=1
+acts=1
+destroy=0
+# shellcheck disable=SC2013 # the command line is one line of words
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	pvguest.seed=*) seed=${arg#*=} ;;
+	pvguest.ops=*) ops=${arg#*=} ;;
+	pvguest.timeout=*) timeout_s=${arg#*=} ;;
+	pvguest.fuzz_iret=*) iret=${arg#*=} ;;
+	pvguest.dom0_actions=*) acts=${arg#*=} ;;
+	pvguest.fuzz_destroy=*) destroy=${arg#*=} ;;
+	esac
+done
+
+name=pvguest-fuzz
+console=$CONSOLE_DIR/guest-$name.log
+has_domctl=0
+[ -x /usr/sbin/pt-domctl ] && has_domctl=1
+
+free_mb() { xl info 2>/dev/null | awk '$1 == "free_memory" { print $3 }'; }
+# dom0's own stream from the seed (a 31-bit LCG): r in [0, $1).
+rnd_state=$((seed % 2147483648))
+rnd() {
+	rnd_state=$(((rnd_state * 1103515245 + 12345) % 2147483648))
+	r=$(((rnd_state >> 8) % $1))
+}
+xen_bad_lines() {
+	xl dmesg 2>&1 | grep -c 'Assertion\|BUG\|FATAL\|Panic\|domain_crash'
+}
+
+# The round (seconds into the operations) at which dom0 destroys.
+rnd 10
+destroy_at=$((r + 3))
+rounds=0
+shown=0
+free_before=$(free_mb)
+bad_before=$(xen_bad_lines)
+cat >/tmp/$name.cfg <<CFG
+name = "$name"
+type = "pv"
+kernel = "/e2e/pvguest/pvguest.elf"
+memory = 32
+vcpus = 2
+extra = "pvg.mode=fuzz pvg.smp=1 pvg.seed=$seed pvg.ops=$ops pvg.fuzz_iret=$iret"
+on_poweroff = "preserve"
+on_crash = "preserve"
+CFG
+echo "E2E: INFO fuzz seed $seed, $ops ops per vCPU, dom0 actions $acts," \
+	"free_memory $free_before MB before"
+if ! xl create -q /tmp/$name.cfg; then
+	echo "E2E: FAIL fuzz-guest-finished xl create failed"
+	exit 0
+fi
+domid=$(xl domid "$name")
+
+answered=0
+state=timeout
+n_emulate=0 n_batch=0 n_pause=0 n_refused=0
+t0=$(cut -d. -f1 /proc/uptime)
+while [ $(($(cut -d. -f1 /proc/uptime) - t0)) -lt "$timeout_s" ]; do
+	if [ $answered = 0 ] &&
+		grep -q 'PVGUEST: OPTIN .* rc=0$' "$console" 2>/dev/null; then
+		verdict="refused: no pt-domctl in dom0"
+		if [ $has_domctl = 1 ]; then
+			if out=$(pt-domctl set-mode "$domid" batch 2>&1); then
+				verdict=applied
+			else
+				verdict="refused: $(echo "$out" | head -n 1)"
+			fi
+		fi
+		xenstore-write "/local/domain/$domid/ptswitch/pvguest-batch" \
+			"$verdict"
+		echo "E2E: INFO fuzz BATCH request answered: $verdict"
+		answered=1
+	fi
+	if grep -q 'PVGUEST: DONE' "$console" 2>/dev/null; then
+		state=finished
+		break
+	fi
+	if xl list "$name" 2>/dev/null | awk 'NR == 2 { exit $5 !~ /c/ }'; then
+		state=crashed
+		break
+	fi
+	xl domid "$name" >/dev/null 2>&1 || {
+		state=vanished
+		break
+	}
+	# The guest's progress, as it comes (a long run takes hours).
+	np=$(grep -c 'PVGUEST: FUZZ progress' "$console" 2>/dev/null)
+	if [ "${np:-0}" -gt "$shown" ]; then
+		grep 'PVGUEST: FUZZ progress' "$console" |
+			tail -n +$((shown + 1)) | sed 's/^/E2E: INFO fuzz /'
+		shown=$np
+	fi
+	# Between the start of the ops and their end: mode switches and
+	# pauses at moments drawn from the seed (or the destroy).
+	if grep -q 'PVGUEST: FUZZ start' "$console" 2>/dev/null &&
+		! grep -q 'PVGUEST: FUZZ ops-done' "$console" 2>/dev/null; then
+		rounds=$((rounds + 1))
+	fi
+	if [ "$destroy" = 1 ] && [ $rounds -ge $destroy_at ]; then
+		echo "E2E: INFO fuzz dom0 destroy at" \
+			"$(cut -d' ' -f1 /proc/uptime) s, round $rounds"
+		xl destroy "$name"
+		state=destroyed
+		break
+	fi
+	if [ "$acts" = 1 ] && [ $has_domctl = 1 ] && [ $rounds -gt 0 ] &&
+		! grep -q 'PVGUEST: FUZZ ops-done' "$console" 2>/dev/null; then
+		rnd 10
+		case $r in
+		0 | 1)
+			act="set-mode emulate"
+			n_emulate=$((n_emulate + 1))
+			pt-domctl set-mode "$domid" emulate >/dev/null 2>&1 ||
+				n_refused=$((n_refused + 1))
+			;;
+		2 | 3 | 4 | 5 | 6)
+			act="set-mode batch"
+			n_batch=$((n_batch + 1))
+			pt-domctl set-mode "$domid" batch >/dev/null 2>&1 ||
+				n_refused=$((n_refused + 1))
+			;;
+		7 | 8)
+			act="pause"
+			n_pause=$((n_pause + 1))
+			xl pause "$name"
+			rnd 3
+			sleep $((r + 1))
+			xl unpause "$name"
+			;;
+		*) act= ;;
+		esac
+		[ -n "$act" ] && echo "E2E: INFO fuzz dom0 $act at" \
+			"$(cut -d' ' -f1 /proc/uptime) s"
+	fi
+	sleep 1
+done
+sleep 2
+grep -a '^PVGUEST: ' "$console" 2>/dev/null
+echo "E2E: INFO fuzz dom0 actions: set-mode emulate $n_emulate, set-mode" \
+	"batch $n_batch ($n_refused refused), pause $n_pause"
+
+stats=
+[ $has_domctl = 1 ] && stats=$(pt-domctl get-stats "$domid" 2>/dev/null)
+stat() { echo "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
+echo "E2E: INFO fuzz stats: $(echo "$stats" | grep -E \
+	'^(mode|opted_in|emulated_writes|batches|batch_ptes|flush|spurious|unhook|revalid)' |
+	tr '\n' ' ')"
+
+if [ $state = destroyed ]; then
+	echo "E2E: SKIP fuzz-guest-finished seed $seed: destroyed by dom0" \
+		"mid-run (pvguest.fuzz_destroy=1)"
+elif [ $state = finished ]; then
+	echo "E2E: PASS fuzz-guest-finished seed $seed"
+else
+	echo "E2E: FAIL fuzz-guest-finished seed $seed: guest ended as" \
+		"'$state'"
+	xl dmesg 2>&1 | tail -n 20 | sed 's/^/E2E: INFO xl dmesg: /'
+fi
+if [ $state = destroyed ]; then
+	echo "E2E: SKIP fuzz-guest-audit destroyed before its audit"
+elif grep -q '^PVGUEST: PASS fuzz-guest-audit' "$console"; then
+	echo "E2E: PASS fuzz-guest-audit $(sed -n \
+		's/^PVGUEST: FUZZ result //p' "$console")"
+else
+	echo "E2E: FAIL fuzz-guest-audit $(sed -n \
+		's/^PVGUEST: FUZZ result //p' "$console")"
+fi
+rf=$(stat revalidation_failures)
+if [ -z "$rf" ]; then
+	echo "E2E: SKIP fuzz-no-revalidation-failure no counters (no" \
+		"pt-domctl, or the domain was destroyed: $state)"
+elif [ "$rf" = 0 ]; then
+	echo "E2E: PASS fuzz-no-revalidation-failure batches" \
+		"$(stat batches), batch_ptes $(stat batch_ptes)"
+else
+	echo "E2E: FAIL fuzz-no-revalidation-failure $rf: the fuzzer" \
+		"stores no forbidden entry into a batchable L1"
+fi
+
+# Destroyed: gone from xl list, its memory free again.
+xl destroy "$name" >/dev/null 2>&1
+gone=0
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	if ! xl list 2>/dev/null |
+		awk -v id="$domid" 'NR > 1 && $2 == id { f = 1 } END { exit !f }'
+	then
+		gone=1
+		break
+	fi
+	sleep 1
+done
+free_after=$(free_mb)
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ "${free_after:-0}" -ge "${free_before:-0}" ] && break
+	sleep 1
+	free_after=$(free_mb)
+done
+if [ $gone = 1 ] && [ "${free_after:-0}" -ge "${free_before:-1}" ]; then
+	echo "E2E: PASS fuzz-destroyed-cleanly dom$domid gone, free_memory" \
+		"$free_before -> $free_after MB"
+else
+	echo "E2E: FAIL fuzz-destroyed-cleanly dom$domid gone $gone," \
+		"free_memory $free_before -> $free_after MB"
+	xl list 2>&1 | sed 's/^/E2E: INFO xl list: /'
+fi
+bad=$(($(xen_bad_lines) - bad_before))
+if [ "$bad" = 0 ]; then
+	echo "E2E: PASS fuzz-xen-log no assertion, BUG or domain_crash in" \
+		"xl dmesg"
+else
+	echo "E2E: FAIL fuzz-xen-log $bad assertion/BUG/domain_crash lines:"
+	xl dmesg 2>&1 | grep 'Assertion\|BUG\|FATAL\|Panic\|domain_crash' |
+		tail -n 10 | sed 's/^/E2E: INFO xl dmesg: /'
+fi
+exit 0
