@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2154 # work, ktree: set by lib.sh's e2e_workdir, e2e_kernel_tree
 # The packaged units under systemd as PID 1 on Xen (make e2e-systemd):
 # the patched Xen 4.17 (hv-patches/build-xen.sh) under QEMU TCG, its dom0
 # a copy of the bookworm root of tests/systemd/mkroot.sh booted as an
@@ -33,8 +34,6 @@ TOP=$(cd "$HERE/../.." && pwd)
 E2E=$TOP/tests/e2e
 # shellcheck source=../e2e/lib.sh
 . "$E2E/lib.sh"
-# work and ktree are set by lib.sh's e2e_workdir and e2e_kernel_tree.
-# shellcheck disable=SC2154
 QEMU_DIR=$HERE/qemu
 OUT=$TOP/build/e2e-systemd
 LABDIR=/usr/local/lib/ptswitch-e2e
@@ -49,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kdir=$(realpath "$2"); shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h | --help) sed -n '4,29p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
