@@ -334,9 +334,6 @@ cat "$work/lab-dom0.cpio.gz" "$work/doverlay.cpio.gz" >"$work/dom0.cpio.gz"
 
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=$flavour"
 dom0_cmdline="$dom0_cmdline${fb_args:+ $fb_args}"
-# The trixie image's ptswitchd and agent are built in the trixie root and
-# copied in, not installed from .debs: its package checks say SKIP.
-[ -z "$dom0_image" ] || dom0_cmdline="$dom0_cmdline e2e.pkg=none"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"

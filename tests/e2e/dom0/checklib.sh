@@ -35,8 +35,8 @@ stat_of() {
 
 # Whether ptswitchd and the agent were installed from their .debs (the
 # bookworm labs: e2e.pkg=deb, the default) or copied in as binaries
-# built elsewhere (e2e.pkg=none: tests/trixie, which has no trixie
-# .debs; its checks below SKIP).
+# built elsewhere (e2e.pkg=none: a lab given binaries instead of .debs;
+# its checks below SKIP).
 # shellcheck source=../pkgcheck.sh
 . /e2e/pkgcheck.sh
 E2E_PKG=deb
@@ -46,7 +46,7 @@ for arg in $(cat /proc/cmdline); do
 	e2e.pkg=*) E2E_PKG=${arg#e2e.pkg=} ;;
 	esac
 done
-NO_PKG="copied in, not installed from .debs (e2e.pkg=none: none for this release)"
+NO_PKG="copied in, not installed from .debs (e2e.pkg=none)"
 
 # check_packaged NAME PKG FILE [PID]: FILE is the file the package PKG
 # installed here with dpkg, unchanged, and PID (if given) runs it.
