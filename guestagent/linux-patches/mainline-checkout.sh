@@ -24,6 +24,8 @@
 # with a sources list and state of its own under the cache (the machine's
 # own mirror, read from its apt sources as scripts/trixie-apt.sh does); the
 # machine's apt setup is left alone.
+# A file already in the cache is used again without asking the registry:
+# remove mainline-src/ there to ask for the orig tarball again.
 #
 # Environment:
 #   LINUX_DEB_VERSION  source version in experimental (default 7.3~rc7-1~exp1)
