@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The series' three guest- and tool-visible numbers (the domctl, the
-# VM-assist type, the mmuext op) are written in seven places: the public
+# VM-assist type, the mmuext op) are written in eight places: the public
 # headers of the Xen 4.17 series and of its 4.20 port (hv-patches/
-# xen-4.20), common/pt_domctl.h (the tools), the Linux series for 6.1
-# and for 6.12, and the PV test kernel.  They must agree, and
+# xen-4.20), common/pt_domctl.h (the tools), the Linux series for 6.1,
+# for 6.12 and for mainline, and the PV test kernel.  They must agree, and
 # check-abi.sh must notice when an upstream header takes one of them
 # (hv-patches/README.md, "ABI").
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +25,7 @@ hv=("$TOP"/hv-patches/0*.patch)
 hv420=("$TOP"/hv-patches/xen-4.20/0*.patch)
 lx=("$TOP"/guestagent/linux-patches/0*.patch)
 lx612=("$TOP"/guestagent/linux-patches/linux-6.12/0*.patch)
+lxml=("$TOP"/guestagent/linux-patches/mainline/0*.patch)
 pd=$TOP/common/pt_domctl.h
 pv=$TOP/tests/pvguest/xen_abi.h
 
@@ -58,6 +59,10 @@ same "the Linux 6.12 series' VMASST_TYPE_pt_batch" \
 	"$(added VMASST_TYPE_pt_batch "${lx612[@]}")" "$vmasst"
 same "the Linux 6.12 series' MMUEXT_FLUSH_PT_BATCH" \
 	"$(added MMUEXT_FLUSH_PT_BATCH "${lx612[@]}")" "$mmuext"
+same "the Linux mainline series' VMASST_TYPE_pt_batch" \
+	"$(added VMASST_TYPE_pt_batch "${lxml[@]}")" "$vmasst"
+same "the Linux mainline series' MMUEXT_FLUSH_PT_BATCH" \
+	"$(added MMUEXT_FLUSH_PT_BATCH "${lxml[@]}")" "$mmuext"
 same "the PV test kernel's PVG_VMASST_PT_BATCH" \
 	"$(defined PVG_VMASST_PT_BATCH "$pv")" "$vmasst"
 same "the PV test kernel's PVG_MMUEXT_FLUSH_BATCH" \
