@@ -15,11 +15,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 # export_tree: the files git knows, as they are in the work tree (no
-# build/ outputs), as a tar on stdout.
+# build/ outputs; the list tree-key.sh keys), as a tar on stdout.
 export_tree() {
-	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-		xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}" || :' |
-		tar --null -T - -cf -)
+	(cd "$top" && scripts/tree-key.sh --files | tar --null -T - -cf -)
 }
 
 if [ "${1:-}" = --export ]; then
