@@ -24,6 +24,7 @@
 #include "policy_scalar.h"
 #include "promfile.h"
 #include "revert.h"
+#include "xenprobe.h"
 
 #define DEFAULT_CONFIG "/etc/ptswitch/ptswitch.yaml"
 /* How long watch events may wait to be handled together. */
@@ -290,12 +291,6 @@ static int load_policy(struct ptswitchd *d, const struct options *o)
 	return 0;
 }
 
-static bool xen_present(void)
-{
-	return !access("/dev/xen/privcmd", F_OK) ||
-	       !access("/proc/xen/privcmd", F_OK);
-}
-
 static int open_backend(struct ptswitchd *d, const char *spec)
 {
 	char name[32];
@@ -303,10 +298,21 @@ static int open_backend(struct ptswitchd *d, const char *spec)
 	int err;
 
 	if (!spec) {
-		if (!xen_present()) {
-			log_err("no Xen hypervisor found (no privcmd device); "
-				"on a machine without Xen use "
-				"--backend sim:MAPFILE");
+		char why[160];
+		int probe =
+		    xenprobe_privcmd(xenprobe_privcmd_paths, why, sizeof(why));
+
+		if (probe == -ENOENT) {
+			log_err("no Xen hypervisor found (%s); on a machine "
+				"without Xen use --backend sim:MAPFILE",
+				why);
+			return -1;
+		}
+		if (probe) {
+			log_err("Xen's privcmd device is there but this "
+				"process may not use it (%s): run as root, "
+				"and check the unit's DeviceAllow=",
+				why);
 			return -1;
 		}
 		spec = "xenctrl";
