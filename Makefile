@@ -381,9 +381,12 @@ fuzz-pvguest-long: deps
 # The daemon's whole loop with our PV test kernel (tests/pvguest/README.md).
 e2e-pvguest-loop: deps
 	tests/pvguest/run-loop.sh --patched
-# The patched Linux guest's fork latency per mode, under ptswitchd: the
-# bookworm (6.1) and trixie (6.12) series in turn, figures side by side.
-E2E_LINUX_RELEASES ?= 6.1,6.12
+# The patched Linux guest's fork latency per mode, under ptswitchd, on
+# Xen 4.17: bookworm's pair, 6.1.  Trixie's 6.12 runs on its own pair's
+# Xen 4.20 in e2e-trixie; E2E_LINUX_RELEASES=6.1,6.12 also runs it here
+# (the two series side by side on one hypervisor; not in CI: docs/status.md,
+# "CI time").
+E2E_LINUX_RELEASES ?= 6.1
 e2e-linux: deps
 	guestagent/linux-patches/fork-e2e.sh --releases $(E2E_LINUX_RELEASES)
 # The patched Linux guest with two vCPUs in BATCH under an SMP stress.
