@@ -160,6 +160,10 @@ STUCKPMD  := $(B)/stuckpmd
 # tests/kguest: genuine faults under a PMD that another thread keeps having
 # unhooked must not fail (the SMP lab).  Static, like forkbench.
 ZAPFAULT  := $(B)/zapfault
+# tests/mmstress: the kernel's mm walkers (swap, KSM, userfaultfd, /proc
+# readers, madvise, mremap, mprotect, fork) on checksummed memory from two
+# threads (the Linux guest labs).  Static, like forkbench.
+MMSTRESS  := $(B)/mmstress
 # tests/tools: the trace recorder of the recording lab (tests/traces/record).
 PTRECORD  := $(B)/pt-record
 # tests/tools: the daemon's xenstore layer driven against xenstored.
@@ -176,7 +180,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
              $(FORKBENCH) \
              $(if $(wildcard tests/kguest/stuckpmd.c),$(STUCKPMD)) \
-             $(if $(wildcard tests/kguest/zapfault.c),$(ZAPFAULT))
+             $(if $(wildcard tests/kguest/zapfault.c),$(ZAPFAULT)) \
+             $(if $(wildcard tests/mmstress/main.c),$(MMSTRESS))
 
 .PHONY: all agent daemon tools tests check demo bench install install-man \
         install-daemon install-agent install-unit uninstall clean format deps \
@@ -285,6 +290,9 @@ $(STUCKPMD): $(call obj,tests/kguest/stuckpmd.c)
 	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
 
 $(ZAPFAULT): $(call obj,tests/kguest/zapfault.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
+
+$(MMSTRESS): $(call obj,$(wildcard tests/mmstress/*.c))
 	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
 
 $(PTRECORD): $(call obj,tests/tools/pt-record.c) $(LIBEVAL) $(LIBDAEMON) \
