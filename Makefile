@@ -23,7 +23,10 @@
 #                      (guestagent/linux-patches/README.md)
 #   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
 #                      vCPUs pinned to BATCH by ptswitchd, a concurrent
-#                      fork/mmap stress, EMULATE as the control
+#                      fork/mmap stress, EMULATE as the control, then
+#                      mmstress (tests/mmstress) in BATCH for 40 s
+#   make e2e-linux-mmstress  the same lab with a long mmstress run in
+#                      BATCH: MMSTRESS_SECONDS (default 3600)
 #   make e2e-linux-saverestore  Xen under QEMU: the patched Linux guest
 #                      moved by xl save/restore and xl migrate, in EMULATE
 #                      and in BATCH under a fork load
@@ -189,6 +192,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         fuzz-pvguest fuzz-pvguest-long \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
+        e2e-linux-mmstress \
         e2e-systemd \
         pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs \
         deb-check-trixie systemd-check-trixie kernel-debs e2e-kernel-deb
@@ -397,6 +401,11 @@ e2e-linux: deps
 # The patched Linux guest with two vCPUs in BATCH under an SMP stress.
 e2e-linux-smp: deps
 	guestagent/linux-patches/smp-e2e.sh
+# The same with mmstress's long run in BATCH (issue 15 item 10): the
+# kernel's mm walkers on checksummed memory for MMSTRESS_SECONDS.
+MMSTRESS_SECONDS ?= 3600
+e2e-linux-mmstress: deps
+	guestagent/linux-patches/smp-e2e.sh --mm $(MMSTRESS_SECONDS)
 # The patched Linux guest saved, restored and migrated (issue 14 item 6).
 e2e-linux-saverestore: deps
 	guestagent/linux-patches/saverestore-e2e.sh
