@@ -24,7 +24,7 @@
 #   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
 #                      vCPUs pinned to BATCH by ptswitchd, a concurrent
 #                      fork/mmap stress, EMULATE as the control, then
-#                      mmstress (tests/mmstress) in BATCH for 40 s
+#                      mmstress (tests/mmstress) in BATCH for 30 s
 #   make e2e-linux-mmstress  the same lab with a long mmstress run in
 #                      BATCH: MMSTRESS_SECONDS (default 3600)
 #   make e2e-linux-saverestore  Xen under QEMU: the patched Linux guest

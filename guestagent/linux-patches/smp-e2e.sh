@@ -25,7 +25,7 @@
 # --dom0-image  the trixie lab's images (build/trixie/lab, made by
 #            tests/trixie/lab.sh) instead of the bookworm ones, for a Xen
 #            4.20 that --xen names (boot-test.sh --dom0-image)
-# --mm       seconds of mmstress in BATCH (default 40, the CI size; 0:
+# --mm       seconds of mmstress in BATCH (default 30, the CI size; 0:
 #            none); above 300 it runs as mmstress --duration, with a
 #            progress line a minute, and the QEMU timeout grows by as
 #            much (make e2e-linux-mmstress, the long run)
@@ -44,7 +44,7 @@ xen=
 kdir=
 log=
 dom0_image=
-mm=40
+mm=30
 timeout_given=
 while [ $# -gt 0 ]; do
 	case $1 in

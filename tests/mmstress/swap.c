@@ -140,13 +140,14 @@ void memcg_setup(size_t max_bytes)
 	char mnt[256], path[800], buf[256], val[32];
 	int err;
 
-	if (!feature_is_on(F_SWAP)) {
-		feature_skip(F_MEMCG, "needs swap (see the swap line)");
-		return;
-	}
 	if (!has_line("/proc/filesystems", "cgroup2")) {
 		feature_skip(F_MEMCG, "no cgroup2 in /proc/filesystems: "
 				      "kernel without CONFIG_CGROUPS");
+		return;
+	}
+	/* Without swap, the cgroup's limit would end in its OOM killer. */
+	if (!feature_is_on(F_SWAP)) {
+		feature_skip(F_MEMCG, "needs swap (see the swap line)");
 		return;
 	}
 	cgroup2_mount(mnt, sizeof(mnt));

@@ -88,7 +88,8 @@ guest_trouble() {
 }
 
 # --- mmstress (tests/mmstress) in a guest, dom0's side -----------------------
-# mm_run DOMID SEQ SECONDS LABEL: one mmstress run in the guest (at most
+# mm_run DOMID SEQ SECONDS LABEL [MIB]: one mmstress run in the guest,
+# main regions of MIB MiB (default mmstress's) (at most
 # SECONDS + 600 of dom0 uptime: a round may take long under TCG).  Samples
 # Xen's mode and the daemon's every second; sets mm_res (the guest's
 # result without its seq: "<exit status> <summary>", "absent" or
@@ -98,7 +99,7 @@ guest_trouble() {
 mm_run() {
 	mm_seen=
 	b0=$(stat_of "$1" batches)
-	command "$1" "$2 mmstress $3 $4"
+	command "$1" "$2 mmstress $3 $4${5:+ $5}"
 	end=$(($(cut -d. -f1 /proc/uptime) + $3 + 600))
 	until result_is "$1" "$2"; do
 		mm_seen="$mm_seen $(hv_mode "$1")/$(xs "/tool/ptswitch/domain/$1/mode")"
@@ -127,11 +128,10 @@ mm_features() {
 }
 # mm_not_run NAME SEQ FEATURE...: those of FEATURE... that did not run.
 mm_not_run() {
-	mm_n=$1 mm_q=$2
+	mm_f=$(mm_features "$1" "$2")
 	shift 2
 	for f in "$@"; do
-		mm_features "$mm_n" "$mm_q" | grep -q "^$f ran " ||
-			printf '%s ' "$f"
+		echo "$mm_f" | grep -q "^$f ran " || printf '%s ' "$f"
 	done | sed 's/ $//'
 }
 # mm_intact RESULT: exit status 0, no bad page here or in a fork child.
