@@ -156,6 +156,13 @@ mm_self_test() {
 	esac
 	return 1
 }
+# trouble_context NAME: the first trouble line on NAME's console and the
+# 30 after it (a WARN's registers and call trace), as INFO lines.
+trouble_context() {
+	console "$1" | grep -a -m 1 -A 30 \
+		'BUG:\|Oops\|Kernel panic\|WARNING:\|general protection\|Bad page\|bad pmd' |
+		sed "s/^/E2E: INFO $1 trouble: /"
+}
 # guest_dmesg_bad DOMID SEQ: the guest kernel log's WARN/BUG/oops/bad-page
 # line count ("dmesg N"), from guest-fork-init's dmesg command.
 guest_dmesg_bad() {

@@ -223,6 +223,7 @@ else
 	else
 		fail kdeb-mm-guest-clean "'$nbad'; $(echo "$bad" | head -n 3 |
 			tr '\n' '|')"
+		trouble_context kdeb
 	fi
 	echo "E2E: RESULT mmstress in BATCH: $mm_res"
 fi

@@ -419,6 +419,7 @@ else
 		else
 			fail batch-mm-guest-clean "'$nbad'; $(echo "$bad" |
 				head -n 3 | tr '\n' '|')"
+			trouble_context "$NAME"
 		fi
 		mm_main=$mm_res
 		if mm_self_test "$g" 7; then
