@@ -43,6 +43,24 @@ check "... result FAIL after round 1" \
 	grep -qE '^mmstress: label=.* rounds=1 .* bad_pages=1 child_bad=1 .* result=FAIL$' \
 	<<<"$out"
 
+# --swap: the header is written whatever swapon() says; a sparse file
+# is refused by swapon (holes) on every filesystem, so this changes
+# nothing on the host, and the refusal is reported with its errno.
+dir=$(mktemp -d)
+truncate -s 1M "$dir/swap"
+out=$("$MM" -s 1 -m 1 --no-sysfs --swap "$dir/swap" 2>&1)
+check "--swap on a sparse file: swap SKIPPED with swapon's errno" \
+	grep -qE "^mmstress: feature swap SKIPPED swapon $dir/swap: E[A-Z]+$" \
+	<<<"$out"
+check "... after writing a version-1 swap header" \
+	[ "$(dd if="$dir/swap" bs=1 skip=4086 count=10 2>/dev/null)" = SWAPSPACE2 ]
+truncate -s 8K "$dir/small"
+out=$("$MM" -s 1 -m 1 --no-sysfs --swap "$dir/small" 2>&1)
+check "--swap on 8 KiB: too small for a swap area (ENOSPC)" \
+	grep -q "^mmstress: feature swap SKIPPED cannot write a swap header on $dir/small: ENOSPC$" \
+	<<<"$out"
+rm -rf "$dir"
+
 "$MM" -s 0 >/dev/null 2>&1
 check "-s 0 is refused (exit 2)" [ $? -eq 2 ]
 "$MM" -w 9 >/dev/null 2>&1
