@@ -23,7 +23,10 @@
 #                      (guestagent/linux-patches/README.md)
 #   make e2e-linux-smp Xen under QEMU: the patched Linux guest with two
 #                      vCPUs pinned to BATCH by ptswitchd, a concurrent
-#                      fork/mmap stress, EMULATE as the control
+#                      fork/mmap stress, EMULATE as the control, then
+#                      mmstress (tests/mmstress) in BATCH for 30 s
+#   make e2e-linux-mmstress  the same lab with a long mmstress run in
+#                      BATCH: MMSTRESS_SECONDS (default 3600)
 #   make e2e-linux-saverestore  Xen under QEMU: the patched Linux guest
 #                      moved by xl save/restore and xl migrate, in EMULATE
 #                      and in BATCH under a fork load
@@ -160,6 +163,10 @@ STUCKPMD  := $(B)/stuckpmd
 # tests/kguest: genuine faults under a PMD that another thread keeps having
 # unhooked must not fail (the SMP lab).  Static, like forkbench.
 ZAPFAULT  := $(B)/zapfault
+# tests/mmstress: the kernel's mm walkers (swap, KSM, userfaultfd, /proc
+# readers, madvise, mremap, mprotect, fork) on checksummed memory from two
+# threads (the Linux guest labs).  Static, like forkbench.
+MMSTRESS  := $(B)/mmstress
 # tests/tools: the trace recorder of the recording lab (tests/traces/record).
 PTRECORD  := $(B)/pt-record
 # tests/tools: the daemon's xenstore layer driven against xenstored.
@@ -176,7 +183,8 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
              $(if $(wildcard tests/eval/main.c),$(PTEVAL)) \
              $(FORKBENCH) \
              $(if $(wildcard tests/kguest/stuckpmd.c),$(STUCKPMD)) \
-             $(if $(wildcard tests/kguest/zapfault.c),$(ZAPFAULT))
+             $(if $(wildcard tests/kguest/zapfault.c),$(ZAPFAULT)) \
+             $(if $(wildcard tests/mmstress/main.c),$(MMSTRESS))
 
 .PHONY: all agent daemon tools tests check demo bench install install-man \
         install-daemon install-agent install-unit uninstall clean format deps \
@@ -184,6 +192,7 @@ TOOLS     := $(if $(wildcard tests/xslab/shim.c),$(XSSHIM)) \
         check-run e2e e2e-patched e2e-stock e2e-pvguest e2e-pvguest-races \
         fuzz-pvguest fuzz-pvguest-long \
         e2e-pvguest-loop e2e-linux e2e-linux-smp e2e-linux-saverestore eval \
+        e2e-linux-mmstress \
         e2e-systemd \
         pvguest check-trixie e2e-trixie xen-debs xen-debs-check e2e-xen-debs \
         deb-check-trixie systemd-check-trixie kernel-debs e2e-kernel-deb
@@ -285,6 +294,9 @@ $(STUCKPMD): $(call obj,tests/kguest/stuckpmd.c)
 	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -o $@ $^
 
 $(ZAPFAULT): $(call obj,tests/kguest/zapfault.c)
+	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
+
+$(MMSTRESS): $(call obj,$(wildcard tests/mmstress/*.c))
 	$(CC) $(ALL_LDFLAGS) $(FORKBENCH_LINK) -pthread -o $@ $^
 
 $(PTRECORD): $(call obj,tests/tools/pt-record.c) $(LIBEVAL) $(LIBDAEMON) \
@@ -392,6 +404,11 @@ e2e-linux: deps
 # The patched Linux guest with two vCPUs in BATCH under an SMP stress.
 e2e-linux-smp: deps
 	guestagent/linux-patches/smp-e2e.sh
+# The same with mmstress's long run in BATCH (issue 15 item 10): the
+# kernel's mm walkers on checksummed memory for MMSTRESS_SECONDS.
+MMSTRESS_SECONDS ?= 3600
+e2e-linux-mmstress: deps
+	guestagent/linux-patches/smp-e2e.sh --mm $(MMSTRESS_SECONDS)
 # The patched Linux guest saved, restored and migrated (issue 14 item 6).
 e2e-linux-saverestore: deps
 	guestagent/linux-patches/saverestore-e2e.sh

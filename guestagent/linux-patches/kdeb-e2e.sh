@@ -10,6 +10,7 @@
 #
 #   kdeb-e2e.sh [--debs DIR] [--release 6.1|6.12] [--xen XEN_GZ]
 #               [--size MIB,FORKS,LOAD] [--timeout SECS] [--log FILE]
+#               [--mm SECONDS]
 #
 # --debs     a build-kernel-deb.sh OUTDIR (default: run it, cached, for
 #            the release)
@@ -19,6 +20,8 @@
 #            cached)
 # --size     forkbench: parent MiB, forks per measured run, forks per
 #            load run (default 32,10,4)
+# --mm       seconds of mmstress (tests/mmstress) in BATCH on the guest's
+#            two vCPUs (default 60; 0: none)
 # KDEB_MODULES  the modules the guest loads from the package
 #            (default: the Xen frontends and devices of a PV guest)
 #
@@ -36,6 +39,7 @@ debs=
 xen=
 timeout_s=2400
 log=
+mm=60
 while [ $# -gt 0 ]; do
 	case $1 in
 	--debs) debs=$2; shift 2 ;;
@@ -44,7 +48,8 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	--mm) mm=$2; shift 2 ;;
+	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -76,4 +81,5 @@ t0=$(date +%s)
 e2e_log "hypervisor ready in $(($(date +%s) - t0)) s"
 # The fork sizes; the last two (the stock guest's) are unused here.
 exec "$HERE/boot-test.sh" --xen "$xen" --expect patched --kdeb "$debs" \
-	--fork "$size,0,0" --timeout "$timeout_s" ${log:+--log "$log"}
+	--fork "$size,0,0" --timeout "$timeout_s" --mm "$mm" \
+	${log:+--log "$log"}

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Sourced (after checklib.sh) by the dom0 scripts of the fork labs,
-# dom0-fork.sh and dom0-smp.sh: guests running lab/guest-fork-init, the
-# commands dom0 gives them through xenstore, and what they answer.
+# Sourced (after checklib.sh) by the dom0 scripts of the fork labs
+# (dom0-fork.sh, dom0-smp.sh, dom0-kdeb.sh, dom0-saverestore.sh): guests
+# running lab/guest-fork-init, the commands dom0 gives them through
+# xenstore, and what they answer.
 CONSOLE_DIR=/var/log/xen/console
 DAEMON_LOG=/var/log/ptswitchd.log
 
@@ -84,4 +85,88 @@ hv_dump() {
 # The guest kernel's complaints on the console of NAME, if any.
 guest_trouble() {
 	console "$1" | grep -a 'BUG:\|Oops\|Kernel panic\|WARNING:\|general protection\|Bad page\|bad pmd\|segfault'
+}
+
+# --- mmstress (tests/mmstress) in a guest, dom0's side -----------------------
+# mm_run DOMID SEQ SECONDS LABEL [MIB]: one mmstress run in the guest,
+# main regions of MIB MiB (default mmstress's) (at most
+# SECONDS + 600 of dom0 uptime: a round may take long under TCG).  Samples
+# Xen's mode and the daemon's every second; sets mm_res (the guest's
+# result without its seq: "<exit status> <summary>", "absent" or
+# "timeout"), mm_modes ("mode/daemon-mode xN, ..."), mm_all_batch (yes
+# when every sample and the mode after it were BATCH) and mm_batches
+# (Xen's batches counter, after - before).
+mm_run() {
+	mm_seen=
+	b0=$(stat_of "$1" batches)
+	command "$1" "$2 mmstress $3 $4${5:+ $5}"
+	end=$(($(cut -d. -f1 /proc/uptime) + $3 + 600))
+	until result_is "$1" "$2"; do
+		mm_seen="$mm_seen $(hv_mode "$1")/$(xs "/tool/ptswitch/domain/$1/mode")"
+		[ "$(cut -d. -f1 /proc/uptime)" -ge $end ] && break
+		sleep 1
+	done
+	mm_batches=$(($(stat_of "$1" batches) - ${b0:-0}))
+	if result_is "$1" "$2"; then
+		mm_res=$(result_of "$1")
+	else
+		mm_res=timeout
+	fi
+	mm_modes=$(echo "$mm_seen" | tr ' ' '\n' | grep . | sort | uniq -c |
+		awk '{ printf "%s%s x%s", n++ ? ", " : "", $2, $1 }')
+	mm_all_batch=no
+	if [ -n "$mm_seen" ] && [ "$(hv_mode "$1")" = batch ] &&
+		! echo "$mm_seen" | tr ' ' '\n' | grep . |
+		grep -qv '^batch/batch$'; then
+		mm_all_batch=yes
+	fi
+}
+# mm_features NAME SEQ: mmstress's per-feature lines of run SEQ
+# ("<feature> ran ..." or "<feature> SKIPPED <why>").
+mm_features() {
+	console "$1" | sed -n "s/^KGUEST: mm $2: mmstress: feature //p"
+}
+# mm_not_run NAME SEQ FEATURE...: those of FEATURE... that did not run.
+mm_not_run() {
+	mm_f=$(mm_features "$1" "$2")
+	shift 2
+	for f in "$@"; do
+		echo "$mm_f" | grep -q "^$f ran " || printf '%s ' "$f"
+	done | sed 's/ $//'
+}
+# mm_intact RESULT: exit status 0, no bad page here or in a fork child.
+mm_intact() {
+	case $1 in
+	"0 mmstress: "*" bad_pages=0 child_bad=0 "*" result=ok") return 0 ;;
+	esac
+	return 1
+}
+# mm_self_test DOMID SEQ: the guest's mmstress --self-test-corrupt, which
+# must find its own damage (exit 1, bad page in round 1, result FAIL).
+mm_self_test() {
+	command "$1" "$2 mmstress-corrupt"
+	if wait_until 600 result_is "$1" "$2"; then
+		mm_res=$(result_of "$1")
+	else
+		mm_res=timeout
+	fi
+	case $mm_res in
+	"1 mmstress: label=corrupt "*" rounds=1 "*" bad_pages=1 child_bad=1 "*" result=FAIL")
+		return 0 ;;
+	esac
+	return 1
+}
+# trouble_context NAME: the first trouble line on NAME's console and the
+# 30 after it (a WARN's registers and call trace), as INFO lines.
+trouble_context() {
+	console "$1" | grep -a -m 1 -A 30 \
+		'BUG:\|Oops\|Kernel panic\|WARNING:\|general protection\|Bad page\|bad pmd' |
+		sed "s/^/E2E: INFO $1 trouble: /"
+}
+# guest_dmesg_bad DOMID SEQ: the guest kernel log's WARN/BUG/oops/bad-page
+# line count ("dmesg N"), from guest-fork-init's dmesg command.
+guest_dmesg_bad() {
+	command "$1" "$2 dmesg"
+	wait_until 120 result_is "$1" "$2"
+	result_of "$1"
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The packaged guest kernel end-to-end (kdeb-e2e.sh), run by the e2e
-# lab's dom0/init in place of its checks.  One one-vCPU PV guest, kdeb,
+# lab's dom0/init in place of its checks.  One two-vCPU PV guest, kdeb,
 # boots /e2e/kguest/vmlinuz: the /boot/vmlinuz-<krel> that dpkg installed
 # from the linux-image package into the guest image, whose /lib/modules
 # the guest loads its Xen frontends from (lab/guest-kdeb.sh).  Then:
@@ -12,6 +12,12 @@
 #   3. ptswitchd (/e2e/fork-policy.yaml, nothing pinned) must put the
 #      guest in BATCH from the counters while forkbench runs as load;
 #      forkbench again in BATCH;
+#   3b. `ptswitchctl pin kdeb batch`, then mmstress (tests/mmstress) for
+#      e2e.mm seconds on both vCPUs: swap on a zram disk under a memory
+#      cgroup's pressure, KSM, userfaultfd, the /proc readers, madvise,
+#      mremap, mprotect and fork, all of which Debian's config has and
+#      must run; checksums intact, BATCH at every sample, no kernel
+#      warning;
 #   4. `ptswitchctl pin kdeb emulate` must bring it back to EMULATE;
 #      forkbench once more;
 #   5. the 8 MiB the guest wrote at boot has its boot checksum, the load
@@ -28,7 +34,7 @@ SWITCH_TIMEOUT=600
 KERNEL=/e2e/kguest/vmlinuz
 
 xen=stock
-mib=32 forks=10 load=4 bench_timeout=3600
+mib=32 forks=10 load=4 bench_timeout=3600 mm_s=0
 krel='' pkg='' mods=''
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
@@ -40,6 +46,7 @@ for arg in $cmdline; do
 	e2e.kdeb.krel=*) krel=${arg#e2e.kdeb.krel=} ;;
 	e2e.kdeb.pkg=*) pkg=${arg#e2e.kdeb.pkg=} ;;
 	e2e.kdeb.modules=*) mods=${arg#e2e.kdeb.modules=} ;;
+	e2e.mm=*) mm_s=${arg#e2e.mm=} ;;
 	esac
 done
 
@@ -51,12 +58,15 @@ done
 lab_preflight kdeb-e2e || exit 0
 
 # The guest's image is big (the package's modules): room for it
-# unpacked, beside forkbench's parent.
+# unpacked, beside forkbench's parent, and for mmstress's zram swap disk
+# (48 MiB of data that does not compress) with its working set.
 img_mib=$(($(stat -c %s /e2e/guest.cpio.gz) * 4 / 1048576))
+mm_mib=0
+[ "$mm_s" = 0 ] || mm_mib=80
 echo "E2E: TIME kdeb-create $(uptime_s)"
 info "kdeb: kernel $krel from $pkg, forkbench ${mib} MiB x $forks" \
 	"forks, load runs of $load; image ${img_mib} MiB unpacked (about)"
-create_guest kdeb "$KERNEL" $((mib + 160 + img_mib)) 1 \
+create_guest kdeb "$KERNEL" $((mib + 160 + img_mib + mm_mib)) 2 \
 	"fb.mib=$mib fb.forks=$forks fb.load=$load kdeb.pkg=$pkg kdeb.modules=$mods"
 g=$(xl domid kdeb 2>/dev/null)
 if [ -z "$g" ]; then
@@ -160,6 +170,62 @@ if [ "$(hv_mode "$g")" = batch ] && [ "$(fb result "$res4")" = ok ] &&
 else
 	fail kdeb-batch-bench "mode $(hv_mode "$g"), '$res4', batches" \
 		"$b0 -> $b1, revalidation_failures '$rf'"
+fi
+
+# --- 3b. mmstress in BATCH, pinned ----------------------------------------
+# Debian's config has every walker mmstress drives: each must run (a
+# skipped one fails the check with mmstress's reason), with every
+# checksum intact, Xen's mode BATCH at every sample, its batches counter
+# grown and no kernel warning.  The pin keeps the daemon from taking it
+# back to EMULATE on mmstress's own counters.
+KDEB_MM_NEED="threads swap memcg-pressure ksm userfaultfd pagemap smaps"
+KDEB_MM_NEED="$KDEB_MM_NEED clear_refs madv-cold madv-pageout madv-free"
+KDEB_MM_NEED="$KDEB_MM_NEED madv-dontneed mremap-move mremap-grow mprotect fork"
+mm_checks="kdeb-mm-intact kdeb-mm-held-batch kdeb-mm-features"
+mm_checks="$mm_checks kdeb-mm-guest-clean"
+if [ "$mm_s" = 0 ]; then
+	for c in $mm_checks; do skip "$c" "not asked for (e2e.mm=0)"; done
+else
+	out=$(ptswitchctl pin kdeb batch 2>&1)
+	info "ptswitchctl pin kdeb batch: $out"
+	wait_until $SWITCH_TIMEOUT in_mode batch
+	lines3=$(guest_trouble kdeb | wc -l)
+	echo "E2E: TIME mmstress-start $(uptime_s)"
+	mm_run "$g" 8 "$mm_s" kdeb-batch
+	echo "E2E: TIME mmstress-end $(uptime_s)"
+	info "kdeb mmstress: $mm_res"
+	info "kdeb mmstress modes sampled: $mm_modes; Xen batches +$mm_batches"
+	console kdeb | grep -a '^KGUEST: mm\(:\| 8 \)' |
+		sed 's/^/E2E: INFO kdeb /'
+	mm_features kdeb 8 | sed 's/^/E2E: INFO kdeb mmstress feature: /'
+	if mm_intact "$mm_res"; then
+		pass kdeb-mm-intact
+	else
+		fail kdeb-mm-intact "'$mm_res'"
+	fi
+	if [ $mm_all_batch = yes ] && [ "$mm_batches" -gt 0 ]; then
+		pass kdeb-mm-held-batch "$mm_modes; batches +$mm_batches"
+	else
+		fail kdeb-mm-held-batch "modes '$mm_modes', batches +$mm_batches"
+	fi
+	# shellcheck disable=SC2086 # one word per feature
+	missing=$(mm_not_run kdeb 8 $KDEB_MM_NEED)
+	if [ -z "$missing" ]; then
+		pass kdeb-mm-features "$KDEB_MM_NEED"
+	else
+		fail kdeb-mm-features "did not run: $missing ($(mm_features \
+			kdeb 8 | grep ' SKIPPED \| FAILED ' | tr '\n' '|'))"
+	fi
+	nbad=$(guest_dmesg_bad "$g" 9)
+	bad=$(guest_trouble kdeb | tail -n +$((lines3 + 1)))
+	if [ "$nbad" = "dmesg 0" ] && [ -z "$bad" ]; then
+		pass kdeb-mm-guest-clean
+	else
+		fail kdeb-mm-guest-clean "'$nbad'; $(echo "$bad" | head -n 3 |
+			tr '\n' '|')"
+		trouble_context kdeb
+	fi
+	echo "E2E: RESULT mmstress in BATCH: $mm_res"
 fi
 
 # --- 4. and back to EMULATE, as an operator would ------------------------

@@ -10,7 +10,10 @@
 #   2. ptswitchd starts with /e2e/smp-policy.yaml, which pins the guest to
 #      BATCH: the agent must ack and the guest must be in BATCH;
 #   3. in BATCH, with the mode sampled every second, then zapfault
-#      (demand faults next to a thread that keeps zapping the same L1);
+#      (demand faults next to a thread that keeps zapping the same L1),
+#      then mmstress (tests/mmstress: the kernel's mm walkers on
+#      checksummed memory from two threads) for e2e.mm seconds and its
+#      self-test, which must fail;
 # then it goes back to EMULATE and must still answer.
 # One line per check: E2E: PASS|FAIL|SKIP <name> [why]; figures as
 # E2E: INFO / E2E: RESULT lines.
@@ -22,7 +25,7 @@ BOOT_TIMEOUT=900
 SWITCH_TIMEOUT=600
 
 xen=stock
-procs=2 mib=32 forks=10 stress_timeout=600 zap_s=60
+procs=2 mib=32 forks=10 stress_timeout=600 zap_s=60 mm_s=0
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
@@ -32,6 +35,7 @@ for arg in $cmdline; do
 	e2e.smp.forks=*) forks=${arg#e2e.smp.forks=} ;;
 	e2e.smp.timeout=*) stress_timeout=${arg#e2e.smp.timeout=} ;;
 	e2e.smp.zap=*) zap_s=${arg#e2e.smp.zap=} ;;
+	e2e.mm=*) mm_s=${arg#e2e.mm=} ;;
 	esac
 done
 
@@ -356,6 +360,77 @@ if [ $done2 = yes ] && in_batch; then
 else
 	skip batch-zap-faults-valid "stress run 2 did not finish or not in BATCH"
 	skip batch-zap-guest-clean "stress run 2 did not finish or not in BATCH"
+fi
+
+# --- 3c. BATCH: mmstress --------------------------------------------------
+# The kernel's mm walkers that this kernel has (the lab's tinyconfig has no
+# swap, KSM, userfaultfd or cgroups: mmstress reports each as skipped,
+# with why) on checksummed memory from two threads, with /proc readers
+# and forks: every checksum intact, Xen's mode BATCH at every sample and
+# its batches counter grown, no kernel warning.  Then its self-test: a run
+# that damages a page on purpose must report it and fail.
+SMP_MM_NEED="threads pagemap smaps clear_refs madv-cold madv-pageout"
+SMP_MM_NEED="$SMP_MM_NEED madv-free madv-dontneed mremap-move mremap-grow"
+SMP_MM_NEED="$SMP_MM_NEED mprotect fork"
+mm_checks="batch-mm-intact batch-mm-held-batch batch-mm-features"
+mm_checks="$mm_checks batch-mm-guest-clean batch-mm-self-test-fails"
+if [ "$mm_s" = 0 ]; then
+	for c in $mm_checks; do skip "$c" "not asked for (e2e.mm=0)"; done
+elif [ $done2 = no ] || ! in_batch; then
+	for c in $mm_checks; do
+		skip "$c" "stress run 2 did not finish or not in BATCH"
+	done
+else
+	lines3=$(guest_trouble "$NAME" | wc -l)
+	echo "E2E: TIME mmstress-start $(uptime_s)"
+	# 2 MiB main regions: more rounds in the CI's time under TCG.
+	mm_run "$g" 5 "$mm_s" smp-batch 2
+	echo "E2E: TIME mmstress-end $(uptime_s)"
+	info "$NAME mmstress: $mm_res"
+	info "$NAME mmstress modes sampled: $mm_modes; Xen batches +$mm_batches"
+	mm_features "$NAME" 5 | sed "s/^/E2E: INFO $NAME mmstress feature: /"
+	if [ "$mm_res" = absent ]; then
+		for c in $mm_checks; do
+			skip "$c" "no mmstress in the guest image"
+		done
+	else
+		if mm_intact "$mm_res"; then
+			pass batch-mm-intact
+		else
+			fail batch-mm-intact "'$mm_res'"
+		fi
+		if [ $mm_all_batch = yes ] && [ "$mm_batches" -gt 0 ]; then
+			pass batch-mm-held-batch "$mm_modes; batches +$mm_batches"
+		else
+			fail batch-mm-held-batch "modes '$mm_modes', batches" \
+				"+$mm_batches"
+		fi
+		# shellcheck disable=SC2086 # one word per feature
+		missing=$(mm_not_run "$NAME" 5 $SMP_MM_NEED)
+		if [ -z "$missing" ]; then
+			pass batch-mm-features "$SMP_MM_NEED"
+		else
+			fail batch-mm-features "did not run: $missing"
+		fi
+		nbad=$(guest_dmesg_bad "$g" 6)
+		bad=$(guest_trouble "$NAME" | tail -n +$((lines3 + 1)))
+		if [ "$nbad" = "dmesg 0" ] && [ -z "$bad" ]; then
+			pass batch-mm-guest-clean
+		else
+			fail batch-mm-guest-clean "'$nbad'; $(echo "$bad" |
+				head -n 3 | tr '\n' '|')"
+			trouble_context "$NAME"
+		fi
+		mm_main=$mm_res
+		if mm_self_test "$g" 7; then
+			pass batch-mm-self-test-fails "$mm_res"
+		else
+			fail batch-mm-self-test-fails "'$mm_res'"
+		fi
+		console "$NAME" | grep -a '^KGUEST: mm 7: mmstress: BAD' |
+			sed "s/^/E2E: INFO $NAME self-test: /"
+		echo "E2E: RESULT mmstress in BATCH: $mm_main"
+	fi
 fi
 
 # --- back to EMULATE; the guest must still answer --------------------------
