@@ -6,17 +6,9 @@
 # (a row that reads skipped, not a failure, as long as the record is
 # fresh: a cold CI run has no Xen 4.20 source to build from).
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# ok, not_ok, finish
+. "$(dirname "$0")/lib.sh"
 FF=$TOP/tests/trixie/fork-figures.sh
-pass=0 fail=0
-ok() {
-	echo "ok   - $*"
-	pass=$((pass + 1))
-}
-bad() {
-	echo "FAIL - $*"
-	fail=$((fail + 1))
-}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/forkfig.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -42,7 +34,7 @@ if [ $rc -eq 0 ] && grep -q '4.76' <<<"$out" &&
 	grep -q '193.0 ms' <<<"$out" && grep -q '40.5 ms' <<<"$out"; then
 	ok "a log with figures gives its row, exit 0"
 else
-	bad "a log with figures: exit $rc: $out"
+	not_ok "a log with figures: exit $rc: $out"
 fi
 
 out=$("$FF" "good=$tmp/a/console.log" "gone=$tmp/b/console.log" 2>&1)
@@ -50,7 +42,7 @@ rc=$?
 if [ $rc -eq 1 ] && grep -q 'no log' <<<"$out"; then
 	ok "a missing log fails"
 else
-	bad "a missing log: exit $rc: $out"
+	not_ok "a missing log: exit $rc: $out"
 fi
 
 console >"$tmp/b/console.log"
@@ -60,7 +52,7 @@ rc=$?
 if [ $rc -eq 1 ] && grep -q 'stale' <<<"$out"; then
 	ok "a log older than --since fails"
 else
-	bad "a stale log: exit $rc: $out"
+	not_ok "a stale log: exit $rc: $out"
 fi
 
 rm -f "$tmp/b/console.log"
@@ -72,7 +64,7 @@ rc=$?
 if [ $rc -eq 0 ] && grep -q 'skipped: SKIP - patched Xen 4.20' <<<"$out"; then
 	ok "a fresh skip record makes the row read skipped, exit 0"
 else
-	bad "a fresh skip record: exit $rc: $out"
+	not_ok "a fresh skip record: exit $rc: $out"
 fi
 
 touch -d '3 hours ago' "$tmp/b/patched-skipped"
@@ -81,8 +73,7 @@ rc=$?
 if [ $rc -eq 1 ] && grep -q 'no log' <<<"$out"; then
 	ok "a skip record from an earlier run does not excuse a missing log"
 else
-	bad "a stale skip record: exit $rc: $out"
+	not_ok "a stale skip record: exit $rc: $out"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
