@@ -188,7 +188,8 @@ e2e_extract_vmlinux() {
 # the caller's $work for a fifo and sets its $qemu_pid while QEMU runs, so
 # the caller's cleanup can stop it: timeout(1) passes that SIGTERM on.
 # E2E_DOM0_MEM (default 512M) sets dom0's memory, for a dom0 whose
-# initramfs carries large guest images.
+# initramfs carries large guest images; E2E_XEN_ARGS adds to Xen's
+# command line.
 e2e_boot() {
 	local xen_elf=$1 kernel=$2 cmdline=$3 initrd=$4 out=$5 secs=$6
 	local mem=${7:-2048} xen_cmdline stamp_pid
@@ -196,6 +197,8 @@ e2e_boot() {
 	local dom0_mem=${E2E_DOM0_MEM:-512M}
 	xen_cmdline="$xen_cmdline dom0_mem=$dom0_mem,max:$dom0_mem"
 	xen_cmdline="$xen_cmdline dom0_max_vcpus=1"
+	# Extra hypervisor options, for experiments by hand.
+	xen_cmdline="$xen_cmdline${E2E_XEN_ARGS:+ $E2E_XEN_ARGS}"
 	rm -f "$work/console"
 	mkfifo "$work/console"
 	perl -MTime::HiRes=time -ne \
