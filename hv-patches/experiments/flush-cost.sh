@@ -11,7 +11,8 @@
 # benchmark (tests/pvguest/run.sh --no-attacks).  Settings: bit 0 = find
 # the L2 slot by find_pde() alone (as before 0014), bit 1 = the open's
 # flush by address, bit 2 = the close's flush by the alias's address (NOT
-# SAFE, see README.md: it shows what the close's flush costs).  Prints,
+# SAFE, see README.md: it shows what the close's flush costs), bit 3 =
+# no shortcut for a write-protected entry (before 0015).  Prints,
 # per setting, the median over the runs of batch cycles per PTE at k = 1,
 # 8 and 512, batch/emulate at the same k in the same boot, and the
 # crossover; one vCPU, then two.  Figures are QEMU TCG.  RUNS 0 only

@@ -20,6 +20,7 @@ struct shared_info_head *pvg_shared;
 void mm_init(u64 boot_stack_top);
 void pvg_main(struct start_info *si, u64 boot_stack_top);
 const char *safety_run(const char *batch_na, bool batch_ran);
+void wprotect_check(void); /* wprotect.c */
 void safety_attack(const char *name, u64 foreign_mfn);
 void foreign_probe(u64 victim);
 
@@ -290,6 +291,8 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		trap_set_hook(NULL);
 		if (!res.ran[BM_BATCH])
 			batch_na = res.error[BM_BATCH];
+		else
+			wprotect_check();
 		/* Withdraw the consent: from here on Xen emulates again. */
 		rc = hyp_vm_assist(VMASST_CMD_disable, PVG_VMASST_PT_BATCH);
 		if (rc)
