@@ -14,7 +14,7 @@
 #include "testpt.h"
 
 #define WP_SLOT 30
-#define WP_TRIES 4
+#define WP_TRIES 32
 
 void wprotect_check(void);
 
