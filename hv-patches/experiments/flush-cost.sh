@@ -33,25 +33,25 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # RUNS 0: only summarise the logs a previous run left in $out.
 if [ "$runs" -gt 0 ]; then
-# build-xen.sh with the measurement patch last in its series.
-cp -R "$top/hv-patches" "$tmp/hv-patches"
-ln -s "$top/scripts" "$tmp/scripts"
-cp "$here/pt-batch-phase-ticks.patch" "$tmp/hv-patches/"
-echo pt-batch-phase-ticks.patch >>"$tmp/hv-patches/series"
-"$tmp/hv-patches/build-xen.sh" "$out/xen" >&2
+	# build-xen.sh with the measurement patch last in its series.
+	cp -R "$top/hv-patches" "$tmp/hv-patches"
+	ln -s "$top/scripts" "$tmp/scripts"
+	cp "$here/pt-batch-phase-ticks.patch" "$tmp/hv-patches/"
+	echo pt-batch-phase-ticks.patch >>"$tmp/hv-patches/series"
+	"$tmp/hv-patches/build-xen.sh" "$out/xen" >&2
 
-for s in $settings; do
-	i=1
-	while [ "$i" -le "$runs" ]; do
-		log=$out/console-exp$s-run$i.log
-		echo "flush-cost: pt_batch_exp=$s run $i" >&2
-		E2E_XEN_ARGS="pt_batch_exp=$s" "$top/tests/pvguest/run.sh" \
-			--xen "$out/xen/xen.gz" --expect patched --no-attacks \
-			--repeats 5 --log "$log" >"$out/run-exp$s-run$i.out" 2>&1 ||
-			echo "flush-cost: run failed, see $out/run-exp$s-run$i.out" >&2
-		i=$((i + 1))
+	for s in $settings; do
+		i=1
+		while [ "$i" -le "$runs" ]; do
+			log=$out/console-exp$s-run$i.log
+			echo "flush-cost: pt_batch_exp=$s run $i" >&2
+			E2E_XEN_ARGS="pt_batch_exp=$s" "$top/tests/pvguest/run.sh" \
+				--xen "$out/xen/xen.gz" --expect patched --no-attacks \
+				--repeats 5 --log "$log" >"$out/run-exp$s-run$i.out" 2>&1 ||
+				echo "flush-cost: run failed, see $out/run-exp$s-run$i.out" >&2
+			i=$((i + 1))
+		done
 	done
-done
 fi
 
 # One line per setting and table (1 or 2 vCPUs): medians over the runs.
