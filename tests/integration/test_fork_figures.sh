@@ -24,6 +24,20 @@ E2E: PASS forks
 LOG
 }
 
+# expect RC PATTERN WHAT ARGS...: fork-figures.sh ARGS exits RC and its
+# output holds PATTERN.
+expect() {
+	local want=$1 pattern=$2 what=$3 out rc
+	shift 3
+	out=$("$FF" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && grep -q "$pattern" <<<"$out"; then
+		ok "$what"
+	else
+		not_ok "$what: exit $rc: $out"
+	fi
+}
+
 touch -d '2 hours ago' "$tmp/old"
 console >"$tmp/a/console.log"
 touch -d '1 hour ago' "$tmp/since"
@@ -37,43 +51,25 @@ else
 	not_ok "a log with figures: exit $rc: $out"
 fi
 
-out=$("$FF" "good=$tmp/a/console.log" "gone=$tmp/b/console.log" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q 'no log' <<<"$out"; then
-	ok "a missing log fails"
-else
-	not_ok "a missing log: exit $rc: $out"
-fi
+expect 1 'no log' "a missing log fails" \
+	"good=$tmp/a/console.log" "gone=$tmp/b/console.log"
 
 console >"$tmp/b/console.log"
 touch -d '3 hours ago' "$tmp/b/console.log"
-out=$("$FF" --since "$tmp/since" "stale=$tmp/b/console.log" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q 'stale' <<<"$out"; then
-	ok "a log older than --since fails"
-else
-	not_ok "a stale log: exit $rc: $out"
-fi
+expect 1 'stale' "a log older than --since fails" \
+	--since "$tmp/since" "stale=$tmp/b/console.log"
 
 rm -f "$tmp/b/console.log"
 echo "SKIP - patched Xen 4.20: no source to build it from" \
 	>"$tmp/b/patched-skipped"
-out=$("$FF" --since "$tmp/since" "good=$tmp/a/console.log" \
-	"skipped=$tmp/b/console.log" 2>&1)
-rc=$?
-if [ $rc -eq 0 ] && grep -q 'skipped: SKIP - patched Xen 4.20' <<<"$out"; then
-	ok "a fresh skip record makes the row read skipped, exit 0"
-else
-	not_ok "a fresh skip record: exit $rc: $out"
-fi
+expect 0 'skipped: SKIP - patched Xen 4.20' \
+	"a fresh skip record makes the row read skipped, exit 0" \
+	--since "$tmp/since" "good=$tmp/a/console.log" \
+	"skipped=$tmp/b/console.log"
 
 touch -d '3 hours ago' "$tmp/b/patched-skipped"
-out=$("$FF" --since "$tmp/since" "skipped=$tmp/b/console.log" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q 'no log' <<<"$out"; then
-	ok "a skip record from an earlier run does not excuse a missing log"
-else
-	not_ok "a stale skip record: exit $rc: $out"
-fi
+expect 1 'no log' \
+	"a skip record from an earlier run does not excuse a missing log" \
+	--since "$tmp/since" "skipped=$tmp/b/console.log"
 
 finish
