@@ -49,6 +49,7 @@ esac
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck disable=SC2034 # used by debsrc.sh
 APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
 
 log() { echo "build-xen: $*" >&2; }
@@ -93,13 +94,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/build-xen.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
 # Build dependencies of the hypervisor alone.
-missing=$(need_pkgs build-essential bison flex python3 dpkg-dev)
-if [ -n "$missing" ]; then
-	log "installing:$missing"
-	$APT update -qq
-	# shellcheck disable=SC2086
-	$APT install -y -qq --no-install-recommends $missing
-fi
+install_missing build-essential bison flex python3 dpkg-dev
 
 # The last (in glob order) source package of the release in a directory,
 # or nothing.

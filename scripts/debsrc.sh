@@ -1,8 +1,41 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # Shared by the scripts that fetch Debian sources and install build
 # dependencies (hv-patches/build-xen.sh, guestagent/linux-patches/
-# build-kernel.sh).  POSIX sh, sourced; the caller defines APT (apt-get
-# with its options, behind sudo when not root), SUDO and log().
+# build-kernel.sh, build-kernel-deb.sh, install-deps.sh).  POSIX sh,
+# sourced; the caller defines APT (apt-get with its options, behind sudo
+# when not root), SUDO and log().
+
+# apt_locked ARGS...: apt-get ARGS, waiting for another apt's lock.
+# DPkg::Lock::Timeout covers the dpkg lock only, not the lists and archive
+# locks that update and install take, so a cold CI run's parallel builds
+# (each installing its own build dependencies) failed at once on them.
+# Retried for up to 10 min while the error is a lock; any other error
+# fails at once.
+apt_locked() {
+	for _ in $(seq 120); do
+		err=$($APT "$@" 2>&1 >/dev/null) && return 0
+		case $err in
+		*"Could not get lock"* | *"Unable to lock"*) sleep 5 ;;
+		*) printf '%s\n' "$err" >&2; return 1 ;;
+		esac
+	done
+	$APT "$@"
+}
+
+apt_update() {
+	apt_locked update -qq
+}
+
+# install_missing PKG...: install those not yet installed.
+install_missing() {
+	missing=$(need_pkgs "$@")
+	[ -n "$missing" ] || return 0
+	log "installing:$missing"
+	apt_update
+	# shellcheck disable=SC2086 # one word per package
+	apt_locked install -y -qq --no-install-recommends $missing
+}
 
 # need_pkgs PKG...: print the ones not installed.
 need_pkgs() {
@@ -54,7 +87,7 @@ ensure_deb_src() {
 	if grep -qs '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources ||
 		grep -qs '^deb-src' /etc/apt/sources.list \
 			/etc/apt/sources.list.d/*.list; then
-		$APT update -qq
+		apt_update
 		have_src "$1" && return 0
 	fi
 	uri=$(mirror_uri | head -n1)
@@ -68,5 +101,5 @@ ensure_deb_src() {
 		"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
 		$SUDO tee /etc/apt/sources.list.d/ptswitch-debsrc.sources \
 			>/dev/null
-	$APT update -qq
+	apt_update
 }

@@ -47,23 +47,13 @@ ocaml ocaml-findlib binutils mmdebstrap" ;;
 	esac
 done
 
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing:$missing"
-# Another apt (a parallel build, unattended-upgrades) may hold the dpkg
-# lock: wait for it rather than fail the whole step.
+# shellcheck disable=SC2034 # used by debsrc.sh
 APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
-for try in 1 2 3; do
-	$APT update -qq && break
-	echo "install-deps: apt-get update failed (try $try), retrying" >&2
-	sleep 10
-done
+log() { echo "install-deps: $*"; }
+# need_pkgs, install_missing (waits for another apt's locks)
+# shellcheck source=debsrc.sh
+. "$(dirname "$0")/debsrc.sh"
 # shellcheck disable=SC2086 # one word per package
-$APT install -y -qq --no-install-recommends $missing
+install_missing $PKGS

@@ -62,6 +62,7 @@ work=
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck disable=SC2034 # used by debsrc.sh
 APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
 
 log() { echo "build-kernel-deb: $*" >&2; }
@@ -228,14 +229,8 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 # make bindeb-pkg's own Build-Depends (scripts/package/mkdebian), and
 # python3 for Debian's kconfig.py.
-missing=$(need_pkgs build-essential bc bison flex libelf-dev libssl-dev \
-	xz-utils dpkg-dev debhelper kmod cpio rsync python3)
-if [ -n "$missing" ]; then
-	log "installing:$missing"
-	$APT update -qq
-	# shellcheck disable=SC2086 # one word per package
-	$APT install -y -qq --no-install-recommends $missing
-fi
+install_missing build-essential bc bison flex libelf-dev libssl-dev \
+	xz-utils dpkg-dev debhelper kmod cpio rsync python3
 
 ks_fetch_dsc
 src="$work/linux"

@@ -49,6 +49,7 @@ jobs=${KBUILD_JOBS:-2}
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck disable=SC2034 # used by debsrc.sh
 APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
 
 log() { echo "build-kernel: $*" >&2; }
@@ -106,14 +107,8 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/build-kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-missing=$(need_pkgs build-essential bc bison flex libelf-dev libssl-dev \
-	xz-utils dpkg-dev)
-if [ -n "$missing" ]; then
-	log "installing:$missing"
-	$APT update -qq
-	# shellcheck disable=SC2086 # one word per package
-	$APT install -y -qq --no-install-recommends $missing
-fi
+install_missing build-essential bc bison flex libelf-dev libssl-dev \
+	xz-utils dpkg-dev
 
 ks_fetch_dsc
 src="$work/linux"
