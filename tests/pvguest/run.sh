@@ -7,7 +7,8 @@
 #   run.sh [--patched | --xen XEN_GZ_OR_ELF] [--expect stock|patched]
 #          [--repeats N] [--timeout SECS] [--log FILE]
 #          [--calibration FILE] [--no-smp] [--no-attacks] [--no-build]
-#          [--cases all|races] [--widen-races] [--dom0-image DIR]
+#          [--cases all|races|xen-access] [--widen-races]
+#          [--dom0-image DIR]
 #          [--fuzz [--seed N] [--ops N] [--fuzz-iret 1|2] [--no-dom0-actions]
 #          [--fuzz-destroy]]
 #
@@ -32,7 +33,9 @@
 # --no-build     use BUILD/pvguest.elf and BUILD/pt-domctl as they are
 # --cases        all (default), or races: no benchmark, only the 2-vCPU
 #                cases written against BATCH's races (safety-close-l2-race,
-#                safety-foreign-probe-*), about 2 min under TCG
+#                safety-foreign-probe-*), about 2 min under TCG; or
+#                xen-access: only Xen's own accesses to an unhooked range
+#                (safety-xen-*-unhooked, smp_xen_access.c)
 # --dom0-image   boot DIR/vmlinuz with DIR/dom0.cpio.gz and run
 #                DIR/pvguest/{pvguest.elf,pvg-grant} instead of building
 #                the bookworm image here: the trixie lab's images
@@ -119,8 +122,8 @@ case $repeats in
 '' | *[!0-9]*) e2e_die "--repeats takes a number" ;;
 esac
 case $cases in
-all | races) ;;
-*) e2e_die "--cases takes all or races" ;;
+all | races | xen-access) ;;
+*) e2e_die "--cases takes all, races or xen-access" ;;
 esac
 if [ "$fuzz" = 1 ]; then
 	cases=fuzz
@@ -164,8 +167,7 @@ dom0_flavour=$flavour
 [ "$flavour" = baseline ] && dom0_flavour=stock
 if [ -z "$log" ]; then
 	log=$build/pvguest/console-$flavour.log
-	[ "$cases" = races ] && log=$build/pvguest/console-$flavour-races.log
-	[ "$cases" = fuzz ] && log=$build/pvguest/console-$flavour-fuzz.log
+	[ "$cases" = all ] || log=$build/pvguest/console-$flavour-$cases.log
 fi
 [ -n "$calib" ] || calib=$build/pvguest/calibration-$flavour.txt
 mkdir -p "$(dirname "$log")" "$(dirname "$calib")"

@@ -54,6 +54,10 @@
  * - smp-optin-race: the consent withdrawn and given from both vCPUs at
  *   once (smp_optin.c).
  *
+ * - smp-iret-unhooked, smp-bounce-unhooked: Xen's own read of an iret
+ *   frame and write of an exception frame in the range vCPU 0 has
+ *   unhooked (smp_xen_access.c).
+ *
  * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
  * gives the verdict.  Spin waits only: a hypercall would close the batch.
  */
@@ -68,6 +72,7 @@
 
 void smp_attack(const char *name);
 void smp_optin_race(const char *name); /* smp_optin.c */
+void smp_xen_access(const char *name); /* smp_xen_access.c */
 
 /* Per-vCPU expected write fault: the hook resumes after the store. */
 static volatile u64 expect_addr[2], resume_rip[2], spurious[2];
@@ -759,6 +764,9 @@ void smp_attack(const char *name)
 		foreign_victim(name);
 	else if (!strncmp(name, "smp-optin-race", 32))
 		smp_optin_race(name);
+	else if (!strncmp(name, "smp-iret-unhooked", 32) ||
+		 !strncmp(name, "smp-bounce-unhooked", 32))
+		smp_xen_access(name);
 	else
 		pr("PVGUEST: SKIP attack-%s unknown attack\n", name);
 	stop = true;

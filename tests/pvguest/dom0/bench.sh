@@ -518,6 +518,15 @@ if [ "$cases" = races ]; then
 	run_smp_attack smp-optin-race safety-optin-race
 	exit 0
 fi
+# pvguest.cases=xen-access (run.sh --cases xen-access): Xen's own
+# accesses to a range a batch has unhooked, no benchmark.
+if [ "$cases" = xen-access ]; then
+	kept=
+	run_smp_attack smp-iret-unhooked safety-xen-reads-iret-frame-unhooked
+	run_smp_attack smp-bounce-unhooked \
+		safety-xen-writes-bounce-frame-unhooked
+	exit 0
+fi
 
 # The first guest is kept (stopped) while the attacks run: its data page
 # is the other domain's page they try to map.
@@ -559,7 +568,9 @@ for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
 	smp-bounce-bound:safety-bounces-bounded \
 	smp-bounce-hypercall:safety-bounces-bounded-hypercall \
 	smp-bounce-two-ranges:safety-bounces-bounded-two-ranges \
-	smp-optin-race:safety-optin-race; do
+	smp-optin-race:safety-optin-race \
+	smp-iret-unhooked:safety-xen-reads-iret-frame-unhooked \
+	smp-bounce-unhooked:safety-xen-writes-bounce-frame-unhooked; do
 	if [ "$smp" = 0 ]; then
 		echo "E2E: SKIP ${attack#*:} skipped (run.sh --no-smp)"
 	elif [ -z "${why:-}" ]; then

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xen's own accesses to guest memory in a range a batch has unhooked
+ * (issue 14 item 3), with two vCPUs (pvg.attack=..., pvg.smp=1):
+ *
+ * - smp-iret-unhooked: vCPU 1 issues the iret hypercall with its frame on
+ *   a stack page that l1[0] maps, while vCPU 0 holds a batch open on
+ *   l1[0].  Xen reads the frame itself (do_iret()).
+ * - smp-bounce-unhooked: vCPU 1 executes int3 with its stack pointer in
+ *   that page while the batch is open.  Xen writes the exception frame
+ *   itself (create_bounce_frame).
+ *
+ * vCPU 1 writes everything it needs in the page before vCPU 0 opens the
+ * batch, so that its first access to the range during the batch is Xen's.
+ * Xen cannot bounce a fault of its own access to the guest: it must close
+ * the batch and complete the access.  Before, it crashed the domain.
+ *
+ * Line: "PVGUEST: ATTACK <name> survived: ..." for dom0
+ * (dom0/smp-attacks.sh), which gives the verdict.  Spin waits only: a
+ * hypercall would close the batch.
+ */
+#include "hypercall.h"
+#include "smp.h"
+#include "testpt.h"
+
+#define XA_STACK_SLOT 300 /* l1[0] slot of vCPU 1's stack page */
+#define XA_OPEN_SLOT 91	  /* l1[0] slot vCPU 0 stores to, to open */
+#define XA_WAIT_NS 10000000000ul
+#define IRET_WORDS 9 /* rax r11 rcx flags rip cs rflags rsp ss */
+
+void smp_xen_access(const char *name);
+
+static volatile unsigned int ready, go, done;
+static volatile unsigned int open_seen, closed_after, returned, int3_seen;
+static bool use_iret;
+
+static bool wait_flag(volatile unsigned int *flag)
+{
+	u64 deadline = now_ns() + XA_WAIT_NS;
+
+	while (!*flag && now_ns() < deadline)
+		asm volatile("pause");
+	return *flag;
+}
+
+static bool l1_0_unhooked(void)
+{
+	return !(((volatile u64 *)tpt.l2)[0] & PTE_P);
+}
+
+static bool int3_hook(struct trap_frame *f, u64 cr2)
+{
+	(void)cr2;
+	if (f->vector != 3 || !smp_on_ap())
+		return false;
+	int3_seen++;
+	return true; /* rip is already past the int3 */
+}
+
+/*
+ * vCPU 1, iret: the frame is written in full (rip and rsp included) before
+ * ready is raised; once go is seen, rsp moves onto it and the syscall
+ * enters do_iret() without the guest touching the range.
+ */
+static void iret_in_range(volatile u64 *frame)
+{
+	frame[3] = 0;			       /* flags: not from syscall */
+	frame[5] = FLAT_KERNEL_CS64 & ~3;      /* RPL 0: stay in kernel mode */
+	frame[6] = 0x2;			       /* rflags: IF clear */
+	frame[8] = FLAT_KERNEL_SS64;
+	asm volatile("leaq 1f(%%rip), %%rax\n\t"
+		     "movq %%rax, 32(%[f])\n\t" /* rip */
+		     "movq %%rsp, 56(%[f])\n\t" /* rsp */
+		     "movl $1, %[ready]\n"
+		     "2:\tpause\n\t"
+		     "cmpl $0, %[go]\n\t"
+		     "je 2b\n\t"
+		     "movq %[f], %%rsp\n\t"
+		     "movl %[nr], %%eax\n\t"
+		     "syscall\n"
+		     "1:"
+		     : [ready] "=m"(ready)
+		     : [f] "r"(frame), [go] "m"(go), [nr] "i"(HC_iret)
+		     : "rax", "rcx", "r11", "memory", "cc");
+}
+
+/* vCPU 1, bounce: int3 with rsp at TOP, nothing stored there by us. */
+static void int3_in_range(u64 top)
+{
+	asm volatile("movq %%rsp, %%r8\n\t"
+		     "movl $1, %[ready]\n"
+		     "2:\tpause\n\t"
+		     "cmpl $0, %[go]\n\t"
+		     "je 2b\n\t"
+		     "movq %[top], %%rsp\n\t"
+		     "int3\n\t"
+		     "movq %%r8, %%rsp"
+		     : [ready] "=m"(ready)
+		     : [top] "r"(top), [go] "m"(go)
+		     : "r8", "memory", "cc");
+}
+
+static void accessor(void)
+{
+	u64 top = tpt.va + ((u64)XA_STACK_SLOT + 1) * PAGE_SIZE;
+
+	if (use_iret)
+		iret_in_range((volatile u64 *)(top - 16 - IRET_WORDS * 8));
+	else
+		int3_in_range(top - 16);
+	returned = 1;
+	closed_after = !l1_0_unhooked();
+	done = 1;
+}
+
+void smp_xen_access(const char *name)
+{
+	u64 *stack = alloc_page();
+	unsigned int i;
+
+	use_iret = !strncmp(name, "smp-iret-unhooked", 32);
+	if (testpt_set(0, XA_STACK_SLOT, 1,
+		       (virt_to_mfn(stack) << PAGE_SHIFT) | PTE_P | PTE_RW |
+			   PTE_A | PTE_D)) {
+		pr("PVGUEST: SKIP attack-%s cannot map the stack page\n",
+		   name);
+		return;
+	}
+	trap_set_hook(int3_hook);
+	if (smp_call(accessor) || !wait_flag(&ready)) {
+		pr("PVGUEST: SKIP attack-%s vCPU 1 did not start\n", name);
+		return;
+	}
+	/* Open a batch on l1[0] with native stores (see smp_attack.c). */
+	for (i = 0; i < 10000 && !l1_0_unhooked(); i++)
+		tpt.l1[0][XA_OPEN_SLOT] = i & 1 ? tpt.pte_rw : tpt.pte_ro;
+	open_seen = l1_0_unhooked();
+	go = 1;
+	if (!wait_flag(&done)) {
+		pr("PVGUEST: FAIL attack-%s vCPU 1 did not come back\n", name);
+		return;
+	}
+	pr("PVGUEST: ATTACK %s survived: batch open before the access %u, "
+	   "vCPU 1 returned %u, batch closed by then %u, int3 handled %u, "
+	   "entry ok %d\n",
+	   name, open_seen, returned, closed_after, int3_seen,
+	   pte_same(tpt.l1[0][XA_OPEN_SLOT], tpt.pte_ro) ||
+	       pte_same(tpt.l1[0][XA_OPEN_SLOT], tpt.pte_rw));
+}
