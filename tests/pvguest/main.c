@@ -225,7 +225,7 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		if (batch_na)
 			pr("PVGUEST: SKIP fuzz-batch %s (fuzzing EMULATE)\n",
 			   batch_na);
-		fuzz_iret_unhooked = cmdline_u64("pvg.fuzz_iret", 1) >= 2;
+		fuzz_iret_unhooked = cmdline_u64("pvg.fuzz_iret", 2) >= 2;
 		fuzz_run(cmdline_u64("pvg.seed", 1),
 			 cmdline_u64("pvg.ops", 10000), !batch_na);
 		pr("PVGUEST: DONE\n");

@@ -47,10 +47,12 @@
 #                windows open for milliseconds (hv-patches/BATCH.md)
 # --fuzz         no benchmark: one 2-vCPU guest in fuzz mode (README.md,
 #                "Fuzz mode"), seeded by --seed (default: the time, printed),
-#                --ops operations per vCPU (10000); --fuzz-iret 2 adds iret
-#                frames in a batchable range (issue 14 item 3, open: may
-#                crash the guest); --no-dom0-actions keeps dom0 from
-#                switching modes and pausing the guest meanwhile;
+#                --ops operations per vCPU (10000); --fuzz-iret 2 (the
+#                default) includes iret frames in a batchable range (issue
+#                14 item 3, hv-patches 0016; a hypervisor without it
+#                crashes the guest), 1 leaves them out; --no-dom0-actions
+#                keeps dom0 from switching modes and pausing the guest
+#                meanwhile;
 #                --fuzz-destroy has dom0 destroy the guest at a moment
 #                drawn from the seed (no audit then).  Ends
 #                with a "FUZZ:" summary line.  With --widen-races it runs
@@ -83,7 +85,7 @@ dom0_image=
 fuzz=0
 seed=
 ops=10000
-fuzz_iret=1
+fuzz_iret=2
 dom0_actions=1
 fuzz_destroy=0
 while [ $# -gt 0 ]; do
