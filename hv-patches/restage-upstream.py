@@ -66,6 +66,14 @@ def fix_rejects(patchfile):
             s = open(f).read()
             k = s.index('static void handle_PF(struct cpu_user_regs *regs')
             open(f, 'w').write(s[:k] + body + s[k:])
+        elif f == 'xen/arch/x86/Kconfig' and '+config PT_BATCH_AUDIT' in r:
+            # 0017: the option goes after PT_BATCH_WIDEN_RACES, whose
+            # neighbours differ upstream (see 0007).
+            block = ''.join(l[1:] + '\n' for l in r.splitlines() if l.startswith('+'))
+            s = open(f).read()
+            i = s.index('config PT_BATCH_WIDEN_RACES')
+            j = s.index('\t  If unsure, say N.\n', i) + len('\t  If unsure, say N.\n')
+            open(f, 'w').write(s[:j] + '\n' + block.rstrip('\n') + '\n' + s[j:])
         else:
             print('UNKNOWN reject', rej); print(r); sys.exit(1)
         os.remove(rej)

@@ -72,6 +72,36 @@ if ! xl create -q /tmp/$name.cfg; then
 fi
 domid=$(xl domid "$name")
 
+# xen_audit WHEN: the hypervisor's audit of the guest's page tables
+# (pt-domctl audit, debug builds with CONFIG_PT_BATCH_AUDIT; Xen pauses
+# the guest meanwhile).  Counts runs and violations; remembers the first
+# bad report, or why there is no audit.
+n_audit=0 audit_bad=0 audit_first= audit_none=
+xen_audit() {
+	[ $has_domctl = 1 ] || {
+		audit_none="no pt-domctl in dom0"
+		return 0
+	}
+	aout=$(pt-domctl audit "$domid" 2>/dev/null)
+	case $aout in
+	"error EOPNOTSUPP"*)
+		audit_none="the hypervisor has no audit (a release build)"
+		return 0 ;;
+	"error "*)
+		audit_bad=$((audit_bad + 1))
+		[ -n "$audit_first" ] || audit_first="$1: $aout"
+		return 0 ;;
+	esac
+	n_audit=$((n_audit + 1))
+	v=$(echo "$aout" | awk '$1 == "violations" { print $2 }')
+	if [ "${v:-1}" != 0 ]; then
+		audit_bad=$((audit_bad + 1))
+		[ -n "$audit_first" ] ||
+			audit_first="$1: $(echo "$aout" | tr '\n' ' ')"
+	fi
+	audit_last=$(echo "$aout" | tr '\n' ' ')
+}
+
 answered=0
 state=timeout
 n_emulate=0 n_batch=0 n_pause=0 n_refused=0 n_back=0
@@ -149,6 +179,10 @@ while [ $(($(cut -d. -f1 /proc/uptime) - t0)) -lt "$timeout_s" ]; do
 			sleep $((r + 1))
 			xl unpause "$name"
 			;;
+		9)
+			act="audit"
+			xen_audit mid-run
+			;;
 		*) act= ;;
 		esac
 		[ -n "$act" ] && echo "E2E: INFO fuzz dom0 $act at" \
@@ -178,6 +212,24 @@ stat() { echo "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
 echo "E2E: INFO fuzz stats: $(echo "$stats" | grep -E \
 	'^(mode|opted_in|emulated_writes|batches|batch_ptes|flush|spurious|unhook|revalid)' |
 	tr '\n' ' ')"
+
+# The audit at the end, on the guest as it stopped (finished, or crashed
+# and preserved): every mid-run audit and this one must find nothing.
+case $state in
+destroyed | vanished) ;;
+*) xen_audit end ;;
+esac
+if [ -n "$audit_none" ] && [ $n_audit = 0 ] && [ $audit_bad = 0 ]; then
+	echo "E2E: SKIP fuzz-xen-audit $audit_none"
+elif [ $n_audit = 0 ] && [ $audit_bad = 0 ]; then
+	echo "E2E: SKIP fuzz-xen-audit the guest was gone ($state)"
+elif [ $audit_bad = 0 ]; then
+	echo "E2E: PASS fuzz-xen-audit $n_audit audits (mid-run and at the" \
+		"end), no violation; last: $audit_last"
+else
+	echo "E2E: FAIL fuzz-xen-audit $audit_bad of $((n_audit + audit_bad))" \
+		"audits bad; first: $audit_first"
+fi
 
 if [ $state = destroyed ]; then
 	echo "E2E: SKIP fuzz-guest-finished seed $seed: destroyed by dom0" \
