@@ -54,8 +54,8 @@
  * - smp-optin-race: the consent withdrawn and given from both vCPUs at
  *   once (smp_optin.c).
  *
- * - smp-iret-unhooked, smp-bounce-unhooked: Xen's own read of an iret
- *   frame and write of an exception frame in the range vCPU 0 has
+ * - smp-iret-unhooked(-alias), smp-bounce-unhooked: Xen's own read of an
+ *   iret frame and write of an exception frame in the range vCPU 0 has
  *   unhooked (smp_xen_access.c).
  *
  * Lines: "PVGUEST: ATTACK <name> ..." for dom0 (dom0/bench.sh), which
@@ -765,6 +765,7 @@ void smp_attack(const char *name)
 	else if (!strncmp(name, "smp-optin-race", 32))
 		smp_optin_race(name);
 	else if (!strncmp(name, "smp-iret-unhooked", 32) ||
+		 !strncmp(name, "smp-iret-unhooked-alias", 32) ||
 		 !strncmp(name, "smp-bounce-unhooked", 32))
 		smp_xen_access(name);
 	else

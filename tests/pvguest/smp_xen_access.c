@@ -9,6 +9,9 @@
  * - smp-bounce-unhooked: vCPU 1 executes int3 with its stack pointer in
  *   that page while the batch is open.  Xen writes the exception frame
  *   itself (create_bounce_frame).
+ * - smp-iret-unhooked-alias: as smp-iret-unhooked, with the frame reached
+ *   through a second L3 slot that maps the same L2: another address for
+ *   the PDE the batch has unhooked, which Xen must recognise too.
  *
  * vCPU 1 writes everything it needs in the page before vCPU 0 opens the
  * batch, so that its first access to the range during the batch is Xen's.
@@ -33,6 +36,7 @@ void smp_xen_access(const char *name);
 static volatile unsigned int ready, go, done;
 static volatile unsigned int open_seen, closed_after, returned, int3_seen;
 static bool use_iret;
+static u64 stack_va; /* vCPU 1's view of its stack page */
 
 static bool wait_flag(volatile unsigned int *flag)
 {
@@ -103,7 +107,7 @@ static void int3_in_range(u64 top)
 
 static void accessor(void)
 {
-	u64 top = tpt.va + ((u64)XA_STACK_SLOT + 1) * PAGE_SIZE;
+	u64 top = stack_va + PAGE_SIZE;
 
 	if (use_iret)
 		iret_in_range((volatile u64 *)(top - 16 - IRET_WORDS * 8));
@@ -114,17 +118,39 @@ static void accessor(void)
 	done = 1;
 }
 
+/* Hook our L2 into the next L3 slot too: its VA for the stack page. */
+static u64 alias_stack_va(void)
+{
+	struct mmu_update req;
+	unsigned int s = tpt.l3_slot + 1, n = 0;
+
+	if (s >= 512 || (tpt.l3[s] & PTE_P))
+		return 0;
+	req.ptr = pte_maddr(tpt.l3, s) | MMU_NORMAL_PT_UPDATE;
+	req.val = (virt_to_mfn(tpt.l2) << PAGE_SHIFT) | PTE_P | PTE_RW |
+		  PTE_US | PTE_A;
+	if (hyp_mmu_update(&req, 1, &n) || n != 1)
+		return 0;
+	return ((u64)s << 30) + (u64)XA_STACK_SLOT * PAGE_SIZE;
+}
+
 void smp_xen_access(const char *name)
 {
 	u64 *stack = alloc_page();
 	unsigned int i;
 
-	use_iret = !strncmp(name, "smp-iret-unhooked", 32);
+	use_iret = strncmp(name, "smp-bounce-unhooked", 32);
+	stack_va = tpt.va + (u64)XA_STACK_SLOT * PAGE_SIZE;
 	if (testpt_set(0, XA_STACK_SLOT, 1,
 		       (virt_to_mfn(stack) << PAGE_SHIFT) | PTE_P | PTE_RW |
 			   PTE_A | PTE_D)) {
 		pr("PVGUEST: SKIP attack-%s cannot map the stack page\n",
 		   name);
+		return;
+	}
+	if (!strncmp(name, "smp-iret-unhooked-alias", 32) &&
+	    !(stack_va = alias_stack_va())) {
+		pr("PVGUEST: SKIP attack-%s cannot map the L2 twice\n", name);
 		return;
 	}
 	trap_set_hook(int3_hook);

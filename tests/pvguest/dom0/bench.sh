@@ -523,6 +523,8 @@ fi
 if [ "$cases" = xen-access ]; then
 	kept=
 	run_smp_attack smp-iret-unhooked safety-xen-reads-iret-frame-unhooked
+	run_smp_attack smp-iret-unhooked-alias \
+		safety-xen-reads-iret-frame-unhooked-alias
 	run_smp_attack smp-bounce-unhooked \
 		safety-xen-writes-bounce-frame-unhooked
 	exit 0
@@ -570,6 +572,7 @@ for attack in smp-flush-race:safety-flush-race-from-other-vcpu \
 	smp-bounce-two-ranges:safety-bounces-bounded-two-ranges \
 	smp-optin-race:safety-optin-race \
 	smp-iret-unhooked:safety-xen-reads-iret-frame-unhooked \
+	smp-iret-unhooked-alias:safety-xen-reads-iret-frame-unhooked-alias \
 	smp-bounce-unhooked:safety-xen-writes-bounce-frame-unhooked; do
 	if [ "$smp" = 0 ]; then
 		echo "E2E: SKIP ${attack#*:} skipped (run.sh --no-smp)"
