@@ -103,6 +103,16 @@ if c:
     sh(f'git commit -qam "fixup! {subj}"')
     sh(f'GIT_SEQUENCE_EDITOR=true git rebase -q -i --autosquash {BASE}')
 assert 'is_shutting_down' not in open('xen/arch/x86/pv/pt-batch.c').read()
+# 0017: staging's sort() takes a swap function without the size argument.
+if 'void (*swap)(void *a, void *b))' in open('xen/include/xen/sort.h').read():
+    a = open('xen/arch/x86/pv/pt-audit.c').read()
+    a = a.replace('static void swap_page(void *a, void *b, size_t size)', 'static void swap_page(void *a, void *b)')
+    a = a.replace('    (void)size; /* Always sizeof(t). */\n', '')
+    open('xen/arch/x86/pv/pt-audit.c', 'w').write(a)
+    c = sh(f"git log --format=%H -- xen/arch/x86/pv/pt-audit.c {BASE}..HEAD").stdout.split()
+    subj = sh(f'git log -1 --format=%s {c[-1]}').stdout.strip()
+    sh(f'git commit -qam "fixup! {subj}"')
+    sh(f'GIT_SEQUENCE_EDITOR=true git rebase -q -i --autosquash {BASE}')
 for f in glob.glob(OUT + '/*.patch'): os.remove(f)
 sh(f'git format-patch -q --zero-commit --no-signature -o {OUT} {BASE}..HEAD')
 names = sorted(os.path.basename(x) for x in glob.glob(OUT + '/*.patch'))

@@ -162,7 +162,7 @@ static int raw(xc_interface *xch, unsigned int domid, int argc, char **argv)
 struct pt_domctl_audit {
 	uint64_t pages, tables[4], partial_tables, entries;
 	uint64_t writable_tables, wrong_type, count_mismatch, writable_short;
-	uint64_t batch_state, first_bad_mfn;
+	uint64_t batch_state, foreign_maps, first_bad_mfn, counts_skipped;
 };
 
 static int audit(xc_interface *xch, unsigned int domid, const char *what)
@@ -184,18 +184,20 @@ static int audit(xc_interface *xch, unsigned int domid, const char *what)
 		return fail(what, err);
 	}
 	bad = a->writable_tables + a->wrong_type + a->count_mismatch +
-	      a->writable_short + a->batch_state;
+	      a->writable_short + a->batch_state + a->foreign_maps;
 	printf("pages %" PRIu64 "\ntables.l1 %" PRIu64 "\ntables.l2 %" PRIu64
 	       "\ntables.l3 %" PRIu64 "\ntables.l4 %" PRIu64
 	       "\npartial_tables %" PRIu64 "\nentries %" PRIu64
 	       "\nwritable_tables %" PRIu64 "\nwrong_type %" PRIu64
 	       "\ncount_mismatch %" PRIu64 "\nwritable_short %" PRIu64
-	       "\nbatch_state %" PRIu64 "\nfirst_bad_mfn 0x%" PRIx64
+	       "\nbatch_state %" PRIu64 "\nforeign_maps %" PRIu64
+	       "\ncounts_skipped %" PRIu64 "\nfirst_bad_mfn 0x%" PRIx64
 	       "\nviolations %" PRIu64 "\n",
 	       a->pages, a->tables[0], a->tables[1], a->tables[2],
 	       a->tables[3], a->partial_tables, a->entries, a->writable_tables,
 	       a->wrong_type, a->count_mismatch, a->writable_short,
-	       a->batch_state, a->first_bad_mfn, bad);
+	       a->batch_state, a->foreign_maps, a->counts_skipped,
+	       a->first_bad_mfn, bad);
 	xc_hypercall_buffer_free(xch, a);
 	return 0;
 }
