@@ -24,11 +24,38 @@ static volatile long ap_error;
 volatile u64 ap_emulated_writes, ap_batch_ptes, ap_batches;
 static void (*volatile ap_fn)(void);
 
+/* Other stacks a vCPU may run on (the fuzzer's iret stacks). */
+#define MAX_STACKS 8
+static struct {
+	u64 lo, hi;
+	bool ap;
+} stacks[MAX_STACKS];
+static unsigned int nr_stacks;
+
+void smp_add_stack(u64 lo, u64 hi, bool ap)
+{
+	if (nr_stacks == MAX_STACKS)
+		pvg_panic("smp: too many stacks");
+	stacks[nr_stacks].lo = lo;
+	stacks[nr_stacks].hi = hi;
+	stacks[nr_stacks++].ap = ap;
+}
+
+/*
+ * Which vCPU we are, by the stack we run on: a fault taken on another
+ * vCPU's idea of the stack would read the other vCPU's cr2.
+ */
 bool smp_on_ap(void)
 {
 	u64 sp = (u64)__builtin_frame_address(0);
+	unsigned int i;
 
-	return sp >= (u64)ap_stack && sp < (u64)ap_stack + AP_STACK_SIZE;
+	if (sp >= (u64)ap_stack && sp < (u64)ap_stack + AP_STACK_SIZE)
+		return true;
+	for (i = 0; i < nr_stacks; i++)
+		if (sp >= stacks[i].lo && sp < stacks[i].hi)
+			return stacks[i].ap;
+	return false;
 }
 
 static bool wait_for(volatile bool *flag)

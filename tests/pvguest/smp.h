@@ -21,6 +21,8 @@ int smp_start(void);
 /* Ask vCPU 1 for WORK and wait (bounded) until it does it; 0 on success. */
 int smp_set_work(enum ap_work work);
 bool smp_on_ap(void);
+/* [LO, HI) is a stack that vCPU 1 (AP) or vCPU 0 may run on. */
+void smp_add_stack(u64 lo, u64 hi, bool ap);
 /* Run FN once on vCPU 1 (it then idles in AP_CALL); 0 once it started. */
 int smp_call(void (*fn)(void));
 
