@@ -137,13 +137,14 @@ void fuzz_setup_ops(void)
 			pvg_panic("fuzz: cannot map the iret stacks");
 		/* A fault taken there must read this vCPU's cr2 (trap.c). */
 		smp_add_stack(slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu),
-			      slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
+			      slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) +
+				  PAGE_SIZE,
 			      cpu == 1);
 		smp_add_stack(slot_va(0, FUZZ_STACK_SLOT + cpu),
 			      slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
 			      cpu == 1);
-		smp_add_stack((u64)iret_stack[cpu],
-			      (u64)&iret_stack[cpu][512], cpu == 1);
+		smp_add_stack((u64)iret_stack[cpu], (u64)&iret_stack[cpu][512],
+			      cpu == 1);
 	}
 	for (i = 0; i < OP_KINDS; i++)
 		weight_sum += i == OP_IRET_UNHOOKED && !fuzz_iret_unhooked

@@ -79,21 +79,21 @@ static void iret_in_range(volatile u64 *frame, unsigned int round)
 	frame[5] = FLAT_KERNEL_CS64 & ~3; /* RPL 0: stay in kernel mode */
 	frame[6] = 0x2;			  /* rflags: IF clear */
 	frame[8] = FLAT_KERNEL_SS64;
-	asm volatile("leaq 1f(%%rip), %%rax\n\t"
-		     "movq %%rax, 32(%[f])\n\t" /* rip */
-		     "movq %%rsp, 56(%[f])\n\t" /* rsp */
-		     "movl %[r], %[ready]\n"
-		     "2:\tpause\n\t"
-		     "cmpl %[r], %[go]\n\t"
-		     "jne 2b\n\t"
-		     "movq %[f], %%rsp\n\t"
-		     "movl %[nr], %%eax\n\t"
-		     "syscall\n"
-		     "1:"
-		     : [ready] "=m"(ready)
-		     : [f] "r"(frame), [go] "m"(go), [r] "r"(round),
-		       [nr] "i"(HC_iret)
-		     : "rax", "rcx", "r11", "memory", "cc");
+	asm volatile(
+	    "leaq 1f(%%rip), %%rax\n\t"
+	    "movq %%rax, 32(%[f])\n\t" /* rip */
+	    "movq %%rsp, 56(%[f])\n\t" /* rsp */
+	    "movl %[r], %[ready]\n"
+	    "2:\tpause\n\t"
+	    "cmpl %[r], %[go]\n\t"
+	    "jne 2b\n\t"
+	    "movq %[f], %%rsp\n\t"
+	    "movl %[nr], %%eax\n\t"
+	    "syscall\n"
+	    "1:"
+	    : [ready] "=m"(ready)
+	    : [f] "r"(frame), [go] "m"(go), [r] "r"(round), [nr] "i"(HC_iret)
+	    : "rax", "rcx", "r11", "memory", "cc");
 }
 
 /* vCPU 1, bounce: int3 with rsp at TOP, nothing stored there by us. */
@@ -169,8 +169,7 @@ void smp_xen_access(const char *name)
 	if (testpt_set(0, XA_STACK_SLOT, 1,
 		       (virt_to_mfn(stack) << PAGE_SHIFT) | PTE_P | PTE_RW |
 			   PTE_A | PTE_D)) {
-		pr("PVGUEST: SKIP attack-%s cannot map the stack page\n",
-		   name);
+		pr("PVGUEST: SKIP attack-%s cannot map the stack page\n", name);
 		return;
 	}
 	if (!strncmp(name, "smp-iret-unhooked-alias", 32) &&

@@ -193,11 +193,10 @@ static int audit(xc_interface *xch, unsigned int domid, const char *what)
 	       "\nbatch_state %" PRIu64 "\nforeign_maps %" PRIu64
 	       "\ncounts_skipped %" PRIu64 "\nfirst_bad_mfn 0x%" PRIx64
 	       "\nviolations %" PRIu64 "\n",
-	       a->pages, a->tables[0], a->tables[1], a->tables[2],
-	       a->tables[3], a->partial_tables, a->entries, a->writable_tables,
-	       a->wrong_type, a->count_mismatch, a->writable_short,
-	       a->batch_state, a->foreign_maps, a->counts_skipped,
-	       a->first_bad_mfn, bad);
+	       a->pages, a->tables[0], a->tables[1], a->tables[2], a->tables[3],
+	       a->partial_tables, a->entries, a->writable_tables, a->wrong_type,
+	       a->count_mismatch, a->writable_short, a->batch_state,
+	       a->foreign_maps, a->counts_skipped, a->first_bad_mfn, bad);
 	xc_hypercall_buffer_free(xch, a);
 	return 0;
 }
