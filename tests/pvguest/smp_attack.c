@@ -63,6 +63,7 @@
  */
 #include "hypercall.h"
 #include "smp.h"
+#include "smp_attack.h"
 #include "testpt.h"
 
 #define PF_ERR_WRITE 0x2
@@ -97,8 +98,6 @@ static volatile u64 read_resume, read_faults, reads_given_up;
 /* Which smp-bounce-* case runs. */
 enum bounce_how { BOUNCE_PLAIN, BOUNCE_HYPERCALL, BOUNCE_TWO_RANGES };
 static volatile enum bounce_how bounce_how;
-
-static bool l1_unhooked(unsigned int l1);
 
 /* Wait (bounded) until our L2 entry for l1[L1] reads UNHOOKED. */
 static void wait_l2_of(unsigned int l1, bool unhooked)
@@ -183,7 +182,7 @@ static bool store_traps(volatile u64 *p, u64 val)
 	return faulted[cpu];
 }
 
-static bool l1_unhooked(unsigned int l1)
+bool l1_unhooked(unsigned int l1)
 {
 	return !(((volatile u64 *)tpt.l2)[l1] & PTE_P);
 }
@@ -193,7 +192,7 @@ static u64 writable_pte(u64 mfn)
 	return (mfn << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
 }
 
-static bool wait_until(volatile unsigned int *flag, unsigned int val)
+bool wait_until(volatile unsigned int *flag, unsigned int val)
 {
 	u64 deadline = now_ns() + WAIT_NS;
 
@@ -206,7 +205,7 @@ static bool wait_until(volatile unsigned int *flag, unsigned int val)
  * Store valid PTEs into l1[0][slot] until one opens a batch (Xen emulates
  * a store instead while vCPU 1 is inside Xen).  True once one is open.
  */
-static bool open_batch(unsigned int slot)
+bool open_batch(unsigned int slot)
 {
 	unsigned int i;
 

@@ -27,14 +27,14 @@
  */
 #include "hypercall.h"
 #include "smp.h"
+#include "smp_attack.h"
 #include "testpt.h"
 
 #define XA_STACK_SLOT 300 /* l1[0] slot of vCPU 1's stack page */
 #define XA_OPEN_SLOT 91	  /* l1[0] slot vCPU 0 stores to, to open */
 #define XA_ROUNDS 10
 #define XA_STARVE_NS 12000000ul /* > Xen's PV_PT_STARVE_NS (10 ms) */
-#define XA_WAIT_NS 10000000000ul
-#define IRET_WORDS 9 /* rax r11 rcx flags rip cs rflags rsp ss */
+#define IRET_WORDS 9		/* rax r11 rcx flags rip cs rflags rsp ss */
 
 void smp_xen_access(const char *name);
 
@@ -43,20 +43,6 @@ static volatile unsigned int ready, go, done;
 static volatile unsigned int open_seen, closed_after, returned, int3_seen;
 static bool use_iret;
 static u64 stack_va; /* vCPU 1's view of its stack page */
-
-static bool wait_round(volatile unsigned int *flag, unsigned int round)
-{
-	u64 deadline = now_ns() + XA_WAIT_NS;
-
-	while (*flag != round && now_ns() < deadline)
-		asm volatile("pause");
-	return *flag == round;
-}
-
-static bool l1_0_unhooked(void)
-{
-	return !(((volatile u64 *)tpt.l2)[0] & PTE_P);
-}
 
 /* Only vCPU 1 executes an int3 here (smp_on_ap() goes by the stack). */
 static bool int3_hook(struct trap_frame *f, u64 cr2)
@@ -133,7 +119,7 @@ static void accessor(void)
 		else
 			int3_in_range(top - 16, round);
 		returned++;
-		closed_after += !l1_0_unhooked();
+		closed_after += !l1_unhooked(0);
 		/*
 		 * Xen starved us on the range; a hypercall after 10 ms of
 		 * our run time lifts it, so that the next round can batch.
@@ -162,7 +148,7 @@ static u64 alias_stack_va(void)
 void smp_xen_access(const char *name)
 {
 	u64 *stack = alloc_page();
-	unsigned int i, round;
+	unsigned int round;
 
 	use_iret = strncmp(name, "smp-bounce-unhooked", 32);
 	stack_va = tpt.va + (u64)XA_STACK_SLOT * PAGE_SIZE;
@@ -183,15 +169,11 @@ void smp_xen_access(const char *name)
 		return;
 	}
 	for (round = 1; round <= XA_ROUNDS; round++) {
-		if (!wait_round(&ready, round))
+		if (!wait_until(&ready, round))
 			break;
-		/* Open a batch on l1[0] with native stores (smp_attack.c). */
-		for (i = 0; i < 10000 && !l1_0_unhooked(); i++)
-			tpt.l1[0][XA_OPEN_SLOT] =
-			    i & 1 ? tpt.pte_rw : tpt.pte_ro;
-		open_seen += l1_0_unhooked();
+		open_seen += open_batch(XA_OPEN_SLOT);
 		go = round;
-		if (!wait_round(&done, round))
+		if (!wait_until(&done, round))
 			break;
 	}
 	if (round <= XA_ROUNDS) {
