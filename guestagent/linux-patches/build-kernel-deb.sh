@@ -46,6 +46,12 @@
 #                    script, kernel-source.sh, the series and its
 #                    patches, the release, LINUX_VERSION, the suffix and
 #                    KDEB_TRIM.
+#   KDEB_WORKDIR     keep the source and object tree in
+#                    $KDEB_WORKDIR/<key> instead of a temporary
+#                    directory, so that an interrupted build (a 2-core
+#                    machine needs hours) resumes where it stopped when
+#                    run again; removed once the packages are built.
+#                    If a resumed build fails to link, remove it.
 # Needs root (or sudo) to install build dependencies.
 set -eu
 
@@ -224,8 +230,13 @@ if [ "${PTSWITCH_NO_CACHE:-0}" != 1 ] && from_cache 2>/dev/null; then
 	exit 0
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/build-kernel-deb.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+if [ -n "${KDEB_WORKDIR:-}" ]; then
+	work=$KDEB_WORKDIR/$key
+	mkdir -p "$work"
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/build-kernel-deb.XXXXXX")
+	trap 'rm -rf "$work"' EXIT INT TERM
+fi
 
 # make bindeb-pkg's own Build-Depends (scripts/package/mkdebian), and
 # python3 for Debian's kconfig.py.
@@ -234,6 +245,15 @@ install_missing build-essential bc bison flex libelf-dev libssl-dev \
 
 ks_fetch_dsc
 src="$work/linux"
+obj="$work/build"
+if [ -f "$work/configured" ]; then
+	# Unpacking again would touch every source and rebuild it all.
+	log "resuming the build in $work"
+	nmod_deb=$(grep -c '=m$' "$work/debian.config")
+	nmod=$(grep -c '=m$' "$obj/.config")
+	kfiles=$(cat "$work/kfiles")
+else
+rm -rf "$src" "$obj"
 ks_unpack "$src"
 
 # Debian's config: the files and options debian/rules.gen gives its
@@ -243,7 +263,7 @@ gen=$src/debian/rules.gen
 kfiles=$(sed -n "s|.*debian/build/config\.amd64_none_amd64 .*KCONFIG='\([^']*\)'.*|\1|p" "$gen" | head -n1)
 [ -n "$kfiles" ] || { log "no amd64 config in $gen"; exit 1; }
 log "Debian's amd64 config: $kfiles"
-obj="$work/build"
+echo "$kfiles" >"$work/kfiles"
 mkdir -p "$obj/debian-config"
 # shellcheck disable=SC2086 # one word per file
 (cd "$src" && python3 debian/bin/kconfig.py "$obj/debian-config/.config" \
@@ -325,6 +345,8 @@ grep -q '^BAD ' "$work/check" && bad=1
 nmod_deb=$(grep -c '=m$' "$work/debian.config")
 nmod=$(grep -c '=m$' "$obj/.config")
 log "config: $nmod modules (Debian's amd64: $nmod_deb)"
+touch "$work/configured"
+fi
 
 # Reproducible: no build host, user or time in the image.
 SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$src/debian/changelog" \
@@ -341,7 +363,7 @@ nice -n 19 make -C "$src" O="$obj" -j"$jobs" \
 	KDEB_PKGVERSION="$pkgversion" KDEB_COMPRESS=gzip \
 	KDEB_CHANGELOG_DIST="$(sed -n '1s/.*) \([^;]*\);.*/\1/p' \
 		"$src/debian/changelog")" \
-	bindeb-pkg >"$work/build.log" 2>&1 || {
+	bindeb-pkg >>"$work/build.log" 2>&1 || {
 	tail -n 40 "$work/build.log" >&2
 	log "build failed"
 	exit 1
@@ -385,3 +407,5 @@ if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
 	rm -rf "$slot"
 	mv "$tmp" "$slot" 2>/dev/null || rm -rf "$tmp"
 fi
+[ -z "${KDEB_WORKDIR:-}" ] || rm -rf "$work"
+

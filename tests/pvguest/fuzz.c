@@ -6,6 +6,7 @@
  * 0 closes any batch, audits the tables (fuzz_audit.c) and reports:
  * operations per kind, refusals per errno, violations (must be 0).
  */
+#include "evtchn.h"
 #include "fuzz.h"
 #include "hypercall.h"
 #include "smp.h"
@@ -39,6 +40,10 @@ static const char *const op_names[OP_KINDS] = {
     [OP_IRET_IN] = "iret_stack_in",
     [OP_IRET_UNHOOKED] = "iret_stack_unhooked",
     [OP_EVTCHN] = "evtchn_send",
+    [OP_UPCALL] = "upcall",
+    [OP_UPCALL_STACK] = "upcall_on_batchable_stack",
+    [OP_GRANT] = "grant_map_unmap",
+    [OP_GRANT_FORBID] = "grant_forbidden",
     [OP_OPTIN] = "consent_toggle",
     [OP_SPIN] = "spin",
     [OP_READ] = "read_through",
@@ -135,7 +140,10 @@ static bool fuzz_hook(struct trap_frame *f, u64 cr2)
 static void fuzz_ap(void)
 {
 	u64 i;
+	long rc = evtchn_upcalls_on(1);
 
+	if (rc)
+		fuzz_unexpected(&fc[1], "vCPU 1 takes no upcalls: %ld", rc);
 	for (i = 0; i < ap_target; i++) {
 		fuzz_one(1);
 		ap_done = i + 1;
@@ -237,6 +245,7 @@ static void report(u64 ms)
 			pr("PVGUEST: FUZZ refusals_by %s%s\n", op_names[k],
 			   line);
 	}
+	fuzz_report_events();
 	pr("PVGUEST: FUZZ other forbidden_no_effect=%lu unexpected=%lu "
 	   "faults_retried=%lu reads_faulted=%lu l2_selfmaps_taken=%lu\n",
 	   none, unexp, spur, skipped, selfmap);
@@ -255,6 +264,7 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	unsigned int cpu;
 
 	fuzz_setup_ops();
+	fuzz_setup_events();
 	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
 		rng_seed(&fc[cpu].rng, seed, cpu);
 	pr("PVGUEST: FUZZ start seed=%lu ops=%lu vcpus=%u batch=%d "
@@ -264,6 +274,9 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	ap_target = ops;
 	if (smp_call(fuzz_ap))
 		pvg_panic("vCPU 1 did not take the fuzz work");
+	rc = evtchn_upcalls_on(0);
+	if (rc)
+		fuzz_unexpected(&fc[0], "vCPU 0 takes no upcalls: %ld", rc);
 	t0 = now_ns();
 	for (i = 0; i < ops; i++) {
 		fuzz_one(0);
@@ -282,6 +295,7 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 		fuzz_violation(&fc[0], "vCPU 1 stuck after %lu of %lu ops",
 			       (u64)ap_done, ops);
 	pr("PVGUEST: FUZZ ops-done ms=%lu\n", ms);
+	fuzz_check_events();
 
 	/* The explicit flush closes any batch; its result is part of it. */
 	rc = hyp_mmuext_op(&flush, 1);

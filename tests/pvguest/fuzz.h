@@ -19,6 +19,8 @@
 #define FUZZ_PLAY_SLOT 10   /* + vCPU: self-maps and refused L2 entries */
 #define FUZZ_RANGE_SLOTS 6  /* L2 slots whose 2 MiB the ops read through */
 #define FUZZ_SLOTS 500	    /* L1 entries the ops write; the rest reserved */
+#define FUZZ_GRANT_SLOT 505 /* + vCPU: where it maps dom0's granted page */
+#define FUZZ_NO_L1_SLOT 20  /* an L2 slot never hooked: no L1 to map into */
 #define FUZZ_STACK_SLOT 510 /* + vCPU: its iret stack page */
 #define FUZZ_DATA 4
 #define FUZZ_ERRNOS 128
@@ -47,6 +49,10 @@ enum fuzz_op {
 	OP_IRET_IN,	  /* frame in the range of the L1 hooked twice */
 	OP_IRET_UNHOOKED, /* frame in a batchable range (pvg.fuzz_iret=2) */
 	OP_EVTCHN,	  /* EVTCHNOP_send on the console port */
+	OP_UPCALL,	  /* an IPI event to this or the other vCPU */
+	OP_UPCALL_STACK,  /* one to itself on a stack in a batchable range */
+	OP_GRANT,	  /* map dom0's granted page in a test L1, or unmap */
+	OP_GRANT_FORBID,  /* a bad ref, no L1 there, a bad handle */
 	OP_OPTIN,	  /* withdraw and give the BATCH consent again */
 	OP_SPIN,	  /* stay out of Xen for a while */
 	OP_READ,	  /* invlpg, then read through a test mapping */
@@ -77,6 +83,12 @@ struct fuzz_cpu {
 	u64 violations;
 	u64 spurious, skipped_reads, selfmap_taken;
 	u64 retries; /* faults retried in the current op */
+	u64 ipis_sent[FUZZ_CPUS]; /* OP_UPCALL*: events sent, by target */
+	u64 upcall_late;	  /* a self-sent event not in on return */
+	u64 grant_maps, grant_unmaps, grant_refused;
+	bool grant_mapped, grant_ro;
+	unsigned int grant_table;
+	u32 grant_handle;
 	bool pinned[SPARES], spare_hooked, on_spare_root;
 	char note[FUZZ_NOTES][160];
 	/* Trap hook state: the expected fault of the current op. */
@@ -89,6 +101,7 @@ extern struct fuzz_cpu fc[FUZZ_CPUS];
 extern u64 fuzz_shadow[FUZZ_TABLES][512];     /* last valid value stored */
 extern u64 fuzz_spare_shadow[FUZZ_CPUS][512]; /* of each spare L1 */
 extern bool fuzz_iret_unhooked;
+extern long fuzz_grant_ref; /* dom0's granted page, -1: grant ops off */
 
 const char *fuzz_op_name(enum fuzz_op op);
 /* Record a violation: counted, the first few kept for the report. */
@@ -106,6 +119,19 @@ void fuzz_one(unsigned int cpu);
 void fuzz_finish_cpu(unsigned int cpu);
 bool fuzz_store(volatile u64 *p, u64 val);
 bool fuzz_load(volatile u64 *p, u64 *val);
+u64 fuzz_slot_va(unsigned int t, unsigned int s);
+volatile u64 *fuzz_entry(unsigned int t, unsigned int s);
+
+/* fuzz_events.c: event upcalls and grant mappings. */
+void fuzz_setup_events(void);
+void fuzz_upcall(struct fuzz_cpu *c, unsigned int cpu);
+void fuzz_upcall_on_stack(struct fuzz_cpu *c, unsigned int cpu);
+void fuzz_grant(struct fuzz_cpu *c, unsigned int cpu);
+void fuzz_grant_forbid(struct fuzz_cpu *c, unsigned int cpu);
+void fuzz_grant_unmap(struct fuzz_cpu *c, unsigned int cpu);
+/* vCPU 0, after both vCPUs' ops: each vCPU still gets its events. */
+void fuzz_check_events(void);
+void fuzz_report_events(void);
 
 /* fuzz_audit.c */
 struct fuzz_audit {

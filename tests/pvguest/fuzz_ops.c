@@ -8,6 +8,7 @@
  * in a batched L1 they would be stored and crash the domain at the close,
  * as designed (hv-patches/BATCH.md, "Guest ABI").
  */
+#include "evtchn.h"
 #include "fuzz.h"
 #include "hypercall.h"
 #include "smp.h"
@@ -18,7 +19,10 @@
 #define TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define PTE_PSE 0x080ul
 
-/* Weights per 10000 (OP_IRET_UNHOOKED only with pvg.fuzz_iret=2). */
+/*
+ * Weights per 10000 (OP_IRET_UNHOOKED only with pvg.fuzz_iret=2, the
+ * grant ops only if dom0 granted a page).
+ */
 static const unsigned int weight[OP_KINDS] = {
     [OP_STORE] = 2500,	   [OP_STORE_FORBID] = 500, [OP_STORE_L2] = 150,
     [OP_MMU] = 700,	   [OP_MMU_FORBID] = 500,   [OP_MMU_L2] = 300,
@@ -26,10 +30,21 @@ static const unsigned int weight[OP_KINDS] = {
     [OP_PIN_FORBID] = 150, [OP_BASEPTR] = 150,	    [OP_CR3] = 150,
     [OP_TLB] = 300,	   [OP_FLUSH] = 600,	    [OP_MULTI] = 400,
     [OP_IRET_OUT] = 150,   [OP_IRET_IN] = 150,	    [OP_IRET_UNHOOKED] = 150,
-    [OP_EVTCHN] = 100,	   [OP_OPTIN] = 2,	    [OP_SPIN] = 600,
+    [OP_EVTCHN] = 100,	   [OP_UPCALL] = 200,	    [OP_UPCALL_STACK] = 100,
+    [OP_GRANT] = 150,	   [OP_GRANT_FORBID] = 50,  [OP_OPTIN] = 2,
+    [OP_SPIN] = 600,
     [OP_READ] = 700,	   [OP_CHECK] = 150,
 };
 static unsigned int weight_sum;
+
+static unsigned int weight_of(unsigned int op)
+{
+	if (op == OP_IRET_UNHOOKED && !fuzz_iret_unhooked)
+		return 0;
+	if ((op == OP_GRANT || op == OP_GRANT_FORBID) && fuzz_grant_ref < 0)
+		return 0;
+	return weight[op];
+}
 
 /* Stacks for iret frames outside every test range. */
 static u64 iret_stack[FUZZ_CPUS][512] __attribute__((aligned(16)));
@@ -44,13 +59,13 @@ static u64 pte(u64 mfn, u64 flags)
 	return (mfn << PAGE_SHIFT) | flags;
 }
 
-static volatile u64 *entry(unsigned int t, unsigned int s)
+volatile u64 *fuzz_entry(unsigned int t, unsigned int s)
 {
 	return &((volatile u64 *)ft.l1[t])[s];
 }
 
 /* The address entry S of table T maps (the L1 hooked twice: slot 4). */
-static u64 slot_va(unsigned int t, unsigned int s)
+u64 fuzz_slot_va(unsigned int t, unsigned int s)
 {
 	return tpt.va + ((u64)t << 21) + ((u64)s << PAGE_SHIFT);
 }
@@ -136,20 +151,18 @@ void fuzz_setup_ops(void)
 			      pte(mfn_of(ft.stack[cpu]), RW)))
 			pvg_panic("fuzz: cannot map the iret stacks");
 		/* A fault taken there must read this vCPU's cr2 (trap.c). */
-		smp_add_stack(slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu),
-			      slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) +
+		smp_add_stack(fuzz_slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu),
+			      fuzz_slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) +
 				  PAGE_SIZE,
 			      cpu == 1);
-		smp_add_stack(slot_va(0, FUZZ_STACK_SLOT + cpu),
-			      slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
+		smp_add_stack(fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu),
+			      fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
 			      cpu == 1);
 		smp_add_stack((u64)iret_stack[cpu], (u64)&iret_stack[cpu][512],
 			      cpu == 1);
 	}
 	for (i = 0; i < OP_KINDS; i++)
-		weight_sum += i == OP_IRET_UNHOOKED && !fuzz_iret_unhooked
-				  ? 0
-				  : weight[i];
+		weight_sum += weight_of(i);
 }
 
 /* A page that is always a page table of this domain. */
@@ -342,7 +355,7 @@ static void op_store(struct fuzz_cpu *c, unsigned int cpu)
 		unsigned int s = own_slot(c, cpu);
 		u64 v = valid_value(&c->rng);
 
-		if (fuzz_store(entry(t, s), v))
+		if (fuzz_store(fuzz_entry(t, s), v))
 			fuzz_unexpected(c,
 					"valid store 0x%lx to l1 %u slot "
 					"%u bounced",
@@ -355,7 +368,7 @@ static void op_store(struct fuzz_cpu *c, unsigned int cpu)
 static void op_store_forbid(struct fuzz_cpu *c, unsigned int cpu)
 {
 	unsigned int s = own_slot(c, cpu);
-	volatile u64 *e = entry(FUZZ_L1D, s);
+	volatile u64 *e = fuzz_entry(FUZZ_L1D, s);
 	u64 bad = forbidden_value(c, cpu), before = *e;
 
 	if (fuzz_store(e, bad))
@@ -410,7 +423,7 @@ static void op_mmu(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 		    i == k ? forbidden_value(c, cpu) : valid_value(&c->rng);
 	}
 	if (forbid)
-		before_k = *entry(t, slot[k]);
+		before_k = *fuzz_entry(t, slot[k]);
 	rc = hyp_mmu_update(req, n, &done);
 	for (i = 0; i < done && i < n; i++)
 		if (i != k)
@@ -429,7 +442,7 @@ static void op_mmu(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 	if (done > k)
 		fuzz_violation(c, "mmu_update counted forbidden entry %u done",
 			       k);
-	check_refused(c, "mmu_update", entry(t, slot[k]), req[k].val, before_k);
+	check_refused(c, "mmu_update", fuzz_entry(t, slot[k]), req[k].val, before_k);
 }
 
 /* mmu_update of an L2 slot: hook/unhook, self-maps, wrong entries. */
@@ -515,8 +528,8 @@ static void op_uva(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
 	unsigned int s = own_slot(c, cpu);
 	u64 v = forbid ? forbidden_value(c, cpu) : valid_value(&c->rng);
-	u64 before = *entry(t, s);
-	long rc = hyp_update_va_mapping(slot_va(t, s), v,
+	u64 before = *fuzz_entry(t, s);
+	long rc = hyp_update_va_mapping(fuzz_slot_va(t, s), v,
 					uvmf[rng_below(&c->rng, 5)]);
 
 	if (!forbid) {
@@ -531,7 +544,7 @@ static void op_uva(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 	}
 	if (!fuzz_refused(c, rc))
 		fuzz_violation(c, "update_va_mapping took forbidden 0x%lx", v);
-	check_refused(c, "update_va_mapping", entry(t, s), v, before);
+	check_refused(c, "update_va_mapping", fuzz_entry(t, s), v, before);
 }
 
 static void op_pin(struct fuzz_cpu *c, unsigned int cpu)
@@ -621,7 +634,7 @@ static void op_tlb(struct fuzz_cpu *c)
 	    MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_ALL, MMUEXT_INVLPG_LOCAL,
 	    MMUEXT_INVLPG_ALL};
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
-	u64 va = slot_va(t, (unsigned int)rng_below(&c->rng, 512));
+	u64 va = fuzz_slot_va(t, (unsigned int)rng_below(&c->rng, 512));
 	long rc = mmuext(cmd[rng_below(&c->rng, 4)], va);
 
 	if (fuzz_refused(c, rc))
@@ -670,7 +683,7 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 			break;
 		case 1: /* update_va_mapping, valid */
 			m->op = HC_update_va_mapping;
-			m->args[0] = slot_va(t[i], s[i]);
+			m->args[0] = fuzz_slot_va(t[i], s[i]);
 			m->args[1] = val[i];
 			m->args[2] = UVMF_INVLPG | UVMF_LOCAL;
 			break;
@@ -690,7 +703,7 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 		}
 	}
 	for (i = 0; i < n; i++)
-		before[i] = *entry(t[i], s[i]);
+		before[i] = *fuzz_entry(t[i], s[i]);
 	rc = hypercall3(HC_multicall, (u64)mc[cpu], n, 0);
 	if (rc) {
 		fuzz_refused(c, rc);
@@ -706,7 +719,7 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 					       "multicall mmu_update took "
 					       "forbidden 0x%lx",
 					       val[i]);
-			check_refused(c, "multicall", entry(t[i], s[i]), val[i],
+			check_refused(c, "multicall", fuzz_entry(t[i], s[i]), val[i],
 				      before[i]);
 		} else if (kind[i] <= 1) {
 			if (r)
@@ -721,21 +734,24 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 }
 
 /*
- * The iret hypercall with its frame at TOP (events stay masked: IF clear
- * in the saved flags), returning to the next instruction on our stack.
+ * The iret hypercall with its frame at TOP, returning to the next
+ * instruction on our stack.  IF in the saved flags is the upcall mask Xen
+ * restores: clear while this vCPU takes no upcalls, set once it does.
  * The hypercall page's stub pushes rcx, r11 and rax itself.  A kernel
  * code selector with RPL 0, as in Xen's own bounce frames: RPL 3 would
  * ask for a return to user mode.
  */
-static void iret_on(u64 top)
+static void iret_on(u64 top, bool events)
 {
+	u64 keep = events ? ~0ul : ~0x200ul;
+
 	asm volatile(
 	    "movq %%rsp, %%r8\n\t"
 	    "movq %[top], %%rsp\n\t"
 	    "pushq %[ss]\n\t"
 	    "pushq %%r8\n\t"
 	    "pushfq\n\t"
-	    "andq $~0x200, (%%rsp)\n\t"
+	    "andq %[keep], (%%rsp)\n\t"
 	    "pushq %[cs]\n\t"
 	    "leaq 1f(%%rip), %%r9\n\t"
 	    "pushq %%r9\n\t"
@@ -744,21 +760,27 @@ static void iret_on(u64 top)
 	    "1:"
 	    :
 	    : [top] "r"(top), [iret] "r"(hypercall_page + HC_iret * 32),
+	      [keep] "r"(keep),
 	      [ss] "i"(FLAT_KERNEL_SS64), [cs] "i"(FLAT_KERNEL_CS64 & ~3)
 	    : "r8", "r9", "memory", "cc");
 }
 
 static void op_iret(unsigned int cpu, enum fuzz_op op)
 {
+	bool events = evtchn_upcalls_enabled(cpu);
+
 	switch (op) {
 	case OP_IRET_IN:
-		iret_on(slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE);
+		iret_on(fuzz_slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) +
+			    PAGE_SIZE,
+			events);
 		break;
 	case OP_IRET_UNHOOKED:
-		iret_on(slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE);
+		iret_on(fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
+			events);
 		break;
 	default:
-		iret_on((u64)&iret_stack[cpu][512]);
+		iret_on((u64)&iret_stack[cpu][512], events);
 		break;
 	}
 }
@@ -783,7 +805,7 @@ static void op_read(struct fuzz_cpu *c, unsigned int cpu)
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
 	bool own = rng_below(&c->rng, 2) != 0;
 	unsigned int s = own_slot(c, own ? cpu : !cpu);
-	u64 va = slot_va(t, s), want = fuzz_shadow[t][s], got;
+	u64 va = fuzz_slot_va(t, s), want = fuzz_shadow[t][s], got;
 	unsigned int i;
 	bool faulted;
 
@@ -818,11 +840,11 @@ static void op_check(struct fuzz_cpu *c, unsigned int cpu)
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES), s;
 
 	for (s = cpu; s < FUZZ_SLOTS; s += 2)
-		if (!pte_same(*entry(t, s), fuzz_shadow[t][s]))
+		if (!pte_same(*fuzz_entry(t, s), fuzz_shadow[t][s]))
 			fuzz_violation(c,
 				       "l1 %u slot %u holds 0x%lx, last "
 				       "stored 0x%lx",
-				       t, s, *entry(t, s), fuzz_shadow[t][s]);
+				       t, s, *fuzz_entry(t, s), fuzz_shadow[t][s]);
 }
 
 static enum fuzz_op draw(struct fuzz_cpu *c)
@@ -830,9 +852,7 @@ static enum fuzz_op draw(struct fuzz_cpu *c)
 	unsigned int x = (unsigned int)rng_below(&c->rng, weight_sum), k;
 
 	for (k = 0; k < OP_KINDS; k++) {
-		unsigned int w = k == OP_IRET_UNHOOKED && !fuzz_iret_unhooked
-				     ? 0
-				     : weight[k];
+		unsigned int w = weight_of(k);
 
 		if (x < w)
 			return (enum fuzz_op)k;
@@ -900,6 +920,18 @@ void fuzz_one(unsigned int cpu)
 	case OP_EVTCHN:
 		fuzz_refused(c, hyp_evtchn_send(pvg_si->console_evtchn));
 		break;
+	case OP_UPCALL:
+		fuzz_upcall(c, cpu);
+		break;
+	case OP_UPCALL_STACK:
+		fuzz_upcall_on_stack(c, cpu);
+		break;
+	case OP_GRANT:
+		fuzz_grant(c, cpu);
+		break;
+	case OP_GRANT_FORBID:
+		fuzz_grant_forbid(c, cpu);
+		break;
 	case OP_OPTIN:
 		op_optin(c);
 		break;
@@ -917,11 +949,15 @@ void fuzz_one(unsigned int cpu)
 	}
 }
 
-/* Back on the boot L4, so that the audit sees one root per vCPU. */
+/*
+ * Back on the boot L4, so that the audit sees one root per vCPU, and no
+ * grant mapping left (the audit counts foreign mappings).
+ */
 void fuzz_finish_cpu(unsigned int cpu)
 {
 	struct fuzz_cpu *c = &fc[cpu];
 
+	fuzz_grant_unmap(c, cpu);
 	if (c->on_spare_root &&
 	    !mmuext(MMUEXT_NEW_BASEPTR, root_mfn(c, cpu, false)))
 		c->on_spare_root = false;

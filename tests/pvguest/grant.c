@@ -10,19 +10,18 @@
  * grant unmap, which the counters must name (flush.grant, issue 14 item
  * 5).  dom0 (dom0/bench.sh) gives the verdicts.
  */
+#include "grant.h"
 #include "hypercall.h"
 #include "testpt.h"
 
 #define GRANT_SLOT 26
 #define GRANT_MARK "ptswitch-grant"
 
-void grant_ad_bits(const char *name);
 bool store_faults(volatile u64 *p, u64 val); /* safety.c */
 
-/* The grant reference dom0 wrote for us, or -1 after 60 s. */
-static long wait_grant_ref(void)
+long grant_wait_ref(u64 seconds)
 {
-	u64 deadline = now_ns() + 60000000000ul;
+	u64 deadline = now_ns() + seconds * 1000000000ul;
 	char val[16];
 	const char *end;
 	u64 ref;
@@ -38,7 +37,7 @@ static long wait_grant_ref(void)
 	return -1;
 }
 
-static bool mark_ok(const volatile char *page)
+bool grant_mark_ok(const volatile char *page)
 {
 	unsigned int i;
 
@@ -59,7 +58,7 @@ void grant_ad_bits(const char *name)
 	bool opened, trapped, held, mark;
 	long ref, rc;
 
-	ref = wait_grant_ref();
+	ref = grant_wait_ref(60);
 	if (ref < 0) {
 		pr("PVGUEST: SKIP attack-%s dom0 granted no page\n", name);
 		return;
@@ -72,7 +71,7 @@ void grant_ad_bits(const char *name)
 		   name, rc, map.status);
 		return;
 	}
-	mark = mark_ok((const volatile char *)va); /* also sets Accessed */
+	mark = grant_mark_ok((const volatile char *)va); /* also sets Accessed */
 	before = *entry;
 	if (!mark || !(before & PTE_A)) {
 		pr("PVGUEST: FAIL attack-%s grant mapping: mark %d, pte "
@@ -99,7 +98,7 @@ void grant_ad_bits(const char *name)
 	held = *entry == want;
 	pr("PVGUEST: ATTACK %s survived: batch was open %d, flush rc %ld, "
 	   "entry held %d (0x%lx), mark %d\n",
-	   name, opened, rc, held, *entry, mark_ok((const volatile char *)va));
+	   name, opened, rc, held, *entry, grant_mark_ok((const volatile char *)va));
 	/*
 	 * A grant-table op is a flush point of its own in the counters
 	 * (flush.grant): open a second batch and let the unmap close it.

@@ -115,6 +115,18 @@ trap_\vec:
 	trap_err 17
 	trap_noerr 19
 
+/*
+ * Event upcall (evtchn.c): Xen's frame is an exception's without an
+ * error code; EVTCHN_VECTOR tells pvg_trap() what it is.
+ */
+	.globl event_entry
+event_entry:
+	pop %rcx
+	pop %r11
+	pushq $0
+	pushq $32			/* EVTCHN_VECTOR */
+	jmp trap_common
+
 trap_common:
 	push %rax
 	push %rbx

@@ -78,6 +78,16 @@ static inline long hyp_evtchn_send(u32 port)
 	return hypercall3(HC_event_channel_op, EVTCHNOP_send, (u64)&arg, 0);
 }
 
+static inline long hyp_evtchn_op(unsigned int cmd, void *arg)
+{
+	return hypercall3(HC_event_channel_op, cmd, (u64)arg, 0);
+}
+
+static inline long hyp_callback_op(unsigned int cmd, void *arg)
+{
+	return hypercall3(HC_callback_op, cmd, (u64)arg, 0);
+}
+
 static inline long hyp_set_trap_table(const struct trap_info *t)
 {
 	return hypercall3(HC_set_trap_table, (u64)t, 0, 0);

@@ -218,7 +218,7 @@ cp "$build/pvguest.elf" "$overlay/e2e/pvguest/pvguest.elf"
 install -m 0755 "$build/pvg-grant" "$overlay/e2e/pvguest/pvg-grant"
 install -m 0755 "$HERE/dom0/bench.sh" "$HERE/dom0/init" \
 	"$HERE/dom0/smp-attacks.sh" "$HERE/dom0/foreign-probe.sh" \
-	"$HERE/dom0/fuzz.sh" \
+	"$HERE/dom0/fuzz.sh" "$HERE/dom0/grant.sh" \
 	"$overlay/e2e/pvguest/"
 e2e_pack "$overlay" "$work/overlay.cpio.gz" /bin/busybox
 cat "$work/dom0.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd.cpio.gz"

@@ -14,6 +14,7 @@
  * dom0 (dom0/bench.sh) gives the verdict from the domain's state and the
  * hypervisor's counters.  Tests that cannot run print SKIP, never PASS.
  */
+#include "grant.h"
 #include "hypercall.h"
 #include "testpt.h"
 
@@ -22,7 +23,6 @@
 const char *safety_run(const char *batch_na, bool batch_ran);
 void safety_attack(const char *name, u64 foreign_mfn);
 void smp_attack(const char *name);    /* smp_attack.c */
-void grant_ad_bits(const char *name); /* grant.c */
 bool store_faults(volatile u64 *p, u64 val);
 
 /* Set by an expected write fault; the hook resumes after the store. */

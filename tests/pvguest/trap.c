@@ -5,6 +5,7 @@
  * unexpected fault is reported, and tests can install a hook that
  * handles expected faults (e.g. a refused page-table write).
  */
+#include "evtchn.h"
 #include "hypercall.h"
 #include "pvg.h"
 #include "smp.h"
@@ -50,6 +51,10 @@ void pvg_trap(struct trap_frame *f)
 {
 	u64 cr2 = pvg_shared ? pvg_shared->vcpu_info[smp_on_ap()].cr2 : 0;
 
+	if (f->vector == EVTCHN_VECTOR) {
+		evtchn_upcall(smp_on_ap());
+		return;
+	}
 	if (hook && hook(f, cr2))
 		return;
 	pr("PVGUEST: FATAL trap vector=%lu error=0x%lx rip=0x%lx cr2=0x%lx\n",

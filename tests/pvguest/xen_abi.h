@@ -24,6 +24,7 @@
 #define HC_vcpu_op 24
 #define HC_mmuext_op 26
 #define HC_sched_op 29
+#define HC_callback_op 30
 #define HC_event_channel_op 32
 
 #define DOMID_SELF 0x7ff0u
@@ -92,6 +93,23 @@ struct sched_poll {
 
 /* event_channel_op */
 #define EVTCHNOP_send 4
+#define EVTCHNOP_bind_ipi 7
+#define EVTCHNOP_close 3
+#define EVTCHNOP_unmask 9
+struct evtchn_bind_ipi {
+	u32 vcpu;
+	u32 port; /* out */
+};
+
+/* callback_op: where Xen delivers event upcalls (per vCPU). */
+#define CALLBACKOP_register 0
+#define CALLBACKTYPE_event 0
+struct callback_register {
+	u16 type;
+	u16 flags;
+	u32 pad;
+	u64 address;
+};
 
 /* vcpu_op */
 #define VCPUOP_initialise 0
@@ -202,6 +220,8 @@ struct vcpu_info {
 
 struct shared_info_head {
 	struct vcpu_info vcpu_info[32];
+	u64 evtchn_pending[64]; /* 2-level event channels: a bit per port */
+	u64 evtchn_mask[64];
 };
 
 struct xencons_interface {
@@ -242,6 +262,12 @@ struct gnttab_map_grant_ref {
 	u32 handle;
 	u64 dev_bus_addr;
 };
+#define GNTST_okay 0
+#define GNTST_general_error (-1)
+#define GNTST_bad_gntref (-3)
+#define GNTST_bad_handle (-4)
+#define GNTST_bad_virt_addr (-5)
+#define GNTMAP_readonly (1u << 2)
 struct gnttab_unmap_grant_ref {
 	u64 host_addr;
 	u64 dev_bus_addr;

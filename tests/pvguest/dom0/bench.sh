@@ -46,6 +46,8 @@ guest_ended() {
 . /e2e/pvguest/smp-attacks.sh
 # shellcheck source=foreign-probe.sh
 . /e2e/pvguest/foreign-probe.sh
+# shellcheck source=grant.sh
+. /e2e/pvguest/grant.sh
 
 has_domctl=0
 [ -x /usr/sbin/pt-domctl ] && has_domctl=1
@@ -300,25 +302,6 @@ check_saved_consent() {
 	fi
 }
 
-# grant_page DOMID: one page of dom0 granted to DOMID (pvg-grant, which
-# holds it until killed), its reference in the guest's ptswitch/grant-ref.
-grant_pid=
-grant_page() {
-	rm -f /tmp/pvg-grant-ref
-	/e2e/pvguest/pvg-grant "$1" /tmp/pvg-grant-ref &
-	grant_pid=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ -s /tmp/pvg-grant-ref ] && break
-		sleep 1
-	done
-	if [ -s /tmp/pvg-grant-ref ]; then
-		xenstore-write "/local/domain/$1/ptswitch/grant-ref" \
-			"$(cat /tmp/pvg-grant-ref)"
-	else
-		echo "E2E: INFO pvg-grant gave no grant reference"
-	fi
-}
-
 # run_attack NAME FOREIGN_MFN: a one-vCPU guest that dom0 puts in BATCH,
 # which writes a forbidden PTE natively into a batched L1 and flushes.
 # PASS only if Xen refused it (crashed this guest with a revalidation
@@ -465,8 +448,7 @@ run_attack() {
 				"grant-table op must count as a grant flush"
 		fi
 		xl destroy "$aname" >/dev/null 2>&1
-		[ -n "$grant_pid" ] && kill "$grant_pid" 2>/dev/null
-		grant_pid=
+		grant_stop
 		return 0
 		;;
 	second-l2)

@@ -11,6 +11,9 @@
 # 12th second of its operations) instead: then only the destroy and the
 # hypervisor's log are judged.
 export PATH=/usr/sbin:/usr/bin
+# grant_page, grant_stop
+# shellcheck source=grant.sh
+. /e2e/pvguest/grant.sh
 
 CONSOLE_DIR=/var/log/xen/console
 seed=1
@@ -71,6 +74,8 @@ if ! xl create -q /tmp/$name.cfg; then
 	exit 0
 fi
 domid=$(xl domid "$name")
+# The page the guest's grant ops map (it waits 20 s for the reference).
+grant_page "$domid"
 
 # xen_audit WHEN: the hypervisor's audit of the guest's page tables
 # (pt-domctl audit, debug builds with CONFIG_PT_BATCH_AUDIT; Xen pauses
@@ -250,6 +255,31 @@ else
 	echo "E2E: FAIL fuzz-guest-audit $(sed -n \
 		's/^PVGUEST: FUZZ result //p' "$console")"
 fi
+# Xen's own writes to the guest: upcalls and grant mappings happened,
+# on both vCPUs (their violations are the guest audit's).
+ev=$(sed -n 's/^PVGUEST: FUZZ upcalls //p' "$console" | tail -n 1)
+u0=$(echo "$ev" | sed -n 's/.*ipis0=\([0-9]*\).*/\1/p')
+u1=$(echo "$ev" | sed -n 's/.*ipis1=\([0-9]*\).*/\1/p')
+if [ $state = destroyed ]; then
+	echo "E2E: SKIP fuzz-upcalls destroyed before its report"
+elif [ "${u0:-0}" -gt 0 ] && [ "${u1:-0}" -gt 0 ]; then
+	echo "E2E: PASS fuzz-upcalls $ev"
+else
+	echo "E2E: FAIL fuzz-upcalls a vCPU took no IPI upcall: '$ev'"
+fi
+gr=$(sed -n 's/^PVGUEST: FUZZ grants //p' "$console" | tail -n 1)
+gm=$(echo "$gr" | sed -n 's/.*maps=\([0-9]*\).*/\1/p')
+if [ $state = destroyed ]; then
+	echo "E2E: SKIP fuzz-grants destroyed before its report"
+elif [ -z "$grant_pid" ] || [ ! -s /tmp/pvg-grant-ref ]; then
+	echo "E2E: FAIL fuzz-grants dom0 granted no page (pvg-grant)"
+elif [ "${gm:-0}" -gt 0 ]; then
+	echo "E2E: PASS fuzz-grants $gr"
+else
+	echo "E2E: FAIL fuzz-grants no grant mapped: '$gr'"
+fi
+grant_stop
+
 rf=$(stat revalidation_failures)
 if [ -z "$rf" ]; then
 	echo "E2E: SKIP fuzz-no-revalidation-failure no counters (no" \
