@@ -18,12 +18,14 @@ struct upcall_count upcall_count[EVTCHN_CPUS];
 u32 ipi_port[EVTCHN_CPUS];
 static bool enabled[EVTCHN_CPUS];
 
-long evtchn_setup_ipis(void)
+long evtchn_setup_ipis(unsigned int n)
 {
 	unsigned int cpu;
 	long rc;
 
-	for (cpu = 0; cpu < EVTCHN_CPUS; cpu++) {
+	if (n > EVTCHN_CPUS)
+		return -XEN_EINVAL;
+	for (cpu = 0; cpu < n; cpu++) {
 		struct evtchn_bind_ipi bind = {.vcpu = cpu};
 		u32 port;
 
@@ -68,10 +70,15 @@ bool evtchn_upcalls_enabled(unsigned int cpu)
 	return enabled[cpu];
 }
 
-/* vCPU 0 owns every port but vCPU 1's IPI (console, xenstore: bound to 0). */
+/* vCPU 0 owns every port but the others' IPIs (console, xenstore: to 0). */
 static unsigned int port_owner(unsigned int port)
 {
-	return port == ipi_port[1] ? 1 : 0;
+	unsigned int cpu;
+
+	for (cpu = 1; cpu < EVTCHN_CPUS; cpu++)
+		if (ipi_port[cpu] && port == ipi_port[cpu])
+			return cpu;
+	return 0;
 }
 
 void evtchn_upcall(unsigned int cpu)

@@ -10,7 +10,7 @@
 #include "types.h"
 
 #define EVTCHN_VECTOR 32 /* trap_frame.vector of an upcall (head.S) */
-#define EVTCHN_CPUS 2
+#define EVTCHN_CPUS 4
 
 struct upcall_count {
 	volatile u64 upcalls; /* callbacks entered */
@@ -19,8 +19,8 @@ struct upcall_count {
 extern struct upcall_count upcall_count[EVTCHN_CPUS];
 extern u32 ipi_port[EVTCHN_CPUS];
 
-/* Bind an IPI port to every vCPU and unmask the ports; 0 or -errno. */
-long evtchn_setup_ipis(void);
+/* Bind an IPI port to vCPUs 0 to N-1 and unmask the ports; 0 or -errno. */
+long evtchn_setup_ipis(unsigned int n);
 /* On the calling vCPU CPU: register the callback, unmask upcalls. */
 long evtchn_upcalls_on(unsigned int cpu);
 /* Mask vCPU CPU's upcalls (any vCPU may do it: it is a flag in memory). */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz mode (pvg.mode=fuzz pvg.seed=S pvg.ops=N): vCPU 0 and vCPU 1 each
- * run N random page-table operations (fuzz_ops.c) from their own stream
- * of the seed, at once, in BATCH if dom0 put the domain there; then vCPU
- * 0 closes any batch, audits the tables (fuzz_audit.c) and reports:
- * operations per kind, refusals per errno, violations (must be 0).
+ * Fuzz mode (pvg.mode=fuzz pvg.seed=S pvg.ops=N pvg.vcpus=V): vCPUs 0 to
+ * V-1 (2 to 4) each run N random page-table operations (fuzz_ops.c,
+ * fuzz_events.c) from their own stream of the seed, at once, in BATCH if
+ * dom0 put the domain there; then vCPU 0 closes any batch, audits the
+ * tables (fuzz_audit.c) and reports: operations per kind, refusals per
+ * errno, violations (must be 0).
  */
 #include "evtchn.h"
 #include "fuzz.h"
@@ -12,13 +13,14 @@
 #include "smp.h"
 
 struct fuzz_tables ft;
-struct fuzz_cpu fc[FUZZ_CPUS];
+struct fuzz_cpu fc[FUZZ_MAX_CPUS];
 u64 fuzz_shadow[FUZZ_TABLES][512];
-u64 fuzz_spare_shadow[FUZZ_CPUS][512];
+u64 fuzz_spare_shadow[FUZZ_MAX_CPUS][512];
 bool fuzz_iret_unhooked;
+unsigned int fuzz_cpus = 2;
 
-static volatile u64 ap_target, ap_done;
-static volatile bool ap_finished;
+static volatile u64 ops_target, ops_done[FUZZ_MAX_CPUS];
+static volatile bool finished[FUZZ_MAX_CPUS], released;
 
 static const char *const op_names[OP_KINDS] = {
     [OP_STORE] = "store",
@@ -109,7 +111,7 @@ bool fuzz_refused(struct fuzz_cpu *c, long rc)
  */
 static bool fuzz_hook(struct trap_frame *f, u64 cr2)
 {
-	struct fuzz_cpu *c = &fc[smp_on_ap()];
+	struct fuzz_cpu *c = &fc[smp_cpu()];
 	u64 hi = tpt.va + FUZZ_RANGE_SLOTS * (512ul << PAGE_SHIFT);
 
 	if (f->vector != 14)
@@ -137,19 +139,52 @@ static bool fuzz_hook(struct trap_frame *f, u64 cr2)
 	return true;
 }
 
-static void fuzz_ap(void)
+/* vCPUs 1 and up. */
+static void fuzz_worker(unsigned int cpu)
 {
 	u64 i;
-	long rc = evtchn_upcalls_on(1);
+	long rc = evtchn_upcalls_on(cpu);
 
 	if (rc)
-		fuzz_unexpected(&fc[1], "vCPU 1 takes no upcalls: %ld", rc);
-	for (i = 0; i < ap_target; i++) {
-		fuzz_one(1);
-		ap_done = i + 1;
+		fuzz_unexpected(&fc[cpu], "vCPU %u takes no upcalls: %ld", cpu,
+				rc);
+	for (i = 0; i < ops_target; i++) {
+		fuzz_one(cpu);
+		ops_done[cpu] = i + 1;
 	}
-	fuzz_finish_cpu(1);
-	ap_finished = true;
+	fuzz_finish_cpu(cpu);
+	finished[cpu] = true;
+	/* vCPU 1 idles in smp.c; the others here, taking the final events. */
+	while (cpu > 1 && !released)
+		hyp_sched_op(SCHEDOP_yield, NULL);
+}
+
+static void fuzz_ap(void)
+{
+	fuzz_worker(1);
+}
+
+static bool all_finished(void)
+{
+	unsigned int cpu;
+
+	for (cpu = 1; cpu < fuzz_cpus; cpu++)
+		if (!finished[cpu])
+			return false;
+	return true;
+}
+
+/* " vcpu0=N vcpu1=N ..." */
+static const char *done_list(void)
+{
+	static char buf[96];
+	unsigned int cpu;
+	int n = 0;
+
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, " vcpu%u=%lu",
+			      cpu, (u64)ops_done[cpu]);
+	return buf;
 }
 
 static const char *errno_name(unsigned int e)
@@ -186,7 +221,7 @@ static void report(u64 ms)
 	u64 pf = 0, none = 0, unexp = 0, spur = 0, skipped = 0, selfmap = 0;
 	int n = 0;
 
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++) {
+	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
 		for (k = 0; k < OP_KINDS; k++)
 			sum[k] += fc[cpu].ops[k];
 		for (e = 0; e < FUZZ_ERRNOS; e++)
@@ -200,8 +235,7 @@ static void report(u64 ms)
 	}
 	for (k = 0, total = 0; k < OP_KINDS; k++)
 		total += sum[k];
-	pr("PVGUEST: FUZZ ops total=%lu vcpu0=%lu vcpu1=%lu ms=%lu\n", total,
-	   (u64)ap_target, (u64)ap_done, ms);
+	pr("PVGUEST: FUZZ ops total=%lu%s ms=%lu\n", total, done_list(), ms);
 	for (k = 0; k < OP_KINDS; k++) {
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%lu",
 			      op_names[k], sum[k]);
@@ -227,9 +261,11 @@ static void report(u64 ms)
 	for (k = 0; k < OP_KINDS; k++) {
 		n = 0;
 		for (e = 0; e < FUZZ_ERRNOS; e++) {
-			u64 v = fc[0].refused_by[k][e] + fc[1].refused_by[k][e];
 			const char *name = errno_name(e);
+			u64 v = 0;
 
+			for (cpu = 0; cpu < fuzz_cpus; cpu++)
+				v += fc[cpu].refused_by[k][e];
 			if (!v)
 				continue;
 			if (name)
@@ -249,7 +285,7 @@ static void report(u64 ms)
 	pr("PVGUEST: FUZZ other forbidden_no_effect=%lu unexpected=%lu "
 	   "faults_retried=%lu reads_faulted=%lu l2_selfmaps_taken=%lu\n",
 	   none, unexp, spur, skipped, selfmap);
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		for (k = 0; k < FUZZ_NOTES && fc[cpu].note[k][0]; k++)
 			pr("PVGUEST: FUZZ note vcpu%u %s\n", cpu,
 			   fc[cpu].note[k]);
@@ -259,43 +295,48 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 {
 	struct mmuext_op flush = {.cmd = PVG_MMUEXT_FLUSH_BATCH};
 	struct fuzz_audit a;
-	u64 i, t0, ms, deadline, violations;
+	u64 i, t0, ms, deadline, violations, unexpected;
 	long rc;
 	unsigned int cpu;
 
 	fuzz_setup_ops();
 	fuzz_setup_events();
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		rng_seed(&fc[cpu].rng, seed, cpu);
 	pr("PVGUEST: FUZZ start seed=%lu ops=%lu vcpus=%u batch=%d "
 	   "iret_unhooked=%d max_page=%lu\n",
-	   seed, ops, FUZZ_CPUS, batch_on, fuzz_iret_unhooked, ft.max_page);
+	   seed, ops, fuzz_cpus, batch_on, fuzz_iret_unhooked, ft.max_page);
 	trap_set_hook(fuzz_hook);
-	ap_target = ops;
+	ops_target = ops;
 	if (smp_call(fuzz_ap))
 		pvg_panic("vCPU 1 did not take the fuzz work");
+	if (smp_start_extra(fuzz_cpus, fuzz_worker))
+		pvg_panic("fuzz: cannot bring up vCPUs 2 and up");
 	rc = evtchn_upcalls_on(0);
 	if (rc)
 		fuzz_unexpected(&fc[0], "vCPU 0 takes no upcalls: %ld", rc);
 	t0 = now_ns();
 	for (i = 0; i < ops; i++) {
 		fuzz_one(0);
+		ops_done[0] = i + 1;
 		if (ops >= 10 && !((i + 1) % (ops / 10)))
-			pr("PVGUEST: FUZZ progress vcpu0=%lu vcpu1=%lu "
-			   "ms=%lu\n",
-			   i + 1, (u64)ap_done, (now_ns() - t0) / 1000000);
+			pr("PVGUEST: FUZZ progress%s ms=%lu\n", done_list(),
+			   (now_ns() - t0) / 1000000);
 	}
 	fuzz_finish_cpu(0);
-	/* vCPU 1 gets as long again as vCPU 0 took, and a minute. */
+	/* The others get as long again as vCPU 0 took, and a minute. */
 	deadline = now_ns() + (now_ns() - t0) + 60000000000ul;
-	while (!ap_finished && now_ns() < deadline)
+	while (!all_finished() && now_ns() < deadline)
 		sleep_ms(10);
 	ms = (now_ns() - t0) / 1000000;
-	if (!ap_finished)
-		fuzz_violation(&fc[0], "vCPU 1 stuck after %lu of %lu ops",
-			       (u64)ap_done, ops);
+	for (cpu = 1; cpu < fuzz_cpus; cpu++)
+		if (!finished[cpu])
+			fuzz_violation(&fc[0],
+				       "vCPU %u stuck after %lu of %lu ops", cpu,
+				       (u64)ops_done[cpu], ops);
 	pr("PVGUEST: FUZZ ops-done ms=%lu\n", ms);
 	fuzz_check_events();
+	released = true;
 
 	/* The explicit flush closes any batch; its result is part of it. */
 	rc = hyp_mmuext_op(&flush, 1);
@@ -303,7 +344,10 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 		fuzz_violation(&fc[0], "explicit flush at the end: rc %ld", rc);
 	fuzz_audit_run(&a);
 	report(ms);
-	violations = fc[0].violations + fc[1].violations;
+	for (cpu = 0, violations = 0, unexpected = 0; cpu < fuzz_cpus; cpu++) {
+		violations += fc[cpu].violations;
+		unexpected += fc[cpu].unexpected;
+	}
 	pr("PVGUEST: FUZZ audit roots=%lu tables=%lu leaves=%lu "
 	   "writable_table_maps=%lu foreign_maps=%lu unhooked_pdes=%lu "
 	   "lost_updates=%lu superpages=%lu flush_rc=%ld\n",
@@ -311,14 +355,14 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	   a.unhooked_pdes, a.lost_updates, a.superpages, rc);
 	pr("PVGUEST: FUZZ result seed=%lu ops=%lu violations=%lu "
 	   "unexpected=%lu\n",
-	   seed, 2 * ops, violations, fc[0].unexpected + fc[1].unexpected);
+	   seed, fuzz_cpus * ops, violations, unexpected);
 	if (violations)
 		pr("PVGUEST: FAIL fuzz-guest-audit seed %lu: %lu violations\n",
 		   seed, violations);
 	else
 		pr("PVGUEST: PASS fuzz-guest-audit seed %lu: %lu ops, 0 "
 		   "violations\n",
-		   seed, 2 * ops);
+		   seed, fuzz_cpus * ops);
 	trap_set_hook(NULL);
 	smp_set_work(AP_EXIT);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Seeded fuzz mode of the PV test kernel (pvg.mode=fuzz): both vCPUs run
+ * Seeded fuzz mode of the PV test kernel (pvg.mode=fuzz): 2-4 vCPUs run
  * random sequences of page-table operations in BATCH, then the guest
  * audits what it can see of its own tables (fuzz.c, fuzz_ops.c,
  * fuzz_audit.c; README.md, "Fuzz mode").
@@ -11,17 +11,17 @@
 #include "fuzz_rng.h"
 #include "testpt.h"
 
-#define FUZZ_CPUS 2
+#define FUZZ_MAX_CPUS 4
 #define FUZZ_L1S 4	    /* batchable L1s: test L2 slots 0-3 */
 #define FUZZ_L1D 4	    /* index of the L1 hooked twice (slots 4, 5) */
 #define FUZZ_TABLES 5	    /* the batchable L1s and that one */
 #define FUZZ_SPARE_SLOT 8   /* + vCPU: its spare L1, hooked and unhooked */
-#define FUZZ_PLAY_SLOT 10   /* + vCPU: self-maps and refused L2 entries */
+#define FUZZ_PLAY_SLOT 12   /* + vCPU: self-maps and refused L2 entries */
 #define FUZZ_RANGE_SLOTS 6  /* L2 slots whose 2 MiB the ops read through */
 #define FUZZ_SLOTS 500	    /* L1 entries the ops write; the rest reserved */
-#define FUZZ_GRANT_SLOT 505 /* + vCPU: where it maps dom0's granted page */
+#define FUZZ_STACK_SLOT 500 /* + vCPU: its iret stack page */
+#define FUZZ_GRANT_SLOT 504 /* + vCPU: where it maps dom0's granted page */
 #define FUZZ_NO_L1_SLOT 20  /* an L2 slot never hooked: no L1 to map into */
-#define FUZZ_STACK_SLOT 510 /* + vCPU: its iret stack page */
 #define FUZZ_DATA 4
 #define FUZZ_ERRNOS 128
 #define FUZZ_NOTES 4 /* violations kept in full per vCPU */
@@ -63,8 +63,8 @@ enum fuzz_op {
 struct fuzz_tables {
 	u64 *l1[FUZZ_TABLES]; /* read-only aliases; [FUZZ_L1D] hooked twice */
 	u8 *data[FUZZ_DATA];  /* pages the valid entries map */
-	u64 *spare[FUZZ_CPUS][SPARES];
-	u8 *stack[FUZZ_CPUS]; /* iret stack pages */
+	u64 *spare[FUZZ_MAX_CPUS][SPARES];
+	u8 *stack[FUZZ_MAX_CPUS]; /* iret stack pages */
 	u64 root;	      /* boot L4 (virtual) */
 	u64 xen_mfn;	      /* the M2P's L3: a Xen page */
 	u64 max_page;	      /* XENMEM_maximum_ram_page */
@@ -83,7 +83,7 @@ struct fuzz_cpu {
 	u64 violations;
 	u64 spurious, skipped_reads, selfmap_taken;
 	u64 retries; /* faults retried in the current op */
-	u64 ipis_sent[FUZZ_CPUS]; /* OP_UPCALL*: events sent, by target */
+	u64 ipis_sent[FUZZ_MAX_CPUS]; /* OP_UPCALL*: events sent, by target */
 	u64 upcall_late;	  /* a self-sent event not in on return */
 	u64 grant_maps, grant_unmaps, grant_refused;
 	bool grant_mapped, grant_ro;
@@ -97,10 +97,11 @@ struct fuzz_cpu {
 };
 
 extern struct fuzz_tables ft;
-extern struct fuzz_cpu fc[FUZZ_CPUS];
+extern struct fuzz_cpu fc[FUZZ_MAX_CPUS];
 extern u64 fuzz_shadow[FUZZ_TABLES][512];     /* last valid value stored */
-extern u64 fuzz_spare_shadow[FUZZ_CPUS][512]; /* of each spare L1 */
+extern u64 fuzz_spare_shadow[FUZZ_MAX_CPUS][512]; /* of each spare L1 */
 extern bool fuzz_iret_unhooked;
+extern unsigned int fuzz_cpus; /* vCPUs running ops: 2 to FUZZ_MAX_CPUS */
 extern long fuzz_grant_ref; /* dom0's granted page, -1: grant ops off */
 
 const char *fuzz_op_name(enum fuzz_op op);

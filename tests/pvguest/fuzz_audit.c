@@ -87,7 +87,7 @@ static bool is_test_l1(u64 mfn)
 	for (i = 0; i < FUZZ_TABLES; i++)
 		if (virt_to_mfn(ft.l1[i]) == mfn)
 			return true;
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		if (virt_to_mfn(ft.spare[cpu][SPARE_L1]) == mfn)
 			return true;
 	return false;
@@ -191,13 +191,13 @@ static void walk(const u64 *l4, unsigned int pass, struct fuzz_audit *a)
 
 void fuzz_audit_run(struct fuzz_audit *a)
 {
-	const u64 *roots[1 + FUZZ_CPUS];
+	const u64 *roots[1 + FUZZ_MAX_CPUS];
 	unsigned int n = 0, i, cpu, k, pass, t, s;
 
 	memset(a, 0, sizeof(*a));
 	n_tables = 0;
 	roots[n++] = (const u64 *)ft.root;
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++) {
+	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
 		if (fc[cpu].pinned[SPARE_L4])
 			roots[n++] = ft.spare[cpu][SPARE_L4];
 		for (k = 0; k < SPARES; k++)
@@ -219,12 +219,12 @@ void fuzz_audit_run(struct fuzz_audit *a)
 			if (pte_same(e, fuzz_shadow[t][s]))
 				continue;
 			a->lost_updates++;
-			fuzz_violation(&fc[s & 1],
+			fuzz_violation(&fc[s % fuzz_cpus],
 				       "end: l1 %u slot %u holds "
 				       "0x%lx, last stored 0x%lx",
 				       t, s, e, fuzz_shadow[t][s]);
 		}
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		for (s = 0; s < FUZZ_SLOTS; s++) {
 			u64 e = ((volatile u64 *)ft.spare[cpu][SPARE_L1])[s];
 

@@ -27,7 +27,7 @@ static u64 grant_mark_bad;
 
 void fuzz_setup_events(void)
 {
-	long rc = evtchn_setup_ipis();
+	long rc = evtchn_setup_ipis(fuzz_cpus);
 
 	if (rc)
 		pvg_panic("fuzz: cannot bind the IPI event channels");
@@ -64,12 +64,12 @@ static void send_ipi(struct fuzz_cpu *c, unsigned int cpu, unsigned int to)
 
 void fuzz_upcall(struct fuzz_cpu *c, unsigned int cpu)
 {
-	send_ipi(c, cpu, (unsigned int)rng_below(&c->rng, FUZZ_CPUS));
+	send_ipi(c, cpu, (unsigned int)rng_below(&c->rng, fuzz_cpus));
 }
 
 static void upcall_body(void)
 {
-	unsigned int cpu = smp_on_ap();
+	unsigned int cpu = smp_cpu();
 	struct fuzz_cpu *c = &fc[cpu];
 	unsigned int n = (unsigned int)rng_below(&c->rng, 5000), i;
 
@@ -239,14 +239,14 @@ void fuzz_grant_forbid(struct fuzz_cpu *c, unsigned int cpu)
 }
 
 /*
- * After both vCPUs' operations: each vCPU still takes the events sent
- * to it (vCPU 1 idles with upcalls on), then both stop taking upcalls.
+ * After every vCPU's operations: each still takes the events sent to it
+ * (the others idle with upcalls on), then none takes upcalls.
  */
 void fuzz_check_events(void)
 {
 	unsigned int cpu;
 
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++) {
+	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
 		u64 before = upcall_count[cpu].ipis, deadline;
 
 		if (!evtchn_upcalls_enabled(cpu)) {
@@ -265,28 +265,44 @@ void fuzz_check_events(void)
 				       pvg_shared->vcpu_info[cpu]
 					   .evtchn_upcall_pending);
 	}
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++)
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		evtchn_upcalls_off(cpu);
+}
+
+/* WHICH 0: V[], 1: upcalls, 2: IPIs, per vCPU, as "a,b,c". */
+static const char *list(const u64 *v, unsigned int which)
+{
+	static char buf[3][80];
+	unsigned int cpu;
+	int n = 0;
+
+	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
+		u64 x = which == 0   ? v[cpu]
+			: which == 1 ? upcall_count[cpu].upcalls
+				     : upcall_count[cpu].ipis;
+
+		n += snprintf(buf[which] + n, sizeof(buf[which]) - (size_t)n,
+			      "%s%lu", cpu ? "," : "", x);
+	}
+	return buf[which];
 }
 
 void fuzz_report_events(void)
 {
-	u64 sent[FUZZ_CPUS] = {0}, late = 0, maps = 0, unmaps = 0, ref = 0;
+	u64 sent[FUZZ_MAX_CPUS] = {0}, late = 0, maps = 0, unmaps = 0, ref = 0;
 	unsigned int cpu, to;
 
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++) {
-		for (to = 0; to < FUZZ_CPUS; to++)
+	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
+		for (to = 0; to < fuzz_cpus; to++)
 			sent[to] += fc[cpu].ipis_sent[to];
 		late += fc[cpu].upcall_late;
 		maps += fc[cpu].grant_maps;
 		unmaps += fc[cpu].grant_unmaps;
 		ref += fc[cpu].grant_refused;
 	}
-	pr("PVGUEST: FUZZ upcalls sent0=%lu sent1=%lu upcalls0=%lu "
-	   "upcalls1=%lu ipis0=%lu ipis1=%lu late=%lu\n",
-	   sent[0], sent[1], (u64)upcall_count[0].upcalls,
-	   (u64)upcall_count[1].upcalls, (u64)upcall_count[0].ipis,
-	   (u64)upcall_count[1].ipis, late);
+	/* Per vCPU, comma-separated: dom0/fuzz.sh wants every ipis > 0. */
+	pr("PVGUEST: FUZZ upcalls sent=%s upcalls=%s ipis=%s late=%lu\n",
+	   list(sent, 0), list(NULL, 1), list(NULL, 2), late);
 	pr("PVGUEST: FUZZ grants ref=%ld maps=%lu unmaps=%lu refused=%lu "
 	   "mark_bad=%lu\n",
 	   fuzz_grant_ref, maps, unmaps, ref, grant_mark_bad);

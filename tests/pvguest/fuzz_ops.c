@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fuzzer's operations.  Each vCPU writes only its own entries (slot
- * parity = vCPU number) of the shared test L1s, so that it can keep a
+ * modulo the number of vCPUs = vCPU number) of the shared test L1s, so that it can keep a
  * shadow of them, and pins only its own spare tables; the L1s, their
  * batches and the L2 are shared.  Forbidden native stores go only to the
  * L1 hooked twice, which Xen never batches (it emulates and refuses them):
@@ -47,7 +47,7 @@ static unsigned int weight_of(unsigned int op)
 }
 
 /* Stacks for iret frames outside every test range. */
-static u64 iret_stack[FUZZ_CPUS][512] __attribute__((aligned(16)));
+static u64 iret_stack[FUZZ_MAX_CPUS][512] __attribute__((aligned(16)));
 
 static u64 mfn_of(const void *va)
 {
@@ -72,7 +72,9 @@ u64 fuzz_slot_va(unsigned int t, unsigned int s)
 
 static unsigned int own_slot(struct fuzz_cpu *c, unsigned int cpu)
 {
-	return (unsigned int)rng_below(&c->rng, FUZZ_SLOTS / 2) * 2 + cpu;
+	return (unsigned int)rng_below(&c->rng, FUZZ_SLOTS / fuzz_cpus) *
+		   fuzz_cpus +
+	       cpu;
 }
 
 static long mmuext(unsigned int cmd, u64 arg1)
@@ -132,7 +134,7 @@ void fuzz_setup_ops(void)
 		ft.data[i] = alloc_page();
 		*(u64 *)ft.data[i] = DATA_MAGIC | i;
 	}
-	for (cpu = 0; cpu < FUZZ_CPUS; cpu++) {
+	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
 		u64 *l4copy = alloc_page();
 
 		/* The spare L4 maps what the boot one maps. */
@@ -154,12 +156,12 @@ void fuzz_setup_ops(void)
 		smp_add_stack(fuzz_slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu),
 			      fuzz_slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) +
 				  PAGE_SIZE,
-			      cpu == 1);
+			      cpu);
 		smp_add_stack(fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu),
 			      fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
-			      cpu == 1);
+			      cpu);
 		smp_add_stack((u64)iret_stack[cpu], (u64)&iret_stack[cpu][512],
-			      cpu == 1);
+			      cpu);
 	}
 	for (i = 0; i < OP_KINDS; i++)
 		weight_sum += weight_of(i);
@@ -205,7 +207,7 @@ static u64 valid_value(struct rng *r)
 
 bool fuzz_store(volatile u64 *p, u64 val)
 {
-	struct fuzz_cpu *c = &fc[smp_on_ap()];
+	struct fuzz_cpu *c = &fc[smp_cpu()];
 
 	c->faulted = false;
 	asm volatile("leaq 1f(%%rip), %%rax\n\t"
@@ -222,7 +224,7 @@ bool fuzz_store(volatile u64 *p, u64 val)
 /* A read the fault hook may skip; true if it faulted. */
 bool fuzz_load(volatile u64 *p, u64 *val)
 {
-	struct fuzz_cpu *c = &fc[smp_on_ap()];
+	struct fuzz_cpu *c = &fc[smp_cpu()];
 	u64 v = 0;
 
 	c->faulted = false;
@@ -403,7 +405,7 @@ static void op_store_l2(struct fuzz_cpu *c, unsigned int cpu)
 		fuzz_violation(c, "native store to the L2 landed: 0x%lx", *e);
 }
 
-static struct mmu_update mmu_req[FUZZ_CPUS][8];
+static struct mmu_update mmu_req[FUZZ_MAX_CPUS][8];
 
 static void op_mmu(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 {
@@ -652,10 +654,10 @@ static void op_flush(struct fuzz_cpu *c)
 /* A multicall of 2-4 entries; each one's result checked like alone. */
 static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 {
-	static struct multicall_entry mc[FUZZ_CPUS][4];
-	static struct mmu_update req[FUZZ_CPUS][4];
-	static struct mmuext_op ext[FUZZ_CPUS][4];
-	static unsigned int done[FUZZ_CPUS][4];
+	static struct multicall_entry mc[FUZZ_MAX_CPUS][4];
+	static struct mmu_update req[FUZZ_MAX_CPUS][4];
+	static struct mmuext_op ext[FUZZ_MAX_CPUS][4];
+	static unsigned int done[FUZZ_MAX_CPUS][4];
 	unsigned int n = 2 + (unsigned int)rng_below(&c->rng, 3), i;
 	unsigned int kind[4], t[4], s[4];
 	u64 val[4], before[4];
@@ -804,7 +806,10 @@ static void op_read(struct fuzz_cpu *c, unsigned int cpu)
 {
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
 	bool own = rng_below(&c->rng, 2) != 0;
-	unsigned int s = own_slot(c, own ? cpu : !cpu);
+	unsigned int other =
+	    (cpu + 1 + (unsigned int)rng_below(&c->rng, fuzz_cpus - 1)) %
+	    fuzz_cpus;
+	unsigned int s = own_slot(c, own ? cpu : other);
 	u64 va = fuzz_slot_va(t, s), want = fuzz_shadow[t][s], got;
 	unsigned int i;
 	bool faulted;
@@ -839,7 +844,7 @@ static void op_check(struct fuzz_cpu *c, unsigned int cpu)
 {
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES), s;
 
-	for (s = cpu; s < FUZZ_SLOTS; s += 2)
+	for (s = cpu; s < FUZZ_SLOTS; s += fuzz_cpus)
 		if (!pte_same(*fuzz_entry(t, s), fuzz_shadow[t][s]))
 			fuzz_violation(c,
 				       "l1 %u slot %u holds 0x%lx, last "

@@ -74,6 +74,13 @@ ap_entry:
 2:	ud2
 	jmp 2b
 
+/* vCPUs 2 and up (the fuzzer's), on their own stacks too. */
+	.globl extra_entry
+extra_entry:
+	call pvg_extra_main
+3:	ud2
+	jmp 3b
+
 /*
  * Exception entry.  Xen's bounce frame for a 64-bit PV guest holds, from
  * the top of the stack: rcx, r11, [error code], rip, cs, rflags, rsp, ss.

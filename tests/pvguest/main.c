@@ -226,6 +226,9 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 			pr("PVGUEST: SKIP fuzz-batch %s (fuzzing EMULATE)\n",
 			   batch_na);
 		fuzz_iret_unhooked = cmdline_u64("pvg.fuzz_iret", 2) >= 2;
+		fuzz_cpus = (unsigned int)cmdline_u64("pvg.vcpus", 2);
+		if (fuzz_cpus < 2 || fuzz_cpus > FUZZ_MAX_CPUS)
+			pvg_panic("fuzz: pvg.vcpus must be 2 to 4");
 		fuzz_run(cmdline_u64("pvg.seed", 1),
 			 cmdline_u64("pvg.ops", 10000), !batch_na);
 		pr("PVGUEST: DONE\n");

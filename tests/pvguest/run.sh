@@ -10,7 +10,7 @@
 #          [--cases all|races|xen-access] [--widen-races]
 #          [--dom0-image DIR]
 #          [--fuzz [--seed N] [--ops N] [--fuzz-iret 1|2] [--no-dom0-actions]
-#          [--fuzz-destroy]]
+#          [--fuzz-destroy] [--fuzz-vcpus 2|3|4]]
 #
 # --patched      build the hypervisor with hv-patches/build-xen.sh (cached)
 #                and boot that
@@ -54,7 +54,9 @@
 #                keeps dom0 from switching modes and pausing the guest
 #                meanwhile;
 #                --fuzz-destroy has dom0 destroy the guest at a moment
-#                drawn from the seed (no audit then).  Ends
+#                drawn from the seed (no audit then);
+#                --fuzz-vcpus runs the operations on that many vCPUs
+#                (default: 2 + seed % 3, so that runs cover 2 to 4).  Ends
 #                with a "FUZZ:" summary line.  With --widen-races it runs
 #                on that debug build instead of the race cases.
 #
@@ -88,6 +90,7 @@ ops=10000
 fuzz_iret=2
 dom0_actions=1
 fuzz_destroy=0
+fuzz_vcpus=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xen) xen=$2; shift 2 ;;
@@ -116,6 +119,7 @@ CONFIG_PT_BATCH_WIDEN_RACES=y"
 	--fuzz-iret) fuzz_iret=$2; shift 2 ;;
 	--no-dom0-actions) dom0_actions=0; shift ;;
 	--fuzz-destroy) fuzz_destroy=1; shift ;;
+	--fuzz-vcpus) fuzz_vcpus=$2; shift 2 ;;
 	-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
@@ -132,6 +136,11 @@ if [ "$fuzz" = 1 ]; then
 	[ -n "$seed" ] || seed=$(date +%s)
 	case $seed$ops$fuzz_iret in
 	'' | *[!0-9]*) e2e_die "--seed, --ops and --fuzz-iret take numbers" ;;
+	esac
+	[ -n "$fuzz_vcpus" ] || fuzz_vcpus=$((2 + seed % 3))
+	case $fuzz_vcpus in
+	2 | 3 | 4) ;;
+	*) e2e_die "--fuzz-vcpus takes 2, 3 or 4" ;;
 	esac
 fi
 
@@ -229,7 +238,8 @@ dom0_cmdline="$dom0_cmdline pvguest.timeout=$timeout_s pvguest.smp=$smp"
 dom0_cmdline="$dom0_cmdline pvguest.attacks=$attacks pvguest.cases=$cases"
 [ "$cases" = fuzz ] && dom0_cmdline="$dom0_cmdline pvguest.checks=fuzz \
 pvguest.seed=$seed pvguest.ops=$ops pvguest.fuzz_iret=$fuzz_iret \
-pvguest.dom0_actions=$dom0_actions pvguest.fuzz_destroy=$fuzz_destroy"
+pvguest.dom0_actions=$dom0_actions pvguest.fuzz_destroy=$fuzz_destroy \
+pvguest.fuzz_vcpus=$fuzz_vcpus"
 
 t_boot=$(date +%s)
 e2e_log "booting $xen ($flavour) under QEMU (TCG), console log: $log"
@@ -282,11 +292,12 @@ if [ "$cases" = fuzz ]; then
 			grep -a 'Assertion\|BUG\|FATAL\|Panic\|domain_crash' |
 			head -n 20
 	fi
-	strip | grep -a '^PVGUEST: FUZZ \(ops\|refusals\|other\|note\|audit\)' ||
+	strip | grep -a '^PVGUEST: FUZZ \(ops\|refusals\|other\|note\|audit\|upcalls\|grants\)' ||
 		true
 	strip | grep -a '^E2E: INFO fuzz' || true
 	res=$(strip | sed -n 's/^PVGUEST: FUZZ result //p' | head -n 1)
-	echo "FUZZ: seed=$seed ops_per_vcpu=$ops flavour=$flavour" \
+	echo "FUZZ: seed=$seed vcpus=$fuzz_vcpus ops_per_vcpu=$ops" \
+		"flavour=$flavour" \
 		"${res:-no result (the guest did not finish)}" \
 		"xen_console_bad_lines=$xen_bad wall_s=$((t_end - t_start))"
 fi

@@ -4,7 +4,8 @@
  * tables, with our trap table and its own stack.  It writes the entries
  * of the second test L1 in the mode vCPU 0 is measuring, so that the
  * measurement sees two vCPUs updating page tables at once (the same data
- * page, different L1s).
+ * page, different L1s).  The fuzzer may bring up vCPUs 2 and 3 as well,
+ * each running one function and going down.
  */
 #include "smp.h"
 #include "hypercall.h"
@@ -13,11 +14,15 @@
 #define AP_STACK_SIZE 16384
 #define AP_WAIT_MS 10000
 
-extern char ap_entry[];
+extern char ap_entry[], extra_entry[];
 void pvg_ap_main(void);
+void pvg_extra_main(void);
 
 static u8 ap_stack[AP_STACK_SIZE] __attribute__((aligned(16)));
-static struct vcpu_guest_context ap_ctxt;
+static u8 extra_stack[SMP_MAX_CPUS - 2][AP_STACK_SIZE]
+    __attribute__((aligned(16)));
+static struct vcpu_guest_context ap_ctxt, extra_ctxt[SMP_MAX_CPUS - 2];
+static void (*volatile extra_fn)(unsigned int cpu);
 static volatile bool ap_alive;
 static volatile enum ap_work ap_request = AP_IDLE, ap_doing = AP_IDLE;
 static volatile long ap_error;
@@ -25,37 +30,40 @@ volatile u64 ap_emulated_writes, ap_batch_ptes, ap_batches;
 static void (*volatile ap_fn)(void);
 
 /* Other stacks a vCPU may run on (the fuzzer's iret stacks). */
-#define MAX_STACKS 8
+#define MAX_STACKS (3 * SMP_MAX_CPUS)
 static struct {
 	u64 lo, hi;
-	bool ap;
+	unsigned int cpu;
 } stacks[MAX_STACKS];
 static unsigned int nr_stacks;
 
-void smp_add_stack(u64 lo, u64 hi, bool ap)
+void smp_add_stack(u64 lo, u64 hi, unsigned int cpu)
 {
 	if (nr_stacks == MAX_STACKS)
 		pvg_panic("smp: too many stacks");
 	stacks[nr_stacks].lo = lo;
 	stacks[nr_stacks].hi = hi;
-	stacks[nr_stacks++].ap = ap;
+	stacks[nr_stacks++].cpu = cpu;
 }
 
 /*
  * Which vCPU we are, by the stack we run on: a fault taken on another
  * vCPU's idea of the stack would read the other vCPU's cr2.
  */
-bool smp_on_ap(void)
+unsigned int smp_cpu(void)
 {
 	u64 sp = (u64)__builtin_frame_address(0);
 	unsigned int i;
 
 	if (sp >= (u64)ap_stack && sp < (u64)ap_stack + AP_STACK_SIZE)
-		return true;
+		return 1;
+	if (sp >= (u64)extra_stack && sp < (u64)extra_stack + sizeof(extra_stack))
+		return 2 + (unsigned int)((sp - (u64)extra_stack) /
+					  AP_STACK_SIZE);
 	for (i = 0; i < nr_stacks; i++)
 		if (sp >= stacks[i].lo && sp < stacks[i].hi)
-			return stacks[i].ap;
-	return false;
+			return stacks[i].cpu;
+	return 0;
 }
 
 static bool wait_for(volatile bool *flag)
@@ -67,30 +75,63 @@ static bool wait_for(volatile bool *flag)
 	return *flag;
 }
 
-int smp_start(void)
+/* Start vCPU CPU at ENTRY on the boot page tables with our trap table. */
+static long vcpu_start(unsigned int cpu, struct vcpu_guest_context *ctxt,
+		       char *entry, u8 *stack)
 {
 	long rc;
 
-	memset(&ap_ctxt, 0, sizeof(ap_ctxt));
-	ap_ctxt.flags = VGCF_in_kernel;
-	ap_ctxt.user_regs.rip = (u64)ap_entry;
-	ap_ctxt.user_regs.rsp = (u64)ap_stack + AP_STACK_SIZE;
-	ap_ctxt.user_regs.cs = FLAT_KERNEL_CS64;
-	ap_ctxt.user_regs.ss = FLAT_KERNEL_SS64;
-	/* Events masked, as on vCPU 0: we register no event callback. */
-	ap_ctxt.user_regs.saved_upcall_mask = 1;
-	ap_ctxt.kernel_ss = FLAT_KERNEL_SS64;
-	ap_ctxt.kernel_sp = ap_ctxt.user_regs.rsp;
-	ap_ctxt.ctrlreg[3] = virt_to_mfn((void *)pvg_si->pt_base) << PAGE_SHIFT;
-	trap_copy(ap_ctxt.trap_ctxt);
+	memset(ctxt, 0, sizeof(*ctxt));
+	ctxt->flags = VGCF_in_kernel;
+	ctxt->user_regs.rip = (u64)entry;
+	ctxt->user_regs.rsp = (u64)stack + AP_STACK_SIZE;
+	ctxt->user_regs.cs = FLAT_KERNEL_CS64;
+	ctxt->user_regs.ss = FLAT_KERNEL_SS64;
+	/* Events masked, as on vCPU 0 (evtchn.c registers a callback). */
+	ctxt->user_regs.saved_upcall_mask = 1;
+	ctxt->kernel_ss = FLAT_KERNEL_SS64;
+	ctxt->kernel_sp = ctxt->user_regs.rsp;
+	ctxt->ctrlreg[3] = virt_to_mfn((void *)pvg_si->pt_base) << PAGE_SHIFT;
+	trap_copy(ctxt->trap_ctxt);
 
-	rc = hyp_vcpu_op(VCPUOP_initialise, 1, &ap_ctxt);
-	if (rc)
-		return (int)rc;
-	rc = hyp_vcpu_op(VCPUOP_up, 1, NULL);
+	rc = hyp_vcpu_op(VCPUOP_initialise, cpu, ctxt);
+	if (!rc)
+		rc = hyp_vcpu_op(VCPUOP_up, cpu, NULL);
+	return rc;
+}
+
+int smp_start(void)
+{
+	long rc = vcpu_start(1, &ap_ctxt, ap_entry, ap_stack);
+
 	if (rc)
 		return (int)rc;
 	return wait_for(&ap_alive) ? 0 : -1;
+}
+
+int smp_start_extra(unsigned int n, void (*fn)(unsigned int cpu))
+{
+	unsigned int cpu;
+	long rc;
+
+	extra_fn = fn;
+	for (cpu = 2; cpu < n && cpu < SMP_MAX_CPUS; cpu++) {
+		rc = vcpu_start(cpu, &extra_ctxt[cpu - 2], extra_entry,
+				extra_stack[cpu - 2]);
+		if (rc)
+			return (int)rc;
+	}
+	return 0;
+}
+
+/* vCPUs 2 and up: run the function once, then go down. */
+void pvg_extra_main(void)
+{
+	unsigned int cpu = smp_cpu();
+
+	extra_fn(cpu);
+	for (;;)
+		hyp_vcpu_op(2 /* VCPUOP_down */, cpu, NULL);
 }
 
 int smp_set_work(enum ap_work work)

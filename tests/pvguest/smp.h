@@ -20,9 +20,17 @@ extern volatile u64 ap_emulated_writes, ap_batch_ptes, ap_batches;
 int smp_start(void);
 /* Ask vCPU 1 for WORK and wait (bounded) until it does it; 0 on success. */
 int smp_set_work(enum ap_work work);
-bool smp_on_ap(void);
-/* [LO, HI) is a stack that vCPU 1 (AP) or vCPU 0 may run on. */
-void smp_add_stack(u64 lo, u64 hi, bool ap);
+#define SMP_MAX_CPUS 4
+/* The vCPU we run on (by our stack). */
+unsigned int smp_cpu(void);
+static inline bool smp_on_ap(void)
+{
+	return smp_cpu() != 0;
+}
+/* [LO, HI) is a stack that vCPU CPU may run on. */
+void smp_add_stack(u64 lo, u64 hi, unsigned int cpu);
+/* Bring up vCPUs 2 to N-1, each running FN(its number) once; 0 or rc. */
+int smp_start_extra(unsigned int n, void (*fn)(unsigned int cpu));
 /* Run FN once on vCPU 1 (it then idles in AP_CALL); 0 once it started. */
 int smp_call(void (*fn)(void));
 

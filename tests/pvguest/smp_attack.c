@@ -142,7 +142,7 @@ static bool adversary_retry(struct trap_frame *f, u64 cr2)
 
 static bool attack_hook(struct trap_frame *f, u64 cr2)
 {
-	unsigned int cpu = smp_on_ap();
+	unsigned int cpu = smp_cpu();
 	u64 hi = tpt.va + TEST_L1S * (512ul << PAGE_SHIFT);
 
 	if (f->vector != 14)
@@ -167,7 +167,7 @@ static bool attack_hook(struct trap_frame *f, u64 cr2)
 /* A store of VAL to *P; true if Xen bounced it back as a write fault. */
 static bool store_traps(volatile u64 *p, u64 val)
 {
-	unsigned int cpu = smp_on_ap();
+	unsigned int cpu = smp_cpu();
 
 	faulted[cpu] = false;
 	expect_addr[cpu] = (u64)p;

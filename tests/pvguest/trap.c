@@ -49,10 +49,10 @@ void trap_set_hook(trap_hook_t h)
 
 void pvg_trap(struct trap_frame *f)
 {
-	u64 cr2 = pvg_shared ? pvg_shared->vcpu_info[smp_on_ap()].cr2 : 0;
+	u64 cr2 = pvg_shared ? pvg_shared->vcpu_info[smp_cpu()].cr2 : 0;
 
 	if (f->vector == EVTCHN_VECTOR) {
-		evtchn_upcall(smp_on_ap());
+		evtchn_upcall(smp_cpu());
 		return;
 	}
 	if (hook && hook(f, cr2))
