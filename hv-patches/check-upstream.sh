@@ -80,7 +80,8 @@ build() { # NAME CONFIG-LINES
 }
 
 build debug "CONFIG_DEBUG=y
-CONFIG_PT_BATCH_WIDEN_RACES=y"
+CONFIG_PT_BATCH_WIDEN_RACES=y
+CONFIG_PT_BATCH_AUDIT=y"
 [ "$release" = 0 ] || build release "CONFIG_PV=y"
 
 log "PASS: the series applies to and builds on $commit"

@@ -44,8 +44,9 @@
 # --widen-races  --patched --cases races, with the hypervisor built as a
 #                debug build (CONFIG_DEBUG=y, assertions live) with
 #                CONFIG_PT_BATCH_WIDEN_RACES=y, which holds those race
-#                windows open for milliseconds (hv-patches/BATCH.md)
-# --fuzz         no benchmark: one 2-vCPU guest in fuzz mode (README.md,
+#                windows open for milliseconds (hv-patches/BATCH.md), and
+#                CONFIG_PT_BATCH_AUDIT=y (0017's audit, for --fuzz)
+# --fuzz         no benchmark: one guest of 2-4 vCPUs in fuzz mode (README.md,
 #                "Fuzz mode"), seeded by --seed (default: the time, printed),
 #                --ops operations per vCPU (10000); --fuzz-iret 2 (the
 #                default) includes iret frames in a batchable range (issue
@@ -110,7 +111,8 @@ while [ $# -gt 0 ]; do
 		build_xen=patched
 		cases=races
 		kconfig="CONFIG_DEBUG=y
-CONFIG_PT_BATCH_WIDEN_RACES=y"
+CONFIG_PT_BATCH_WIDEN_RACES=y
+CONFIG_PT_BATCH_AUDIT=y"
 		shift
 		;;
 	--fuzz) fuzz=1; shift ;;
