@@ -15,7 +15,7 @@
 #                      (CONFIG_PT_BATCH_WIDEN_RACES): the pvguest cases
 #                      written against those races
 #   make fuzz-pvguest  Xen under QEMU, that debug build: the pvguest kernel's
-#                      seeded fuzz mode, 2 vCPUs in BATCH, a few minutes
+#                      seeded fuzz mode, 2-4 vCPUs in BATCH, a few minutes
 #                      (FUZZ_SEED= replays, FUZZ_OPS= per vCPU);
 #                      fuzz-pvguest-long: 10^6 ops on the release build
 #   make e2e-linux     Xen under QEMU: the patched Linux guest and a stock one
