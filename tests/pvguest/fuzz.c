@@ -299,8 +299,9 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	long rc;
 	unsigned int cpu;
 
-	fuzz_setup_ops();
+	/* First: whether dom0 granted a page decides the grant ops' weights. */
 	fuzz_setup_events();
+	fuzz_setup_ops();
 	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		rng_seed(&fc[cpu].rng, seed, cpu);
 	pr("PVGUEST: FUZZ start seed=%lu ops=%lu vcpus=%u batch=%d "
