@@ -154,8 +154,7 @@ static bool spurious_fault_hook(struct trap_frame *f, u64 cr2)
 			__atomic_add_fetch(&batch_faults_rehooked, 1,
 					   __ATOMIC_RELAXED);
 	}
-	__atomic_add_fetch(&batch_faults_vcpu[smp_cpu()], 1,
-			   __ATOMIC_RELAXED);
+	__atomic_add_fetch(&batch_faults_vcpu[smp_cpu()], 1, __ATOMIC_RELAXED);
 	/* A fault storm is not spurious: give up after a bound. */
 	return __atomic_add_fetch(&batch_spurious_faults, 1,
 				  __ATOMIC_RELAXED) <= 100000;

@@ -333,8 +333,8 @@ void fuzz_run(u64 seed, u64 ops, bool batch_on)
 	for (cpu = 1; cpu < fuzz_cpus; cpu++)
 		if (!finished[cpu])
 			fuzz_violation(&fc[0],
-				       "vCPU %u stuck after %lu of %lu ops", cpu,
-				       (u64)ops_done[cpu], ops);
+				       "vCPU %u stuck after %lu of %lu ops",
+				       cpu, (u64)ops_done[cpu], ops);
 	pr("PVGUEST: FUZZ ops-done ms=%lu\n", ms);
 	fuzz_check_events();
 	released = true;

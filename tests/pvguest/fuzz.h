@@ -65,9 +65,9 @@ struct fuzz_tables {
 	u8 *data[FUZZ_DATA];  /* pages the valid entries map */
 	u64 *spare[FUZZ_MAX_CPUS][SPARES];
 	u8 *stack[FUZZ_MAX_CPUS]; /* iret stack pages */
-	u64 root;	      /* boot L4 (virtual) */
-	u64 xen_mfn;	      /* the M2P's L3: a Xen page */
-	u64 max_page;	      /* XENMEM_maximum_ram_page */
+	u64 root;		  /* boot L4 (virtual) */
+	u64 xen_mfn;		  /* the M2P's L3: a Xen page */
+	u64 max_page;		  /* XENMEM_maximum_ram_page */
 };
 
 /* What one vCPU did; written by that vCPU only. */
@@ -82,9 +82,9 @@ struct fuzz_cpu {
 	u64 unexpected; /* a valid op failed, a pin state differed */
 	u64 violations;
 	u64 spurious, skipped_reads, selfmap_taken;
-	u64 retries; /* faults retried in the current op */
+	u64 retries;		      /* faults retried in the current op */
 	u64 ipis_sent[FUZZ_MAX_CPUS]; /* OP_UPCALL*: events sent, by target */
-	u64 upcall_late;	  /* a self-sent event not in on return */
+	u64 upcall_late;	      /* a self-sent event not in on return */
 	u64 grant_maps, grant_unmaps, grant_refused;
 	bool grant_mapped, grant_ro;
 	unsigned int grant_table;
@@ -98,11 +98,11 @@ struct fuzz_cpu {
 
 extern struct fuzz_tables ft;
 extern struct fuzz_cpu fc[FUZZ_MAX_CPUS];
-extern u64 fuzz_shadow[FUZZ_TABLES][512];     /* last valid value stored */
+extern u64 fuzz_shadow[FUZZ_TABLES][512];	  /* last valid value stored */
 extern u64 fuzz_spare_shadow[FUZZ_MAX_CPUS][512]; /* of each spare L1 */
 extern bool fuzz_iret_unhooked;
 extern unsigned int fuzz_cpus; /* vCPUs running ops: 2 to FUZZ_MAX_CPUS */
-extern long fuzz_grant_ref; /* dom0's granted page, -1: grant ops off */
+extern long fuzz_grant_ref;    /* dom0's granted page, -1: grant ops off */
 
 const char *fuzz_op_name(enum fuzz_op op);
 /* Record a violation: counted, the first few kept for the report. */

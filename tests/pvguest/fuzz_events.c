@@ -56,8 +56,9 @@ static void send_ipi(struct fuzz_cpu *c, unsigned int cpu, unsigned int to)
 	c->ipis_sent[to]++;
 	if (to == cpu && upcall_count[cpu].ipis == before) {
 		c->upcall_late++;
-		fuzz_violation(c, "event sent to itself not delivered on the "
-				  "hypercall's return (rsp 0x%lx)",
+		fuzz_violation(c,
+			       "event sent to itself not delivered on the "
+			       "hypercall's return (rsp 0x%lx)",
 			       (u64)__builtin_frame_address(0));
 	}
 }
@@ -132,8 +133,8 @@ void fuzz_grant_unmap(struct fuzz_cpu *c, unsigned int cpu)
 		return;
 	rc = hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &unmap, 1);
 	if (rc || unmap.status != GNTST_okay) {
-		fuzz_unexpected(c, "grant unmap l1 %u: rc %ld status %d", t,
-				rc, unmap.status);
+		fuzz_unexpected(c, "grant unmap l1 %u: rc %ld status %d", t, rc,
+				unmap.status);
 		return;
 	}
 	c->grant_mapped = false;
@@ -152,10 +153,10 @@ void fuzz_grant(struct fuzz_cpu *c, unsigned int cpu)
 	unsigned int t = (unsigned int)rng_below(&c->rng, FUZZ_TABLES);
 	unsigned int s = FUZZ_GRANT_SLOT + cpu;
 	bool ro = rng_below(&c->rng, 2) != 0;
-	struct gnttab_map_grant_ref map = {
-	    .host_addr = fuzz_slot_va(t, s),
-	    .flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0),
-	    .ref = (u32)fuzz_grant_ref};
+	struct gnttab_map_grant_ref map = {.host_addr = fuzz_slot_va(t, s),
+					   .flags = GNTMAP_host_map |
+						    (ro ? GNTMAP_readonly : 0),
+					   .ref = (u32)fuzz_grant_ref};
 	u64 e;
 	long rc;
 
@@ -232,8 +233,9 @@ void fuzz_grant_forbid(struct fuzz_cpu *c, unsigned int cpu)
 	c->grant_refused++;
 	if (!pte_same(*fuzz_entry(t, s), before) ||
 	    !pte_same(*fuzz_entry(t2, s), before2))
-		fuzz_violation(c, "%s: l1 %u/%u slot %u 0x%lx/0x%lx -> "
-				  "0x%lx/0x%lx",
+		fuzz_violation(c,
+			       "%s: l1 %u/%u slot %u 0x%lx/0x%lx -> "
+			       "0x%lx/0x%lx",
 			       what, t, t2, s, before, before2,
 			       *fuzz_entry(t, s), *fuzz_entry(t2, s));
 }
@@ -258,12 +260,12 @@ void fuzz_check_events(void)
 		while (upcall_count[cpu].ipis == before && now_ns() < deadline)
 			hyp_sched_op(SCHEDOP_yield, NULL);
 		if (upcall_count[cpu].ipis == before)
-			fuzz_violation(&fc[0],
-				       "vCPU %u: the final event was not "
-				       "delivered in 5 s (pending %d)",
-				       cpu,
-				       pvg_shared->vcpu_info[cpu]
-					   .evtchn_upcall_pending);
+			fuzz_violation(
+			    &fc[0],
+			    "vCPU %u: the final event was not "
+			    "delivered in 5 s (pending %d)",
+			    cpu,
+			    pvg_shared->vcpu_info[cpu].evtchn_upcall_pending);
 	}
 	for (cpu = 0; cpu < fuzz_cpus; cpu++)
 		evtchn_upcalls_off(cpu);

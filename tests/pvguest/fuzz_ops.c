@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fuzzer's operations.  Each vCPU writes only its own entries (slot
- * modulo the number of vCPUs = vCPU number) of the shared test L1s, so that it can keep a
- * shadow of them, and pins only its own spare tables; the L1s, their
- * batches and the L2 are shared.  Forbidden native stores go only to the
+ * modulo the number of vCPUs = vCPU number) of the shared test L1s, so
+ * that it can keep a shadow of them, and pins only its own spare tables;
+ * the L1s, their batches and the L2 are shared.  Forbidden native stores go only to the
  * L1 hooked twice, which Xen never batches (it emulates and refuses them):
  * in a batched L1 they would be stored and crash the domain at the close,
  * as designed (hv-patches/BATCH.md, "Guest ABI").
@@ -32,8 +32,7 @@ static const unsigned int weight[OP_KINDS] = {
     [OP_IRET_OUT] = 150,   [OP_IRET_IN] = 150,	    [OP_IRET_UNHOOKED] = 150,
     [OP_EVTCHN] = 100,	   [OP_UPCALL] = 200,	    [OP_UPCALL_STACK] = 100,
     [OP_GRANT] = 150,	   [OP_GRANT_FORBID] = 50,  [OP_OPTIN] = 2,
-    [OP_SPIN] = 600,
-    [OP_READ] = 700,	   [OP_CHECK] = 150,
+    [OP_SPIN] = 600,	   [OP_READ] = 700,	    [OP_CHECK] = 150,
 };
 static unsigned int weight_sum;
 
@@ -157,9 +156,9 @@ void fuzz_setup_ops(void)
 			      fuzz_slot_va(FUZZ_L1D, FUZZ_STACK_SLOT + cpu) +
 				  PAGE_SIZE,
 			      cpu);
-		smp_add_stack(fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu),
-			      fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE,
-			      cpu);
+		smp_add_stack(
+		    fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu),
+		    fuzz_slot_va(0, FUZZ_STACK_SLOT + cpu) + PAGE_SIZE, cpu);
 		smp_add_stack((u64)iret_stack[cpu], (u64)&iret_stack[cpu][512],
 			      cpu);
 	}
@@ -444,7 +443,8 @@ static void op_mmu(struct fuzz_cpu *c, unsigned int cpu, bool forbid)
 	if (done > k)
 		fuzz_violation(c, "mmu_update counted forbidden entry %u done",
 			       k);
-	check_refused(c, "mmu_update", fuzz_entry(t, slot[k]), req[k].val, before_k);
+	check_refused(c, "mmu_update", fuzz_entry(t, slot[k]), req[k].val,
+		      before_k);
 }
 
 /* mmu_update of an L2 slot: hook/unhook, self-maps, wrong entries. */
@@ -721,8 +721,8 @@ static void op_multi(struct fuzz_cpu *c, unsigned int cpu)
 					       "multicall mmu_update took "
 					       "forbidden 0x%lx",
 					       val[i]);
-			check_refused(c, "multicall", fuzz_entry(t[i], s[i]), val[i],
-				      before[i]);
+			check_refused(c, "multicall", fuzz_entry(t[i], s[i]),
+				      val[i], before[i]);
 		} else if (kind[i] <= 1) {
 			if (r)
 				fuzz_unexpected(c, "multicall entry %u: %ld", i,
@@ -762,8 +762,8 @@ static void iret_on(u64 top, bool events)
 	    "1:"
 	    :
 	    : [top] "r"(top), [iret] "r"(hypercall_page + HC_iret * 32),
-	      [keep] "r"(keep),
-	      [ss] "i"(FLAT_KERNEL_SS64), [cs] "i"(FLAT_KERNEL_CS64 & ~3)
+	      [keep] "r"(keep), [ss] "i"(FLAT_KERNEL_SS64),
+	      [cs] "i"(FLAT_KERNEL_CS64 & ~3)
 	    : "r8", "r9", "memory", "cc");
 }
 
@@ -849,7 +849,8 @@ static void op_check(struct fuzz_cpu *c, unsigned int cpu)
 			fuzz_violation(c,
 				       "l1 %u slot %u holds 0x%lx, last "
 				       "stored 0x%lx",
-				       t, s, *fuzz_entry(t, s), fuzz_shadow[t][s]);
+				       t, s, *fuzz_entry(t, s),
+				       fuzz_shadow[t][s]);
 }
 
 static enum fuzz_op draw(struct fuzz_cpu *c)

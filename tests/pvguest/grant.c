@@ -71,7 +71,8 @@ void grant_ad_bits(const char *name)
 		   name, rc, map.status);
 		return;
 	}
-	mark = grant_mark_ok((const volatile char *)va); /* also sets Accessed */
+	mark =
+	    grant_mark_ok((const volatile char *)va); /* also sets Accessed */
 	before = *entry;
 	if (!mark || !(before & PTE_A)) {
 		pr("PVGUEST: FAIL attack-%s grant mapping: mark %d, pte "
@@ -98,7 +99,8 @@ void grant_ad_bits(const char *name)
 	held = *entry == want;
 	pr("PVGUEST: ATTACK %s survived: batch was open %d, flush rc %ld, "
 	   "entry held %d (0x%lx), mark %d\n",
-	   name, opened, rc, held, *entry, grant_mark_ok((const volatile char *)va));
+	   name, opened, rc, held, *entry,
+	   grant_mark_ok((const volatile char *)va));
 	/*
 	 * A grant-table op is a flush point of its own in the counters
 	 * (flush.grant): open a second batch and let the unmap close it.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A page dom0 grants us (tests/tools/pvg-grant.c), for grant.c and the fuzzer. */
+/* A page dom0 grants us (tests/tools/pvg-grant.c): grant.c, the fuzzer. */
 #ifndef PVG_GRANT_H
 #define PVG_GRANT_H
 

@@ -22,7 +22,7 @@
 
 const char *safety_run(const char *batch_na, bool batch_ran);
 void safety_attack(const char *name, u64 foreign_mfn);
-void smp_attack(const char *name);    /* smp_attack.c */
+void smp_attack(const char *name); /* smp_attack.c */
 bool store_faults(volatile u64 *p, u64 val);
 
 /* Set by an expected write fault; the hook resumes after the store. */

@@ -57,9 +57,10 @@ unsigned int smp_cpu(void)
 
 	if (sp >= (u64)ap_stack && sp < (u64)ap_stack + AP_STACK_SIZE)
 		return 1;
-	if (sp >= (u64)extra_stack && sp < (u64)extra_stack + sizeof(extra_stack))
-		return 2 + (unsigned int)((sp - (u64)extra_stack) /
-					  AP_STACK_SIZE);
+	if (sp >= (u64)extra_stack &&
+	    sp < (u64)extra_stack + sizeof(extra_stack))
+		return 2 +
+		       (unsigned int)((sp - (u64)extra_stack) / AP_STACK_SIZE);
 	for (i = 0; i < nr_stacks; i++)
 		if (sp >= stacks[i].lo && sp < stacks[i].hi)
 			return stacks[i].cpu;
