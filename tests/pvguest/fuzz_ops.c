@@ -3,10 +3,10 @@
  * The fuzzer's operations.  Each vCPU writes only its own entries (slot
  * modulo the number of vCPUs = vCPU number) of the shared test L1s, so
  * that it can keep a shadow of them, and pins only its own spare tables;
- * the L1s, their batches and the L2 are shared.  Forbidden native stores go only to the
- * L1 hooked twice, which Xen never batches (it emulates and refuses them):
- * in a batched L1 they would be stored and crash the domain at the close,
- * as designed (hv-patches/BATCH.md, "Guest ABI").
+ * the L1s, their batches and the L2 are shared.  Forbidden native stores
+ * go only to the L1 hooked twice, which Xen never batches (it emulates
+ * and refuses them): in a batched L1 they would be stored and crash the
+ * domain at the close, as designed (hv-patches/BATCH.md, "Guest ABI").
  */
 #include "evtchn.h"
 #include "fuzz.h"
