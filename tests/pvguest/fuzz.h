@@ -86,7 +86,7 @@ struct fuzz_cpu {
 	u64 ipis_sent[FUZZ_MAX_CPUS]; /* OP_UPCALL*: events sent, by target */
 	u64 upcall_late;	      /* a self-sent event not in on return */
 	u64 grant_maps, grant_unmaps, grant_refused;
-	bool grant_mapped, grant_ro;
+	bool grant_mapped;
 	unsigned int grant_table;
 	u32 grant_handle;
 	bool pinned[SPARES], spare_hooked, on_spare_root;

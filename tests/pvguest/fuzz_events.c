@@ -6,7 +6,7 @@
  * Upcalls: each vCPU has an IPI port (evtchn.c) and takes upcalls during
  * its operations, so Xen writes bounce frames wherever the vCPU's stack
  * is, also on its iret stack in a batchable range (OP_IRET_UNHOOKED) and
- * on a stack there (OP_UPCALL_STACK) while the other vCPU may hold a
+ * on a stack there (OP_UPCALL_STACK) while another vCPU may hold a
  * batch over that range.  An event a vCPU sends itself must be in before
  * the hypercall returns; at the end every vCPU must still get its events.
  *
@@ -14,7 +14,7 @@
  * it in one of the test L1s, batchable or not, at slot FUZZ_GRANT_SLOT +
  * vCPU (no other op writes there: Xen crashes a domain that overwrites a
  * grant mapping, by design), reads dom0's mark through it, and unmaps it
- * later, while the other vCPU's batches open and close on that L1.
+ * later, while other vCPUs' batches open and close on that L1.
  */
 #include "evtchn.h"
 #include "fuzz.h"
@@ -94,8 +94,8 @@ static void run_on_stack(u64 top, void (*fn)(void))
 
 /*
  * The stack page of OP_IRET_UNHOOKED, in l1[0]'s batchable range: Xen
- * writes the upcall's frame there, the handler runs there, and the
- * other vCPU's batch on l1[0] may unhook it at any moment.
+ * writes the upcall's frame there, the handler runs there, and another
+ * vCPU's batch on l1[0] may unhook it at any moment.
  */
 void fuzz_upcall_on_stack(struct fuzz_cpu *c, unsigned int cpu)
 {
@@ -171,7 +171,6 @@ void fuzz_grant(struct fuzz_cpu *c, unsigned int cpu)
 		return;
 	}
 	c->grant_mapped = true;
-	c->grant_ro = ro;
 	c->grant_table = t;
 	c->grant_handle = map.handle;
 	c->grant_maps++;
@@ -271,30 +270,29 @@ void fuzz_check_events(void)
 		evtchn_upcalls_off(cpu);
 }
 
-/* WHICH 0: V[], 1: upcalls, 2: IPIs, per vCPU, as "a,b,c". */
-static const char *list(const u64 *v, unsigned int which)
+/* V[0..fuzz_cpus) as "a,b,c" in BUF. */
+static const char *join(char buf[80], const u64 *v)
 {
-	static char buf[3][80];
 	unsigned int cpu;
 	int n = 0;
 
-	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
-		u64 x = which == 0   ? v[cpu]
-			: which == 1 ? upcall_count[cpu].upcalls
-				     : upcall_count[cpu].ipis;
-
-		n += snprintf(buf[which] + n, sizeof(buf[which]) - (size_t)n,
-			      "%s%lu", cpu ? "," : "", x);
-	}
-	return buf[which];
+	for (cpu = 0; cpu < fuzz_cpus; cpu++)
+		n += snprintf(buf + n, 80 - (size_t)n, "%s%lu", cpu ? "," : "",
+			      v[cpu]);
+	return buf;
 }
 
 void fuzz_report_events(void)
 {
-	u64 sent[FUZZ_MAX_CPUS] = {0}, late = 0, maps = 0, unmaps = 0, ref = 0;
+	u64 sent[FUZZ_MAX_CPUS] = {0}, upcalls[FUZZ_MAX_CPUS],
+	    ipis[FUZZ_MAX_CPUS];
+	u64 late = 0, maps = 0, unmaps = 0, ref = 0;
+	char b1[80], b2[80], b3[80];
 	unsigned int cpu, to;
 
 	for (cpu = 0; cpu < fuzz_cpus; cpu++) {
+		upcalls[cpu] = upcall_count[cpu].upcalls;
+		ipis[cpu] = upcall_count[cpu].ipis;
 		for (to = 0; to < fuzz_cpus; to++)
 			sent[to] += fc[cpu].ipis_sent[to];
 		late += fc[cpu].upcall_late;
@@ -304,7 +302,7 @@ void fuzz_report_events(void)
 	}
 	/* Per vCPU, comma-separated: dom0/fuzz.sh wants every ipis > 0. */
 	pr("PVGUEST: FUZZ upcalls sent=%s upcalls=%s ipis=%s late=%lu\n",
-	   list(sent, 0), list(NULL, 1), list(NULL, 2), late);
+	   join(b1, sent), join(b2, upcalls), join(b3, ipis), late);
 	pr("PVGUEST: FUZZ grants ref=%ld maps=%lu unmaps=%lu refused=%lu "
 	   "mark_bad=%lu\n",
 	   fuzz_grant_ref, maps, unmaps, ref, grant_mark_bad);
