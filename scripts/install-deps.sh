@@ -31,7 +31,7 @@ xen-hypervisor-4.17-amd64 xz-utils kmod" ;;
 	record) PKGS="$PKGS qemu-system-x86 busybox-static
 xen-hypervisor-4.17-amd64 xz-utils gcc binutils nginx-light apache2-utils
 postgresql-15 postgresql-client-15 dpkg-dev strace flex bison bc libelf-dev
-redis-server redis-tools" ;;
+redis-server redis-tools python3" ;;
 	deb) PKGS="$PKGS dpkg-dev debhelper lintian fakeroot systemd" ;;
 	systemd) PKGS="$PKGS systemd-container mmdebstrap" ;;
 	fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;

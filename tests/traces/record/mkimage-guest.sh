@@ -6,10 +6,13 @@
 # (scripts/install-deps.sh record installs them).
 #
 #   mkimage-guest.sh --out FILE --agent BIN --workload W [--src DIR]
-#                    [--forkbench BIN]
+#                    [--forkbench BIN] [--rounds]
 #
 # W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix,
-# kbuild, redis.  compile and mix carry gcc and binutils and the sources of DIR
+# kbuild, redis, python.  --rounds makes the guest run its workload in
+# rounds that dom0 times (rounds.sh; kbuild, redis, db and python have
+# them).  python carries Python 3's interpreter and standard library
+# and pyfork.py (add_python).  compile and mix carry gcc and binutils and the sources of DIR
 # (the repository: the guest compiles tests/pvguest, a freestanding C
 # program, again and again); web and mix carry nginx and ab; db carries
 # PostgreSQL 15 with a cluster made by initdb and filled by pgbench -i -s
@@ -29,6 +32,7 @@ workload=
 src=$(cd "$HERE/../../.." && pwd)
 busybox=/bin/busybox
 forkbench=
+rounds=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--workload) workload=$2; shift 2 ;;
 	--src) src=$2; shift 2 ;;
 	--forkbench) forkbench=$2; shift 2 ;;
+	--rounds) rounds=1; shift ;;
 	*) e2e_die "mkimage-guest: unknown argument $1" ;;
 	esac
 done
@@ -65,6 +70,10 @@ e2e_install_bin "$root" "$agent" /usr/sbin/ptswitch-agent
 install -m 0755 "$HERE/guest-init" "$root/init"
 install -m 0755 "$HERE/workloads.sh" "$root/workloads.sh"
 printf '%s\n' "$workload" >"$root/etc/rec-workload"
+if [ "$rounds" = 1 ]; then
+	install -m 0644 "$HERE/rounds.sh" "$root/rounds.sh"
+	: >"$root/etc/rec-rounds"
+fi
 
 GCCVER=12
 GCCLIB=/usr/lib/gcc/x86_64-linux-gnu/$GCCVER
@@ -181,6 +190,26 @@ add_redis() {
 	e2e_copy_with_libs "$root" /usr/bin/redis-cli /usr/bin/redis-benchmark
 }
 
+# Python 3 (bookworm's 3.11) at /usr/bin/python3: the interpreter, the
+# standard library with its compiled modules (so the guest compiles
+# nothing), less what a headless program never imports, and the
+# libraries of its extension modules.
+add_python() {
+	py=$(readlink -f /usr/bin/python3)
+	e2e_install_bin "$root" "$py" /usr/bin/python3
+	lib=/usr/lib/$(basename "$py")
+	mkdir -p "$root/usr/lib"
+	tar -C /usr/lib --exclude=test --exclude=idlelib --exclude=tkinter \
+		--exclude=ensurepip --exclude=lib2to3 --exclude=pydoc_data \
+		--exclude='config-*' --exclude=site-packages \
+		--exclude=dist-packages -cf - "$(basename "$lib")" |
+		tar -C "$root/usr/lib" -xf -
+	for so in "$lib"/lib-dynload/*.so; do
+		e2e_copy_libs "$root" "$so"
+	done
+	install -m 0644 "$HERE/pyfork.py" "$root/pyfork.py"
+}
+
 case $workload in
 idle | forkloop) ;;
 compile) add_compiler ;;
@@ -191,6 +220,7 @@ pfork) add_forkbench ;;
 pmix) add_forkbench; add_compiler ;;
 kbuild) add_kbuild ;;
 redis) add_redis ;;
+python) add_python ;;
 *) e2e_die "mkimage-guest: unknown workload $workload" ;;
 esac
 

@@ -10,6 +10,8 @@
 #             [--workloads "idle forkloop compile web db mix"]
 #             [--timeout SECS] [--log FILE] [--no-build] [--xen XEN_GZ]
 #             [--guest-kernel DIR|patched] [--batch "pfork"]
+#   record.sh --rounds N --guest-kernel DIR|patched [--out DIR]
+#             [--workloads "python redis db kbuild"] [...]
 #
 # --out       where the traces go (default tests/traces/recorded)
 # --duration  seconds recorded (default 600), --interval ms per row
@@ -24,6 +26,13 @@
 # --batch     also record each of these workloads in a second guest,
 #             <w>-batch, put in BATCH before the recording starts (needs
 #             --guest-kernel); its trace and Xen's counters go to OUT/batch
+# --rounds    wall time per mode instead (dom0-rounds.sh, rounds.sh): one
+#             guest at a time runs N timed rounds of a fixed amount of
+#             work, in EMULATE and BATCH alternately (E B B E ...), in one
+#             boot; each round is recorded as a trace of its own.  The
+#             traces and table.md (rounds-table.sh) go to OUT/rounds
+#             (default OUT: build/record).  Workloads: python, redis, db,
+#             kbuild (default: all four)
 #
 # Not part of CI: it takes about half an hour under TCG and needs about
 # 3.5 GiB of RAM for QEMU.  Exits 0 when every trace arrived intact and
@@ -45,9 +54,11 @@ build=$TOP/build
 xen=
 guest_kernel_opt=
 batch=
+rounds=
+out_set=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--out) out=$2; shift 2 ;;
+	--out) out=$2; out_set=1; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--interval) interval=$2; shift 2 ;;
 	--workloads) workloads=$2; shift 2 ;;
@@ -57,12 +68,21 @@ while [ $# -gt 0 ]; do
 	--xen) xen=$2; shift 2 ;;
 	--guest-kernel) guest_kernel_opt=$2; shift 2 ;;
 	--batch) batch=$2; shift 2 ;;
-	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	-h | --help) sed -n '2,38p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
 [ -z "$batch" ] || [ -n "$guest_kernel_opt" ] ||
 	e2e_die "--batch needs --guest-kernel (Debian's kernel cannot batch)"
+if [ -n "$rounds" ]; then
+	[ -n "$guest_kernel_opt" ] ||
+		e2e_die "--rounds needs --guest-kernel (BATCH needs its opt-in)"
+	[ -z "$batch" ] || e2e_die "--rounds and --batch do not mix"
+	case $workloads in "idle forkloop"*) workloads="python redis db kbuild" ;; esac
+	[ "$out_set" = 1 ] || out=$build/record
+	[ -n "$timeout_s" ] || timeout_s=9000
+fi
 batch_names=
 for b in $batch; do
 	batch_names="$batch_names $b-batch"
@@ -141,7 +161,7 @@ done
 for w in $workloads $batch_names; do
 	"$HERE/mkimage-guest.sh" --out "$work/overlay/e2e/images/$w.cpio.gz" \
 		--agent "$build/ptswitch-agent" --workload "${w%-batch}" \
-		--forkbench "$build/forkbench"
+		--forkbench "$build/forkbench" ${rounds:+--rounds}
 done
 # The e2e dom0 image, then an overlay archive on top (the kernel unpacks
 # both, later files win): the recording replaces the checks.
@@ -151,7 +171,11 @@ done
 "$TOP/tests/e2e/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" \
 	--kernel-tree "$ktree" --guest-initrd "$work/unused.cpio.gz" \
 	--guest-kernel "$guest_kernel" --domctl "$build/pt-domctl"
-install -m 0755 "$HERE/dom0-record.sh" "$work/overlay/e2e/checks.sh"
+if [ -n "$rounds" ]; then
+	install -m 0755 "$HERE/dom0-rounds.sh" "$work/overlay/e2e/checks.sh"
+else
+	install -m 0755 "$HERE/dom0-record.sh" "$work/overlay/e2e/checks.sh"
+fi
 e2e_install_bin "$work/overlay" "$build/pt-record" /usr/sbin/pt-record
 (cd "$work/overlay" && find . | LC_ALL=C sort |
 	/bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) |
@@ -159,8 +183,14 @@ e2e_install_bin "$work/overlay" "$build/pt-record" /usr/sbin/pt-record
 
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=patched"
 dom0_cmdline="$dom0_cmdline rec.duration=$duration rec.interval=$interval"
-e2e_log "booting under QEMU (TCG) for ${duration}s of recording," \
-	"console log: $log"
+[ -z "$rounds" ] || dom0_cmdline="$dom0_cmdline rec.rounds=$rounds"
+if [ -n "$rounds" ]; then
+	e2e_log "booting under QEMU (TCG) for $rounds rounds of each of" \
+		"$workloads, console log: $log"
+else
+	e2e_log "booting under QEMU (TCG) for ${duration}s of recording," \
+		"console log: $log"
+fi
 t0=$(date +%s)
 # dom0 holds the compressed guest images (about 100 MB) in its initramfs.
 E2E_DOM0_MEM=1024M e2e_boot "$work/xen.elf" "$vmlinuz" "$dom0_cmdline" \
@@ -169,6 +199,18 @@ e2e_log "QEMU ran $(($(date +%s) - t0)) s"
 
 # Collect: every trace must arrive whole (checksum) and parse.
 grep -a 'REC: \(INFO\|FAIL\)' "$log" | sed 's/^\[ *[0-9.]*\] //' >&2 || true
+if [ -n "$rounds" ]; then
+	status=0
+	mkdir -p "$out/rounds"
+	"$HERE/rounds-table.sh" --eval "$build/ptswitch-eval" --header \
+		"recorded by tests/traces/record/record.sh --rounds $rounds on $(date -u +%Y-%m-%d): Xen 4.17 + hv-patches (series-key ${xen_key:-?}) under QEMU TCG, guest $guest_desc PV" \
+		"$log" "$out/rounds" >"$out/rounds/table.md" || status=1
+	cat "$out/rounds/table.md"
+	grep -a 'REC: GUEST ' "$log" | sed 's/^\[ *[0-9.]*\] REC: GUEST //' |
+		tr -d '\r' >"$out/rounds/guests.console" || true
+	grep -aq 'E2E: DONE' "$log" || { e2e_log "dom0 never finished"; status=1; }
+	exit $status
+fi
 status=0
 [ -z "$batch" ] || mkdir -p "$out/batch"
 for w in $workloads $batch_names; do

@@ -78,25 +78,29 @@ wl_web() {
 	done
 }
 
+# Start PostgreSQL on the image's cluster, once (the socket in /tmp).
+pg_start() {
+	pgsql=/usr/lib/postgresql/15/bin
+	[ -S /tmp/.s.PGSQL.5432 ] && return
+	mkdir -p /dev/shm
+	grep -q ' /dev/shm ' /proc/mounts || mount -t tmpfs tmpfs /dev/shm
+	chown -R postgres:postgres /pgdata
+	chmod 0700 /pgdata
+	su -s /bin/sh postgres -c "$pgsql/postgres -D /pgdata \
+		-c listen_addresses= -k /tmp -c shared_buffers=16MB \
+		-c max_connections=10 -c max_wal_size=32MB \
+		-c min_wal_size=4MB >/tmp/postgres.log 2>&1 &"
+	i=0
+	until [ -S /tmp/.s.PGSQL.5432 ] || [ $i -ge 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+}
+
 # PostgreSQL 15 with pgbench (TPC-B like, scale 1), two clients; every
 # 30 s pgbench starts over with new connections (new backends).
 wl_db() {
-	pgsql=/usr/lib/postgresql/15/bin
-	if [ ! -S /tmp/.s.PGSQL.5432 ]; then
-		mkdir -p /dev/shm
-		mount -t tmpfs tmpfs /dev/shm
-		chown -R postgres:postgres /pgdata
-		chmod 0700 /pgdata
-		su -s /bin/sh postgres -c "$pgsql/postgres -D /pgdata \
-			-c listen_addresses= -k /tmp -c shared_buffers=16MB \
-			-c max_connections=10 -c max_wal_size=32MB \
-			-c min_wal_size=4MB >/tmp/postgres.log 2>&1 &"
-		i=0
-		until [ -S /tmp/.s.PGSQL.5432 ] || [ $i -ge 300 ]; do
-			sleep 1
-			i=$((i + 1))
-		done
-	fi
+	pg_start
 	ready db
 	while running; do
 		su -s /bin/sh postgres -c \

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+# Timed rounds of real workloads (sourced by guest-init when the image
+# has /etc/rec-rounds; busybox sh).  dom0 (dom0-rounds.sh) puts the
+# guest in EMULATE or BATCH, writes the round's number to data/rec/go,
+# and waits for data/rec/done; the guest runs one fixed amount of work
+# and writes "N SECONDS DETAIL" there.  The same guest and the same boot
+# serve every round, so the modes are compared on equal terms.
+#
+# Each workload has setup_<w> (untimed: start servers, fill heaps, warm
+# caches) and round_<w>, which sets $detail.  Uses ready() and rinfo()
+# of workloads.sh.
+
+uptime_now() {
+	read -r up _ </proc/uptime
+	echo "$up"
+}
+
+# Python's multiprocessing forking from a 1 GiB heap (pyfork.py): five
+# pools of two workers a round, each a fork of the whole parent.
+setup_python() {
+	# POSIX semaphores (multiprocessing's locks) live in /dev/shm.
+	mkdir -p /dev/shm
+	grep -q ' /dev/shm ' /proc/mounts || mount -t tmpfs tmpfs /dev/shm
+	mkfifo /run/py.in /run/py.out
+	python3 -S /pyfork.py 1024 5 </run/py.in >/run/py.out 2>/tmp/py.err &
+	exec 3>/run/py.in 4</run/py.out
+	read -r line <&4 || line="python did not start: $(cat /tmp/py.err)"
+	echo "rec: python $line"
+}
+
+round_python() {
+	echo go >&3
+	read -r detail <&4 || detail="python ended: $(tail -n 3 /tmp/py.err)"
+}
+
+# Redis 7.0 with a heap of about 350 MiB (300000 keys of 1 KiB, made in
+# the server by DEBUG POPULATE: a client fill takes minutes under TCG).
+# A round: two BGSAVEs back to back while two clients run 4000 SETs and
+# GETs; the RDB file is removed after each (guest RAM).
+setup_redis() {
+	redis-server --save '' --appendonly no --dir /tmp --port 0 \
+		--unixsocket "$REDIS_SOCK" --daemonize yes \
+		--enable-debug-command yes --logfile /tmp/redis.log
+	i=0
+	until [ "$(rcli ping)" = PONG ] || [ $i -ge 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	t=$(uptime_now)
+	rcli debug populate 300000 key 1024 >/dev/null
+	echo "rec: redis populated in $(awk -v a="$t" -v b="$(uptime_now)" \
+		'BEGIN { printf "%.1f", b - a }') s: $(rcli dbsize) keys," \
+		"rss $(rinfo memory used_memory_rss)"
+}
+
+round_redis() {
+	redis-benchmark -s "$REDIS_SOCK" -t set,get -n 4000 -r 300000 \
+		-d 1024 -c 2 -q 2>&1 | tr '\r' '\n' | grep 'per second' |
+		tail -n 2 | tr '\n' ' ' >/tmp/rb.out &
+	forks=
+	for _ in 1 2; do
+		rcli bgsave >/dev/null
+		sleep 1
+		while [ "$(rinfo persistence rdb_bgsave_in_progress)" = 1 ]; do
+			sleep 1
+		done
+		forks="$forks $(rinfo stats latest_fork_usec)"
+		rm -f /tmp/dump.rdb
+	done
+	wait
+	detail="fork_usec$forks status $(rinfo persistence \
+		rdb_last_bgsave_status) cow $(rinfo persistence \
+		rdb_last_cow_size) clients $(cat /tmp/rb.out)"
+}
+
+# PostgreSQL 15 with connection churn: pgbench -C opens a new connection
+# (a new backend, forked by the postmaster) for every transaction; a
+# round is 2 clients x 60 transactions.
+setup_db() {
+	pg_start
+}
+
+round_db() {
+	detail=$(su -s /bin/sh postgres -c \
+		"/usr/lib/postgresql/15/bin/pgbench -h /tmp -C -c 2 -j 1 -t 60 \
+		postgres" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/tps \1/p' |
+		head -n 1)
+	[ -n "$detail" ] || detail="pgbench failed"
+}
+
+# make -j2 (two vCPUs) of a real kernel's mm/: Debian's linux 6.1,
+# configured as for wl_kbuild.  The first, untimed, build makes
+# everything mm/ needs (host tools, generated headers, objtool); a
+# round removes mm/'s objects and builds them again.
+KBUILD_DIRS="mm/"
+
+kmake() {
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
+		LC_ALL=C KBUILD_BUILD_USER=ptswitch KBUILD_BUILD_HOST=build \
+		KBUILD_BUILD_TIMESTAMP=@0 make -j2 "$@" >/tmp/kmake.out 2>&1
+}
+
+setup_kbuild() {
+	cd /src/linux || return
+	t=$(uptime_now)
+	# shellcheck disable=SC2086 # one word per directory
+	kmake $KBUILD_DIRS || echo "rec: kbuild warm-up failed:" \
+		"$(tail -n 3 /tmp/kmake.out)"
+	echo "rec: kbuild warm-up $(awk -v a="$t" -v b="$(uptime_now)" \
+		'BEGIN { printf "%.1f", b - a }') s"
+}
+
+round_kbuild() {
+	for d in $KBUILD_DIRS; do
+		find "$d" \( -name '*.o' -o -name '*.a' \) -exec rm -f {} +
+	done
+	# shellcheck disable=SC2086 # one word per directory
+	if kmake $KBUILD_DIRS; then
+		detail="objects $(grep -c ' CC ' /tmp/kmake.out)"
+	else
+		detail="make failed: $(tail -n 2 /tmp/kmake.out | tr '\n' ' ')"
+	fi
+}
+
+# Runs forever: set up, say ready, then one round per new value of
+# data/rec/go.
+run_rounds() {
+	w=$1
+	xenstore-write data/rec/go 0 data/rec/done 0
+	"setup_$w"
+	ready "$w"
+	last=0
+	while :; do
+		go=$(xenstore-read data/rec/go 2>/dev/null || echo 0)
+		if [ "$go" = "$last" ]; then
+			sleep 1
+			continue
+		fi
+		start=$(uptime_now)
+		detail=
+		"round_$w"
+		secs=$(awk -v a="$start" -v b="$(uptime_now)" \
+			'BEGIN { printf "%.2f", b - a }')
+		echo "rec: round $go $secs $detail"
+		xenstore-write data/rec/done "$go $secs $detail"
+		last=$go
+	done
+}
