@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # tests/traces/record/rounds-table.sh, the wall-time table of record.sh
 # --rounds, on made-up console logs: the table and the means of a good
-# run, and the runs that must fail: a damaged trace, a BATCH round in
-# which no batch happened, a workload measured in one mode only, a
-# failure dom0 reported.
+# run (its warm-up round shown, not averaged), and the runs that must
+# fail: a damaged trace, a BATCH round in which no batch happened, a
+# workload measured in one mode only, a failure dom0 reported.
 set -u
 # ok, not_ok, finish
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +28,7 @@ round() {
 }
 
 good() {
+	round db 0 emulate 99.0 0
 	round db 1 emulate 40.0 0
 	round db 2 batch 20.0 7
 	round db 3 batch 22.0 9
@@ -43,8 +44,9 @@ run() {
 good >"$tmp/good.log"
 run good
 if [ "$rc" -eq 0 ] && grep -q '| db | 42.00 (2) | 21.00 (2) | 2.00 |' <<<"$out" &&
-	grep -q '| db | 2 | batch | 20.0 | 10 | 7 |' <<<"$out"; then
-	ok "a good run gives its rounds and the means per mode, exit 0"
+	grep -q '| db | 2 | batch | 20.0 | 10 | 7 |' <<<"$out" &&
+	grep -q '| db | 0 (warm-up) | emulate | 99.0 |' <<<"$out"; then
+	ok "a good run gives its rounds and the means per mode without the warm-up, exit 0"
 else
 	not_ok "a good run: exit $rc: $out"
 fi

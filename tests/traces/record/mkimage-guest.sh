@@ -9,9 +9,9 @@
 #                    [--forkbench BIN] [--rounds]
 #
 # W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix,
-# kbuild, redis, python.  --rounds makes the guest run its workload in
-# rounds that dom0 times (rounds.sh; kbuild, redis, db and python have
-# them).  python carries Python 3's interpreter and standard library
+# kbuild, redis, python, pyupdate.  --rounds makes the guest run its workload in
+# rounds that dom0 times (rounds.sh; kbuild, redis, db, python and
+# pyupdate have them).  python and pyupdate carry Python 3's interpreter and standard library
 # and pyfork.py (add_python).  compile and mix carry gcc and binutils and the sources of DIR
 # (the repository: the guest compiles tests/pvguest, a freestanding C
 # program, again and again); web and mix carry nginx and ab; db carries
@@ -220,7 +220,7 @@ pfork) add_forkbench ;;
 pmix) add_forkbench; add_compiler ;;
 kbuild) add_kbuild ;;
 redis) add_redis ;;
-python) add_python ;;
+python | pyupdate) add_python ;;
 *) e2e_die "mkimage-guest: unknown workload $workload" ;;
 esac
 

@@ -83,7 +83,8 @@ $1 == "R" {
 	mode[key] = m; secs[key] = s; det[key] = detail
 	if (!(w in seen)) { seen[w] = 1; order[nw++] = w }
 	if (r > maxr[w]) maxr[w] = r
-	sum[w, m] += s; n[w, m]++
+	# Round 0 is the warm-up (dom0-rounds.sh): shown, not averaged.
+	if (r > 0) { sum[w, m] += s; n[w, m]++ }
 	next
 }
 $1 == "H" { hv[$2, $3, $4] = $5; next }
@@ -92,14 +93,14 @@ END {
 	print "|---|---|---|---|---|---|---|---|---|"
 	for (i = 0; i < nw; i++) {
 		w = order[i]
-		for (r = 1; r <= maxr[w]; r++) {
+		for (r = 0; r <= maxr[w]; r++) {
 			key = w SUBSEP r
 			if (!(key in mode))
 				continue
 			m = mode[key]
 			b = hv[w, r, "batches"]
-			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", w, r,
-			    m, secs[key], hv[w, r, "emulated_writes"], b,
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w,
+			    r == 0 ? "0 (warm-up)" : r, m, secs[key], hv[w, r, "emulated_writes"], b,
 			    hv[w, r, "batch_ptes"], hv[w, r, "spurious_faults"],
 			    det[key]
 			if (m == "batch" && b + 0 == 0)

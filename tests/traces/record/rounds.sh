@@ -17,13 +17,30 @@ uptime_now() {
 }
 
 # Python's multiprocessing forking from a 1 GiB heap (pyfork.py): five
-# pools of two workers a round, each a fork of the whole parent.
+# pools of two workers a round, each a fork of the whole parent.  In
+# python the heap stays as loaded (a dataset the workers read); in
+# pyupdate the parent rewrites all of it before each pool (it updates
+# its data between batches of work), so every fork write-protects the
+# whole heap again.
 setup_python() {
+	py_start 0
+}
+
+setup_pyupdate() {
+	py_start 1
+}
+
+round_pyupdate() {
+	round_python
+}
+
+# py_start DIRTY
+py_start() {
 	# POSIX semaphores (multiprocessing's locks) live in /dev/shm.
 	mkdir -p /dev/shm
 	grep -q ' /dev/shm ' /proc/mounts || mount -t tmpfs tmpfs /dev/shm
 	mkfifo /run/py.in /run/py.out
-	python3 -S /pyfork.py 1024 5 </run/py.in >/run/py.out 2>/tmp/py.err &
+	python3 -S /pyfork.py 1024 5 "$1" </run/py.in >/run/py.out 2>/tmp/py.err &
 	exec 3>/run/py.in 4</run/py.out
 	read -r line <&4 || line="python did not start: $(cat /tmp/py.err)"
 	echo "rec: python $line"
@@ -86,7 +103,8 @@ round_db() {
 		"/usr/lib/postgresql/15/bin/pgbench -h /tmp -C -c 2 -j 1 -t 60 \
 		postgres" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/tps \1/p' |
 		head -n 1)
-	[ -n "$detail" ] || detail="pgbench failed"
+	[ -n "$detail" ] || detail="pgbench failed: $(tail -n 2 \
+		/tmp/postgres.log | tr '\n' ' ')"
 }
 
 # make -j2 (two vCPUs) of a real kernel's mm/: Debian's linux 6.1,
