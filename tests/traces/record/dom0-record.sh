@@ -17,25 +17,13 @@
 # An image named <w>-batch (record.sh --batch) is the same workload in a
 # guest put in BATCH (pt-domctl set-mode) before the recording starts;
 # every other guest stays in EMULATE (no ptswitchd runs here).
-export PATH=/usr/sbin:/usr/bin
+# shellcheck source=dom0-reclib.sh
+. /e2e/reclib.sh
 
-IMAGES=/e2e/images
-OUT=/tmp/traces
-CONSOLE_DIR=/var/log/xen/console
 READY_TIMEOUT=600
 
-duration=600
-interval=1000
-read -r cmdline </proc/cmdline
-for arg in $cmdline; do
-	case $arg in
-	rec.duration=*) duration=${arg#rec.duration=} ;;
-	rec.interval=*) interval=${arg#rec.interval=} ;;
-	esac
-done
-
-info() { echo "REC: INFO $*"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+duration=$(cmdline_arg rec.duration 600)
+interval=$(cmdline_arg rec.interval 1000)
 
 # Memory per workload (MB): the image unpacked in RAM plus room to run.
 mem_of() {
@@ -50,28 +38,13 @@ mem_of() {
 	esac
 }
 
-# dom0 runs the recorder: under TCG six busy guests would otherwise
-# starve it, and its samples would drift from 1 s.
-# (Xen 4.17 defaults to credit2.)
-xl sched-credit2 -d 0 -w 1024 >/dev/null 2>&1 ||
-	xl sched-credit -d 0 -w 1024 >/dev/null 2>&1 ||
-	info "could not raise dom0's scheduler weight"
+raise_dom0_weight
 
 names=
 doms=
 for img in "$IMAGES"/*.cpio.gz; do
 	name=$(basename "$img" .cpio.gz)
-	cat >"/tmp/$name.cfg" <<EOF
-name = "rec-$name"
-type = "pv"
-kernel = "/e2e/guest-kernel"
-ramdisk = "$img"
-extra = "console=hvc0 rdinit=/init quiet"
-memory = $(mem_of "$name")
-vcpus = 1
-on_crash = "preserve"
-EOF
-	if xl create -q "/tmp/$name.cfg"; then
+	if create_guest "$name" "$img" "$(mem_of "$name")" 1; then
 		names="$names $name"
 		# Trace names as the domains': distinct from the synthetic ones.
 		doms="$doms rec-$name=$(xl domid "rec-$name")"
@@ -141,10 +114,7 @@ xl list
 for n in $names; do
 	f=$OUT/rec-$n.trace
 	[ -e "$f" ] || continue
-	while IFS= read -r line; do
-		echo "REC: LINE $n $line"
-	done <"$f"
-	echo "REC: SUM $n $(md5sum <"$f" | cut -d" " -f1)"
+	print_trace "$n" "$f"
 done
 for n in $names; do
 	log=$CONSOLE_DIR/guest-rec-$n.log

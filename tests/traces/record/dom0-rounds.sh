@@ -16,24 +16,13 @@
 #   REC: RHV <name> <round> <counter> <value>   Xen's counters, the
 #                                  increase during the round
 #   REC: LINE/SUM <name>-r<round>-<mode> ...    the round's trace
-export PATH=/usr/sbin:/usr/bin
+# shellcheck source=dom0-reclib.sh
+. /e2e/reclib.sh
 
-IMAGES=/e2e/images
-OUT=/tmp/traces
-CONSOLE_DIR=/var/log/xen/console
 READY_TIMEOUT=1800
 ROUND_TIMEOUT=1800
 
-rounds=4
-read -r cmdline </proc/cmdline
-for arg in $cmdline; do
-	case $arg in
-	rec.rounds=*) rounds=${arg#rec.rounds=} ;;
-	esac
-done
-
-info() { echo "REC: INFO $*"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+rounds=$(cmdline_arg rec.rounds 4)
 
 # Memory (MB): the image in RAM plus the workload's heap and room.
 mem_of() {
@@ -82,24 +71,13 @@ wait_node() {
 	return 1
 }
 
-xl sched-credit2 -d 0 -w 1024 >/dev/null 2>&1 ||
-	xl sched-credit -d 0 -w 1024 >/dev/null 2>&1 ||
-	info "could not raise dom0's scheduler weight"
+raise_dom0_weight
 mkdir -p "$OUT"
 
 run_guest() {
 	name=$1 img=$2
-	cat >"/tmp/$name.cfg" <<EOF
-name = "rec-$name"
-type = "pv"
-kernel = "/e2e/guest-kernel"
-ramdisk = "$img"
-extra = "console=hvc0 rdinit=/init quiet"
-memory = $(mem_of "$name")
-vcpus = $(vcpus_of "$name")
-on_crash = "preserve"
-EOF
-	if ! xl create -q "/tmp/$name.cfg"; then
+	if ! create_guest "$name" "$img" "$(mem_of "$name")" \
+		"$(vcpus_of "$name")"; then
 		echo "REC: FAIL create rec-$name"
 		return
 	fi
@@ -152,11 +130,7 @@ EOF
 	pt-domctl set-mode "$dom" emulate >/dev/null 2>&1
 	for f in "$OUT/$name"-r*.trace; do
 		[ -e "$f" ] || continue
-		t=$(basename "$f" .trace)
-		while IFS= read -r line; do
-			echo "REC: LINE $t $line"
-		done <"$f"
-		echo "REC: SUM $t $(md5sum <"$f" | cut -d" " -f1)"
+		print_trace "$(basename "$f" .trace)" "$f"
 	done
 	tail -n 60 "$CONSOLE_DIR/guest-rec-$name.log" 2>/dev/null |
 		while IFS= read -r line; do

@@ -171,6 +171,7 @@ done
 "$TOP/tests/e2e/mkinitrd-dom0.sh" --out "$work/dom0.cpio.gz" \
 	--kernel-tree "$ktree" --guest-initrd "$work/unused.cpio.gz" \
 	--guest-kernel "$guest_kernel" --domctl "$build/pt-domctl"
+install -m 0644 "$HERE/dom0-reclib.sh" "$work/overlay/e2e/reclib.sh"
 if [ -n "$rounds" ]; then
 	install -m 0755 "$HERE/dom0-rounds.sh" "$work/overlay/e2e/checks.sh"
 else

@@ -58,7 +58,8 @@ lines SUM | while read -r t want; do
 	fi
 	{
 		[ -z "$header" ] || echo "# $header"
-		echo "# round ${t##*-r} of workload ${t%-r*}, in that mode throughout"
+		r=${t##*-r}
+		echo "# round ${r%-*} of workload ${t%-r*}, in ${t##*-} throughout"
 		cat "$f.new"
 	} >"$f"
 	rm -f "$f.new"
