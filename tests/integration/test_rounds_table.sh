@@ -51,7 +51,9 @@ else
 	not_ok "a good run: exit $rc: $out"
 fi
 if [ -s "$tmp/good/db-r2-batch.trace" ] &&
-	grep -q '^# made up' "$tmp/good/db-r2-batch.trace" &&
+	grep -q "^# made up" "$tmp/good/db-r2-batch.trace" &&
+	grep -q "^# round 2 of workload db, in batch throughout" \
+		"$tmp/good/db-r2-batch.trace" &&
 	grep -qx "$trace_line" "$tmp/good/db-r2-batch.trace"; then
 	ok "each round's trace is written, with the header"
 else
