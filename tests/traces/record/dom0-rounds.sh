@@ -57,16 +57,21 @@ stat_of() {
 	sed -n "s/^$1 //p" "$2"
 }
 
-# Wait until node P of domain D holds a value starting with PREFIX, for
-# at most T seconds; prints the value.
+# Wait until node P of domain D (guest NAME) holds a value starting
+# with PREFIX, for at most T seconds; prints the value.  Every 5 minutes
+# the guest's last console line goes to the console (to stderr: the
+# caller captures stdout), so a slow round can be told from a stuck one.
 wait_node() {
-	d=$1 p=$2 prefix=$3 t=$4
+	d=$1 name=$2 p=$3 prefix=$4 t=$5
 	i=0
 	while [ $i -lt "$t" ]; do
 		v=$(xenstore-read "/local/domain/$d/$p" 2>/dev/null) &&
 			case $v in "$prefix"*) echo "$v"; return 0 ;; esac
 		sleep 2
 		i=$((i + 2))
+		[ $((i % 300)) -eq 0 ] &&
+			info "rec-$name after ${i}s: $(tail -n 1 \
+				"$CONSOLE_DIR/guest-rec-$name.log" 2>/dev/null)" >&2
 	done
 	return 1
 }
@@ -83,7 +88,8 @@ run_guest() {
 	fi
 	dom=$(xl domid "rec-$name")
 	info "created rec-$name (domain $dom) at $(uptime_s)"
-	if ! wait_node "$dom" data/rec/ready "" "$READY_TIMEOUT" >/dev/null; then
+	if ! wait_node "$dom" "$name" data/rec/ready "" \
+		"$READY_TIMEOUT" >/dev/null; then
 		echo "REC: FAIL rec-$name not ready after ${READY_TIMEOUT}s"
 		tail -n 10 "$CONSOLE_DIR/guest-rec-$name.log" 2>/dev/null |
 			sed "s/^/REC: INFO $name: /"
@@ -104,7 +110,7 @@ run_guest() {
 			"$trace=$dom" >/tmp/pt-record.out 2>&1 &
 		rec=$!
 		xenstore-write "/local/domain/$dom/data/rec/go" "$r"
-		if ! done=$(wait_node "$dom" data/rec/done "$r " \
+		if ! done=$(wait_node "$dom" "$name" data/rec/done "$r " \
 			"$ROUND_TIMEOUT"); then
 			echo "REC: FAIL rec-$name round $r: no result after" \
 				"${ROUND_TIMEOUT}s"
@@ -139,7 +145,8 @@ run_guest() {
 	xl destroy "rec-$name"
 }
 
-for img in "$IMAGES"/*.cpio.gz; do
-	run_guest "$(basename "$img" .cpio.gz)" "$img"
+# In the order of record.sh --workloads.
+for name in $(cmdline_arg rec.workloads "" | tr : ' '); do
+	run_guest "$name" "$IMAGES/$name.cpio.gz"
 done
 info "rounds ended at $(uptime_s)"

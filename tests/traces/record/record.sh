@@ -184,7 +184,13 @@ e2e_install_bin "$work/overlay" "$build/pt-record" /usr/sbin/pt-record
 
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init e2e.xen=patched"
 dom0_cmdline="$dom0_cmdline rec.duration=$duration rec.interval=$interval"
-[ -z "$rounds" ] || dom0_cmdline="$dom0_cmdline rec.rounds=$rounds"
+if [ -n "$rounds" ]; then
+	# dom0-rounds.sh runs the workloads in this order (no commas: QEMU's
+	# multiboot -initrd splits its modules at commas).
+	# shellcheck disable=SC2086 # one word per workload
+	wl_list=$(echo $workloads | tr ' ' :)
+	dom0_cmdline="$dom0_cmdline rec.rounds=$rounds rec.workloads=$wl_list"
+fi
 if [ -n "$rounds" ]; then
 	e2e_log "booting under QEMU (TCG) for $rounds rounds of each of" \
 		"$workloads, console log: $log"
