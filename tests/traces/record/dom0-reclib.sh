@@ -4,8 +4,11 @@
 # lab's dom0 as /e2e/reclib.sh by record.sh).
 export PATH=/usr/sbin:/usr/bin
 
+# shellcheck disable=SC2034 # used by the scripts that source this
 IMAGES=/e2e/images
+# shellcheck disable=SC2034
 OUT=/tmp/traces
+# shellcheck disable=SC2034
 CONSOLE_DIR=/var/log/xen/console
 
 info() { echo "REC: INFO $*"; }
