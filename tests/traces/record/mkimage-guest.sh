@@ -9,10 +9,11 @@
 #                    [--forkbench BIN] [--rounds]
 #
 # W is one of: idle, forkloop, compile, web, db, mix, pfork, pmix,
-# kbuild, redis, python, pyupdate.  --rounds makes the guest run its workload in
-# rounds that dom0 times (rounds.sh; kbuild, redis, db, python and
-# pyupdate have them).  python and pyupdate carry Python 3's interpreter and standard library
-# and pyfork.py (add_python).  compile and mix carry gcc and binutils and the sources of DIR
+# kbuild, redis, python, pyupdate.  --rounds makes the guest run its
+# workload in rounds that dom0 times (rounds.sh; kbuild, redis, db,
+# python and pyupdate have them).  python and pyupdate carry Python 3's
+# interpreter and standard library and pyfork.py (add_python).  compile
+# and mix carry gcc and binutils and the sources of DIR
 # (the repository: the guest compiles tests/pvguest, a freestanding C
 # program, again and again); web and mix carry nginx and ab; db carries
 # PostgreSQL 15 with a cluster made by initdb and filled by pgbench -i -s

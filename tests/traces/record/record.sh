@@ -11,7 +11,7 @@
 #             [--timeout SECS] [--log FILE] [--no-build] [--xen XEN_GZ]
 #             [--guest-kernel DIR|patched] [--batch "pfork"]
 #   record.sh --rounds N --guest-kernel DIR|patched [--out DIR]
-#             [--workloads "python redis db kbuild"] [...]
+#             [--workloads "python pyupdate redis db kbuild"] [...]
 #
 # --out       where the traces go (default tests/traces/recorded)
 # --duration  seconds recorded (default 600), --interval ms per row
@@ -31,8 +31,9 @@
 #             work, in EMULATE and BATCH alternately (E B B E ...), in one
 #             boot; each round is recorded as a trace of its own.  The
 #             traces and table.md (rounds-table.sh) go to OUT/rounds
-#             (default OUT: build/record).  Workloads: python, redis, db,
-#             kbuild (default: all four)
+#             (default OUT: build/record).  Workloads: python,
+#             pyupdate, redis, db, kbuild (default: all five, in that
+#             order)
 #
 # Not part of CI: it takes about half an hour under TCG and needs about
 # 3.5 GiB of RAM for QEMU.  Exits 0 when every trace arrived intact and
@@ -56,12 +57,13 @@ guest_kernel_opt=
 batch=
 rounds=
 out_set=0
+workloads_set=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; out_set=1; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--interval) interval=$2; shift 2 ;;
-	--workloads) workloads=$2; shift 2 ;;
+	--workloads) workloads=$2; workloads_set=1; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
@@ -69,7 +71,7 @@ while [ $# -gt 0 ]; do
 	--guest-kernel) guest_kernel_opt=$2; shift 2 ;;
 	--batch) batch=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '2,38p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -79,7 +81,7 @@ if [ -n "$rounds" ]; then
 	[ -n "$guest_kernel_opt" ] ||
 		e2e_die "--rounds needs --guest-kernel (BATCH needs its opt-in)"
 	[ -z "$batch" ] || e2e_die "--rounds and --batch do not mix"
-	case $workloads in "idle forkloop"*) workloads="python redis db kbuild" ;; esac
+	[ "$workloads_set" = 1 ] || workloads="python pyupdate redis db kbuild"
 	[ "$out_set" = 1 ] || out=$build/record
 	[ -n "$timeout_s" ] || timeout_s=9000
 fi

@@ -8,8 +8,8 @@
 # serve every round, so the modes are compared on equal terms.
 #
 # Each workload has setup_<w> (untimed: start servers, fill heaps, warm
-# caches) and round_<w>, which sets $detail.  Uses ready() and rinfo()
-# of workloads.sh.
+# caches) and round_<w>, which sets $detail.  Uses ready(), rcli(),
+# rinfo(), REDIS_SOCK and pg_start() of workloads.sh.
 
 uptime_now() {
 	read -r up _ </proc/uptime
@@ -51,8 +51,8 @@ round_python() {
 	read -r detail <&4 || detail="python ended: $(tail -n 3 /tmp/py.err)"
 }
 
-# Redis 7.0 with a heap of about 350 MiB (300000 keys of 1 KiB, made in
-# the server by DEBUG POPULATE: a client fill takes minutes under TCG).
+# Redis 7.0 with 300000 keys of 1 KiB (about 420 MB resident), made in
+# the server by DEBUG POPULATE (a client fill takes minutes under TCG).
 # A round: two BGSAVEs back to back while two clients run 4000 SETs and
 # GETs; the RDB file is removed after each (guest RAM).
 setup_redis() {
