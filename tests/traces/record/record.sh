@@ -71,7 +71,7 @@ while [ $# -gt 0 ]; do
 	--guest-kernel) guest_kernel_opt=$2; shift 2 ;;
 	--batch) batch=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
 	*) e2e_die "unknown argument $1 (see --help)" ;;
 	esac
 done
