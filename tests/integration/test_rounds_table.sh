@@ -60,43 +60,39 @@ else
 	not_ok "the round's trace: $(ls "$tmp/good")"
 fi
 
+# fails NAME PATTERN WHAT: rounds-table.sh on NAME's log exits 1 and
+# says PATTERN.
+fails() {
+	run "$1"
+	if [ "$rc" -eq 1 ] && grep -q "$2" <<<"$out"; then
+		ok "$3 fails"
+	else
+		not_ok "$3: exit $rc: $out"
+	fi
+}
+
 good | sed 's/^REC: SUM db-r3-batch .*/REC: SUM db-r3-batch 0123/' \
 	>"$tmp/damaged.log"
-run damaged
-if [ "$rc" -eq 1 ] && grep -q 'db-r3-batch: trace damaged' <<<"$out"; then
-	ok "a damaged trace fails"
-else
-	not_ok "a damaged trace: exit $rc: $out"
-fi
+fails damaged 'db-r3-batch: trace damaged' "a damaged trace"
 
 good | sed 's/batches 9/batches 0/' >"$tmp/nobatch.log"
-run nobatch
-if [ "$rc" -eq 1 ] && grep -q 'round 3: BATCH round without a batch' <<<"$out"; then
-	ok "a BATCH round without a batch fails"
-else
-	not_ok "a BATCH round without a batch: exit $rc: $out"
-fi
+fails nobatch 'round 3: BATCH round without a batch' \
+	"a BATCH round without a batch"
+
+good | sed 's/RHV db 1 batches 0/RHV db 1 batches 4/' >"$tmp/embatch.log"
+fails embatch 'round 1: EMULATE round with 4 batches' \
+	"an EMULATE round with batches"
 
 {
 	good
 	round redis 1 emulate 30.0 0
 } >"$tmp/onemode.log"
-run onemode
-if [ "$rc" -eq 1 ] && grep -q 'redis: no round in BATCH' <<<"$out"; then
-	ok "a workload measured in one mode only fails"
-else
-	not_ok "one mode only: exit $rc: $out"
-fi
+fails onemode 'redis: no round in BATCH' "a workload measured in one mode only"
 
 {
 	good
 	echo "REC: FAIL rec-kbuild not ready after 1800s"
 } >"$tmp/fail.log"
-run fail
-if [ "$rc" -eq 1 ] && grep -q 'dom0: rec-kbuild not ready' <<<"$out"; then
-	ok "a failure dom0 reported fails the table"
-else
-	not_ok "a dom0 failure: exit $rc: $out"
-fi
+fails fail 'dom0: rec-kbuild not ready' "a failure dom0 reported"
 
 finish
