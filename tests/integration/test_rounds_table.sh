@@ -3,8 +3,9 @@
 # tests/traces/record/rounds-table.sh, the wall-time table of record.sh
 # --rounds, on made-up console logs: the table and the means of a good
 # run (its warm-up round shown, not averaged), and the runs that must
-# fail: a damaged trace, a BATCH round in which no batch happened, a
-# workload measured in one mode only, a failure dom0 reported.
+# fail: a damaged trace, a BATCH round in which no batch happened, an
+# EMULATE round with batches, a workload measured in one mode only, a
+# failure dom0 reported.
 set -u
 # ok, not_ok, finish
 . "$(dirname "$0")/lib.sh"
