@@ -41,9 +41,11 @@ if lines FAIL | grep -q .; then
 	status=1
 fi
 
+# Every trace's lines, read from the log once.
+lines LINE >"$out/.lines"
 lines SUM | while read -r t want; do
 	f=$out/$t.trace
-	lines LINE | sed -n "s/^$t //p" >"$f.new"
+	sed -n "s/^$t //p" "$out/.lines" >"$f.new"
 	got=$(md5sum <"$f.new" | cut -d' ' -f1)
 	if [ "$want" != "$got" ]; then
 		echo "rounds-table: $t: trace damaged (md5 $got, dom0 said $want)" >&2
@@ -64,6 +66,7 @@ lines SUM | while read -r t want; do
 	} >"$f"
 	rm -f "$f.new"
 done
+rm -f "$out/.lines"
 if [ -e "$out/.damaged" ]; then
 	rm -f "$out/.damaged"
 	status=1

@@ -16,6 +16,11 @@ uptime_now() {
 	echo "$up"
 }
 
+# Seconds since uptime T, to the hundredth.
+secs_since() {
+	awk -v a="$1" -v b="$(uptime_now)" 'BEGIN { printf "%.2f", b - a }'
+}
+
 # Python's multiprocessing forking from a 1 GiB heap (pyfork.py): five
 # pools of two workers a round, each a fork of the whole parent.  In
 # python the heap stays as loaded (a dataset the workers read); in
@@ -66,8 +71,7 @@ setup_redis() {
 	done
 	t=$(uptime_now)
 	rcli debug populate 300000 key 1024 >/dev/null
-	echo "rec: redis populated in $(awk -v a="$t" -v b="$(uptime_now)" \
-		'BEGIN { printf "%.1f", b - a }') s: $(rcli dbsize) keys," \
+	echo "rec: redis populated in $(secs_since "$t") s: $(rcli dbsize) keys," \
 		"rss $(rinfo memory used_memory_rss)"
 }
 
@@ -155,8 +159,7 @@ run_rounds() {
 		start=$(uptime_now)
 		detail=
 		"round_$w"
-		secs=$(awk -v a="$start" -v b="$(uptime_now)" \
-			'BEGIN { printf "%.2f", b - a }')
+		secs=$(secs_since "$start")
 		echo "rec: round $go $secs $detail"
 		xenstore-write data/rec/done "$go $secs $detail"
 		last=$go
