@@ -319,17 +319,30 @@ static bool warm(const struct engine_guest *g)
 	return g->ncc > 0.0;
 }
 
+/* The newest phase joins a mean (0: none yet) with PHASE_WEIGHT. */
+static void mean_add(double *mean, double v)
+{
+	*mean =
+	    *mean > 0.0 ? (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * v : v;
+}
+
 /*
  * A phase ends when the counter, having stood at one bound, reaches the
- * other: its length joins that side's mean.
+ * other: its length and what it brought join that side's means.  `over`
+ * is what the clamp threw away this sample (> 0 beyond the BATCH bound).
  */
-static void note_side(struct engine_guest *g, double h, uint64_t now_ms)
+static void note_side(struct engine_guest *g, double h, double over,
+		      uint64_t now_ms)
 {
 	int side = g->regret >= h ? 1 : (g->regret <= -h ? -1 : 0);
 	double len, *mean, *dev;
 
-	if (!side || side == g->side)
+	if (!side)
 		return;
+	if (side == g->side) {
+		g->side_gain += fabs(over);
+		return;
+	}
 	if (g->side && now_ms > g->side_ms) {
 		len = (double)(now_ms - g->side_ms) / 1000.0;
 		mean = g->side > 0 ? &g->phase_b : &g->phase_e;
@@ -338,17 +351,16 @@ static void note_side(struct engine_guest *g, double h, uint64_t now_ms)
 			g->n_b += g->n_b < PHASES_KNOWN;
 		else
 			g->n_e += g->n_e < PHASES_KNOWN;
-		if (*mean > 0.0) {
+		if (*mean > 0.0)
 			*dev = (1.0 - PHASE_WEIGHT) * *dev +
 			       PHASE_WEIGHT * fabs(len - *mean);
-			*mean =
-			    (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * len;
-		} else {
-			*mean = len;
-		}
+		mean_add(mean, len);
+		mean_add(g->side > 0 ? &g->gain_b : &g->gain_e,
+			 2.0 * h + g->side_gain);
 	}
 	g->side = side;
 	g->side_ms = now_ms;
+	g->side_gain = fabs(over);
 }
 
 /*
@@ -390,12 +402,55 @@ static bool outlasts(const struct policy *p, const struct engine_guest *g)
 	return rest > react + 1e-9;
 }
 
+/*
+ * Whether following the other mode's phase pays for coming back.  A
+ * switch now is a round trip: when the guest's next phase of the mode
+ * it is in starts, the guest runs it in the wrong mode until the rule
+ * has followed it back, as late as it got into that mode before (lag,
+ * from the phase's first sample), at that mode's mean rate of regret.
+ * The phase being followed is expected to bring what such phases
+ * brought less what it has brought so far, or as much again once it
+ * has brought more.  Following pays when that exceeds the two switches
+ * and the late return.  A Python process that forks from a freshly
+ * written 1 GiB heap every 14 s spends a second after each fork in
+ * short writes that cost BATCH more than a round trip of switches:
+ * leaving for them, it ran the first seconds of every fork in EMULATE,
+ * many times what it saved.  A phase that keeps bringing regret always
+ * passes in the end: what it is expected to bring grows with it.  With
+ * no phase of the current mode's side seen yet, there is no return to
+ * price: it passes.
+ */
+static bool pays_return(const struct policy *p, const struct engine_guest *g,
+			double h)
+{
+	bool batch = g->mode == PT_MODE_BATCH;
+	unsigned int n_home = batch ? g->n_b : g->n_e;
+	double d_home = batch ? g->phase_b : g->phase_e;
+	double gain_home = batch ? g->gain_b : g->gain_e;
+	double gain_away = batch ? g->gain_e : g->gain_b;
+	double iv = (double)p->interval_ms / 1000.0, lag, expect, late;
+
+	if (n_home < PHASES_KNOWN || d_home <= 0.0)
+		return true;
+	/*
+	 * Before any measured return, the handshake alone: an interval into
+	 * BATCH, none out of it.
+	 */
+	if (batch ? g->nlag_b : g->nlag_e)
+		lag = batch ? g->lag_b : g->lag_e;
+	else
+		lag = batch ? iv : 0.0;
+	expect = fmax(gain_away - g->exc_regret, g->exc_regret);
+	late = (iv + lag) * gain_home / d_home;
+	return expect > 2.0 * h + late;
+}
+
 /* One accepted sample of `secs` seconds: the rule's update. */
 static void take_sample(const struct policy *p, struct engine_guest *g,
 			const struct engine_delta *d, double secs,
 			uint64_t now_ms)
 {
-	double ce, cb, writes, x, toward, h;
+	double ce, cb, writes, x, toward, h, over;
 
 	costs_of(&p->cost, g->mode, d, &ce, &cb, &writes);
 	x = ce - cb; /* > 0: BATCH was cheaper */
@@ -417,8 +472,10 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 		g->regret = g->mode == PT_MODE_BATCH ? h : -h;
 	g->bound = h;
 	toward = g->mode == PT_MODE_BATCH ? -x : x;
-	g->regret = fmax(-h, fmin(h, g->regret + x));
-	note_side(g, h, now_ms);
+	over = g->regret + x;
+	g->regret = fmax(-h, fmin(h, over));
+	over -= g->regret;
+	note_side(g, h, over, now_ms);
 	/* The excursion restarts whenever the counter is back home. */
 	if ((g->mode == PT_MODE_BATCH ? g->regret : -g->regret) >= h) {
 		g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
@@ -434,7 +491,8 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	g->held = 0.0;
 	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
-	    (g->exc_regret < guard(p, g) || !outlasts(p, g) || !warm(g)))
+	    (g->exc_regret < guard(p, g) || !outlasts(p, g) ||
+	     !pays_return(p, g, h) || !warm(g)))
 		g->held = fmax(0.0, toward);
 }
 
@@ -470,11 +528,28 @@ baseline:
 	return ENGINE_OBS_BASELINE;
 }
 
+/* A measured lag joins its mean (a lag may be 0, so it is counted). */
+static void lag_add(double *lag, unsigned int *n, double v)
+{
+	*lag = *n ? (1.0 - PHASE_WEIGHT) * *lag + PHASE_WEIGHT * v : v;
+	*n += *n < PHASES_KNOWN;
+}
+
 void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 			uint64_t now_ms)
 {
 	if (mode == g->mode)
 		return;
+	/* How late the guest got into the mode of the side it is at. */
+	if (g->side == (mode == PT_MODE_BATCH ? 1 : -1) &&
+	    now_ms >= g->side_ms) {
+		double lag = (double)(now_ms - g->side_ms) / 1000.0;
+
+		if (mode == PT_MODE_BATCH)
+			lag_add(&g->lag_b, &g->nlag_b, lag);
+		else
+			lag_add(&g->lag_e, &g->nlag_e, lag);
+	}
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
 	g->switch_ms[g->n_switches % ENGINE_MAX_SWITCH_HISTORY] = now_ms;
@@ -524,9 +599,13 @@ static void rule(const struct policy *p, const struct engine_guest *g,
 	out->margin = guard(p, g);
 	/* (toward > 0: with no switch cost, a tie is no reason to move.) */
 	if (toward >= h && toward > 0.0 && g->exc_regret >= out->margin &&
-	    outlasts(p, g)) {
+	    outlasts(p, g) && pays_return(p, g, h)) {
 		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, batch ? "low-saving" : "saving");
+	} else if (toward >= h && toward > 0.0 &&
+		   g->exc_regret >= out->margin && outlasts(p, g)) {
+		/* It would pay, but not the way back. */
+		set_reason(out, "return-cost");
 	} else if (toward >= h && toward > 0.0 &&
 		   g->exc_regret >= out->margin) {
 		/* Beyond the noise, but likely over before it would pay. */

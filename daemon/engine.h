@@ -87,6 +87,16 @@ struct engine_guest {
 	double dev_b, dev_e;   /* their mean absolute deviations */
 	unsigned int n_b, n_e; /* phases seen at each side */
 	/*
+	 * What a phase brought: 2 bound plus the regret the clamp threw
+	 * away while the counter stood at its side (gain_b, gain_e: the
+	 * means, side_gain: the current phase's so far), and how late the
+	 * guest got into a side's mode (lag_b, lag_e: mean seconds from the
+	 * side's start to the switch; nlag_*: switches measured).
+	 */
+	double gain_b, gain_e, side_gain;
+	double lag_b, lag_e;
+	unsigned int nlag_b, nlag_e;
+	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual
 	 * (its regret rate less what the window's saving predicts) and its

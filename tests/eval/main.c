@@ -430,8 +430,8 @@ static bool missed(const struct outcome *r)
  * ran in another mode than vs-react, by the reason the engine gave then
  * (saving / low-saving: it followed a phase vs-react did not, or late;
  * switch-cost: the regret had not reached H yet; noise: the noise guard
- * held; short-phase: the phase test held; warming-up), and its switches
- * beyond vs-react's.  Shares of at
+ * held; short-phase: the phase test held; return-cost: the return test
+ * held; warming-up), and its switches beyond vs-react's.  Shares of at
  * least 0.05 % of vs-react's cost.
  */
 static void print_why(const double *why, double switches, double total)

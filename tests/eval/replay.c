@@ -12,7 +12,7 @@
 const char *const replay_reasons[REPLAY_WHY_N] = {
     "missed",	   "warming-up", "saving",   "low-saving",  "noise",
     "short-phase", "rate-limit", "idle",     "switch-cost", "dwell",
-    "spurious",	   "pinned",	 "excluded", "other",
+    "spurious",	   "pinned",	 "excluded", "return-cost", "other",
 };
 
 static unsigned char why_index(const char *reason)
