@@ -319,11 +319,19 @@ static bool warm(const struct engine_guest *g)
 	return g->ncc > 0.0;
 }
 
-/* The newest phase joins a mean (0: none yet) with PHASE_WEIGHT. */
-static void mean_add(double *mean, double v)
+/*
+ * The newest phase joins a mean (0: none yet) and its mean absolute
+ * deviation, with PHASE_WEIGHT.
+ */
+static void phase_add(double *mean, double *dev, double v)
 {
-	*mean =
-	    *mean > 0.0 ? (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * v : v;
+	if (*mean > 0.0) {
+		*dev = (1.0 - PHASE_WEIGHT) * *dev +
+		       PHASE_WEIGHT * fabs(v - *mean);
+		*mean = (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * v;
+	} else {
+		*mean = v;
+	}
 }
 
 /*
@@ -335,7 +343,7 @@ static void note_side(struct engine_guest *g, double h, double over,
 		      uint64_t now_ms)
 {
 	int side = g->regret >= h ? 1 : (g->regret <= -h ? -1 : 0);
-	double len, *mean, *dev;
+	double len;
 
 	if (!side)
 		return;
@@ -345,18 +353,17 @@ static void note_side(struct engine_guest *g, double h, double over,
 	}
 	if (g->side && now_ms > g->side_ms) {
 		len = (double)(now_ms - g->side_ms) / 1000.0;
-		mean = g->side > 0 ? &g->phase_b : &g->phase_e;
-		dev = g->side > 0 ? &g->dev_b : &g->dev_e;
-		if (g->side > 0)
+		if (g->side > 0) {
 			g->n_b += g->n_b < PHASES_KNOWN;
-		else
+			phase_add(&g->phase_b, &g->dev_b, len);
+			phase_add(&g->gain_b, &g->gdev_b,
+				  2.0 * h + g->side_gain);
+		} else {
 			g->n_e += g->n_e < PHASES_KNOWN;
-		if (*mean > 0.0)
-			*dev = (1.0 - PHASE_WEIGHT) * *dev +
-			       PHASE_WEIGHT * fabs(len - *mean);
-		mean_add(mean, len);
-		mean_add(g->side > 0 ? &g->gain_b : &g->gain_e,
-			 2.0 * h + g->side_gain);
+			phase_add(&g->phase_e, &g->dev_e, len);
+			phase_add(&g->gain_e, &g->gdev_e,
+				  2.0 * h + g->side_gain);
+		}
 	}
 	g->side = side;
 	g->side_ms = now_ms;
@@ -445,6 +452,33 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 	return expect > 2.0 * h + late;
 }
 
+/*
+ * Whether staying in the other mode for good beats staying in this one,
+ * whatever the noise guard and the phase test say of the current phase:
+ * served in this mode, each of the other side's phases loses what it
+ * brought; served in the other, each of this side's does.  The other
+ * side's phases, less twice their spread, must have brought more than
+ * this side's, plus twice theirs, by a round trip of switches.  Noise
+ * gives both sides phases alike and spread as wide as their mean; a
+ * workload of short bursts between long quiet stretches (a fork from a
+ * freshly written heap, a BGSAVE) gives one side regular phases worth
+ * many times the other's, too short to follow: the guard reads them as
+ * noise, the phase test as too short.  Staying in the other mode then
+ * holds through this side's phases by the return test.
+ */
+static bool stays_better(const struct engine_guest *g, double h)
+{
+	bool batch = g->mode == PT_MODE_BATCH;
+	double home =
+	    batch ? g->gain_b + 2.0 * g->gdev_b : g->gain_e + 2.0 * g->gdev_e;
+	double away =
+	    batch ? g->gain_e - 2.0 * g->gdev_e : g->gain_b - 2.0 * g->gdev_b;
+
+	if (g->n_b < PHASES_KNOWN || g->n_e < PHASES_KNOWN)
+		return false;
+	return away > home + 2.0 * h;
+}
+
 /* One accepted sample of `secs` seconds: the rule's update. */
 static void take_sample(const struct policy *p, struct engine_guest *g,
 			const struct engine_delta *d, double secs,
@@ -491,8 +525,9 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	g->held = 0.0;
 	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
-	    (g->exc_regret < guard(p, g) || !outlasts(p, g) ||
-	     !pays_return(p, g, h) || !warm(g)))
+	    (!warm(g) || ((g->exc_regret < guard(p, g) || !outlasts(p, g) ||
+			   !pays_return(p, g, h)) &&
+			  !stays_better(g, h))))
 		g->held = fmax(0.0, toward);
 }
 
@@ -602,6 +637,9 @@ static void rule(const struct policy *p, const struct engine_guest *g,
 	    outlasts(p, g) && pays_return(p, g, h)) {
 		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, batch ? "low-saving" : "saving");
+	} else if (toward >= h && toward > 0.0 && stays_better(g, h)) {
+		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
+		set_reason(out, "cycle");
 	} else if (toward >= h && toward > 0.0 &&
 		   g->exc_regret >= out->margin && outlasts(p, g)) {
 		/* It would pay, but not the way back. */

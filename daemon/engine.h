@@ -94,6 +94,7 @@ struct engine_guest {
 	 * side's start to the switch; nlag_*: switches measured).
 	 */
 	double gain_b, gain_e, side_gain;
+	double gdev_b, gdev_e; /* their mean absolute deviations */
 	double lag_b, lag_e;
 	unsigned int nlag_b, nlag_e;
 	/*

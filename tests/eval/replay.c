@@ -10,9 +10,10 @@
 #include "slice.h"
 
 const char *const replay_reasons[REPLAY_WHY_N] = {
-    "missed",	   "warming-up", "saving",   "low-saving",  "noise",
-    "short-phase", "rate-limit", "idle",     "switch-cost", "dwell",
-    "spurious",	   "pinned",	 "excluded", "return-cost", "other",
+    "missed",	   "warming-up",  "saving",	"low-saving",
+    "noise",	   "short-phase", "rate-limit", "idle",
+    "switch-cost", "dwell",	  "spurious",	"pinned",
+    "excluded",	   "return-cost", "cycle",	"other",
 };
 
 static unsigned char why_index(const char *reason)

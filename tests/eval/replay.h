@@ -48,7 +48,7 @@ struct replay_guest {
 
 /* The reason tokens replay_guest.why indexes; the last is "other". */
 #define REPLAY_WHY_MISSED 0 /* no reading that interval (counter faults) */
-#define REPLAY_WHY_N 15
+#define REPLAY_WHY_N 16
 extern const char *const replay_reasons[REPLAY_WHY_N];
 
 struct replay_result {
