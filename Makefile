@@ -123,7 +123,12 @@ AGENT_LIBS = $(shell $(PKG_CONFIG) --libs xenstore 2>/dev/null)
 
 CPPFLAGS  += -D_GNU_SOURCE -Icommon -Idaemon -Iguestagent -Itests/eval
 ALL_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(EXTRA) $(PKG_CFLAGS) \
-             $(CPPFLAGS) $(CFLAGS) -MMD -MP
+             $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
+# The lab scripts pass BUILD as an absolute path, plain make a relative
+# one: the dependency rules name the object both ways, or a header
+# change rebuilds nothing after a build under the other spelling.
+DEPFLAGS   = -MMD -MP -MT $(abspath $@) \
+             -MT $(patsubst $(CURDIR)/%,%,$(abspath $@))
 ALL_LDFLAGS = $(EXTRA) $(LDFLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
@@ -317,14 +322,14 @@ PVG_OBJ     := $(patsubst tests/pvguest/%.c,$(B)/pvguest-obj/%.o,$(PVG_SRC)) \
 PVG_CFLAGS  := -std=gnu11 -O2 -g $(WARNFLAGS) -ffreestanding -fno-pic \
                -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
                -fno-tree-loop-distribute-patterns -mno-red-zone \
-               -mgeneral-regs-only -mcmodel=small -MMD -MP
+               -mgeneral-regs-only -mcmodel=small
 
 $(B)/pvguest-obj/%.o: tests/pvguest/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PVG_CFLAGS) -c -o $@ $<
+	$(CC) $(PVG_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(B)/pvguest-obj/head.o: tests/pvguest/head.S
 	@mkdir -p $(dir $@)
-	$(CC) $(PVG_CFLAGS) -c -o $@ $<
+	$(CC) $(PVG_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(PVGUEST): $(PVG_OBJ) tests/pvguest/pvguest.lds
 	$(CC) -nostdlib -static -no-pie -Wl,-T,tests/pvguest/pvguest.lds \
 		-Wl,--build-id=none -Wl,-z,max-page-size=4096 \
