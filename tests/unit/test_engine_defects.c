@@ -613,6 +613,39 @@ static void test_bursts_worth_staying_for(void **state)
 	assert_int_equal(r.g.mode, PT_MODE_BATCH);
 }
 
+/*
+ * The return test must never hold a guest in a mode that keeps losing:
+ * after the bursts of test_return_costs_more have kept it in BATCH, the
+ * guest turns to single writes for good.  What the phase is expected to
+ * bring grows with it, so the guest leaves once the phase has brought
+ * what the way back would cost (here 24 s of 5000 single writes a
+ * second, about 7e8 cycles: the bound's HOLD term).
+ */
+static void test_return_test_lets_go(void **state)
+{
+	uint64_t start;
+	unsigned int i;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	for (i = 0; i < 12; i++) {
+		work(&r, 250000.0, 512, 4, 0.05);
+		work(&r, 5000.0, 1, 1, 0.05);
+		work(&r, 0.0, 1, 9, 0.0);
+	}
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	start = r.t;
+	rig_mark(&r);
+	work(&r, 5000.0, 1, 120, 0.05);
+	print_message("left BATCH %.0f s into the single writes\n",
+		      r.first_switch_ms ? (r.first_switch_ms - start) / 1000.0
+					: -1.0);
+	assert_true(r.first_switch_ms != 0);
+	assert_true(r.first_switch_ms - start <= 60000);
+	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +658,7 @@ int main(void)
 	    cmocka_unit_test(test_first_sample_no_decision),
 	    cmocka_unit_test(test_return_costs_more),
 	    cmocka_unit_test(test_bursts_worth_staying_for),
+	    cmocka_unit_test(test_return_test_lets_go),
 	    cmocka_unit_test(test_slow_work_that_pays),
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),
