@@ -548,32 +548,29 @@ static void test_first_sample_no_decision(void **state)
 }
 
 /*
- * Found on a recorded workload (pyupdate: Python rewriting a 1 GiB heap
- * and forking from it): a 4 s burst of full-page runs every 14 s, then a
+ * n cycles of 14 s: a burst of full-page runs for `burst` seconds, a
  * second of single writes that costs BATCH more than EMULATE, by more
- * than a round trip of switches, then nothing.  Leaving BATCH after
- * that second saves nothing more, and the next burst then starts in
- * EMULATE, where its first sample alone costs many times that second.
- * Once the guest's phases are known it must stay in BATCH.
+ * than a round trip of switches, then nothing.
  */
-static void test_return_costs_more(void **state)
+static void fork_cycles(struct rig *r, unsigned int burst, unsigned int n)
 {
-	unsigned int i, before;
+	while (n--) {
+		work(r, 250000.0, 512, burst, 0.05);
+		work(r, 5000.0, 1, 1, 0.05);
+		work(r, 0.0, 1, 13 - burst, 0.0);
+	}
+}
+
+/* 8 cycles to learn, then 10 in which the guest must stay in BATCH. */
+static void stays_in_batch(unsigned int burst)
+{
+	unsigned int before;
 	struct rig r;
 
-	(void)state;
 	rig_init(&r, 1000, 0);
-	for (i = 0; i < 8; i++) {
-		work(&r, 250000.0, 512, 4, 0.05);
-		work(&r, 5000.0, 1, 1, 0.05);
-		work(&r, 0.0, 1, 9, 0.0);
-	}
+	fork_cycles(&r, burst, 8);
 	before = r.switches;
-	for (i = 0; i < 10; i++) {
-		work(&r, 250000.0, 512, 4, 0.05);
-		work(&r, 5000.0, 1, 1, 0.05);
-		work(&r, 0.0, 1, 9, 0.0);
-	}
+	fork_cycles(&r, burst, 10);
 	print_message("%u switches while learning, %u in 10 cycles after\n",
 		      before, r.switches - before);
 	assert_true(r.switches - before <= 1);
@@ -581,36 +578,28 @@ static void test_return_costs_more(void **state)
 }
 
 /*
+ * Found on a recorded workload (pyupdate: Python rewriting a 1 GiB heap
+ * and forking from it), 4 s bursts.  Leaving BATCH after the second of
+ * single writes saves nothing more, and the next burst then starts in
+ * EMULATE, where its first sample alone costs many times that second.
+ */
+static void test_return_costs_more(void **state)
+{
+	(void)state;
+	stays_in_batch(4);
+}
+
+/*
  * Found on recorded workloads (the first round of python and redis: a
- * fork from a freshly written heap, a BGSAVE): a 2 s burst of full-page
- * runs every 14 s, then a second of single writes, then nothing.  The
- * bursts end before following one pays (the phase test holds them),
- * yet each brings many times what the rest of the cycle costs BATCH:
- * staying in BATCH beats staying in EMULATE.  Once the guest's phases
- * are known it must be in BATCH and stay there.
+ * fork from a freshly written heap, a BGSAVE), 2 s bursts.  They end
+ * before following one pays (the phase test holds them), yet each
+ * brings many times what the rest of the cycle costs BATCH: staying in
+ * BATCH beats staying in EMULATE.
  */
 static void test_bursts_worth_staying_for(void **state)
 {
-	unsigned int i, before;
-	struct rig r;
-
 	(void)state;
-	rig_init(&r, 1000, 0);
-	for (i = 0; i < 8; i++) {
-		work(&r, 250000.0, 512, 2, 0.05);
-		work(&r, 5000.0, 1, 1, 0.05);
-		work(&r, 0.0, 1, 11, 0.0);
-	}
-	before = r.switches;
-	for (i = 0; i < 10; i++) {
-		work(&r, 250000.0, 512, 2, 0.05);
-		work(&r, 5000.0, 1, 1, 0.05);
-		work(&r, 0.0, 1, 11, 0.0);
-	}
-	print_message("%u switches while learning, %u in 10 cycles after\n",
-		      before, r.switches - before);
-	assert_true(r.switches - before <= 1);
-	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	stays_in_batch(2);
 }
 
 /*
@@ -624,16 +613,11 @@ static void test_bursts_worth_staying_for(void **state)
 static void test_return_test_lets_go(void **state)
 {
 	uint64_t start;
-	unsigned int i;
 	struct rig r;
 
 	(void)state;
 	rig_init(&r, 1000, 0);
-	for (i = 0; i < 12; i++) {
-		work(&r, 250000.0, 512, 4, 0.05);
-		work(&r, 5000.0, 1, 1, 0.05);
-		work(&r, 0.0, 1, 9, 0.0);
-	}
+	fork_cycles(&r, 4, 12);
 	assert_int_equal(r.g.mode, PT_MODE_BATCH);
 	start = r.t;
 	rig_mark(&r);
