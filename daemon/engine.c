@@ -410,11 +410,36 @@ static bool outlasts(const struct policy *p, const struct engine_guest *g)
 }
 
 /*
+ * How long after a phase of the guest's current mode starts the rule
+ * gets the guest back into that mode: the handshake (an interval into
+ * BATCH, none out of it), or what the guest showed the last time the
+ * rule followed a phase there (the noise guard's wait at short
+ * intervals), that excess fading over ten windows.  A lag measured
+ * once is not kept for good: when it was long for reasons that do not
+ * recur (an agent incapable for an hour, a saving the guard held for
+ * minutes), the return test, priced by it, held the guest in a losing
+ * mode until it faded; fresh ones come with every phase followed.
+ */
+static double return_lag(const struct policy *p, const struct engine_guest *g,
+			 uint64_t now_ms)
+{
+	bool batch = g->mode == PT_MODE_BATCH;
+	double hs = batch ? (double)p->interval_ms / 1000.0 : 0.0;
+	double lag = batch ? g->lag_b : g->lag_e;
+	uint64_t t = batch ? g->lag_b_ms : g->lag_e_ms;
+
+	if (!t || now_ms < t || lag <= hs)
+		return hs;
+	return hs + (lag - hs) * exp(-(double)(now_ms - t) / 1000.0 /
+				     (NOISE_WINDOWS * window_secs(p)));
+}
+
+/*
  * Whether following the other mode's phase pays for coming back.  A
  * switch now is a round trip: when the guest's next phase of the mode
  * it is in starts, the guest runs it in the wrong mode until the rule
- * has followed it back, as late as it got into that mode before (lag,
- * from the phase's first sample), at that mode's mean rate of regret.
+ * has followed it back, at that mode's mean rate of regret, at most a
+ * whole phase's worth.  How long: return_lag().
  * The phase being followed is expected to bring what such phases
  * brought less what it has brought so far, or as much again once it
  * has brought more.  Following pays when that exceeds the two switches
@@ -428,27 +453,19 @@ static bool outlasts(const struct policy *p, const struct engine_guest *g)
  * price: it passes.
  */
 static bool pays_return(const struct policy *p, const struct engine_guest *g,
-			double h)
+			double h, uint64_t now_ms)
 {
 	bool batch = g->mode == PT_MODE_BATCH;
 	unsigned int n_home = batch ? g->n_b : g->n_e;
 	double d_home = batch ? g->phase_b : g->phase_e;
 	double gain_home = batch ? g->gain_b : g->gain_e;
 	double gain_away = batch ? g->gain_e : g->gain_b;
-	double iv = (double)p->interval_ms / 1000.0, lag, expect, late;
+	double iv = (double)p->interval_ms / 1000.0, expect, late;
 
 	if (n_home < PHASES_KNOWN || d_home <= 0.0)
 		return true;
-	/*
-	 * Before any measured return, the handshake alone: an interval into
-	 * BATCH, none out of it.
-	 */
-	if (batch ? g->nlag_b : g->nlag_e)
-		lag = batch ? g->lag_b : g->lag_e;
-	else
-		lag = batch ? iv : 0.0;
 	expect = fmax(gain_away - g->exc_regret, g->exc_regret);
-	late = (iv + lag) * gain_home / d_home;
+	late = fmin(iv + return_lag(p, g, now_ms), d_home) * gain_home / d_home;
 	return expect > 2.0 * h + late;
 }
 
@@ -526,7 +543,7 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	g->held = 0.0;
 	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
 	    (!warm(g) || ((g->exc_regret < guard(p, g) || !outlasts(p, g) ||
-			   !pays_return(p, g, h)) &&
+			   !pays_return(p, g, h, now_ms)) &&
 			  !stays_better(g, h))))
 		g->held = fmax(0.0, toward);
 }
@@ -538,6 +555,8 @@ enum engine_observed engine_observe(const struct policy *p,
 	struct engine_delta cur, old, d;
 	double secs;
 
+	/* Only a sample holds anything: see take_sample(). */
+	g->held = 0.0;
 	pick(&cur, now);
 	pick(&old, &g->last);
 	if (!g->have_last || now_ms < g->last_ms)
@@ -563,27 +582,24 @@ baseline:
 	return ENGINE_OBS_BASELINE;
 }
 
-/* A measured lag joins its mean (a lag may be 0, so it is counted). */
-static void lag_add(double *lag, unsigned int *n, double v)
-{
-	*lag = *n ? (1.0 - PHASE_WEIGHT) * *lag + PHASE_WEIGHT * v : v;
-	*n += *n < PHASES_KNOWN;
-}
-
 void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 			uint64_t now_ms)
 {
 	if (mode == g->mode)
 		return;
-	/* How late the guest got into the mode of the side it is at. */
-	if (g->side == (mode == PT_MODE_BATCH ? 1 : -1) &&
-	    now_ms >= g->side_ms) {
-		double lag = (double)(now_ms - g->side_ms) / 1000.0;
-
-		if (mode == PT_MODE_BATCH)
-			lag_add(&g->lag_b, &g->nlag_b, lag);
-		else
-			lag_add(&g->lag_e, &g->nlag_e, lag);
+	/*
+	 * A switch the rule made (the counter at the new mode's bound):
+	 * how long the excursion that led to it lasted.
+	 */
+	if (g->bound > 0.0 &&
+	    (mode == PT_MODE_BATCH ? g->regret : -g->regret) >= g->bound) {
+		if (mode == PT_MODE_BATCH) {
+			g->lag_b = g->exc_secs;
+			g->lag_b_ms = now_ms;
+		} else {
+			g->lag_e = g->exc_secs;
+			g->lag_e_ms = now_ms;
+		}
 	}
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
@@ -598,6 +614,16 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 	g->regret = mode == PT_MODE_BATCH ? g->bound : -g->bound;
 	g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
 	g->have_last = false;
+	/*
+	 * A forced switch jumps the counter to the other bound: no cost
+	 * brought it there, so no phase ends; one starts.  (After a switch
+	 * the rule made, the counter is at that side already.)
+	 */
+	if (g->side != (mode == PT_MODE_BATCH ? 1 : -1)) {
+		g->side = mode == PT_MODE_BATCH ? 1 : -1;
+		g->side_ms = now_ms;
+		g->side_gain = 0.0;
+	}
 }
 
 static void set_reason(struct engine_decision *out, const char *reason)
@@ -634,7 +660,7 @@ static void rule(const struct policy *p, const struct engine_guest *g,
 	out->margin = guard(p, g);
 	/* (toward > 0: with no switch cost, a tie is no reason to move.) */
 	if (toward >= h && toward > 0.0 && g->exc_regret >= out->margin &&
-	    outlasts(p, g) && pays_return(p, g, h)) {
+	    outlasts(p, g) && pays_return(p, g, h, now_ms)) {
 		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, batch ? "low-saving" : "saving");
 	} else if (toward >= h && toward > 0.0 && stays_better(g, h)) {

@@ -89,14 +89,17 @@ struct engine_guest {
 	/*
 	 * What a phase brought: 2 bound plus the regret the clamp threw
 	 * away while the counter stood at its side (gain_b, gain_e: the
-	 * means, side_gain: the current phase's so far), and how late the
-	 * guest got into a side's mode (lag_b, lag_e: mean seconds from the
-	 * side's start to the switch; nlag_*: switches measured).
+	 * means, side_gain: the current phase's so far).
 	 */
 	double gain_b, gain_e, side_gain;
 	double gdev_b, gdev_e; /* their mean absolute deviations */
+	/*
+	 * How late the guest got into each mode the last time the rule
+	 * followed a phase there: the excursion's seconds at the switch
+	 * (lag_b, lag_e), and when (lag_b_ms, lag_e_ms; 0: never).
+	 */
 	double lag_b, lag_e;
-	unsigned int nlag_b, nlag_e;
+	uint64_t lag_b_ms, lag_e_ms;
 	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual

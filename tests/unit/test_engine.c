@@ -442,6 +442,35 @@ static void test_noise_guard(void **state)
 	expect(&r, PT_MODE_EMULATE, false, "short-phase");
 }
 
+/*
+ * Held cycles are reported once, for the sample that held them: a
+ * reading that takes no sample (a baseline after a switch, a rejected
+ * delta, the same instant again) holds nothing, or the bound's HOLD term
+ * counts the last sample's again (found by review).
+ */
+static void test_held_once(void **state)
+{
+	struct rig r;
+	struct pt_stats hi = emul_high(), lo = emul(13210, 0, 13210);
+	int i;
+
+	(void)state;
+	rig_init(&r, PT_MODE_EMULATE);
+	r.p.window = 10;
+	r.p.cost.mode_switch = 1e5;
+	for (i = 0; i < 30; i++) {
+		feed(&r, &lo, 1);
+		feed(&r, &hi, 1);
+	}
+	decide(&r);
+	assert_string_equal(r.d.reason, "noise");
+	assert_true(r.d.held > 0.0);
+	/* The same instant again: no sample. */
+	engine_observe(&r.p, &r.g, &r.abs, r.t);
+	decide(&r);
+	assert_float_equal(r.d.held, 0.0, 0.0);
+}
+
 /* n samples of `secs` seconds, each the deltas of d times secs. */
 static void feed_long(struct rig *r, const struct pt_stats *d,
 		      unsigned int secs, unsigned int n)
@@ -736,6 +765,7 @@ int main(void)
 	    cmocka_unit_test(test_fresh_start),
 	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_noise_guard),
+	    cmocka_unit_test(test_held_once),
 	    cmocka_unit_test(test_phase_regular),
 	    cmocka_unit_test(test_dwell),
 	    cmocka_unit_test(test_counter_faults),

@@ -607,8 +607,8 @@ static void test_bursts_worth_staying_for(void **state)
  * after the bursts of test_return_costs_more have kept it in BATCH, the
  * guest turns to single writes for good.  What the phase is expected to
  * bring grows with it, so the guest leaves once the phase has brought
- * what the way back would cost (here 24 s of 5000 single writes a
- * second, about 7e8 cycles: the bound's HOLD term).
+ * what the way back would cost (here 30 s of 5000 single writes a
+ * second, about 9e8 cycles: the bound's HOLD term).
  */
 static void test_return_test_lets_go(void **state)
 {
@@ -630,6 +630,101 @@ static void test_return_test_lets_go(void **state)
 	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
 }
 
+/*
+ * Found by review: 4 s bursts of full-page runs, then 60 s of single
+ * writes (each phase worth about 1.8e9 cycles to its mode), n times;
+ * in_batch counts the single-write seconds run in BATCH.  Following
+ * both phases costs two switches a cycle, staying in BATCH 1.8e9.
+ */
+static void long_cycles(struct rig *r, unsigned int n, unsigned int *in_batch)
+{
+	unsigned int k;
+
+	while (n--) {
+		work(r, 250000.0, 512, 4, 0.05);
+		for (k = 0; k < 60; k++) {
+			work(r, 5000.0, 1, 1, 0.05);
+			*in_batch += r->g.mode == PT_MODE_BATCH;
+		}
+	}
+}
+
+/* After 10 cycles to learn, the guest follows the next 50. */
+static void follows_long_cycles(struct rig *r)
+{
+	unsigned int in_batch = 0;
+
+	long_cycles(r, 10, &in_batch);
+	in_batch = 0;
+	long_cycles(r, 50, &in_batch);
+	print_message("%u of 3000 EMULATE-favoured seconds in BATCH\n",
+		      in_batch);
+	assert_true(in_batch < 1500);
+}
+
+/*
+ * Found by review: how late the guest got into BATCH, measured from the
+ * counter's first reaching BATCH's bound, was an hour after an hour in
+ * which the agent was incapable; the return test then priced every
+ * later way back at an hour of bursts and held the guest in a losing
+ * BATCH for good.
+ */
+static void test_incapable_hour_no_lock_in(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	r.f.capable = false;
+	work(&r, FORKY, 3600, 0.05);
+	r.f.capable = true;
+	work(&r, FORKY, 5, 0.05);
+	follows_long_cycles(&r);
+}
+
+/*
+ * Found by review: the same lock-in from the workload alone, a noisy
+ * small saving that the noise guard held for minutes before the switch.
+ */
+static void test_noise_held_no_lock_in(void **state)
+{
+	unsigned int s;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	for (s = 0; s < 120; s++)
+		work(&r, 50000.0, s % 2 ? 3 : 10, 1, 0.0);
+	for (s = 0; s < 300; s++)
+		work(&r, 5000.0, s % 2 ? 1 : 3, 1, 0.0);
+	for (s = 0; s < 3600 && r.g.mode == PT_MODE_EMULATE; s++)
+		work(&r, 5000.0, s % 2 ? 3 : 10, 1, 0.0);
+	follows_long_cycles(&r);
+}
+
+/*
+ * Found by review: a forced switch (here the agent stops advertising a
+ * capability) puts the counter at the other bound; the engine counted
+ * that jump as the end of a BATCH phase worth 2H that no cost brought,
+ * towards the phases the return and cycle tests wait for.
+ */
+static void test_forced_switch_no_phase(void **state)
+{
+	unsigned int n_b;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	work(&r, FORKY, 60, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	n_b = r.g.n_b;
+	r.f.capable = false;
+	/* 100 single writes a second: 3 % of 2H in all. */
+	work(&r, 100.0, 1, 2, 0.0);
+	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+	assert_int_equal(r.g.n_b, n_b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +738,9 @@ int main(void)
 	    cmocka_unit_test(test_return_costs_more),
 	    cmocka_unit_test(test_bursts_worth_staying_for),
 	    cmocka_unit_test(test_return_test_lets_go),
+	    cmocka_unit_test(test_incapable_hour_no_lock_in),
+	    cmocka_unit_test(test_noise_held_no_lock_in),
+	    cmocka_unit_test(test_forced_switch_no_phase),
 	    cmocka_unit_test(test_slow_work_that_pays),
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),
