@@ -410,36 +410,43 @@ static bool outlasts(const struct policy *p, const struct engine_guest *g)
 }
 
 /*
- * How long after a phase of the guest's current mode starts the rule
- * gets the guest back into that mode: the handshake (an interval into
- * BATCH, none out of it), or what the guest showed the last time the
- * rule followed a phase there (the noise guard's wait at short
- * intervals), that excess fading over ten windows.  A lag measured
- * once is not kept for good: when it was long for reasons that do not
- * recur (an agent incapable for an hour, a saving the guard held for
- * minutes), the return test, priced by it, held the guest in a losing
- * mode until it faded; fresh ones come with every phase followed.
+ * What the guest's next phase of its current mode costs it when the
+ * guest has left and must be followed back: that phase's first samples
+ * run in the wrong mode.  At least the handshake's and the first
+ * sample's worth (an interval, and one more into BATCH, at the mode's
+ * mean rate); at most a whole phase.  Beyond the handshake, what the
+ * guest lost the last time the rule followed a phase into that mode (2H
+ * and the regret the clamp threw away while the counter stood at that
+ * side: the noise guard's wait), that excess fading over ten windows.
+ * Measured in cycles, not seconds: seconds counted idle time as
+ * lateness (a review found a half-hour pause before a switch held the
+ * guest in a losing BATCH for ten cycles after).  Fading: a loss that
+ * does not recur (an agent incapable for an hour, a saving the guard
+ * held for minutes) is not kept for good, or the return test, priced by
+ * it, holds the guest in a losing mode with no switch to measure a new
+ * one; fresh ones come with every phase followed.
  */
-static double return_lag(const struct policy *p, const struct engine_guest *g,
-			 uint64_t now_ms)
+static double late_return(const struct policy *p, const struct engine_guest *g,
+			  double gain_home, double d_home, uint64_t now_ms)
 {
 	bool batch = g->mode == PT_MODE_BATCH;
-	double hs = batch ? (double)p->interval_ms / 1000.0 : 0.0;
-	double lag = batch ? g->lag_b : g->lag_e;
-	uint64_t t = batch ? g->lag_b_ms : g->lag_e_ms;
+	double iv = (double)p->interval_ms / 1000.0;
+	double base =
+	    fmin((batch ? 2.0 : 1.0) * iv, d_home) * gain_home / d_home;
+	double lost = fmin(batch ? g->late_b : g->late_e, gain_home);
+	uint64_t t = batch ? g->late_b_ms : g->late_e_ms;
 
-	if (!t || now_ms < t || lag <= hs)
-		return hs;
-	return hs + (lag - hs) * exp(-(double)(now_ms - t) / 1000.0 /
-				     (NOISE_WINDOWS * window_secs(p)));
+	if (!t || now_ms < t || lost <= base)
+		return base;
+	return base + (lost - base) * exp(-(double)(now_ms - t) / 1000.0 /
+					  (NOISE_WINDOWS * window_secs(p)));
 }
 
 /*
  * Whether following the other mode's phase pays for coming back.  A
  * switch now is a round trip: when the guest's next phase of the mode
  * it is in starts, the guest runs it in the wrong mode until the rule
- * has followed it back, at that mode's mean rate of regret, at most a
- * whole phase's worth.  How long: return_lag().
+ * has followed it back: late_return().
  * The phase being followed is expected to bring what such phases
  * brought less what it has brought so far, or as much again once it
  * has brought more.  Following pays when that exceeds the two switches
@@ -460,13 +467,12 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 	double d_home = batch ? g->phase_b : g->phase_e;
 	double gain_home = batch ? g->gain_b : g->gain_e;
 	double gain_away = batch ? g->gain_e : g->gain_b;
-	double iv = (double)p->interval_ms / 1000.0, expect, late;
+	double expect;
 
 	if (n_home < PHASES_KNOWN || d_home <= 0.0)
 		return true;
 	expect = fmax(gain_away - g->exc_regret, g->exc_regret);
-	late = fmin(iv + return_lag(p, g, now_ms), d_home) * gain_home / d_home;
-	return expect > 2.0 * h + late;
+	return expect > 2.0 * h + late_return(p, g, gain_home, d_home, now_ms);
 }
 
 /*
@@ -496,6 +502,19 @@ static bool stays_better(const struct engine_guest *g, double h)
 	return away > home + 2.0 * h;
 }
 
+/* No phase seen: what a guest met for the first time knows. */
+static void phases_forget(struct engine_guest *g)
+{
+	g->side = 0;
+	g->side_ms = 0;
+	g->phase_b = g->phase_e = g->dev_b = g->dev_e = 0.0;
+	g->n_b = g->n_e = 0;
+	g->gain_b = g->gain_e = g->side_gain = 0.0;
+	g->gdev_b = g->gdev_e = 0.0;
+	g->late_b = g->late_e = 0.0;
+	g->late_b_ms = g->late_e_ms = 0;
+}
+
 /* One accepted sample of `secs` seconds: the rule's update. */
 static void take_sample(const struct policy *p, struct engine_guest *g,
 			const struct engine_delta *d, double secs,
@@ -503,6 +522,15 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 {
 	double ce, cb, writes, x, toward, h, over;
 
+	/*
+	 * What phases brought is in the cycles of the costs they were
+	 * modeled with: new costs (a reload) start the phases afresh, or
+	 * the return test prices the way back in the old units.
+	 */
+	if (memcmp(&g->cost_seen, &p->cost, sizeof(g->cost_seen))) {
+		phases_forget(g);
+		g->cost_seen = p->cost;
+	}
 	costs_of(&p->cost, g->mode, d, &ce, &cb, &writes);
 	x = ce - cb; /* > 0: BATCH was cheaper */
 
@@ -522,6 +550,8 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 				      : -g->regret >= g->bound))
 		g->regret = g->mode == PT_MODE_BATCH ? h : -h;
 	g->bound = h;
+	/* A bound that falls throws regret away: no sample brought that. */
+	g->regret = fmax(-h, fmin(h, g->regret));
 	toward = g->mode == PT_MODE_BATCH ? -x : x;
 	over = g->regret + x;
 	g->regret = fmax(-h, fmin(h, over));
@@ -588,17 +618,16 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 	if (mode == g->mode)
 		return;
 	/*
-	 * A switch the rule made (the counter at the new mode's bound):
-	 * how long the excursion that led to it lasted.
+	 * The counter at the new mode's bound: what the phase cost the
+	 * guest before it got there (see late_return()).
 	 */
-	if (g->bound > 0.0 &&
-	    (mode == PT_MODE_BATCH ? g->regret : -g->regret) >= g->bound) {
+	if (g->bound > 0.0 && g->side == (mode == PT_MODE_BATCH ? 1 : -1)) {
 		if (mode == PT_MODE_BATCH) {
-			g->lag_b = g->exc_secs;
-			g->lag_b_ms = now_ms;
+			g->late_b = 2.0 * g->bound + g->side_gain;
+			g->late_b_ms = now_ms;
 		} else {
-			g->lag_e = g->exc_secs;
-			g->lag_e_ms = now_ms;
+			g->late_e = 2.0 * g->bound + g->side_gain;
+			g->late_e_ms = now_ms;
 		}
 	}
 	g->mode = mode;

@@ -94,12 +94,14 @@ struct engine_guest {
 	double gain_b, gain_e, side_gain;
 	double gdev_b, gdev_e; /* their mean absolute deviations */
 	/*
-	 * How late the guest got into each mode the last time the rule
-	 * followed a phase there: the excursion's seconds at the switch
-	 * (lag_b, lag_e), and when (lag_b_ms, lag_e_ms; 0: never).
+	 * What the guest lost getting into each mode the last time the
+	 * rule followed a phase there (late_b, late_e, cycles), and when
+	 * (late_b_ms, late_e_ms; 0: never); the costs the phases were
+	 * modeled with.
 	 */
-	double lag_b, lag_e;
-	uint64_t lag_b_ms, lag_e_ms;
+	double late_b, late_e;
+	uint64_t late_b_ms, late_e_ms;
+	struct policy_costs cost_seen;
 	/*
 	 * Noise, over ten windows, measured on stretches of at least a
 	 * second (bk_*: the one being filled): the last stretch's residual

@@ -725,6 +725,177 @@ static void test_forced_switch_no_phase(void **state)
 	assert_int_equal(r.g.n_b, n_b);
 }
 
+/*
+ * Found by a second review: lateness measured in seconds counted idle
+ * time.  Half an hour idle with the counter between the bounds, then a
+ * switch into BATCH, and the return test priced every later way back at
+ * a whole phase: the guest stayed in a losing BATCH for ten cycles.
+ */
+static void test_idle_no_lock_in(void **state)
+{
+	unsigned int in_batch = 0;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	long_cycles(&r, 10, &in_batch);
+	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
+	/* 5000 writes in full pages: the counter stays between the bounds. */
+	work(&r, 5000.0, 512, 1, 0.0);
+	work(&r, 0.0, 1, 1800, 0.0);
+	in_batch = 0;
+	long_cycles(&r, 10, &in_batch);
+	print_message("%u of 600 EMULATE-favoured seconds in BATCH\n",
+		      in_batch);
+	assert_true(in_batch < 300);
+}
+
+/*
+ * Found by a second review: what phases brought was kept in the cycles
+ * of the costs before a reload; costs ten times lower made the way back
+ * look ten times dearer, and the guest stayed in a losing BATCH for
+ * minutes.
+ */
+static void test_cost_reload_no_lock_in(void **state)
+{
+	struct policy_costs *c;
+	uint64_t start;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	c = &r.p.cost;
+	c->emulated_write *= 10.0;
+	c->batch *= 10.0;
+	c->batch_entry *= 10.0;
+	c->spurious_fault *= 10.0;
+	c->mode_switch *= 10.0;
+	fork_cycles(&r, 4, 12);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	policy_defaults(&r.p); /* the reload */
+	r.p.interval_ms = 1000;
+	start = r.t;
+	rig_mark(&r);
+	work(&r, 5000.0, 1, 120, 0.05);
+	assert_true(r.first_switch_ms != 0);
+	assert_true(r.first_switch_ms - start <= 60000);
+}
+
+/*
+ * Found by a second review: when the rate limit's price falls (its
+ * switches age out) while the counter stands at the far bound, the
+ * clamp threw the difference away and it was booked as regret the
+ * phase brought, though no sample brought any.
+ */
+static void test_bound_drop_no_gain(void **state)
+{
+	double before;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	r.p.max_switches = 1;
+	r.p.rate_period_ms = 120000;
+	work(&r, FORKY, 60, 0.05);
+	assert_int_equal(r.g.mode, PT_MODE_BATCH);
+	/* Two more switches: H is four times the switch cost. */
+	engine_note_switch(&r.g, PT_MODE_EMULATE, r.t);
+	engine_note_switch(&r.g, PT_MODE_BATCH, r.t);
+	read_counters(&r);
+	r.p.min_dwell_ms = 3600000; /* keeps it in BATCH */
+	work(&r, 5000.0, 1, 60, 0.0);
+	assert_true(r.g.side == -1);
+	before = r.g.side_gain;
+	/* Idle past the period: H falls back to the switch cost. */
+	work(&r, 0.0, 1, 70, 0.0);
+	assert_float_equal(r.g.bound, r.p.cost.mode_switch, 1.0);
+	assert_float_equal(r.g.side_gain, before, 1.0);
+}
+
+/*
+ * Random workloads, intervals, windows, switch costs, rate-limit
+ * budgets, capability changes and external mode changes (after a second
+ * review's fuzz): every figure stays finite, the counter within its
+ * bound, and held cycles are reported only with a reason that held, or
+ * with the safety exit that ends the hold.
+ */
+static unsigned int fuzz_seed = 99;
+
+static double fuzz(void)
+{
+	fuzz_seed = fuzz_seed * 1103515245u + 12345u;
+	return (double)((fuzz_seed >> 8) & 0xffff) / 65536.0;
+}
+
+static void test_fuzz_invariants(void **state)
+{
+	static const uint64_t ivs[] = {100, 250, 1000, 3000, 10000};
+	unsigned int step, bad = 0;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	for (step = 0; step < 200000; step++) {
+		struct engine_decision d;
+		unsigned int len;
+		uint64_t runs;
+		double rate;
+		bool held_ok, forced;
+
+		if (fuzz() < 0.002)
+			r.interval_ms = r.p.interval_ms =
+			    ivs[(int)(fuzz() * 5)];
+		if (fuzz() < 0.001)
+			r.p.window = 1 + (unsigned int)(fuzz() * 64);
+		if (fuzz() < 0.001)
+			r.p.cost.mode_switch = pow(10.0, 5 + 4 * fuzz());
+		if (fuzz() < 0.001)
+			r.p.max_switches = 1 + (unsigned int)(fuzz() * 4);
+		if (fuzz() < 0.0005)
+			r.f.capable = !r.f.capable;
+		if (fuzz() < 0.0003) /* an external change */
+			engine_note_switch(&r.g,
+					   r.g.mode == PT_MODE_BATCH
+					       ? PT_MODE_EMULATE
+					       : PT_MODE_BATCH,
+					   r.t);
+		rate = fuzz() < 0.2 ? 0.0 : pow(10.0, 2 + 4 * fuzz());
+		len = fuzz() < 0.5 ? 1 + (unsigned int)(fuzz() * 8)
+				   : 1 + (unsigned int)(fuzz() * 511);
+		runs = (uint64_t)(rate * (double)r.interval_ms / 1000.0 / len +
+				  0.5);
+		if (r.g.mode == PT_MODE_BATCH) {
+			r.abs.batches += runs;
+			r.abs.batch_ptes += runs * len;
+		} else {
+			r.abs.emulated_writes += runs * len;
+			r.abs.emul_runs[pt_hist_bucket(len)] += runs;
+		}
+		r.t += r.interval_ms;
+		read_counters(&r);
+		engine_decide(&r.p, &r.g, &r.f, r.t, &d);
+		/* A safety exit may follow a held sample; the rule may not. */
+		forced = !strcmp(d.reason, "incapable");
+		held_ok = d.held == 0.0 || !strcmp(d.reason, "noise") ||
+			  !strcmp(d.reason, "short-phase") ||
+			  !strcmp(d.reason, "return-cost") ||
+			  !strcmp(d.reason, "warming-up") ||
+			  !strcmp(d.reason, "incapable");
+		if (!isfinite(r.g.regret) || !isfinite(r.g.gain_b) ||
+		    !isfinite(r.g.gain_e) || !isfinite(r.g.side_gain) ||
+		    !isfinite(r.g.late_b) || !isfinite(r.g.late_e) ||
+		    !isfinite(d.margin) ||
+		    fabs(r.g.regret) > r.g.bound * 1.000001 || !held_ok ||
+		    (d.switch_now && d.held > 0.0 && !forced))
+			bad++;
+		if (d.switch_now) {
+			engine_note_switch(&r.g, d.want, r.t);
+			read_counters(&r);
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,6 +912,10 @@ int main(void)
 	    cmocka_unit_test(test_incapable_hour_no_lock_in),
 	    cmocka_unit_test(test_noise_held_no_lock_in),
 	    cmocka_unit_test(test_forced_switch_no_phase),
+	    cmocka_unit_test(test_idle_no_lock_in),
+	    cmocka_unit_test(test_cost_reload_no_lock_in),
+	    cmocka_unit_test(test_bound_drop_no_gain),
+	    cmocka_unit_test(test_fuzz_invariants),
 	    cmocka_unit_test(test_slow_work_that_pays),
 	    cmocka_unit_test(test_band_saving),
 	    cmocka_unit_test(test_seconds),
