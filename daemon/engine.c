@@ -467,9 +467,30 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 	double d_home = batch ? g->phase_b : g->phase_e;
 	double gain_home = batch ? g->gain_b : g->gain_e;
 	double gain_away = batch ? g->gain_e : g->gain_b;
+	double d_away = batch ? g->phase_e : g->phase_b;
+	double v_away = batch ? g->dev_e : g->dev_b;
+	unsigned int n_away = batch ? g->n_e : g->n_b;
 	double expect;
 
 	if (n_home < PHASES_KNOWN || d_home <= 0.0)
+		return true;
+	/*
+	 * A phase (the counter at the other side's bound) twice as long as
+	 * that side's phases get (their mean and twice their spread) is
+	 * not one of them: the workload has
+	 * changed, and the return priced may never come.  Without this the
+	 * hold was bounded in cycles, not in time: after bursts at hundreds
+	 * of millions of cycles a second, light steady work that BATCH ran
+	 * 90 % cheaper stayed in EMULATE for three hours at 10 s (a third
+	 * review).  Once, not twice, as long: gaps between random bursts,
+	 * whose spread is as wide as their mean, let a guest kept in BATCH
+	 * by the cycle test out at one gap in twelve (bern280 of that
+	 * review: 34 switches an hour at 1 s, 24 with twice).
+	 */
+	if (n_away >= PHASES_KNOWN && g->side == (batch ? -1 : 1) &&
+	    now_ms > g->side_ms &&
+	    (double)(now_ms - g->side_ms) / 1000.0 >
+		2.0 * (d_away + 2.0 * v_away))
 		return true;
 	expect = fmax(gain_away - g->exc_regret, g->exc_regret);
 	return expect > 2.0 * h + late_return(p, g, gain_home, d_home, now_ms);
@@ -502,13 +523,9 @@ static bool stays_better(const struct engine_guest *g, double h)
 	return away > home + 2.0 * h;
 }
 
-/* No phase seen: what a guest met for the first time knows. */
-static void phases_forget(struct engine_guest *g)
+/* What the phases brought and cost, in cycles: nothing known. */
+static void gains_forget(struct engine_guest *g)
 {
-	g->side = 0;
-	g->side_ms = 0;
-	g->phase_b = g->phase_e = g->dev_b = g->dev_e = 0.0;
-	g->n_b = g->n_e = 0;
 	g->gain_b = g->gain_e = g->side_gain = 0.0;
 	g->gdev_b = g->gdev_e = 0.0;
 	g->late_b = g->late_e = 0.0;
@@ -524,11 +541,12 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 
 	/*
 	 * What phases brought is in the cycles of the costs they were
-	 * modeled with: new costs (a reload) start the phases afresh, or
-	 * the return test prices the way back in the old units.
+	 * modeled with: new costs (a reload) start it afresh, or the return
+	 * test prices the way back in the old units.  Phase lengths are in
+	 * seconds: they stay.
 	 */
 	if (memcmp(&g->cost_seen, &p->cost, sizeof(g->cost_seen))) {
-		phases_forget(g);
+		gains_forget(g);
 		g->cost_seen = p->cost;
 	}
 	costs_of(&p->cost, g->mode, d, &ce, &cb, &writes);
@@ -645,12 +663,12 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 	g->have_last = false;
 	/*
 	 * A forced switch jumps the counter to the other bound: no cost
-	 * brought it there, so no phase ends; one starts.  (After a switch
-	 * the rule made, the counter is at that side already.)
+	 * brought it there, so no phase ends, and none starts until the
+	 * costs move the counter.  (After a switch the rule made, the
+	 * counter is at that side already.)
 	 */
 	if (g->side != (mode == PT_MODE_BATCH ? 1 : -1)) {
-		g->side = mode == PT_MODE_BATCH ? 1 : -1;
-		g->side_ms = now_ms;
+		g->side = 0;
 		g->side_gain = 0.0;
 	}
 }

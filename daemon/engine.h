@@ -155,7 +155,8 @@ enum engine_observed {
 /*
  * A guest in `mode` since now_ms, nothing measured yet.  The state is in
  * cycles and seconds, not in samples: a policy reload (a new window,
- * interval or costs) keeps it.
+ * interval or costs) keeps it, but for what the phases brought, which
+ * new costs drop (engine.c, gains_forget()).
  */
 void engine_guest_init(struct engine_guest *g, enum pt_mode mode,
 		       uint64_t now_ms);
