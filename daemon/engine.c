@@ -340,7 +340,7 @@ static void phase_add(double *mean, double *dev, double v)
  * is what the clamp threw away this sample (> 0 beyond the BATCH bound).
  */
 static void note_side(struct engine_guest *g, double h, double over,
-		      uint64_t now_ms)
+		      double busy, uint64_t now_ms)
 {
 	int side = g->regret >= h ? 1 : (g->regret <= -h ? -1 : 0);
 	double len;
@@ -349,6 +349,7 @@ static void note_side(struct engine_guest *g, double h, double over,
 		return;
 	if (side == g->side) {
 		g->side_gain += fabs(over);
+		g->side_busy += busy;
 		return;
 	}
 	if (g->side && now_ms > g->side_ms) {
@@ -358,16 +359,19 @@ static void note_side(struct engine_guest *g, double h, double over,
 			phase_add(&g->phase_b, &g->dev_b, len);
 			phase_add(&g->gain_b, &g->gdev_b,
 				  2.0 * h + g->side_gain);
+			phase_add(&g->busy_b, &g->bdev_b, g->side_busy);
 		} else {
 			g->n_e += g->n_e < PHASES_KNOWN;
 			phase_add(&g->phase_e, &g->dev_e, len);
 			phase_add(&g->gain_e, &g->gdev_e,
 				  2.0 * h + g->side_gain);
+			phase_add(&g->busy_e, &g->bdev_e, g->side_busy);
 		}
 	}
 	g->side = side;
 	g->side_ms = now_ms;
 	g->side_gain = fabs(over);
+	g->side_busy = busy;
 }
 
 /*
@@ -443,6 +447,38 @@ static double late_return(const struct policy *p, const struct engine_guest *g,
 }
 
 /*
+ * How likely the guest's mode is to have a phase again, for the return
+ * test: a phase at the other side's bound (the counter there) that has
+ * lasted twice as long as that side's phases get (their mean and twice
+ * their spread, u) may be no such phase but a change of workload, whose
+ * return may never come.  The chance fades as exp(-(age - 2 u) / u).
+ * (From u on, regular phases ended right where the chance began to
+ * fade, and the guest followed each one as it ended: phase-change at
+ * 10 s +28 % over vs-react.)
+ * Lengths and age count busy seconds only (samples with page-table
+ * writes): idle time is no evidence either way.  Without a fading
+ * chance the return test's hold was bounded in cycles, not in time:
+ * after bursts at hundreds of millions of cycles a second, light steady
+ * work that BATCH ran 90 % cheaper stayed in EMULATE for hours at 10 s;
+ * with a cut at twice u instead (tried), a regular workload whose every
+ * eighth gap between bursts was five times as long left BATCH at each,
+ * 64 switches an hour where following never paid; with wall-clock
+ * lengths, an idle hour inflated u and the hold came back (reviews).
+ */
+static double returns(const struct engine_guest *g)
+{
+	bool batch = g->mode == PT_MODE_BATCH;
+	double u =
+	    batch ? g->busy_e + 2.0 * g->bdev_e : g->busy_b + 2.0 * g->bdev_b;
+	unsigned int n_away = batch ? g->n_e : g->n_b;
+
+	if (n_away < PHASES_KNOWN || u <= 0.0 || g->side != (batch ? -1 : 1) ||
+	    g->side_busy <= 2.0 * u)
+		return 1.0;
+	return exp(-(g->side_busy - 2.0 * u) / u);
+}
+
+/*
  * Whether following the other mode's phase pays for coming back.  A
  * switch now is a round trip: when the guest's next phase of the mode
  * it is in starts, the guest runs it in the wrong mode until the rule
@@ -467,33 +503,13 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 	double d_home = batch ? g->phase_b : g->phase_e;
 	double gain_home = batch ? g->gain_b : g->gain_e;
 	double gain_away = batch ? g->gain_e : g->gain_b;
-	double d_away = batch ? g->phase_e : g->phase_b;
-	double v_away = batch ? g->dev_e : g->dev_b;
-	unsigned int n_away = batch ? g->n_e : g->n_b;
 	double expect;
 
 	if (n_home < PHASES_KNOWN || d_home <= 0.0)
 		return true;
-	/*
-	 * A phase (the counter at the other side's bound) twice as long as
-	 * that side's phases get (their mean and twice their spread) is
-	 * not one of them: the workload has
-	 * changed, and the return priced may never come.  Without this the
-	 * hold was bounded in cycles, not in time: after bursts at hundreds
-	 * of millions of cycles a second, light steady work that BATCH ran
-	 * 90 % cheaper stayed in EMULATE for three hours at 10 s (a third
-	 * review).  Once, not twice, as long: gaps between random bursts,
-	 * whose spread is as wide as their mean, let a guest kept in BATCH
-	 * by the cycle test out at one gap in twelve (bern280 of that
-	 * review: 34 switches an hour at 1 s, 24 with twice).
-	 */
-	if (n_away >= PHASES_KNOWN && g->side == (batch ? -1 : 1) &&
-	    now_ms > g->side_ms &&
-	    (double)(now_ms - g->side_ms) / 1000.0 >
-		2.0 * (d_away + 2.0 * v_away))
-		return true;
 	expect = fmax(gain_away - g->exc_regret, g->exc_regret);
-	return expect > 2.0 * h + late_return(p, g, gain_home, d_home, now_ms);
+	return expect > 2.0 * h + late_return(p, g, gain_home, d_home, now_ms) *
+				      returns(g);
 }
 
 /*
@@ -574,7 +590,7 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	over = g->regret + x;
 	g->regret = fmax(-h, fmin(h, over));
 	over -= g->regret;
-	note_side(g, h, over, now_ms);
+	note_side(g, h, over, writes > 0.0 ? secs : 0.0, now_ms);
 	/* The excursion restarts whenever the counter is back home. */
 	if ((g->mode == PT_MODE_BATCH ? g->regret : -g->regret) >= h) {
 		g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
@@ -662,14 +678,16 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 	g->exc_regret = g->exc_secs = g->exc_cost = 0.0;
 	g->have_last = false;
 	/*
-	 * A forced switch jumps the counter to the other bound: no cost
-	 * brought it there, so no phase ends, and none starts until the
-	 * costs move the counter.  (After a switch the rule made, the
-	 * counter is at that side already.)
+	 * A forced switch, or one that lands after its phase has ended,
+	 * jumps the counter to the other bound: no cost brought it there,
+	 * so no phase ends.  The next sample starts one at the bound the
+	 * counter stands at.  (Waiting instead until the costs moved the
+	 * counter, tried, lost track of the short phases of phase-change
+	 * at 10 s, whose switches land after them: +28 % over vs-react.)
 	 */
 	if (g->side != (mode == PT_MODE_BATCH ? 1 : -1)) {
 		g->side = 0;
-		g->side_gain = 0.0;
+		g->side_gain = g->side_busy = 0.0;
 	}
 }
 

@@ -94,6 +94,11 @@ struct engine_guest {
 	double gain_b, gain_e, side_gain;
 	double gdev_b, gdev_e; /* their mean absolute deviations */
 	/*
+	 * Phase lengths in busy seconds (samples with page-table writes):
+	 * the means, their deviations, the current phase's so far.
+	 */
+	double busy_b, busy_e, bdev_b, bdev_e, side_busy;
+	/*
 	 * What the guest lost getting into each mode the last time the
 	 * rule followed a phase there (late_b, late_e, cycles), and when
 	 * (late_b_ms, late_e_ms; 0: never); the costs the phases were

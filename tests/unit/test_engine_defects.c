@@ -916,7 +916,7 @@ static double switch_within(struct rig *r, double rate, unsigned int len,
  * 822 s at 1 s, 8180 s at 10 s (the engine before the return test: 23 s
  * and 430 s).  A phase twice as long as the usual ones now passes.
  */
-static double light_saving_after_blips(uint64_t iv)
+static double light_saving_after_blips(uint64_t iv, unsigned int idle)
 {
 	unsigned int i;
 	struct rig r;
@@ -925,6 +925,8 @@ static double light_saving_after_blips(uint64_t iv)
 	for (i = 0; i < 12; i++) {
 		work(&r, COMPILE, 20, 0.05);
 		work(&r, 20000.0, 60, 2, 0.0);
+		if (i == 8)
+			work(&r, 0.0, 1, idle, 0.0);
 	}
 	work(&r, COMPILE, 20, 0.05);
 	assert_int_equal(r.g.mode, PT_MODE_EMULATE);
@@ -933,8 +935,25 @@ static double light_saving_after_blips(uint64_t iv)
 
 static void test_light_saving_not_held(void **state)
 {
-	double a = light_saving_after_blips(1000),
-	       b = light_saving_after_blips(10000);
+	double a = light_saving_after_blips(1000, 0),
+	       b = light_saving_after_blips(10000, 0);
+
+	(void)state;
+	print_message("BATCH after %.0f s at 1 s, %.0f s at 10 s\n", a, b);
+	assert_true(a >= 0 && a <= 120);
+	assert_true(b >= 0 && b <= 600);
+}
+
+/*
+ * Found by a fourth review: phase lengths in wall-clock seconds took in
+ * an idle hour after a blip, the usual length grew to thousands of
+ * seconds and the hold came back (1901 s at 1 s, 3850 s at 10 s).
+ * Lengths count busy seconds now.
+ */
+static void test_idle_hour_not_held(void **state)
+{
+	double a = light_saving_after_blips(1000, 3600),
+	       b = light_saving_after_blips(10000, 3600);
 
 	(void)state;
 	print_message("BATCH after %.0f s at 1 s, %.0f s at 10 s\n", a, b);
@@ -1015,6 +1034,7 @@ int main(void)
 	    cmocka_unit_test(test_bound_drop_no_gain),
 	    cmocka_unit_test(test_fuzz_invariants),
 	    cmocka_unit_test(test_light_saving_not_held),
+	    cmocka_unit_test(test_idle_hour_not_held),
 	    cmocka_unit_test(test_light_loss_not_held),
 	    cmocka_unit_test(test_forced_switch_first_no_phase),
 	    cmocka_unit_test(test_slow_work_that_pays),
