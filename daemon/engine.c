@@ -353,20 +353,17 @@ static void note_side(struct engine_guest *g, double h, double over,
 		return;
 	}
 	if (g->side && now_ms > g->side_ms) {
+		bool b = g->side > 0;
+		unsigned int *n = b ? &g->n_b : &g->n_e;
+
 		len = (double)(now_ms - g->side_ms) / 1000.0;
-		if (g->side > 0) {
-			g->n_b += g->n_b < PHASES_KNOWN;
-			phase_add(&g->phase_b, &g->dev_b, len);
-			phase_add(&g->gain_b, &g->gdev_b,
-				  2.0 * h + g->side_gain);
-			phase_add(&g->busy_b, &g->bdev_b, g->side_busy);
-		} else {
-			g->n_e += g->n_e < PHASES_KNOWN;
-			phase_add(&g->phase_e, &g->dev_e, len);
-			phase_add(&g->gain_e, &g->gdev_e,
-				  2.0 * h + g->side_gain);
-			phase_add(&g->busy_e, &g->bdev_e, g->side_busy);
-		}
+		*n += *n < PHASES_KNOWN;
+		phase_add(b ? &g->phase_b : &g->phase_e,
+			  b ? &g->dev_b : &g->dev_e, len);
+		phase_add(b ? &g->gain_b : &g->gain_e,
+			  b ? &g->gdev_b : &g->gdev_e, 2.0 * h + g->side_gain);
+		phase_add(b ? &g->busy_b : &g->busy_e,
+			  b ? &g->bdev_b : &g->bdev_e, g->side_busy);
 	}
 	g->side = side;
 	g->side_ms = now_ms;
@@ -539,6 +536,20 @@ static bool stays_better(const struct engine_guest *g, double h)
 	return away > home + 2.0 * h;
 }
 
+/*
+ * The counter at the far bound: whether the rule follows the phase, it
+ * clearing the noise guard, the phase test and the return test (the
+ * cycle test, stays_better(), is the other way to switch).  One
+ * predicate for take_sample(), which books what is held, and rule(),
+ * which gives the reasons, so that the two cannot drift apart.
+ */
+static bool follows(const struct policy *p, const struct engine_guest *g,
+		    double h, uint64_t now_ms)
+{
+	return g->exc_regret >= guard(p, g) && outlasts(p, g) &&
+	       pays_return(p, g, h, now_ms);
+}
+
 /* What the phases brought and cost, in cycles: nothing known. */
 static void gains_forget(struct engine_guest *g)
 {
@@ -606,9 +617,7 @@ static void take_sample(const struct policy *p, struct engine_guest *g,
 	 */
 	g->held = 0.0;
 	if ((g->mode == PT_MODE_BATCH ? -g->regret : g->regret) >= h &&
-	    (!warm(g) || ((g->exc_regret < guard(p, g) || !outlasts(p, g) ||
-			   !pays_return(p, g, h, now_ms)) &&
-			  !stays_better(g, h))))
+	    (!warm(g) || !(follows(p, g, h, now_ms) || stays_better(g, h))))
 		g->held = fmax(0.0, toward);
 }
 
@@ -649,20 +658,18 @@ baseline:
 void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 			uint64_t now_ms)
 {
+	int to = mode == PT_MODE_BATCH ? 1 : -1;
+
 	if (mode == g->mode)
 		return;
 	/*
 	 * The counter at the new mode's bound: what the phase cost the
 	 * guest before it got there (see late_return()).
 	 */
-	if (g->bound > 0.0 && g->side == (mode == PT_MODE_BATCH ? 1 : -1)) {
-		if (mode == PT_MODE_BATCH) {
-			g->late_b = 2.0 * g->bound + g->side_gain;
-			g->late_b_ms = now_ms;
-		} else {
-			g->late_e = 2.0 * g->bound + g->side_gain;
-			g->late_e_ms = now_ms;
-		}
+	if (g->bound > 0.0 && g->side == to) {
+		*(to > 0 ? &g->late_b : &g->late_e) =
+		    2.0 * g->bound + g->side_gain;
+		*(to > 0 ? &g->late_b_ms : &g->late_e_ms) = now_ms;
 	}
 	g->mode = mode;
 	g->mode_since_ms = now_ms;
@@ -685,7 +692,7 @@ void engine_note_switch(struct engine_guest *g, enum pt_mode mode,
 	 * counter, tried, lost track of the short phases of phase-change
 	 * at 10 s, whose switches land after them: +28 % over vs-react.)
 	 */
-	if (g->side != (mode == PT_MODE_BATCH ? 1 : -1)) {
+	if (g->side != to) {
 		g->side = 0;
 		g->side_gain = g->side_busy = 0.0;
 	}
@@ -724,8 +731,7 @@ static void rule(const struct policy *p, const struct engine_guest *g,
 	out->bound = h;
 	out->margin = guard(p, g);
 	/* (toward > 0: with no switch cost, a tie is no reason to move.) */
-	if (toward >= h && toward > 0.0 && g->exc_regret >= out->margin &&
-	    outlasts(p, g) && pays_return(p, g, h, now_ms)) {
+	if (toward >= h && toward > 0.0 && follows(p, g, h, now_ms)) {
 		out->want = batch ? PT_MODE_EMULATE : PT_MODE_BATCH;
 		set_reason(out, batch ? "low-saving" : "saving");
 	} else if (toward >= h && toward > 0.0 && stays_better(g, h)) {
