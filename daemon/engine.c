@@ -21,6 +21,16 @@
 #define PHASE_WEIGHT 0.25
 /* Phases of a side seen before their spread is trusted. */
 #define PHASES_KNOWN 3
+/*
+ * The standard error of a PHASE_WEIGHT mean, per mean absolute
+ * deviation of the phases: sqrt(w / (2 - w)) standard deviations, one
+ * of which is sqrt(pi / 2) mean absolute deviations.
+ */
+#define MEAN_ERROR (1.2533 * 0.37796)
+/* Standard errors by which the cycle test wants one side ahead. */
+#define CYCLE_Z 2.0
+/* What the best recent phase of a side brought fades by this a phase. */
+#define GAIN_MAX_KEEP 0.98
 /* Rate-limit price: doublings beyond the budget, at most. */
 #define MAX_DOUBLINGS 30
 
@@ -364,6 +374,9 @@ static void note_side(struct engine_guest *g, double h, double over,
 			  b ? &g->gdev_b : &g->gdev_e, 2.0 * h + g->side_gain);
 		phase_add(b ? &g->busy_b : &g->busy_e,
 			  b ? &g->bdev_b : &g->bdev_e, g->side_busy);
+		*(b ? &g->gmax_b : &g->gmax_e) =
+		    fmax(*(b ? &g->gmax_b : &g->gmax_e) * GAIN_MAX_KEEP,
+			 2.0 * h + g->side_gain);
 	}
 	g->side = side;
 	g->side_ms = now_ms;
@@ -462,15 +475,41 @@ static double late_return(const struct policy *p, const struct engine_guest *g,
  * 64 switches an hour where following never paid; with wall-clock
  * lengths, an idle hour inflated u and the hold came back (reviews).
  */
-static double returns(const struct engine_guest *g)
+static double usual_busy(const struct engine_guest *g)
+{
+	bool batch = g->mode == PT_MODE_BATCH;
+
+	if ((batch ? g->n_e : g->n_b) < PHASES_KNOWN ||
+	    g->side != (batch ? -1 : 1))
+		return 0.0;
+	return batch ? g->busy_e + 2.0 * g->bdev_e
+		     : g->busy_b + 2.0 * g->bdev_b;
+}
+
+/*
+ * Whether the phase being followed has outgrown the bulk of its side's
+ * phases: lasted twice their usual busy length, or brought twice what
+ * they usually bring (mean and twice the spread).  A slow drift's second
+ * long phase is followed on what it brings: its length is judged
+ * against lengths that the first long phase inflated for a long while.
+ */
+static bool outgrown(const struct engine_guest *g)
 {
 	bool batch = g->mode == PT_MODE_BATCH;
 	double u =
 	    batch ? g->busy_e + 2.0 * g->bdev_e : g->busy_b + 2.0 * g->bdev_b;
-	unsigned int n_away = batch ? g->n_e : g->n_b;
+	double v =
+	    batch ? g->gain_e + 2.0 * g->gdev_e : g->gain_b + 2.0 * g->gdev_b;
 
-	if (n_away < PHASES_KNOWN || u <= 0.0 || g->side != (batch ? -1 : 1) ||
-	    g->side_busy <= 2.0 * u)
+	return usual_busy(g) <= 0.0 || g->side_busy > 2.0 * u ||
+	       g->exc_regret > 2.0 * v;
+}
+
+static double returns(const struct engine_guest *g)
+{
+	double u = usual_busy(g);
+
+	if (u <= 0.0 || g->side_busy <= 2.0 * u)
 		return 1.0;
 	return exp(-(g->side_busy - 2.0 * u) / u);
 }
@@ -480,17 +519,35 @@ static double returns(const struct engine_guest *g)
  * switch now is a round trip: when the guest's next phase of the mode
  * it is in starts, the guest runs it in the wrong mode until the rule
  * has followed it back: late_return().
- * The phase being followed is expected to bring what such phases
- * brought less what it has brought so far, or as much again once it
- * has brought more.  Following pays when that exceeds the two switches
- * and the late return.  A Python process that forks from a freshly
- * written 1 GiB heap every 14 s spends a second after each fork in
- * short writes that cost BATCH more than a round trip of switches:
- * leaving for them, it ran the first seconds of every fork in EMULATE,
- * many times what it saved.  A phase that keeps bringing regret always
- * passes in the end: what it is expected to bring grows with it.  With
- * no phase of the current mode's side seen yet, there is no return to
- * price: it passes.
+ * The phase being followed is expected to bring, from here on:
+ *
+ * - among the usual phases of its side (outgrown()), what such phases
+ *   brought less what it has brought so far;
+ * - beyond them, what the best recent one brought (fading) less what
+ *   it has brought: a workload whose every eighth gap between bursts is
+ *   five times as long has such a gap regularly, and left BATCH at each
+ *   (a fourth review, 64 switches an hour) when a long one counted as
+ *   a change of workload;
+ * - beyond twice that, as much again as it has brought: the phase has
+ *   no like in the guest's recent history, and may be a new workload;
+ * - and never less than such phases bring on average, or what it has
+ *   brought if less.  Phases that end at random (memoryless gaps
+ *   between storms) have as much left at any age: what a gap brought
+ *   so far says nothing of what it will bring.  Judged by that (the
+ *   engine before: as much again as it brought, once it had brought
+ *   more than the mean less that), a third of the storms of a review's
+ *   trace ran in EMULATE, at 24 switches an hour.
+ *
+ * Following pays when that exceeds the two switches and the late
+ * return.  A Python process that forks from a freshly written 1 GiB
+ * heap every 14 s spends a second after each fork in short writes that
+ * cost BATCH more than a round trip of switches: leaving for them, it
+ * ran the first seconds of every fork in EMULATE, many times what it
+ * saved.  A phase that keeps bringing regret always passes in the end:
+ * past twice the best phase, what it is expected to bring grows with
+ * it, and past twice the usual length, the late return fades
+ * (returns()).  With no phase of the current mode's side seen yet,
+ * there is no return to price: it passes.
  */
 static bool pays_return(const struct policy *p, const struct engine_guest *g,
 			double h, uint64_t now_ms)
@@ -500,11 +557,18 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 	double d_home = batch ? g->phase_b : g->phase_e;
 	double gain_home = batch ? g->gain_b : g->gain_e;
 	double gain_away = batch ? g->gain_e : g->gain_b;
+	double gain_max = batch ? g->gmax_e : g->gmax_b;
 	double expect;
 
 	if (n_home < PHASES_KNOWN || d_home <= 0.0)
 		return true;
-	expect = fmax(gain_away - g->exc_regret, g->exc_regret);
+	if (!outgrown(g))
+		expect = gain_away - g->exc_regret;
+	else if (g->exc_regret < 2.0 * gain_max)
+		expect = gain_max - g->exc_regret;
+	else
+		expect = g->exc_regret;
+	expect = fmax(expect, fmin(g->exc_regret, gain_away));
 	return expect > 2.0 * h + late_return(p, g, gain_home, d_home, now_ms) *
 				      returns(g);
 }
@@ -514,8 +578,12 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
  * whatever the noise guard and the phase test say of the current phase:
  * served in this mode, each of the other side's phases loses what it
  * brought; served in the other, each of this side's does.  The other
- * side's phases, less twice their spread, must have brought more than
- * this side's, plus twice theirs, by a round trip of switches.  Noise
+ * side's mean must exceed this side's by a round trip of switches and
+ * two standard errors of their difference (the means are of about
+ * seven phases, PHASE_WEIGHT).  Asking the phases themselves to differ
+ * by twice their spread (before) kept a guest whose storms brought
+ * twice what its memoryless gaps did in EMULATE, however many of each
+ * it had seen: such gaps spread as wide as their mean.  Noise
  * gives both sides phases alike and spread as wide as their mean; a
  * workload of short bursts between long quiet stretches (a fork from a
  * freshly written heap, a BGSAVE) gives one side regular phases worth
@@ -526,14 +594,13 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 static bool stays_better(const struct engine_guest *g, double h)
 {
 	bool batch = g->mode == PT_MODE_BATCH;
-	double home =
-	    batch ? g->gain_b + 2.0 * g->gdev_b : g->gain_e + 2.0 * g->gdev_e;
-	double away =
-	    batch ? g->gain_e - 2.0 * g->gdev_e : g->gain_b - 2.0 * g->gdev_b;
+	double home = batch ? g->gain_b : g->gain_e;
+	double away = batch ? g->gain_e : g->gain_b;
+	double spread = hypot(g->gdev_b, g->gdev_e);
 
 	if (g->n_b < PHASES_KNOWN || g->n_e < PHASES_KNOWN)
 		return false;
-	return away > home + 2.0 * h;
+	return away > home + 2.0 * h + CYCLE_Z * MEAN_ERROR * spread;
 }
 
 /*

@@ -98,6 +98,8 @@ struct engine_guest {
 	 * the means, their deviations, the current phase's so far.
 	 */
 	double busy_b, busy_e, bdev_b, bdev_e, side_busy;
+	/* What the best recent phase of each side brought (fading). */
+	double gmax_b, gmax_e;
 	/*
 	 * What the guest lost getting into each mode the last time the
 	 * rule followed a phase there (late_b, late_e, cycles), and when

@@ -6,8 +6,11 @@
  * run length, booked in whatever mode the engine put it in, switched as
  * soon as the engine says so.  Each of the eight failed on the engine
  * before the regret rule (built against it with -DENGINE_OLD_API);
- * test_return_costs_more failed before the return test, and
- * test_bursts_worth_staying_for before the cycle test.
+ * test_return_costs_more failed before the return test,
+ * test_bursts_worth_staying_for before the cycle test, and
+ * test_memoryless_storms and test_occasional_long_gap before the cycle
+ * test compared means and the return test judged a phase by the
+ * phases of its side.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -631,6 +634,81 @@ static void test_return_test_lets_go(void **state)
 }
 
 /*
+ * Found by review (its bern280 trace): one-second storms of full-page
+ * runs at memoryless gaps (exponential, mean `gap` seconds) of single
+ * writes.  A storm saves BATCH many times what a gap costs it, but
+ * ends before following it pays: staying in BATCH is the best a policy
+ * sampling every second can do.  The guest must get there (the cycle
+ * test: the storms' phases bring more than the gaps', by more than the
+ * uncertainty of the two means) and stay: a gap that has lasted longer
+ * than most is no more likely to go on than a fresh one, so what it
+ * brought so far is no measure of what it will bring until it has
+ * outgrown the gaps seen.  Counts the storms run in BATCH.
+ */
+static unsigned int memoryless_storms(struct rig *r, unsigned int n, double gap,
+				      uint64_t *seed)
+{
+	unsigned int in_batch = 0, secs;
+
+	while (n--) {
+		*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+		secs = (unsigned int)ceil(
+		    -gap *
+		    log(((double)(*seed >> 11) + 0.5) / 9007199254740992.0));
+		work(r, 7000.0, 1, secs, 0.0);
+		in_batch += r->g.mode == PT_MODE_BATCH;
+		work(r, 325000.0, 512, 1, 0.0);
+	}
+	return in_batch;
+}
+
+static void test_memoryless_storms(void **state)
+{
+	uint64_t seed = 280;
+	unsigned int before, in_batch;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	memoryless_storms(&r, 500, 5.0, &seed);
+	before = r.switches;
+	in_batch = memoryless_storms(&r, 500, 5.0, &seed);
+	print_message("%u of 500 storms in BATCH, %u switches (%.0f s)\n",
+		      in_batch, r.switches - before,
+		      (double)(r.t - T0) / 2000.0);
+	assert_true(in_batch >= 450);
+	assert_true(r.switches - before <= 30);
+}
+
+/*
+ * Found by a fourth review: regular one-second storms, every eighth gap
+ * between them five times as long.  The long gaps are regular too: a
+ * gap that has outgrown the usual ones is expected to bring what the
+ * longest recent one brought, not as much again as it has so far, so
+ * the guest stays in BATCH through them (the engine before left at each
+ * and came back for the next storm).  Counts the storms run in BATCH.
+ */
+static void test_occasional_long_gap(void **state)
+{
+	unsigned int i, before = 0, in_batch = 0;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	for (i = 0; i < 64; i++) {
+		if (i == 16)
+			before = r.switches;
+		work(&r, 7000.0, 1, i % 8 == 7 ? 30 : 6, 0.0);
+		in_batch += i >= 16 && r.g.mode == PT_MODE_BATCH;
+		work(&r, 325000.0, 512, 1, 0.0);
+	}
+	print_message("%u of 48 storms in BATCH, %u switches\n", in_batch,
+		      r.switches - before);
+	assert_true(in_batch >= 44);
+	assert_true(r.switches - before <= 2);
+}
+
+/*
  * Found by review: 4 s bursts of full-page runs, then 60 s of single
  * writes (each phase worth about 1.8e9 cycles to its mode), n times;
  * in_batch counts the single-write seconds run in BATCH.  Following
@@ -1026,6 +1104,8 @@ int main(void)
 	    cmocka_unit_test(test_return_costs_more),
 	    cmocka_unit_test(test_bursts_worth_staying_for),
 	    cmocka_unit_test(test_return_test_lets_go),
+	    cmocka_unit_test(test_memoryless_storms),
+	    cmocka_unit_test(test_occasional_long_gap),
 	    cmocka_unit_test(test_incapable_hour_no_lock_in),
 	    cmocka_unit_test(test_noise_held_no_lock_in),
 	    cmocka_unit_test(test_forced_switch_no_phase),
