@@ -21,16 +21,8 @@
 #define PHASE_WEIGHT 0.25
 /* Phases of a side seen before their spread is trusted. */
 #define PHASES_KNOWN 3
-/*
- * The standard error of a PHASE_WEIGHT mean, per mean absolute
- * deviation of the phases: sqrt(w / (2 - w)) standard deviations, one
- * of which is sqrt(pi / 2) mean absolute deviations.
- */
-#define MEAN_ERROR (1.2533 * 0.37796)
 /* Standard errors by which the cycle test wants one side ahead. */
 #define CYCLE_Z 2.0
-/* What the best recent phase of a side brought fades by this a phase. */
-#define GAIN_MAX_KEEP 0.98
 /* Rate-limit price: doublings beyond the budget, at most. */
 #define MAX_DOUBLINGS 30
 
@@ -374,9 +366,7 @@ static void note_side(struct engine_guest *g, double h, double over,
 			  b ? &g->gdev_b : &g->gdev_e, 2.0 * h + g->side_gain);
 		phase_add(b ? &g->busy_b : &g->busy_e,
 			  b ? &g->bdev_b : &g->bdev_e, g->side_busy);
-		*(b ? &g->gmax_b : &g->gmax_e) =
-		    fmax(*(b ? &g->gmax_b : &g->gmax_e) * GAIN_MAX_KEEP,
-			 2.0 * h + g->side_gain);
+		phases_add(b ? &g->kept_b : &g->kept_e, 2.0 * h + g->side_gain);
 	}
 	g->side = side;
 	g->side_ms = now_ms;
@@ -486,25 +476,6 @@ static double usual_busy(const struct engine_guest *g)
 		     : g->busy_b + 2.0 * g->bdev_b;
 }
 
-/*
- * Whether the phase being followed has outgrown the bulk of its side's
- * phases: lasted twice their usual busy length, or brought twice what
- * they usually bring (mean and twice the spread).  A slow drift's second
- * long phase is followed on what it brings: its length is judged
- * against lengths that the first long phase inflated for a long while.
- */
-static bool outgrown(const struct engine_guest *g)
-{
-	bool batch = g->mode == PT_MODE_BATCH;
-	double u =
-	    batch ? g->busy_e + 2.0 * g->bdev_e : g->busy_b + 2.0 * g->bdev_b;
-	double v =
-	    batch ? g->gain_e + 2.0 * g->gdev_e : g->gain_b + 2.0 * g->gdev_b;
-
-	return usual_busy(g) <= 0.0 || g->side_busy > 2.0 * u ||
-	       g->exc_regret > 2.0 * v;
-}
-
 static double returns(const struct engine_guest *g)
 {
 	double u = usual_busy(g);
@@ -519,24 +490,26 @@ static double returns(const struct engine_guest *g)
  * switch now is a round trip: when the guest's next phase of the mode
  * it is in starts, the guest runs it in the wrong mode until the rule
  * has followed it back: late_return().
- * The phase being followed is expected to bring, from here on:
+ * The phase being followed is expected to bring, from here on, what
+ * the last phases of its side (PHASES_KEPT) that brought more than it
+ * has so far brought beyond that, on average: the phase is taken to be
+ * like them.  That is right for each shape of phase seen so far:
  *
- * - among the usual phases of its side (outgrown()), what such phases
- *   brought less what it has brought so far;
- * - beyond them, what the best recent one brought (fading) less what
- *   it has brought: a workload whose every eighth gap between bursts is
- *   five times as long has such a gap regularly, and left BATCH at each
- *   (a fourth review, 64 switches an hour) when a long one counted as
- *   a change of workload;
- * - beyond twice that, as much again as it has brought: the phase has
- *   no like in the guest's recent history, and may be a new workload;
- * - and never less than such phases bring on average, or what it has
- *   brought if less.  Phases that end at random (memoryless gaps
- *   between storms) have as much left at any age: what a gap brought
- *   so far says nothing of what it will bring.  Judged by that (the
- *   engine before: as much again as it brought, once it had brought
- *   more than the mean less that), a third of the storms of a review's
- *   trace ran in EMULATE, at 24 switches an hour.
+ * - regular phases have little left near their usual end;
+ * - phases that end at random (memoryless gaps between storms) have as
+ *   much left at any age: judged instead as bringing as much again as
+ *   they had brought (before), a third of the storms of a review's
+ *   trace ran in EMULATE, at 24 switches an hour;
+ * - a rare long phase among short ones is one of the long ones once it
+ *   outlasts the short ones: judged by the mean and spread of its side
+ *   (a first form of the fix), a guest was held in EMULATE for half of
+ *   each such phase; judged as a change of workload once it had lasted
+ *   twice the usual (the engine before), a guest left BATCH at each
+ *   long gap between bursts where following never paid.
+ *
+ * A phase that brought more than any of them is like none.  Beyond
+ * twice the most any brought, it may be a new workload, and is
+ * expected to bring as much again as it has; below that, their mean.
  *
  * Following pays when that exceeds the two switches and the late
  * return.  A Python process that forks from a freshly written 1 GiB
@@ -544,9 +517,9 @@ static double returns(const struct engine_guest *g)
  * cost BATCH more than a round trip of switches: leaving for them, it
  * ran the first seconds of every fork in EMULATE, many times what it
  * saved.  A phase that keeps bringing regret always passes in the end:
- * past twice the best phase, what it is expected to bring grows with
- * it, and past twice the usual length, the late return fades
- * (returns()).  With no phase of the current mode's side seen yet,
+ * past twice the most a kept phase brought, what it is expected to
+ * bring grows with it, and past twice the usual length, the late return
+ * fades (returns()).  With no phase of the current mode's side seen yet,
  * there is no return to price: it passes.
  */
 static bool pays_return(const struct policy *p, const struct engine_guest *g,
@@ -556,19 +529,17 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 	unsigned int n_home = batch ? g->n_b : g->n_e;
 	double d_home = batch ? g->phase_b : g->phase_e;
 	double gain_home = batch ? g->gain_b : g->gain_e;
-	double gain_away = batch ? g->gain_e : g->gain_b;
-	double gain_max = batch ? g->gmax_e : g->gmax_b;
-	double expect;
+	const struct phases *away = batch ? &g->kept_e : &g->kept_b;
+	double so_far = g->exc_regret, expect;
 
 	if (n_home < PHASES_KNOWN || d_home <= 0.0)
 		return true;
-	if (!outgrown(g))
-		expect = gain_away - g->exc_regret;
-	else if (g->exc_regret < 2.0 * gain_max)
-		expect = gain_max - g->exc_regret;
+	if (phases_residual(away, so_far, &expect))
+		; /* like the recent phases that brought more */
+	else if (so_far > 2.0 * phases_max(away))
+		expect = so_far; /* like none of them */
 	else
-		expect = g->exc_regret;
-	expect = fmax(expect, fmin(g->exc_regret, gain_away));
+		expect = phases_mean(away);
 	return expect > 2.0 * h + late_return(p, g, gain_home, d_home, now_ms) *
 				      returns(g);
 }
@@ -579,11 +550,14 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
  * served in this mode, each of the other side's phases loses what it
  * brought; served in the other, each of this side's does.  The other
  * side's mean must exceed this side's by a round trip of switches and
- * two standard errors of their difference (the means are of about
- * seven phases, PHASE_WEIGHT).  Asking the phases themselves to differ
- * by twice their spread (before) kept a guest whose storms brought
- * twice what its memoryless gaps did in EMULATE, however many of each
- * it had seen: such gaps spread as wide as their mean.  Noise
+ * two standard errors of their difference, over the last phases of
+ * each side (PHASES_KEPT).  Asking the phases themselves to differ by
+ * twice their spread (before) kept a guest whose storms brought twice
+ * what its memoryless gaps did in EMULATE, however many of each it had
+ * seen: such gaps spread as wide as their mean.  Means that weigh the
+ * newest phase most (a first form of the fix) swung with each rare long
+ * phase and flapped: a plain mean over a window of phases does not.
+ * Noise
  * gives both sides phases alike and spread as wide as their mean; a
  * workload of short bursts between long quiet stretches (a fork from a
  * freshly written heap, a BGSAVE) gives one side regular phases worth
@@ -594,13 +568,15 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
 static bool stays_better(const struct engine_guest *g, double h)
 {
 	bool batch = g->mode == PT_MODE_BATCH;
-	double home = batch ? g->gain_b : g->gain_e;
-	double away = batch ? g->gain_e : g->gain_b;
-	double spread = hypot(g->gdev_b, g->gdev_e);
+	const struct phases *home = batch ? &g->kept_b : &g->kept_e;
+	const struct phases *away = batch ? &g->kept_e : &g->kept_b;
+	double se;
 
-	if (g->n_b < PHASES_KNOWN || g->n_e < PHASES_KNOWN)
+	if (home->n < PHASES_KNOWN || away->n < PHASES_KNOWN)
 		return false;
-	return away > home + 2.0 * h + CYCLE_Z * MEAN_ERROR * spread;
+	se = sqrt(phases_sd(home) * phases_sd(home) / home->n +
+		  phases_sd(away) * phases_sd(away) / away->n);
+	return phases_mean(away) > phases_mean(home) + 2.0 * h + CYCLE_Z * se;
 }
 
 /*
@@ -624,6 +600,8 @@ static void gains_forget(struct engine_guest *g)
 	g->gdev_b = g->gdev_e = 0.0;
 	g->late_b = g->late_e = 0.0;
 	g->late_b_ms = g->late_e_ms = 0;
+	phases_forget(&g->kept_b);
+	phases_forget(&g->kept_e);
 }
 
 /* One accepted sample of `secs` seconds: the rule's update. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "phases.h"
 #include "ptswitch.h"
 
 #define ENGINE_MAX_WINDOW 64
@@ -98,8 +99,8 @@ struct engine_guest {
 	 * the means, their deviations, the current phase's so far.
 	 */
 	double busy_b, busy_e, bdev_b, bdev_e, side_busy;
-	/* What the best recent phase of each side brought (fading). */
-	double gmax_b, gmax_e;
+	/* What the last phases of each side brought, one by one. */
+	struct phases kept_b, kept_e;
 	/*
 	 * What the guest lost getting into each mode the last time the
 	 * rule followed a phase there (late_b, late_e, cycles), and when

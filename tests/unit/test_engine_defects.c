@@ -44,6 +44,8 @@ struct rig {
 	bool marked;
 	unsigned int tick;     /* for deterministic noise */
 	unsigned int web_secs; /* the web server's seconds so far */
+	/* Modeled cycles: as run, always EMULATE, always BATCH. */
+	double cost, cost_e, cost_b;
 };
 
 static void rig_init(struct rig *r, uint64_t interval_ms, uint64_t offset)
@@ -82,11 +84,24 @@ static void decide_apply(struct rig *r)
 	if (d.switch_now) {
 		engine_note_switch(&r->g, d.want, r->t);
 		r->switches++;
+		r->cost += r->p.cost.mode_switch;
 		if (r->marked && !r->first_switch_ms)
 			r->first_switch_ms = r->t;
 		/* The first reading after a switch is a baseline. */
 		read_counters(r);
 	}
+}
+
+/* The interval's modeled cost, at the policy's costs, in each mode. */
+static void book(struct rig *r, uint64_t runs, uint64_t writes)
+{
+	double ce = (double)writes * r->p.cost.emulated_write;
+	double cb = (double)runs * r->p.cost.batch +
+		    (double)writes * r->p.cost.batch_entry;
+
+	r->cost_e += ce;
+	r->cost_b += cb;
+	r->cost += r->g.mode == PT_MODE_BATCH ? cb : ce;
 }
 
 /*
@@ -107,6 +122,7 @@ static void work(struct rig *r, double rate, unsigned int len, double secs,
 		k = (r->tick++ % 2 ? 1.0 + noise : 1.0 - noise);
 		runs = (uint64_t)(rate * k * ms / 1000.0 / len + 0.5);
 		writes = runs * len;
+		book(r, runs, writes);
 		if (r->g.mode == PT_MODE_BATCH) {
 			r->abs.batches += runs;
 			r->abs.batch_ptes += writes;
@@ -666,46 +682,121 @@ static void test_memoryless_storms(void **state)
 {
 	uint64_t seed = 280;
 	unsigned int before, in_batch;
+	double c, e, b, vs_static;
 	struct rig r;
 
 	(void)state;
 	rig_init(&r, 1000, 0);
 	memoryless_storms(&r, 500, 5.0, &seed);
 	before = r.switches;
+	c = r.cost;
+	e = r.cost_e;
+	b = r.cost_b;
 	in_batch = memoryless_storms(&r, 500, 5.0, &seed);
-	print_message("%u of 500 storms in BATCH, %u switches (%.0f s)\n",
+	vs_static = (r.cost - c) / fmin(r.cost_e - e, r.cost_b - b);
+	print_message("%u of 500 storms in BATCH, %u switches (%.0f s), "
+		      "%.3f of the better static mode\n",
 		      in_batch, r.switches - before,
-		      (double)(r.t - T0) / 2000.0);
+		      (double)(r.t - T0) / 2000.0, vs_static);
 	assert_true(in_batch >= 450);
 	assert_true(r.switches - before <= 30);
+	assert_true(vs_static < 1.1);
 }
 
 /*
- * Found by a fourth review: regular one-second storms, every eighth gap
- * between them five times as long.  The long gaps are regular too: a
- * gap that has outgrown the usual ones is expected to bring what the
- * longest recent one brought, not as much again as it has so far, so
- * the guest stays in BATCH through them (the engine before left at each
- * and came back for the next storm).  Counts the storms run in BATCH.
+ * One-second storms of full-page runs, each after a gap of `rate`
+ * single writes a second, every eighth gap `long_gap` seconds instead
+ * of 6, 64 times; counts the last 48 storms run in BATCH and the
+ * switches over them.
+ */
+static void long_gaps(struct rig *r, double rate, unsigned int long_gap,
+		      unsigned int *in_batch, unsigned int *switches,
+		      double *vs_static)
+{
+	unsigned int i, before = 0;
+	double c = 0.0, e = 0.0, b = 0.0;
+
+	*in_batch = 0;
+	for (i = 0; i < 64; i++) {
+		if (i == 16) {
+			before = r->switches;
+			c = r->cost;
+			e = r->cost_e;
+			b = r->cost_b;
+		}
+		work(r, rate, 1, i % 8 == 7 ? long_gap : 6, 0.0);
+		*in_batch += i >= 16 && r->g.mode == PT_MODE_BATCH;
+		work(r, 325000.0, 512, 1, 0.0);
+	}
+	*switches = r->switches - before;
+	*vs_static = (r->cost - c) / fmin(r->cost_e - e, r->cost_b - b);
+}
+
+/*
+ * Found by a fourth review: regular bursts, every eighth gap between
+ * them five times as long.  With gaps of 2000 single writes a second,
+ * even a long gap saves EMULATE less than the next storm would lose in
+ * it (3.6e8 cycles at the default costs; a storm 5.9e8): the guest must
+ * stay in BATCH through them.  With 7000, BATCH is still the better
+ * static mode; the engine before the cycle test compared means stayed
+ * in EMULATE through every storm (1.515 times always-BATCH's cost).
+ * The guest now follows the long gaps, and loses some of it on the way
+ * back (1.115): the price of the return fades over ten windows, faster
+ * than such gaps recur (docs/policy.md, "The return test").
  */
 static void test_occasional_long_gap(void **state)
 {
-	unsigned int i, before = 0, in_batch = 0;
+	unsigned int in_batch, switches;
+	double vs_static;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, 1000, 0);
+	long_gaps(&r, 7000.0, 30, &in_batch, &switches, &vs_static);
+	print_message("7000/s: %u of 48 storms in BATCH, %u switches, "
+		      "%.3f of the better static mode\n",
+		      in_batch, switches, vs_static);
+	assert_true(vs_static < 1.3);
+	rig_init(&r, 1000, 0);
+	long_gaps(&r, 2000.0, 30, &in_batch, &switches, &vs_static);
+	print_message("2000/s: %u of 48 storms in BATCH, %u switches, "
+		      "%.3f of the better static mode\n",
+		      in_batch, switches, vs_static);
+	assert_true(in_batch >= 44);
+	assert_true(switches <= 2);
+	assert_true(vs_static < 1.01);
+}
+
+/*
+ * Found by a review of the fix above: the mirror image.  Light work
+ * that BATCH runs cheaper comes in phases of 5 s, every eighth one
+ * 50 s, each followed by 2 s of single writes.  The long phases pay a
+ * round trip many times over, and are regular: once a phase has lasted
+ * longer than the short ones, it is one of the long ones, and the guest
+ * must follow it.  A first form of the fix expected such a phase to
+ * bring only the mean of its side's phases until it had outgrown twice
+ * their spread, and held the guest in EMULATE for half of each long
+ * phase.  Counts the seconds of the long phases run in BATCH.
+ */
+static void test_rare_long_phase_followed(void **state)
+{
+	unsigned int i, k, in_batch = 0;
 	struct rig r;
 
 	(void)state;
 	rig_init(&r, 1000, 0);
 	for (i = 0; i < 64; i++) {
-		if (i == 16)
-			before = r.switches;
-		work(&r, 7000.0, 1, i % 8 == 7 ? 30 : 6, 0.0);
-		in_batch += i >= 16 && r.g.mode == PT_MODE_BATCH;
-		work(&r, 325000.0, 512, 1, 0.0);
+		unsigned int secs = i % 8 == 7 ? 50 : 5;
+
+		for (k = 0; k < secs; k++) {
+			work(&r, 3000.0, 60, 1, 0.1);
+			in_batch +=
+			    i >= 16 && secs == 50 && r.g.mode == PT_MODE_BATCH;
+		}
+		work(&r, 7000.0, 1, 2, 0.1);
 	}
-	print_message("%u of 48 storms in BATCH, %u switches\n", in_batch,
-		      r.switches - before);
-	assert_true(in_batch >= 44);
-	assert_true(r.switches - before <= 2);
+	print_message("%u of 300 seconds of long phases in BATCH\n", in_batch);
+	assert_true(in_batch >= 200);
 }
 
 /*
@@ -1106,6 +1197,7 @@ int main(void)
 	    cmocka_unit_test(test_return_test_lets_go),
 	    cmocka_unit_test(test_memoryless_storms),
 	    cmocka_unit_test(test_occasional_long_gap),
+	    cmocka_unit_test(test_rare_long_phase_followed),
 	    cmocka_unit_test(test_incapable_hour_no_lock_in),
 	    cmocka_unit_test(test_noise_held_no_lock_in),
 	    cmocka_unit_test(test_forced_switch_no_phase),
