@@ -50,13 +50,36 @@ double phases_max(const struct phases *p)
 	return m;
 }
 
+bool phases_follow_now(const struct phases *p, double so_far, double step,
+		       double price)
+{
+	double now = 0.0, later = 0.0, wait;
+	unsigned int i, k = 0, k_later = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i] < so_far)
+			continue;
+		now += p->v[i] - so_far;
+		k++;
+		if (p->v[i] > so_far + step) {
+			later += p->v[i] - so_far - step;
+			k_later++;
+		}
+	}
+	if (!k)
+		return false;
+	now = now / k - price;
+	wait = k_later ? fmax(later / k_later - price, 0.0) * k_later / k : 0.0;
+	return now > 0.0 && now >= wait;
+}
+
 bool phases_residual(const struct phases *p, double so_far, double *out)
 {
 	double s = 0.0;
 	unsigned int i, k = 0;
 
 	for (i = 0; i < p->n; i++) {
-		if (p->v[i] > so_far) {
+		if (p->v[i] >= so_far) {
 			s += p->v[i] - so_far;
 			k++;
 		}

@@ -25,10 +25,19 @@ double phases_mean(const struct phases *p);
 double phases_sd(const struct phases *p);
 double phases_max(const struct phases *p);
 /*
- * The mean of v - so_far over the kept phases that brought more than
- * so_far: what the current phase is expected to bring from here on if it
- * is like them.  False when none brought more.
+ * The mean of v - so_far over the kept phases that brought so_far or
+ * more: what the current phase is expected to bring from here on if it is
+ * like them.  False when none brought that much.
  */
 bool phases_residual(const struct phases *p, double so_far, double *out);
+/*
+ * Whether a phase that has brought so_far, and brings about step more by
+ * the next decision, is worth following now at the given price rather
+ * than one decision later, judged by the kept phases that brought so_far
+ * or more: waiting costs step if the phase goes on, and saves the price
+ * if it ends before.  False when none brought that much.
+ */
+bool phases_follow_now(const struct phases *p, double so_far, double step,
+		       double price);
 
 #endif /* PTSWITCHD_PHASES_H */

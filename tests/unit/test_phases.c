@@ -38,7 +38,10 @@ static void test_residual(void **state)
 	assert_true(fabs(r - (70.0 + 100.0) / 8.0) < 1e-9);
 	assert_true(phases_residual(&p, 40.0, &r));
 	assert_true(fabs(r - 60.0) < 1e-9);
-	assert_false(phases_residual(&p, 100.0, &r));
+	/* One that brought as much as a kept one lasted as long. */
+	assert_true(phases_residual(&p, 100.0, &r));
+	assert_true(r == 0.0);
+	assert_false(phases_residual(&p, 100.5, &r));
 	assert_true(fabs(phases_mean(&p) - 170.0 / 8.0) < 1e-9);
 	assert_true(phases_max(&p) == 100.0);
 }
@@ -57,9 +60,33 @@ static void test_wrap(void **state)
 	assert_int_equal(p.n, PHASES_KEPT);
 	assert_true(phases_max(&p) == 10.0);
 	assert_true(phases_sd(&p) == 0.0);
-	assert_false(phases_residual(&p, 10.0, &r));
+	assert_true(phases_residual(&p, 10.0, &r));
+	assert_false(phases_residual(&p, 10.5, &r));
 	phases_forget(&p);
 	assert_int_equal(p.n, 0);
+}
+
+/*
+ * Fifteen phases of 10 and one of 1000.  At 10, fifteen of the sixteen
+ * that got there ended there: following now pays on average, but waiting
+ * one step (1) makes plain which it is, at less cost.  Past 10, only the
+ * long one went on: follow.
+ */
+static void test_follow_now(void **state)
+{
+	struct phases p = {0};
+	int i;
+
+	(void)state;
+	for (i = 0; i < 15; i++)
+		phases_add(&p, 10.0);
+	phases_add(&p, 1000.0);
+	assert_false(phases_follow_now(&p, 10.0, 1.0, 50.0));
+	assert_true(phases_follow_now(&p, 11.0, 1.0, 50.0));
+	/* Not worth the price even when long. */
+	assert_false(phases_follow_now(&p, 11.0, 1.0, 2000.0));
+	/* Nothing kept went on this long. */
+	assert_false(phases_follow_now(&p, 1001.0, 1.0, 50.0));
 }
 
 int main(void)
@@ -68,6 +95,7 @@ int main(void)
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_residual),
 	    cmocka_unit_test(test_wrap),
+	    cmocka_unit_test(test_follow_now),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
