@@ -103,6 +103,11 @@ static inline long hyp_xen_version(void)
 	return hypercall3(HC_xen_version, XENVER_version, 0, 0);
 }
 
+static inline long hyp_xen_features(struct xen_feature_info *fi)
+{
+	return hypercall3(HC_xen_version, XENVER_get_features, (u64)fi, 0);
+}
+
 static inline long hyp_grant_table_op(unsigned int cmd, void *uop,
 				      unsigned int count)
 {

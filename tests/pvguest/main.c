@@ -20,7 +20,8 @@ struct shared_info_head *pvg_shared;
 void mm_init(u64 boot_stack_top);
 void pvg_main(struct start_info *si, u64 boot_stack_top);
 const char *safety_run(const char *batch_na, bool batch_ran);
-void wprotect_check(void); /* wprotect.c */
+void wprotect_check(void);	/* wprotect.c */
+void batchflag_check(bool smp); /* batchflag.c */
 void safety_attack(const char *name, u64 foreign_mfn);
 void foreign_probe(u64 victim);
 
@@ -294,8 +295,10 @@ void pvg_main(struct start_info *si, u64 boot_stack_top)
 		trap_set_hook(NULL);
 		if (!res.ran[BM_BATCH])
 			batch_na = res.error[BM_BATCH];
-		else
+		else {
 			wprotect_check();
+			batchflag_check(smp);
+		}
 		/* Withdraw the consent: from here on Xen emulates again. */
 		rc = hyp_vm_assist(VMASST_CMD_disable, PVG_VMASST_PT_BATCH);
 		if (rc)

@@ -2,8 +2,9 @@
 /*
  * The slice of the Xen PV ABI (x86_64) this test kernel uses, written
  * from the public interface documentation.  Values are part of Xen's
- * stable guest ABI; only PVG_VMASST_PT_BATCH and PVG_MMUEXT_FLUSH_BATCH
- * are ptswitch additions (hv-patches/).
+ * stable guest ABI; only PVG_VMASST_PT_BATCH, PVG_MMUEXT_FLUSH_BATCH,
+ * PVG_XENFEAT_PT_BATCH_OPEN and vcpu_info.pt_batch_open are ptswitch
+ * additions (hv-patches/).
  */
 #ifndef PVG_XEN_ABI_H
 #define PVG_XEN_ABI_H
@@ -122,6 +123,12 @@ struct callback_register {
 
 /* xen_version */
 #define XENVER_version 0
+#define XENVER_get_features 6
+struct xen_feature_info {
+	u32 submap_idx;
+	u32 submap;
+};
+#define PVG_XENFEAT_PT_BATCH_OPEN 31 /* ptswitch: vcpu_info.pt_batch_open */
 
 /* Errors Xen returns (negated). */
 #define XEN_EPERM 1
@@ -211,7 +218,8 @@ struct vcpu_time_info {
 struct vcpu_info {
 	u8 evtchn_upcall_pending;
 	u8 evtchn_upcall_mask;
-	u8 pad[6];
+	u8 pt_batch_open; /* ptswitch: a batch is open (Xen writes it) */
+	u8 pad[5];
 	u64 evtchn_pending_sel;
 	u64 cr2; /* arch_vcpu_info: faulting address of the last #PF */
 	u64 arch_pad;
