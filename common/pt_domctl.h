@@ -45,6 +45,9 @@
 /* The guest's explicit flush (MMUEXT_FLUSH_PT_BATCH). */
 #define PT_MMUEXT_FLUSH_PT_BATCH 0x7074
 
+/* Xen keeps vcpu_info.pt_batch_open (XENFEAT_pt_batch_open). */
+#define PT_XENFEAT_PT_BATCH_OPEN 31
+
 /* Sub-ops (XEN_DOMCTL_PT_MODE_OP_*). */
 #define PT_DOMCTL_OP_GET 0
 #define PT_DOMCTL_OP_SET 1

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Check that common/pt_domctl.h matches the public headers of a patched
 # build exactly (constants, sizes, every field offset), and that the
-# series' three numbers (the domctl, the VM-assist type, the mmuext op)
+# series' four numbers (the domctl, the VM-assist type, the mmuext op, the
+# feature flag)
 # collide with nothing else in those headers or, given --upstream, in the
 # public headers of a Xen checkout (upstream staging, a stable branch):
 #
@@ -24,12 +25,15 @@ ours() {
 pt_domctl=$(ours PT_DOMCTL_CMD)
 pt_vmasst=$(ours PT_VMASST_TYPE_PT_BATCH)
 pt_mmuext=$(ours PT_MMUEXT_FLUSH_PT_BATCH)
+pt_xenfeat=$(ours PT_XENFEAT_PT_BATCH_OPEN)
 
 # collisions DIR: other defines of DIR/{domctl,xen}.h that take one of our
 # numbers in the same namespace (domctl commands are the lower-case
-# XEN_DOMCTL_* names; mmuext commands MMUEXT_*; VM-assists VMASST_TYPE_*).
+# XEN_DOMCTL_* names; mmuext commands MMUEXT_*; VM-assists VMASST_TYPE_*;
+# feature flags XENFEAT_* of features.h).
 collisions() {
-	awk -v dc="$pt_domctl" -v va="$pt_vmasst" -v mx="$pt_mmuext" '
+	awk -v dc="$pt_domctl" -v va="$pt_vmasst" -v mx="$pt_mmuext" \
+		-v xf="$pt_xenfeat" '
 	function num(s,  v, i) {
 		if (s !~ /^0[xX]/)
 			return s + 0
@@ -46,7 +50,10 @@ collisions() {
 		num($3) == num(va) { print FILENAME ": " $2 " " $3; bad = 1 }
 	$2 ~ /^MMUEXT_[A-Z0-9_]*$/ && $2 != "MMUEXT_FLUSH_PT_BATCH" &&
 		num($3) == num(mx) { print FILENAME ": " $2 " " $3; bad = 1 }
-	END { exit bad }' "$1/domctl.h" "$1/xen.h"
+	$2 ~ /^XENFEAT_/ && $2 != "XENFEAT_pt_batch_open" &&
+		$2 != "XENFEAT_NR_SUBMAPS" &&
+		num($3) == num(xf) { print FILENAME ": " $2 " " $3; bad = 1 }
+	END { exit bad }' "$1/domctl.h" "$1/xen.h" "$1/features.h"
 }
 
 if [ $# -eq 2 ] && [ "$1" = --upstream ]; then
@@ -61,7 +68,7 @@ if [ $# -eq 2 ] && [ "$1" = --upstream ]; then
 	fi
 	echo "check-abi: $2 ($(git -C "$2" describe --always 2>/dev/null ||
 		echo "no git")) leaves domctl $pt_domctl, VM-assist" \
-		"$pt_vmasst and mmuext $pt_mmuext free"
+		"$pt_vmasst, mmuext $pt_mmuext and feature $pt_xenfeat free"
 	exit 0
 fi
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR | --upstream XEN" >&2; exit 2; }
@@ -90,6 +97,7 @@ cat >"$tmp/abi.c" <<'EOC'
 #include <stdint.h>
 #include <xen/xen.h>
 #include <xen/domctl.h>
+#include <xen/features.h>
 
 #include "pt_domctl.h"
 
@@ -111,6 +119,9 @@ _Static_assert(PT_DOMCTL_HAS_SERIES(XEN_DOMCTL_INTERFACE_VERSION),
 	       "the tools would not issue the op for these headers");
 SAME(VMASST_TYPE_pt_batch, PT_VMASST_TYPE_PT_BATCH);
 SAME(MMUEXT_FLUSH_PT_BATCH, PT_MMUEXT_FLUSH_PT_BATCH);
+SAME(XENFEAT_pt_batch_open, PT_XENFEAT_PT_BATCH_OPEN);
+/* In the padding after evtchn_upcall_mask, where the guests read it. */
+SAME(offsetof(struct vcpu_info, pt_batch_open), 2);
 SAME(XEN_DOMCTL_PT_MODE_OP_get, PT_DOMCTL_OP_GET);
 SAME(XEN_DOMCTL_PT_MODE_OP_set, PT_DOMCTL_OP_SET);
 SAME(XEN_DOMCTL_PT_MODE_OP_get_stats, PT_DOMCTL_OP_GET_STATS);
@@ -157,5 +168,5 @@ if ! collisions "$inc/xen" >&2; then
 	echo "check-abi: another op of $inc/xen takes a number of the series" >&2
 	exit 1
 fi
-echo "check-abi: domctl $pt_domctl, VM-assist $pt_vmasst and mmuext" \
-	"$pt_mmuext are the series' alone in $inc/xen"
+echo "check-abi: domctl $pt_domctl, VM-assist $pt_vmasst, mmuext" \
+	"$pt_mmuext and feature $pt_xenfeat are the series' alone in $inc/xen"
