@@ -241,6 +241,17 @@ e_med=$(fb fork_us_median "$res1")
 b_med=$(fb fork_us_median "$res3")
 echo "E2E: RESULT emulate $res1"
 echo "E2E: RESULT batch $res3"
+# Batch flushes per fork, queued and alone (a hypercall each; lab/9002).
+for r in "emulate $res1" "batch $res3" "emulate-compare ${cres:-}"; do
+	# shellcheck disable=SC2086 # "mode result"
+	set -- $r
+	fl=$(fb lab_flushes "$*")
+	n=$(fb forks "$*")
+	[ -n "$fl" ] && [ -n "$n" ] && [ "$n" -gt 0 ] || continue
+	echo "$fl $n" | awk -F'[,: ]' -v m="$1" '{ printf "E2E: INFO " \
+		"flushes-per-fork %s queued %.1f alone %.1f (%d forks)\n", m,
+		($3 - $1) / $5, ($4 - $2) / $5, $5 }'
+done
 if [ -n "$e_med" ] && [ -n "$b_med" ] && [ "$b_med" -gt 0 ]; then
 	echo "E2E: RESULT ratio emulate/batch fork median" \
 		"$(awk -v e="$e_med" -v b="$b_med" 'BEGIN { printf "%.2f", e / b }')" \
