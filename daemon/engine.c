@@ -322,14 +322,15 @@ static bool warm(const struct engine_guest *g)
 }
 
 /*
- * The newest phase joins a mean (0: none yet) and its mean absolute
- * deviation, with PHASE_WEIGHT.
+ * The newest phase joins a mean (0: none yet) and, unless dev is NULL,
+ * its mean absolute deviation, with PHASE_WEIGHT.
  */
 static void phase_add(double *mean, double *dev, double v)
 {
 	if (*mean > 0.0) {
-		*dev = (1.0 - PHASE_WEIGHT) * *dev +
-		       PHASE_WEIGHT * fabs(v - *mean);
+		if (dev)
+			*dev = (1.0 - PHASE_WEIGHT) * *dev +
+			       PHASE_WEIGHT * fabs(v - *mean);
 		*mean = (1.0 - PHASE_WEIGHT) * *mean + PHASE_WEIGHT * v;
 	} else {
 		*mean = v;
@@ -362,8 +363,8 @@ static void note_side(struct engine_guest *g, double h, double over,
 		*n += *n < PHASES_KNOWN;
 		phase_add(b ? &g->phase_b : &g->phase_e,
 			  b ? &g->dev_b : &g->dev_e, len);
-		phase_add(b ? &g->gain_b : &g->gain_e,
-			  b ? &g->gdev_b : &g->gdev_e, 2.0 * h + g->side_gain);
+		phase_add(b ? &g->gain_b : &g->gain_e, NULL,
+			  2.0 * h + g->side_gain);
 		phase_add(b ? &g->busy_b : &g->busy_e,
 			  b ? &g->bdev_b : &g->bdev_e, g->side_busy);
 		phases_add(b ? &g->kept_b : &g->kept_e, 2.0 * h + g->side_gain);
@@ -465,22 +466,15 @@ static double late_return(const struct policy *p, const struct engine_guest *g,
  * 64 switches an hour where following never paid; with wall-clock
  * lengths, an idle hour inflated u and the hold came back (reviews).
  */
-static double usual_busy(const struct engine_guest *g)
-{
-	bool batch = g->mode == PT_MODE_BATCH;
-
-	if ((batch ? g->n_e : g->n_b) < PHASES_KNOWN ||
-	    g->side != (batch ? -1 : 1))
-		return 0.0;
-	return batch ? g->busy_e + 2.0 * g->bdev_e
-		     : g->busy_b + 2.0 * g->bdev_b;
-}
-
 static double returns(const struct engine_guest *g)
 {
-	double u = usual_busy(g);
+	bool batch = g->mode == PT_MODE_BATCH;
+	double u =
+	    batch ? g->busy_e + 2.0 * g->bdev_e : g->busy_b + 2.0 * g->bdev_b;
+	unsigned int n_away = batch ? g->n_e : g->n_b;
 
-	if (u <= 0.0 || g->side_busy <= 2.0 * u)
+	if (n_away < PHASES_KNOWN || u <= 0.0 || g->side != (batch ? -1 : 1) ||
+	    g->side_busy <= 2.0 * u)
 		return 1.0;
 	return exp(-(g->side_busy - 2.0 * u) / u);
 }
@@ -572,8 +566,7 @@ static bool pays_return(const struct policy *p, const struct engine_guest *g,
  * seen: such gaps spread as wide as their mean.  Means that weigh the
  * newest phase most (a first form of the fix) swung with each rare long
  * phase and flapped: a plain mean over a window of phases does not.
- * Noise
- * gives both sides phases alike and spread as wide as their mean; a
+ * Noise gives both sides phases alike and spread as wide as their mean; a
  * workload of short bursts between long quiet stretches (a fork from a
  * freshly written heap, a BGSAVE) gives one side regular phases worth
  * many times the other's, too short to follow: the guard reads them as
@@ -612,7 +605,6 @@ static bool follows(const struct policy *p, const struct engine_guest *g,
 static void gains_forget(struct engine_guest *g)
 {
 	g->gain_b = g->gain_e = g->side_gain = 0.0;
-	g->gdev_b = g->gdev_e = 0.0;
 	g->late_b = g->late_e = 0.0;
 	g->late_b_ms = g->late_e_ms = 0;
 	phases_forget(&g->kept_b);

@@ -93,7 +93,6 @@ struct engine_guest {
 	 * means, side_gain: the current phase's so far).
 	 */
 	double gain_b, gain_e, side_gain;
-	double gdev_b, gdev_e; /* their mean absolute deviations */
 	/*
 	 * Phase lengths in busy seconds (samples with page-table writes):
 	 * the means, their deviations, the current phase's so far.
