@@ -389,14 +389,9 @@ static void note_side(struct engine_guest *g, double h, double over,
  * 10 s, than following one storm too many).  A guest whose phases have
  * lasted about a sample (one-second storms sampled every second) is not
  * dragged in and out after each one; at 100 ms the same storms last ten
- * intervals and are followed.  Into BATCH, a phase past that mean is
- * judged by the kept phases of its side that brought as much as it has:
- * what they brought beyond that, at the phase's own rate so far, must
- * take longer than the reaction; past all of them it passes once older
- * than the reaction.  (Held instead while its age lay between the mean
- * and the mean plus twice the spread, a window that rare long phases
- * make wide, an 800 s forky phase among 8 s ones waited minutes at 10 s:
- * +31 % over vs-react, a review.)
+ * intervals and are followed.  It delays a switch by at most two
+ * intervals after the noise guard: a phase older than two intervals
+ * always passes.
  */
 static bool outlasts(const struct policy *p, const struct engine_guest *g)
 {
@@ -412,13 +407,7 @@ static bool outlasts(const struct policy *p, const struct engine_guest *g)
 		rest = fmax(d - a, a);
 	else if (a < d)
 		rest = d - a;
-	else if (a > 0.0 && g->kept_b.n >= PHASES_KNOWN) {
-		double left, rate = g->exc_regret / a;
-
-		if (!phases_residual(&g->kept_b, g->exc_regret, &left))
-			return a > react + 1e-9;
-		return rate > 0.0 && left > react * rate;
-	} else if (a > d + 2.0 * v)
+	else if (a > d + 2.0 * v)
 		rest = a;
 	else
 		rest = 0.0;

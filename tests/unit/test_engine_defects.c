@@ -839,42 +839,6 @@ static void test_short_phase_not_taken_for_long(void **state)
 }
 
 /*
- * Found by the same review: forky phases of 8 s, every eighth one 800 s,
- * between minutes of single writes, sampled every 10 s (TCG costs).  A
- * long forky phase that has outlasted the mean of its side's phases but
- * not their mean and twice their spread (which the long ones make wide)
- * was held as likely to end before the switch lands; judged by the kept
- * phases that lasted as long, it is one of the long ones.  Counts the
- * samples of the long phases run in BATCH.
- */
-static void test_long_phase_past_the_mean(void **state)
-{
-	unsigned int i, k, in_batch = 0, samples = 0;
-	struct rig r;
-
-	(void)state;
-	rig_init(&r, 10000, 0);
-	r.p.cost.emulated_write = 7033;
-	r.p.cost.batch = 72867;
-	r.p.cost.batch_entry = 726;
-	for (i = 0; i < 40; i++) {
-		unsigned int secs = i % 8 == 7 ? 800 : 8;
-
-		for (k = 0; k < secs; k += 10) {
-			work(&r, 200000.0, 60, 10, 0.1);
-			if (i >= 16 && secs == 800) {
-				samples++;
-				in_batch += r.g.mode == PT_MODE_BATCH;
-			}
-		}
-		work(&r, 7000.0, 1, 60, 0.1);
-	}
-	print_message("%u of %u samples of long phases in BATCH\n", in_batch,
-		      samples);
-	assert_true(in_batch * 10 >= samples * 9);
-}
-
-/*
  * Found by review: 4 s bursts of full-page runs, then 60 s of single
  * writes (each phase worth about 1.8e9 cycles to its mode), n times;
  * in_batch counts the single-write seconds run in BATCH.  Following
@@ -1274,7 +1238,6 @@ int main(void)
 	    cmocka_unit_test(test_occasional_long_gap),
 	    cmocka_unit_test(test_rare_long_phase_followed),
 	    cmocka_unit_test(test_short_phase_not_taken_for_long),
-	    cmocka_unit_test(test_long_phase_past_the_mean),
 	    cmocka_unit_test(test_incapable_hour_no_lock_in),
 	    cmocka_unit_test(test_noise_held_no_lock_in),
 	    cmocka_unit_test(test_forced_switch_no_phase),
