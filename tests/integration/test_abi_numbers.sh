@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The series' three guest- and tool-visible numbers (the domctl, the
-# VM-assist type, the mmuext op) are written in eight places: the public
-# headers of the Xen 4.17 series and of its 4.20 port (hv-patches/
-# xen-4.20), common/pt_domctl.h (the tools), the Linux series for 6.1,
-# for 6.12 and for mainline, and the PV test kernel.  They must agree, and
-# check-abi.sh must notice when an upstream header takes one of them
-# (hv-patches/README.md, "ABI").
+# The series' guest- and tool-visible numbers (the domctl, the VM-assist
+# type, the mmuext op, and since hv-patches 0018 the feature flag) are
+# written in up to eight places: the public headers of the Xen 4.17
+# series and of its 4.20 port (hv-patches/xen-4.20), common/pt_domctl.h
+# (the tools), the Linux series for 6.1, for 6.12 and for mainline, and
+# the PV test kernel.  They must agree, and check-abi.sh must notice when
+# an upstream header takes one of them (hv-patches/README.md, "ABI").
+# The mainline form has no feature flag yet.
 . "$(dirname "$0")/lib.sh"
 
 num() { echo $(($1)); } # decimal, from decimal or hex
@@ -32,6 +33,8 @@ pv=$TOP/tests/pvguest/xen_abi.h
 domctl=$(defined PT_DOMCTL_CMD "$pd")
 vmasst=$(defined PT_VMASST_TYPE_PT_BATCH "$pd")
 mmuext=$(defined PT_MMUEXT_FLUSH_PT_BATCH "$pd")
+xenfeat=$(defined PT_XENFEAT_PT_BATCH_OPEN "$pd")
+check "pt_domctl.h names the feature flag ($xenfeat)" test -n "$xenfeat"
 check "pt_domctl.h names all three ($domctl, $vmasst, $mmuext)" \
 	test -n "$domctl" -a -n "$vmasst" -a -n "$mmuext"
 
@@ -67,6 +70,16 @@ same "the PV test kernel's PVG_VMASST_PT_BATCH" \
 	"$(defined PVG_VMASST_PT_BATCH "$pv")" "$vmasst"
 same "the PV test kernel's PVG_MMUEXT_FLUSH_BATCH" \
 	"$(defined PVG_MMUEXT_FLUSH_BATCH "$pv")" "$mmuext"
+same "hv-patches' XENFEAT_pt_batch_open" \
+	"$(added XENFEAT_pt_batch_open "${hv[@]}")" "$xenfeat"
+same "hv-patches/xen-4.20's XENFEAT_pt_batch_open" \
+	"$(added XENFEAT_pt_batch_open "${hv420[@]}")" "$xenfeat"
+same "the Linux series' XENFEAT_pt_batch_open" \
+	"$(added XENFEAT_pt_batch_open "${lx[@]}")" "$xenfeat"
+same "the Linux 6.12 series' XENFEAT_pt_batch_open" \
+	"$(added XENFEAT_pt_batch_open "${lx612[@]}")" "$xenfeat"
+same "the PV test kernel's PVG_XENFEAT_PT_BATCH_OPEN" \
+	"$(defined PVG_XENFEAT_PT_BATCH_OPEN "$pv")" "$xenfeat"
 
 # check-abi.sh --upstream on a made-up checkout: clean, then with each
 # number taken by a new upstream op, written in the other base.
@@ -74,10 +87,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ptswitch-abi.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 up=$work/xen/xen/include/public
 mkdir -p "$up"
-upstream() { # upstream EXTRA_DOMCTL EXTRA_XEN
+upstream() { # upstream EXTRA_DOMCTL EXTRA_XEN [EXTRA_FEATURES]
 	printf '#define XEN_DOMCTL_dt_overlay 87\n%s\n' "$1" >"$up/domctl.h"
 	printf '#define VMASST_TYPE_m2p_strict 32\n#define MMUEXT_UNMARK_SUPER 20\n%s\n' \
 		"$2" >"$up/xen.h"
+	printf '#define XENFEAT_dm_msix_all_writes 20\n#define XENFEAT_NR_SUBMAPS 1\n%s\n' \
+		"${3:-}" >"$up/features.h"
 }
 abi() { "$TOP/hv-patches/check-abi.sh" --upstream "$work/xen" >/dev/null 2>&1; }
 upstream "" ""
@@ -88,8 +103,12 @@ upstream "" "#define VMASST_TYPE_new $(printf '0x%x' "$(num "$vmasst")")"
 check "check-abi.sh fails when upstream takes VM-assist $vmasst" eval '! abi'
 upstream "" "#define MMUEXT_NEW_OP $(num "$mmuext")"
 check "check-abi.sh fails when upstream takes mmuext $mmuext" eval '! abi'
+upstream "" "" "#define XENFEAT_new_feature $(num "$xenfeat")"
+check "check-abi.sh fails when upstream takes feature $xenfeat" eval '! abi'
 upstream "" "#define MMUEXT_FLUSH_PT_BATCH $(num "$mmuext")"
 check "check-abi.sh accepts the series' own name for its number" abi
+upstream "" "" "#define XENFEAT_pt_batch_open $(num "$xenfeat")"
+check "check-abi.sh accepts the series' own name for its feature" abi
 
 echo "$T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]
