@@ -578,13 +578,16 @@ static bool stays_better(const struct engine_guest *g, double h)
 	bool batch = g->mode == PT_MODE_BATCH;
 	const struct phases *home = batch ? &g->kept_b : &g->kept_e;
 	const struct phases *away = batch ? &g->kept_e : &g->kept_b;
-	double se;
+	double sd_home, sd_away;
 
 	if (home->n < PHASES_KNOWN || away->n < PHASES_KNOWN)
 		return false;
-	se = sqrt(phases_sd(home) * phases_sd(home) / home->n +
-		  phases_sd(away) * phases_sd(away) / away->n);
-	return phases_mean(away) > phases_mean(home) + 2.0 * h + CYCLE_Z * se;
+	sd_home = phases_sd(home);
+	sd_away = phases_sd(away);
+	return phases_mean(away) >
+	       phases_mean(home) + 2.0 * h +
+		   CYCLE_Z * sqrt(sd_home * sd_home / home->n +
+				  sd_away * sd_away / away->n);
 }
 
 /*
