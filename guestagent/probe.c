@@ -1,10 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* The capability probe: facts from /sys, then one verdict with a reason. */
+#include <errno.h>
 #include <string.h>
 
 #include "probe.h"
 #include "proto.h"
 #include "sysfile.h"
+
+/*
+ * Which of the note's tokens the kernel has in force.  A file that exists
+ * but cannot be read or parsed counts as none in force: the kernel has the
+ * file, so the note alone must not be believed.
+ */
+static void read_runtime_caps(const char *root, struct probe_result *r)
+{
+	char line[PROBE_RUNTIME_CAPS_MAX];
+	int rc;
+
+	rc = sysfile_read_line(root, PROBE_RUNTIME_CAPS, line, sizeof(line));
+	if (rc == -ENOENT) {
+		r->runtime = -1;
+		return;
+	}
+	r->runtime =
+	    !rc && !proto_parse_caps(line, strlen(line), &r->runtime_caps);
+	if (!r->runtime)
+		r->runtime_caps = 0;
+}
 
 static void read_facts(const char *root, struct probe_result *r)
 {
@@ -27,6 +49,8 @@ static void read_facts(const char *root, struct probe_result *r)
 	r->vm_assist = -1;
 	if (!sysfile_read_line(root, PROBE_VM_ASSIST, assist, sizeof(assist)))
 		r->vm_assist = !strcmp(assist, "1");
+
+	read_runtime_caps(root, r);
 }
 
 static const char *verdict(const struct probe_result *r)
@@ -47,6 +71,11 @@ static const char *verdict(const struct probe_result *r)
 		return "kernel-caps-incomplete";
 	if (r->vm_assist != 1)
 		return "vm-assist-off";
+	if (r->runtime == 0)
+		return "kernel-caps-malformed";
+	if (r->runtime == 1 &&
+	    (r->runtime_caps & PROTO_CAPS_BATCH) != PROTO_CAPS_BATCH)
+		return "kernel-caps-off";
 	return NULL;
 }
 
@@ -63,4 +92,7 @@ void probe_run(const char *root, struct probe_result *r)
 	if (!strcmp(r->hv_type, "xen") && !strcmp(r->guest_type, "PV") &&
 	    r->notes_ok && r->notes.ptswitch_valid && r->vm_assist == 1)
 		r->caps = r->notes.ptswitch_caps & PROTO_CAPS_BATCH;
+	/* ... and where the kernel lists those in force now, only those. */
+	if (r->runtime != -1)
+		r->caps &= r->runtime_caps;
 }

@@ -3,7 +3,9 @@
  * Capability probe: what the running kernel really supports, read from
  * <root>/sys and never assumed.  BATCH needs all of: a Xen PV guest, a
  * kernel whose ELF notes carry the ptswitch note with every BATCH token,
- * and the kernel's runtime report that Xen accepted its vm-assist opt-in.
+ * the kernel's runtime report that Xen accepted its vm-assist opt-in, and,
+ * where the kernel has it, its runtime list of the note's tokens in force
+ * (the note is fixed at build time and says nothing of the boot).
  */
 #ifndef PTSWITCH_PROBE_H
 #define PTSWITCH_PROBE_H
@@ -17,6 +19,10 @@
 #define PROBE_GUEST_TYPE "sys/hypervisor/guest_type"
 #define PROBE_NOTES "sys/kernel/notes"
 #define PROBE_VM_ASSIST "sys/hypervisor/ptswitch/vm_assist"
+#define PROBE_RUNTIME_CAPS "sys/hypervisor/ptswitch/caps"
+
+/* Longer than any line of tokens a kernel writes there. */
+#define PROBE_RUNTIME_CAPS_MAX 128
 
 /* Upper bound on /sys/kernel/notes (a 6.1 kernel has about 500 bytes). */
 #define PROBE_NOTES_MAX 8192
@@ -27,9 +33,12 @@ struct probe_result {
 	bool notes_read;     /* /sys/kernel/notes was readable */
 	bool notes_ok;	     /* ... and well formed */
 	struct kernel_notes notes;
-	int vm_assist;	    /* 1 on, 0 off, -1 no such file */
-	unsigned int caps;  /* PROTO_CAP_* bits to publish */
-	bool batch_ok;	    /* BATCH may be acked */
+	int vm_assist; /* 1 on, 0 off, -1 no such file */
+	/* sys/hypervisor/ptswitch/caps: 1 read, 0 unparsable, -1 absent */
+	int runtime;
+	unsigned int runtime_caps; /* PROTO_CAP_* bits in force, if read */
+	unsigned int caps;	   /* PROTO_CAP_* bits to publish */
+	bool batch_ok;		   /* BATCH may be acked */
 	const char *reason; /* why not, a protocol token; NULL if batch_ok */
 };
 

@@ -15,10 +15,22 @@ static const char *assist_name(int v)
 	return v < 0 ? "absent" : v ? "on" : "off";
 }
 
+/* The kernel's own list of the note's tokens in force, as the probe read it. */
+static const char *in_force(const struct probe_result *p, char *buf,
+			    size_t size)
+{
+	if (p->runtime < 0)
+		return "absent";
+	if (!p->runtime)
+		return "malformed";
+	proto_format_caps(p->runtime_caps, buf, size);
+	return buf;
+}
+
 void report_text(FILE *f, const struct probe_result *p, const struct metrics *m)
 {
 	const struct kernel_notes *kn = &p->notes;
-	char caps[PROTO_MAX_VALUE + 1];
+	char caps[PROTO_MAX_VALUE + 1], runtime[PROTO_MAX_VALUE + 1];
 	unsigned int i;
 
 	proto_format_caps(p->caps, caps, sizeof(caps));
@@ -40,6 +52,8 @@ void report_text(FILE *f, const struct probe_result *p, const struct metrics *m)
 		: kn->ptswitch_valid ? "present"
 				     : "malformed");
 	fprintf(f, "vm-assist: %s\n", assist_name(p->vm_assist));
+	fprintf(f, "kernel-caps-in-force: %s\n",
+		in_force(p, runtime, sizeof(runtime)));
 	fprintf(f, "caps: %s\n", caps);
 	if (p->batch_ok)
 		fprintf(f, "batch: yes\n");
@@ -79,7 +93,7 @@ void report_json_string(FILE *f, const char *s)
 void report_json(FILE *f, const struct probe_result *p, const struct metrics *m)
 {
 	const struct kernel_notes *kn = &p->notes;
-	char caps[PROTO_MAX_VALUE + 1];
+	char caps[PROTO_MAX_VALUE + 1], runtime[PROTO_MAX_VALUE + 1];
 	const char *sep = "";
 	unsigned int i;
 
@@ -108,8 +122,10 @@ void report_json(FILE *f, const struct probe_result *p, const struct metrics *m)
 		!kn->ptswitch	     ? "absent"
 		: kn->ptswitch_valid ? "present"
 				     : "malformed");
-	fprintf(f,
-		",\"vm_assist\":\"%s\",\"caps\":", assist_name(p->vm_assist));
+	fprintf(f, ",\"vm_assist\":\"%s\",\"caps_in_force\":",
+		assist_name(p->vm_assist));
+	report_json_string(f, in_force(p, runtime, sizeof(runtime)));
+	fputs(",\"caps\":", f);
 	report_json_string(f, caps);
 	fprintf(f, ",\"batch\":%s,\"reason\":", p->batch_ok ? "true" : "false");
 	if (p->reason)

@@ -53,6 +53,20 @@ static void test_capable(void **state)
 	assert_true(r.batch_ok);
 	assert_null(r.reason);
 	assert_int_equal(r.vm_assist, 1);
+	assert_int_equal(r.runtime, 1);
+	assert_int_equal(r.runtime_caps, PROTO_CAPS_BATCH);
+	assert_int_equal(r.caps, PROTO_CAPS_BATCH);
+}
+
+/* A kernel from before sysfs caps: the note and vm_assist decide. */
+static void test_capable_without_runtime_caps(void **state)
+{
+	struct probe_result r;
+
+	(void)state;
+	probe_fixture("synthetic-capable-no-runtime", &r);
+	assert_true(r.batch_ok);
+	assert_int_equal(r.runtime, -1);
 	assert_int_equal(r.caps, PROTO_CAPS_BATCH);
 }
 
@@ -68,6 +82,10 @@ static void test_incapable(void **state)
 	    {"synthetic-partial-caps", "kernel-caps-incomplete",
 	     PROTO_CAP_MISSING_PDE},
 	    {"synthetic-hvm", "not-pv-guest", 0},
+	    /* The note says all three; the kernel has only these on. */
+	    {"synthetic-flush-off", "kernel-caps-off",
+	     PROTO_CAP_MISSING_PDE | PROTO_CAP_SPURIOUS_FAULT},
+	    {"synthetic-runtime-malformed", "kernel-caps-malformed", 0},
 	};
 	struct probe_result r;
 	size_t i;
@@ -162,6 +180,65 @@ static void test_damaged(void **state)
 	assert_int_equal(r.caps, 0);
 }
 
+/* Copy a fixture's file into the on-the-fly root. */
+static void put_fixture_file(const char *fixture, const char *rel)
+{
+	unsigned char buf[PROBE_NOTES_MAX];
+	size_t len;
+
+	assert_int_equal(
+	    sysfile_read(guest_fixture(fixture), rel, buf, sizeof(buf), &len),
+	    0);
+	put_file(rel, buf, len);
+}
+
+/*
+ * The runtime list only narrows the note: it cannot add a token the note
+ * lacks, and one that cannot be read whole counts as nothing in force.
+ */
+static void test_runtime_caps_narrow_only(void **state)
+{
+	char big[PROBE_RUNTIME_CAPS_MAX + 8];
+	struct probe_result r;
+
+	(void)state;
+	put_file("sys/hypervisor/type", "xen\n", 4);
+	put_file("sys/hypervisor/guest_type", "PV\n", 3);
+	put_file("sys/hypervisor/ptswitch/vm_assist", "1\n", 2);
+	put_fixture_file("synthetic-partial-caps", "sys/kernel/notes");
+	put_file("sys/hypervisor/ptswitch/caps",
+		 "missing-pde spurious-fault lazy-flush\n", 38);
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-incomplete");
+	assert_int_equal(r.caps, PROTO_CAP_MISSING_PDE);
+
+	put_fixture_file("synthetic-capable", "sys/kernel/notes");
+	probe_run(tmproot, &r);
+	assert_true(r.batch_ok);
+	assert_int_equal(r.caps, PROTO_CAPS_BATCH);
+	/* Unknown tokens are ignored, as in the note. */
+	put_file("sys/hypervisor/ptswitch/caps", "lazy-flush future\n", 18);
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-off");
+	assert_int_equal(r.caps, PROTO_CAP_LAZY_FLUSH);
+	/* Empty: nothing in force. */
+	put_file("sys/hypervisor/ptswitch/caps", "\n", 1);
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-off");
+	assert_int_equal(r.caps, 0);
+	/* Too long to be a kernel's, or two lines: not believed. */
+	memset(big, 'a', sizeof(big));
+	put_file("sys/hypervisor/ptswitch/caps", big, sizeof(big));
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-malformed");
+	assert_int_equal(r.caps, 0);
+	put_file("sys/hypervisor/ptswitch/caps",
+		 "missing-pde spurious-fault\nlazy-flush\n", 38);
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-malformed");
+	assert_int_equal(r.caps, 0);
+}
+
 static void test_sysfile(void **state)
 {
 	char buf[8];
@@ -188,9 +265,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_debian_stock),
 	    cmocka_unit_test(test_capable),
+	    cmocka_unit_test(test_capable_without_runtime_caps),
 	    cmocka_unit_test(test_incapable),
 	    cmocka_unit_test_setup_teardown(test_damaged, make_root,
 					    remove_root),
+	    cmocka_unit_test_setup_teardown(test_runtime_caps_narrow_only,
+					    make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(test_sysfile, make_root,
 					    remove_root),
 	};
