@@ -337,6 +337,10 @@ if [ -n "$kdeb" ]; then
 	fb_args="$fb_args e2e.kdeb.modules=$(echo "$KDEB_MODULES" | tr , :)"
 else
 	cp "$kdir/vmlinux" "$work/doverlay/e2e/kguest/vmlinux"
+	# What the checks may expect of it (its KUnit suite, its patches).
+	for f in config build-info; do
+		[ ! -r "$kdir/$f" ] || cp "$kdir/$f" "$work/doverlay/e2e/kguest/"
+	done
 fi
 if [ -n "$cmpdir" ]; then
 	mkdir -p "$work/doverlay/e2e/kguest-compare"

@@ -13,7 +13,8 @@
 # dpkg-source apply Debian's patch queue, applies the series with patch -p1,
 # then the lab-only
 # patches of lab/kernel-series (test knobs, not part of the series),
-# configures tinyconfig + pvguest.config and builds bzImage, niced.  Leaves
+# configures tinyconfig + pvguest.config (+ kunit.config when the series has
+# its KUnit suite) and builds bzImage, niced.  Leaves
 # OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (the ELF, which xl loads without
 # decompressing), OUTDIR/config and OUTDIR/build-info.
 #
@@ -77,7 +78,7 @@ lab_patches() {
 key=$({
 	cat "$here/build-kernel.sh" "$here/kernel-source.sh" "$series"
 	# shellcheck disable=SC2086 # one word per file
-	cat $fragments
+	cat $fragments "$here/kunit.config"
 	printf 'release=%s\n' "$release"
 	for p in $(patches); do cat "$(patch_file "$p")"; done
 	cat "$here/lab/kernel-series"
@@ -118,6 +119,14 @@ for p in $(lab_patches); do
 	patch -d "$src" -p1 --batch --forward --fuzz=0 \
 		--no-backup-if-mismatch -s <"$here/lab/$p"
 done
+
+# The KUnit suite goes in with the patch that adds it (a series to compare
+# with may predate it).
+if grep -qx 'config XEN_PT_BATCH_KUNIT_TEST' "$src/arch/x86/xen/Kconfig"; then
+	fragments="$fragments $here/kunit.config"
+else
+	log "no KUnit suite in this series: kunit.config left out"
+fi
 
 # tinyconfig plus the PV guest fragments; every line of them must survive
 # olddefconfig, or a fragment is wrong for this source.

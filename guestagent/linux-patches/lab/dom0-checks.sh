@@ -113,8 +113,44 @@ else
 	fail patched-opt-in-logged "no '$want' in its dmesg"
 fi
 
+# The series' KUnit suite (0008) ran at boot: the cases for this boot's
+# opt-in state passed, the others were skipped.
+if grep -qx 'CONFIG_XEN_PT_BATCH_KUNIT_TEST=y' /e2e/kguest/config 2>/dev/null; then
+	case $xen in
+	stock) set -- unhooked_pmd_without_opt_in ;;
+	*) set -- unhooked_pmd_is_a_table unhooked_pmd_names_its_table \
+		unhooked_pmd_is_not_cleared unhooked_pmd_same_as_hooked ;;
+	esac
+	check_kunit kunit-pmd-helpers "$CONSOLE_DIR/guest-kpatched.log" \
+		xen_pt_batch_pmd self_check_did_not_fail hooked_pmd_is_a_table \
+		lookalikes_keep_stock_answers "$@"
+else
+	skip kunit-pmd-helpers "the guest kernel was built without the suite"
+fi
+
 pbatch=$(kg kpatched 'once batch: ')
 passist=$(kg kpatched 'sysfs vm_assist=')
+
+# The kernel's list of what is in force (0009): nothing where Xen does not
+# batch, however much the note declares.
+if grep -q '^patches=.*0009-x86-xen-say-in-sysfs' /e2e/kguest/build-info \
+	2>/dev/null; then
+	case $xen in
+	stock) want= ;;
+	*) want='missing-pde spurious-fault lazy-flush' ;;
+	esac
+	inforce=$(console kpatched | tr -d '\r' |
+		sed -n 's/^KGUEST: once kernel-caps-in-force: *//p' | head -n 1)
+	if [ "$inforce" = "$want" ] &&
+		console kpatched | grep -q '^KGUEST: once kernel-caps-in-force:'; then
+		pass patched-caps-in-force
+	else
+		fail patched-caps-in-force "the kernel says '$inforce'," \
+			"expected '$want'"
+	fi
+else
+	skip patched-caps-in-force "the guest kernel has no sysfs caps"
+fi
 case $xen in
 stock)
 	# Xen rejects the unknown VM assist: the kernel behaves as stock.

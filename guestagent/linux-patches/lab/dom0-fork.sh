@@ -72,6 +72,20 @@ if [ "$(stat_of "$p" opted_in)" = 1 ] &&
 else
 	fail patched-capable "opted_in $(stat_of "$p" opted_in), caps '$pcaps'"
 fi
+# The kernel's own list of what is in force (0009), which the agent's
+# caps above are narrowed by; a kernel from before it has none.
+inforce=$(console kfork-patched |
+	sed -n 's/^KGUEST: once kernel-caps-in-force: //p' | head -n 1)
+if grep -q '^patches=.*0009-x86-xen-say-in-sysfs' /e2e/kguest/build-info \
+	2>/dev/null; then
+	if [ "$inforce" = "missing-pde spurious-fault lazy-flush" ]; then
+		pass patched-caps-in-force
+	else
+		fail patched-caps-in-force "the kernel says '$inforce'"
+	fi
+else
+	skip patched-caps-in-force "the guest kernel has no sysfs caps"
+fi
 if [ "$sreason" = kernel-lacks-ptswitch-note ] &&
 	[ "$(stat_of "$s" opted_in)" = 0 ]; then
 	pass stock-agent-says-why
@@ -265,6 +279,18 @@ for g in kfork-patched kfork-stock; do
 		pass "$g-no-oops"
 	fi
 done
+
+# The series' KUnit suite (0008) ran at boot on the opted-in guest: every
+# case but the one for a boot without the opt-in.
+if grep -qx 'CONFIG_XEN_PT_BATCH_KUNIT_TEST=y' /e2e/kguest/config 2>/dev/null; then
+	check_kunit kunit-pmd-helpers "$CONSOLE_DIR/guest-kfork-patched.log" \
+		xen_pt_batch_pmd self_check_did_not_fail hooked_pmd_is_a_table \
+		unhooked_pmd_is_a_table unhooked_pmd_names_its_table \
+		unhooked_pmd_is_not_cleared unhooked_pmd_same_as_hooked \
+		lookalikes_keep_stock_answers
+else
+	skip kunit-pmd-helpers "the guest kernel was built without the suite"
+fi
 
 if kill -0 "$daemon_pid" 2>/dev/null; then
 	kill "$daemon_pid"

@@ -85,3 +85,29 @@ check_guest_packaged() {
 		pass "$1" "$line"
 	fi
 }
+
+# check_kunit NAME CONSOLE_LOG SUITE CASE...: the guest kernel ran the KUnit
+# SUITE at boot (its results are on the console), no case of it failed,
+# and each CASE passed: ran and was not skipped, so that a suite whose
+# cases all skip does not pass.
+check_kunit() {
+	local name=$1 log=$2 suite=$3 stats c
+	shift 3
+	stats=$(tr -d '\r' <"$log" 2>/dev/null |
+		sed -n "s/.*# $suite: \(pass:.*\)/\1/p" | head -n 1)
+	case $stats in
+	pass:*" fail:0 "*) ;;
+	*)
+		fail "$name" "suite $suite: '${stats:-no results}'"
+		return
+		;;
+	esac
+	for c in "$@"; do
+		if ! tr -d '\r' <"$log" | grep -E "ok [0-9]+ $c\$" |
+			grep -vq 'not ok'; then
+			fail "$name" "$suite: $c did not pass ($stats)"
+			return
+		fi
+	done
+	pass "$name" "$suite: $stats"
+}
