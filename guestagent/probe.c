@@ -17,15 +17,19 @@ static void read_runtime_caps(const char *root, struct probe_result *r)
 	char line[PROBE_RUNTIME_CAPS_MAX];
 	int rc;
 
+	r->runtime_caps = 0;
 	rc = sysfile_read_line(root, PROBE_RUNTIME_CAPS, line, sizeof(line));
-	if (rc == -ENOENT) {
-		r->runtime = -1;
-		return;
-	}
-	r->runtime =
-	    !rc && !proto_parse_caps(line, strlen(line), &r->runtime_caps);
-	if (!r->runtime)
-		r->runtime_caps = 0;
+	if (rc == -ENOENT)
+		r->runtime = PROBE_RUNTIME_ABSENT;
+	else if (rc == -EINVAL)
+		r->runtime =
+		    PROBE_RUNTIME_MALFORMED; /* not a line, not a file */
+	else if (rc)
+		r->runtime = PROBE_RUNTIME_UNREADABLE;
+	else if (proto_parse_caps(line, strlen(line), &r->runtime_caps))
+		r->runtime = PROBE_RUNTIME_MALFORMED;
+	else
+		r->runtime = PROBE_RUNTIME_READ;
 }
 
 static void read_facts(const char *root, struct probe_result *r)
@@ -71,9 +75,11 @@ static const char *verdict(const struct probe_result *r)
 		return "kernel-caps-incomplete";
 	if (r->vm_assist != 1)
 		return "vm-assist-off";
-	if (r->runtime == 0)
+	if (r->runtime == PROBE_RUNTIME_UNREADABLE)
+		return "kernel-caps-unreadable";
+	if (r->runtime == PROBE_RUNTIME_MALFORMED)
 		return "kernel-caps-malformed";
-	if (r->runtime == 1 &&
+	if (r->runtime == PROBE_RUNTIME_READ &&
 	    (r->runtime_caps & PROTO_CAPS_BATCH) != PROTO_CAPS_BATCH)
 		return "kernel-caps-off";
 	return NULL;
@@ -93,6 +99,6 @@ void probe_run(const char *root, struct probe_result *r)
 	    r->notes_ok && r->notes.ptswitch_valid && r->vm_assist == 1)
 		r->caps = r->notes.ptswitch_caps & PROTO_CAPS_BATCH;
 	/* ... and where the kernel lists those in force now, only those. */
-	if (r->runtime != -1)
+	if (r->runtime != PROBE_RUNTIME_ABSENT)
 		r->caps &= r->runtime_caps;
 }

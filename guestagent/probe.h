@@ -27,18 +27,25 @@
 /* Upper bound on /sys/kernel/notes (a 6.1 kernel has about 500 bytes). */
 #define PROBE_NOTES_MAX 8192
 
+/* What became of sys/hypervisor/ptswitch/caps. */
+enum probe_runtime {
+	PROBE_RUNTIME_ABSENT,	  /* a kernel from before it */
+	PROBE_RUNTIME_READ,	  /* runtime_caps holds it */
+	PROBE_RUNTIME_MALFORMED,  /* not a regular file of one line of tokens */
+	PROBE_RUNTIME_UNREADABLE, /* there, but it cannot be opened or read */
+};
+
 struct probe_result {
 	char hv_type[16];    /* "xen", or empty when unknown */
 	char guest_type[16]; /* "PV", "HVM", "PVH", or empty */
 	bool notes_read;     /* /sys/kernel/notes was readable */
 	bool notes_ok;	     /* ... and well formed */
 	struct kernel_notes notes;
-	int vm_assist; /* 1 on, 0 off, -1 no such file */
-	/* sys/hypervisor/ptswitch/caps: 1 read, 0 unparsable, -1 absent */
-	int runtime;
-	unsigned int runtime_caps; /* PROTO_CAP_* bits in force, if read */
-	unsigned int caps;	   /* PROTO_CAP_* bits to publish */
-	bool batch_ok;		   /* BATCH may be acked */
+	int vm_assist;		    /* 1 on, 0 off, -1 no such file */
+	enum probe_runtime runtime; /* sys/hypervisor/ptswitch/caps */
+	unsigned int runtime_caps;  /* PROTO_CAP_* bits in force, if read */
+	unsigned int caps;	    /* PROTO_CAP_* bits to publish */
+	bool batch_ok;		    /* BATCH may be acked */
 	const char *reason; /* why not, a protocol token; NULL if batch_ok */
 };
 

@@ -19,10 +19,12 @@ static const char *assist_name(int v)
 static const char *in_force(const struct probe_result *p, char *buf,
 			    size_t size)
 {
-	if (p->runtime < 0)
+	if (p->runtime == PROBE_RUNTIME_ABSENT)
 		return "absent";
-	if (!p->runtime)
+	if (p->runtime == PROBE_RUNTIME_MALFORMED)
 		return "malformed";
+	if (p->runtime == PROBE_RUNTIME_UNREADABLE)
+		return "unreadable";
 	proto_format_caps(p->runtime_caps, buf, size);
 	return buf;
 }

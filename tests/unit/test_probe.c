@@ -53,7 +53,7 @@ static void test_capable(void **state)
 	assert_true(r.batch_ok);
 	assert_null(r.reason);
 	assert_int_equal(r.vm_assist, 1);
-	assert_int_equal(r.runtime, 1);
+	assert_int_equal(r.runtime, PROBE_RUNTIME_READ);
 	assert_int_equal(r.runtime_caps, PROTO_CAPS_BATCH);
 	assert_int_equal(r.caps, PROTO_CAPS_BATCH);
 }
@@ -66,7 +66,7 @@ static void test_capable_without_runtime_caps(void **state)
 	(void)state;
 	probe_fixture("synthetic-capable-no-runtime", &r);
 	assert_true(r.batch_ok);
-	assert_int_equal(r.runtime, -1);
+	assert_int_equal(r.runtime, PROBE_RUNTIME_ABSENT);
 	assert_int_equal(r.caps, PROTO_CAPS_BATCH);
 }
 
@@ -198,7 +198,7 @@ static void put_fixture_file(const char *fixture, const char *rel)
  */
 static void test_runtime_caps_narrow_only(void **state)
 {
-	char big[PROBE_RUNTIME_CAPS_MAX + 8];
+	char big[PROBE_RUNTIME_CAPS_MAX + 8], path[512];
 	struct probe_result r;
 
 	(void)state;
@@ -236,6 +236,20 @@ static void test_runtime_caps_narrow_only(void **state)
 		 "missing-pde spurious-fault\nlazy-flush\n", 38);
 	probe_run(tmproot, &r);
 	assert_string_equal(r.reason, "kernel-caps-malformed");
+	assert_int_equal(r.caps, 0);
+	/* Not a regular file: not a line of tokens. */
+	snprintf(path, sizeof(path), "%s/sys/hypervisor/ptswitch/caps",
+		 tmproot);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-malformed");
+	assert_int_equal(r.caps, 0);
+	/* There, but it cannot be opened (a link to itself): not believed. */
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(symlink("caps", path), 0);
+	probe_run(tmproot, &r);
+	assert_string_equal(r.reason, "kernel-caps-unreadable");
 	assert_int_equal(r.caps, 0);
 }
 
