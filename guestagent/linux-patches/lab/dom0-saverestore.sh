@@ -81,7 +81,8 @@ came_back() {
 			"state '$state'"
 	fi
 }
-# sysfs_now SEQ: the guest kernel's /sys/hypervisor/ptswitch/vm_assist.
+# sysfs_now SEQ: the guest kernel's /sys/hypervisor/ptswitch/vm_assist and
+# caps: "<vm_assist> caps=<caps>".
 sysfs_now() {
 	ask "$1" sysfs && result_of "$g" | sed -n 's/^sysfs //p'
 }
@@ -97,15 +98,28 @@ renewed() {
 }
 opted_in_is_1() { [ "$(opted_in)" = 1 ]; }
 # sysfs_says WHAT SEQ: the guest, idle, reads 1 in its sysfs vm_assist,
-# as Xen's flag says, and its agent reports no reason against BATCH.
+# as Xen's flag says, all three behaviours in force in its sysfs caps (a
+# kernel from before that file: absent), and its agent reports no reason
+# against BATCH.
 sysfs_says() {
-	v=$(sysfs_now "$2")
+	all=$(sysfs_now "$2")
+	v=${all%% *}
+	c=${all#* caps=}
 	o=$(opted_in)
 	r=$(xs "/local/domain/$g/data/ptswitch/caps-reason")
-	if [ "$v" = 1 ] && [ "$o" = 1 ] && [ -z "$r" ]; then
-		pass "$1-sysfs-says-opted-in" "sysfs vm_assist 1, opted_in 1"
+	cok=0
+	case $c in
+	"missing-pde spurious-fault lazy-flush") cok=1 ;;
+	absent)
+		grep -q '^patches=.*0009-x86-xen-say-in-sysfs' \
+			/e2e/kguest/build-info 2>/dev/null || cok=1
+		;;
+	esac
+	if [ "$v" = 1 ] && [ "$cok" = 1 ] && [ "$o" = 1 ] && [ -z "$r" ]; then
+		pass "$1-sysfs-says-opted-in" "sysfs vm_assist 1, caps '$c'," \
+			"opted_in 1"
 	else
-		fail "$1-sysfs-says-opted-in" "sysfs vm_assist '$v'," \
+		fail "$1-sysfs-says-opted-in" "sysfs '$all'," \
 			"opted_in '$o', agent caps-reason '$r'"
 	fi
 }
