@@ -119,7 +119,8 @@ if grep -qx 'CONFIG_XEN_PT_BATCH_KUNIT_TEST=y' /e2e/kguest/config 2>/dev/null; t
 	case $xen in
 	stock) set -- unhooked_pmd_without_opt_in ;;
 	*) set -- unhooked_pmd_is_a_table unhooked_pmd_names_its_table \
-		unhooked_pmd_is_not_cleared unhooked_pmd_same_as_hooked ;;
+		unhooked_pmd_is_not_cleared unhooked_pmd_maps_its_table \
+		unhooked_pmd_same_as_hooked ;;
 	esac
 	check_kunit kunit-pmd-helpers "$CONSOLE_DIR/guest-kpatched.log" \
 		xen_pt_batch_pmd self_check_did_not_fail hooked_pmd_is_a_table \

@@ -287,8 +287,8 @@ if grep -qx 'CONFIG_XEN_PT_BATCH_KUNIT_TEST=y' /e2e/kguest/config 2>/dev/null; t
 	check_kunit kunit-pmd-helpers "$CONSOLE_DIR/guest-kfork-patched.log" \
 		xen_pt_batch_pmd self_check_did_not_fail hooked_pmd_is_a_table \
 		unhooked_pmd_is_a_table unhooked_pmd_names_its_table \
-		unhooked_pmd_is_not_cleared unhooked_pmd_same_as_hooked \
-		lookalikes_keep_stock_answers
+		unhooked_pmd_is_not_cleared unhooked_pmd_maps_its_table \
+		unhooked_pmd_same_as_hooked lookalikes_keep_stock_answers
 else
 	skip kunit-pmd-helpers "the guest kernel was built without the suite"
 fi
