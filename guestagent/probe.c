@@ -21,9 +21,8 @@ static void read_runtime_caps(const char *root, struct probe_result *r)
 	rc = sysfile_read_line(root, PROBE_RUNTIME_CAPS, line, sizeof(line));
 	if (rc == -ENOENT)
 		r->runtime = PROBE_RUNTIME_ABSENT;
-	else if (rc == -EINVAL)
-		r->runtime =
-		    PROBE_RUNTIME_MALFORMED; /* not a line, not a file */
+	else if (rc == -EINVAL) /* not one line, or not a regular file */
+		r->runtime = PROBE_RUNTIME_MALFORMED;
 	else if (rc)
 		r->runtime = PROBE_RUNTIME_UNREADABLE;
 	else if (proto_parse_caps(line, strlen(line), &r->runtime_caps))
