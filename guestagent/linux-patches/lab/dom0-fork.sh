@@ -76,17 +76,18 @@ fi
 # sysfs by the guest's /init; the agent's caps above are narrowed by it.
 inforce=$(console kfork-patched | sed -n 's/^KGUEST: sysfs caps=//p' |
 	head -n 1)
-if [ ! -r /e2e/kguest/build-info ]; then
-	fail patched-caps-in-force "no build-info for the guest kernel"
-elif grep -q '^patches=.*0009-x86-xen-say-in-sysfs' /e2e/kguest/build-info; then
+kguest_lists 0009-x86-xen-say-in-sysfs
+case $? in
+0)
 	if [ "$inforce" = "missing-pde spurious-fault lazy-flush" ]; then
 		pass patched-caps-in-force
 	else
 		fail patched-caps-in-force "the kernel says '$inforce'"
 	fi
-else
-	skip patched-caps-in-force "the guest kernel has no sysfs caps"
-fi
+	;;
+1) skip patched-caps-in-force "the guest kernel has no sysfs caps" ;;
+*) fail patched-caps-in-force "no build-info for the guest kernel" ;;
+esac
 if [ "$sreason" = kernel-lacks-ptswitch-note ] &&
 	[ "$(stat_of "$s" opted_in)" = 0 ]; then
 	pass stock-agent-says-why

@@ -112,9 +112,8 @@ sysfs_says() {
 	"missing-pde spurious-fault lazy-flush") cok=1 ;;
 	absent)
 		# Only a kernel whose build-info lists no 0009.
-		[ -r /e2e/kguest/build-info ] &&
-			! grep -q '^patches=.*0009-x86-xen-say-in-sysfs' \
-				/e2e/kguest/build-info && cok=1
+		kguest_lists 0009-x86-xen-say-in-sysfs
+		[ $? = 1 ] && cok=1
 		;;
 	esac
 	if [ "$v" = 1 ] && [ "$cok" = 1 ] && [ "$o" = 1 ] && [ -z "$r" ]; then

@@ -111,3 +111,11 @@ check_kunit() {
 	done
 	pass "$name" "$suite: $stats"
 }
+
+# kguest_lists PATCH: whether the guest kernel's build-info (boot-test.sh
+# copies it to /e2e/kguest) lists a patch whose name starts with PATCH:
+# 0 yes, 1 no, 2 there is no build-info.
+kguest_lists() {
+	[ -r /e2e/kguest/build-info ] || return 2
+	grep -q "^patches=.*$1" /e2e/kguest/build-info
+}
